@@ -1,0 +1,14 @@
+/**
+ * Every `nca-lab` subcommand, by name. To add one: write commands/NAME.ts exporting a `Command`
+ * (see ../command.ts) and add one line here. `nca-lab --help` lists them in this order.
+ */
+import type { Command } from '../command';
+import { infoCommand } from './info';
+import { targetCommand } from './target';
+import { targetsCommand } from './targets';
+
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  info: infoCommand,
+  targets: targetsCommand,
+  target: targetCommand,
+};
