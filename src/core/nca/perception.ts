@@ -70,7 +70,7 @@ const perceiveBlockedOp = tf.customGrad((x, save) => {
   const xt = x as tf.Tensor4D;
   const f = filters(xt.shape[3]);
   const value = tf.concat([xt, tf.depthwiseConv2d(xt, f.sx, 1, 'same'), tf.depthwiseConv2d(xt, f.sy, 1, 'same')], 3);
-  save([]);
+  (save as tf.GradSaveFunc)([]);
   return {
     value,
     gradFunc: (dy) => {

@@ -3,7 +3,9 @@
  * number of steps from the same start states (or its own), with its own random stream; returns each member's
  * loss (mean over the batch of the per-sample RGBA MSE, b.3) and optionally its final states.
  *
- * Two implementations of one contract, measured by `nca-lab bench` (population cases):
+ * Three implementations of one contract, measured by `nca-lab bench` (population cases):
+ *  - `fused`: the hand-fused typed-array step of fused.ts, one member at a time (the default: fastest on
+ *    wasm and cpu at the thesis's sizes, see the bench table in the notes).
  *  - `loop`: one member at a time, a tfjs program per step. The faster on wasm (environment.md, "Compute":
  *    wasm's matMul takes its XNNPACK fast path only without a batch dimension), so it is the default.
  *  - `batched`: all members stacked, batched matMul against stacked weights, members that have done their
@@ -19,8 +21,12 @@ import { perceiveBlocked } from './perception';
 import { rgbaMsePerSample } from './loss';
 import type { StateBatch } from './state';
 import type { Philox } from '../rng/philox';
+import { FusedNca } from './fused';
 
-export type PopulationStrategy = 'loop' | 'batched';
+/** Chosen by measurement (`nca-lab bench`, population cases): see the issue notes for the table. */
+export const DEFAULT_POPULATION_STRATEGY: PopulationStrategy = 'fused';
+
+export type PopulationStrategy = 'fused' | 'loop' | 'batched';
 
 export interface PopulationRequest {
   cfg: NcaConfig;
@@ -66,28 +72,42 @@ function checkRequest(req: PopulationRequest): void {
 
 export function evaluatePopulation(req: PopulationRequest): PopulationResult {
   checkRequest(req);
-  return (req.strategy ?? 'loop') === 'loop' ? evaluateLoop(req) : evaluateBatched(req);
+  switch (req.strategy ?? DEFAULT_POPULATION_STRATEGY) {
+    case 'fused': return evaluateFused(req);
+    case 'loop': return evaluateLoop(req);
+    case 'batched': return evaluateBatched(req);
+  }
+}
+
+function finish(finalsIn: StateBatch[], target: Float32Array, keep: boolean): PopulationResult {
+  const losses: number[] = [];
+  const sampleLosses: number[][] = [];
+  for (const f of finalsIn) {
+    const per = rgbaMsePerSample(f, target);
+    sampleLosses.push(per);
+    losses.push(per.reduce((a, b) => a + b, 0) / per.length);
+  }
+  return { losses, sampleLosses, finals: keep ? finalsIn : null };
+}
+
+function evaluateFused(req: PopulationRequest): PopulationResult {
+  const finals = req.paramsList.map((p, i) => new FusedNca(req.cfg, p).rollout(startFor(req, i), req.steps[i], req.rng(i)));
+  return finish(finals, req.target, !!req.keepFinals);
 }
 
 function evaluateLoop(req: PopulationRequest): PopulationResult {
-  const losses: number[] = [];
-  const sampleLosses: number[][] = [];
-  const finals: StateBatch[] | null = req.keepFinals ? [] : null;
-  for (let i = 0; i < req.paramsList.length; i++) {
+  const finals = req.paramsList.map((p, i) => {
     const start = startFor(req, i);
-    const w = weightsFromParams(req.cfg, req.paramsList[i]);
+    const w = weightsFromParams(req.cfg, p);
     const x0 = statesToTensor(start);
     const x = rolloutTensor(req.cfg, x0, w, req.steps[i], req.rng(i));
     const final: StateBatch = { ...start, data: x.dataSync() as Float32Array };
     x0.dispose();
     x.dispose();
     disposeWeights(w);
-    const per = rgbaMsePerSample(final, req.target);
-    sampleLosses.push(per);
-    losses.push(per.reduce((a, b) => a + b, 0) / per.length);
-    finals?.push(final);
-  }
-  return { losses, sampleLosses, finals };
+    return final;
+  });
+  return finish(finals, req.target, !!req.keepFinals);
 }
 
 function evaluateBatched(req: PopulationRequest): PopulationResult {
@@ -155,15 +175,7 @@ function evaluateBatched(req: PopulationRequest): PopulationResult {
     return x.dataSync() as Float32Array;
   });
 
-  const losses: number[] = [];
-  const sampleLosses: number[][] = [];
-  const finals: StateBatch[] | null = req.keepFinals ? [] : null;
-  for (let i = 0; i < P; i++) {
-    const final: StateBatch = { n: B, height: H, width: W, channels: C, data: finalData.slice(i * cells * C, (i + 1) * cells * C) };
-    const per = rgbaMsePerSample(final, req.target);
-    sampleLosses.push(per);
-    losses.push(per.reduce((a, b) => a + b, 0) / per.length);
-    finals?.push(final);
-  }
-  return { losses, sampleLosses, finals };
+  const finals = req.paramsList.map((_, i): StateBatch => (
+    { n: B, height: H, width: W, channels: C, data: finalData.slice(i * cells * C, (i + 1) * cells * C) }));
+  return finish(finals, req.target, !!req.keepFinals);
 }

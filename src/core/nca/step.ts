@@ -27,7 +27,7 @@ function aliveMaskOp(threshold: number): (alpha: tf.Tensor4D) => tf.Tensor4D {
   let op = aliveMaskOps.get(threshold);
   if (!op) {
     const grad = tf.customGrad((alpha, save) => {
-      save([]);
+      (save as tf.GradSaveFunc)([]);
       const value = tf.step(tf.maxPool(alpha as tf.Tensor4D, 3, 1, 'same').sub(threshold), 0);
       return { value, gradFunc: (dy) => tf.zerosLike(dy) };
     });

@@ -1,0 +1,94 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { initNodeBackend } from '../../src/node/backend';
+import { THESIS_ES_MODEL, THESIS_ADAM_MODEL, MORDVINTSEV_MODEL, initParams, paramLayout, type NcaConfig } from '../../src/core/nca/config';
+import { FusedNca } from '../../src/core/nca/fused';
+import { rollout } from '../../src/core/nca/step';
+import { makeSeed, type StateBatch } from '../../src/core/nca/state';
+import { evaluatePopulation } from '../../src/core/nca/population';
+import { Philox } from '../../src/core/rng/philox';
+import { MLP_KERNEL_WASM_BASE64 } from '../../src/core/nca/mlp-kernel.wasm';
+import { assembleKernel } from '../../scripts/assemble-kernel';
+
+beforeAll(async () => {
+  await initNodeBackend();
+});
+
+function params(cfg: NcaConfig, seed: number, scale: number): Float32Array {
+  const rng = new Philox(seed);
+  const p = initParams(cfg, 'torch', () => rng.uniform());
+  const L = paramLayout(cfg);
+  for (let i = 0; i < L.kernel1.size; i++) p[L.kernel1.offset + i] = (rng.uniform() * 2 - 1) * scale;
+  if (L.bias1) for (let i = 0; i < L.bias1.size; i++) p[L.bias1.offset + i] = (rng.uniform() * 2 - 1) * 0.01;
+  return p;
+}
+
+function dense(n: number, size: number, seed: number): StateBatch {
+  const s = makeSeed(size, size, 16, n);
+  const r = new Philox(seed);
+  for (let i = 0; i < s.data.length; i++) s.data[i] = i % 16 === 3 ? 0.05 + r.uniform() : r.uniform() - 0.3;
+  // a dead corner, so both paths must agree on masking too
+  for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) s.data.fill(0, (y * size + x) * 16, (y * size + x + 1) * 16);
+  return s;
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('fused CA step against the tfjs step', () => {
+  const cases: [string, NcaConfig][] = [
+    ['thesis ES (no biases)', THESIS_ES_MODEL],
+    ['thesis Adam (layer-1 bias)', THESIS_ADAM_MODEL],
+    ['Mordvintsev (both biases, hidden 128)', MORDVINTSEV_MODEL],
+    ['hidden 30 (plain TypeScript fallback)', { ...THESIS_ADAM_MODEL, hidden: 30 }],
+  ];
+  for (const [name, cfg] of cases) {
+    it(`gives the same states: ${name}`, () => {
+      const p = params(cfg, 4, 0.05);
+      for (const start of [makeSeed(9, 9, 16, 2), dense(2, 9, 1)]) {
+        const fused = new FusedNca(cfg, p);
+        expect(fused.usesKernel).toBe(cfg.hidden % 4 === 0);
+        const a = fused.rollout(start, 8, new Philox(21));
+        const b = rollout(cfg, start, p, 8, new Philox(21));
+        expect(maxAbsDiff(a.data, b.data)).toBeLessThan(1e-4);
+        // the rollout really moved the state (a test of equality between two no-ops proves nothing)
+        expect(maxAbsDiff(a.data, start.data)).toBeGreaterThan(1e-3);
+      }
+    });
+  }
+
+  it('keeps two models apart when they share the kernel memory', () => {
+    const pa = params(THESIS_ES_MODEL, 1, 0.05);
+    const pb = params(THESIS_ES_MODEL, 2, 0.05);
+    const fa = new FusedNca(THESIS_ES_MODEL, pa);
+    const fb = new FusedNca(THESIS_ES_MODEL, pb);
+    const sa = dense(1, 9, 3);
+    const sb = dense(1, 9, 3);
+    const ra = new Philox(1), rb = new Philox(1);
+    for (let i = 0; i < 5; i++) { fa.step(sa, ra); fb.step(sb, rb); }
+    expect(maxAbsDiff(sa.data, new FusedNca(THESIS_ES_MODEL, pa).rollout(dense(1, 9, 3), 5, new Philox(1)).data)).toBe(0);
+    expect(maxAbsDiff(sa.data, sb.data)).toBeGreaterThan(1e-3);
+  });
+
+  it('population evaluation: the fused strategy matches the tfjs loop', () => {
+    const cfg = THESIS_ES_MODEL;
+    const target = new Float32Array(81 * 4).map((_, i) => ((i * 13) % 7) / 7);
+    const paramsList = [1, 2, 3, 4].map((s) => params(cfg, s, 0.03));
+    const req = { cfg, paramsList, startStates: makeSeed(9, 9), steps: [30, 39, 31, 35], target, keepFinals: true };
+    const a = evaluatePopulation({ ...req, rng: (i) => new Philox(8, i), strategy: 'fused' });
+    const b = evaluatePopulation({ ...req, rng: (i) => new Philox(8, i), strategy: 'loop' });
+    for (let i = 0; i < 4; i++) {
+      expect(maxAbsDiff(a.finals![i].data, b.finals![i].data)).toBeLessThan(1e-3);
+      expect(a.losses[i]).toBeCloseTo(b.losses[i], 5);
+    }
+  });
+
+  it('ships kernel bytes assembled from the committed WAT source', async () => {
+    const wat = readFileSync(new URL('../../src/core/nca/mlp-kernel.wat', import.meta.url), 'utf8');
+    const bytes = await assembleKernel(wat);
+    expect(Buffer.from(bytes).toString('base64')).toBe(MLP_KERNEL_WASM_BASE64);
+  });
+});
