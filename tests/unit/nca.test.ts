@@ -7,6 +7,7 @@ import { makeSeed, emptyStates, sampleOf, stackStates } from '../../src/core/nca
 import { step, rollout, caStep, statesToTensor } from '../../src/core/nca/step';
 import { weightsFromParams, paramsFromWeights } from '../../src/core/nca/weights';
 import { evaluatePopulation } from '../../src/core/nca/population';
+import { FusedNca } from '../../src/core/nca/fused';
 import { rgbaMsePerSample } from '../../src/core/nca/loss';
 import { Philox } from '../../src/core/rng/philox';
 
@@ -227,10 +228,15 @@ describe('population evaluation', () => {
 
   it('equals P independent single evaluations with the same per-member randomness', () => {
     const res = evaluatePopulation({
-      cfg, paramsList, startStates: start, steps, rng: (i) => new Philox(77, i), target, keepFinals: true,
+      cfg, paramsList, startStates: start, steps, rng: (i) => new Philox(77, i), target, keepFinals: true, strategy: 'loop',
+    });
+    const fused = evaluatePopulation({
+      cfg, paramsList, startStates: start, steps, rng: (i) => new Philox(77, i), target, keepFinals: true, strategy: 'fused',
     });
     for (let i = 0; i < P; i++) {
       const single = rollout(cfg, start, paramsList[i], steps[i], new Philox(77, i));
+      const singleFused = new FusedNca(cfg, paramsList[i]).rollout(start, steps[i], new Philox(77, i));
+      expect(Array.from(fused.finals![i].data)).toEqual(Array.from(singleFused.data));
       expect(Array.from(res.finals![i].data)).toEqual(Array.from(single.data));
       const per = rgbaMsePerSample(single, target);
       expect(res.sampleLosses[i]).toEqual(per);
