@@ -1,0 +1,402 @@
+/**
+ * The full configuration of a training run, its presets (spec section 0) and its validation: one schema used at
+ * every boundary (CLI flags, IPC, run.json on disk, the New Run form). Every field of every preset stays
+ * editable; `RUN_CONFIG_FIELDS` gives each numeric/boolean/choice field its label, range and help, which both the
+ * validator and the form use, so a message always names the field and the allowed range.
+ */
+import type { NcaConfig, InitScheme } from '../core/nca/config';
+
+export type Optimizer = 'es' | 'adam';
+
+export interface TargetRef {
+  /** built-in name (`carrot-9`) or, for an imported image, its file name */
+  name: string;
+  /** image size the target is resized to (spec b.2) */
+  size: number;
+  /** zero padding on every side (0 in the thesis, 16 in M) */
+  padding: number;
+}
+
+export interface StopConditions {
+  /** generations (ES) or iterations (Adam); null = no limit */
+  maxGenerations: number | null;
+  /** wall-clock seconds of training; null = no limit */
+  maxSeconds: number | null;
+  /** stop once the 40-step growth loss is at or below this; null = never */
+  targetLoss: number | null;
+}
+
+export interface CommonConfig {
+  target: TargetRef;
+  model: NcaConfig & { init: InitScheme };
+  /** master seed: every random number of the run derives from it and the generation/iteration index */
+  seed: number;
+  /** CA steps per rollout, drawn uniformly from [stepsMin, stepsMax] (c.1: 30..39; M: 64..95) */
+  stepsMin: number;
+  stepsMax: number;
+  stop: StopConditions;
+  /** evaluate 40- and 200-step growth loss from the seed every this many generations/iterations (c.2) */
+  evalEvery: number;
+  /** write a checkpoint every this many generations/iterations (and always at stop) */
+  checkpointEvery: number;
+}
+
+/** Sample-pool variants (spec e). */
+export type EsPoolKind = 'none' | 'thesis' | 'mordvintsev';
+export type AdamPoolKind = 'none' | 'thesis' | 'mordvintsev' | 'mordvintsev-regenerating';
+
+export interface EsSettings {
+  population: number;
+  sigma: number;
+  lr: number;
+  /** antithetic pairs θ ± σz (c.2) */
+  mirrored: boolean;
+  /** c.4: 'thesis' = θ += (α/n)Σ u_i(±z_i) (σ cancels, the code); 'salimans' = θ += α/(nσ)Σ u_i ε_i, ε ~ N(0, I) */
+  update: 'thesis' | 'salimans';
+  /** mirrored pairs share step count and fire masks (common random numbers) */
+  commonRandomNumbers: boolean;
+  /** c.1: each member draws its own step count; off = one draw per generation */
+  perMemberSteps: boolean;
+  /** samples per member rollout (1 reproduces the thesis's never-read pool, h.1) */
+  batchSize: number;
+  pool: { kind: EsPoolKind; size: number };
+  /** c.5: every `every` generations, on that generation's mean raw fitness F̄: F̄ ≥ t0 → α ×= f0, then F̄ ≥ t1 → α ×= f1 */
+  decay: { enabled: boolean; every: number; thresholds: [number, number]; factors: [number, number] };
+  /** worker processes; 0 = one per core */
+  workers: number;
+}
+
+export interface AdamSettings {
+  lr: number;
+  /** constant, or M's piecewise 2e-3 → 2e-4 after iteration `boundary` */
+  schedule: { kind: 'constant' } | { kind: 'piecewise'; boundary: number; after: number };
+  beta1: number;
+  beta2: number;
+  /** PyTorch 1e-8 (thesis), Keras/tfjs 1e-7 (M): always explicit (spec i.6) */
+  epsilon: number;
+  batchSize: number;
+  /** M: g ← g / (‖g‖₂ + 1e-8) per variable */
+  gradNorm: boolean;
+  pool: { kind: AdamPoolKind; size: number; damageN: number };
+  /** stop the run when the global gradient norm exceeds this (exploding gradients); null = never */
+  maxGradNorm: number | null;
+}
+
+export interface EsRunConfig extends CommonConfig { optimizer: 'es'; preset: string; es: EsSettings }
+export interface AdamRunConfig extends CommonConfig { optimizer: 'adam'; preset: string; adam: AdamSettings }
+export type RunConfig = EsRunConfig | AdamRunConfig;
+
+const THESIS_MODEL_ES: CommonConfig['model'] = {
+  channels: 16, hidden: 32, bias1: false, bias2: false, fireRate: 0.5, aliveThreshold: 0.1, stepSize: 1, init: 'torch',
+};
+const THESIS_MODEL_ADAM: CommonConfig['model'] = { ...THESIS_MODEL_ES, bias1: true };
+const M_MODEL: CommonConfig['model'] = { ...THESIS_MODEL_ES, hidden: 128, bias1: true, bias2: true, init: 'glorot' };
+
+const THESIS_COMMON = {
+  target: { name: 'carrot-9', size: 9, padding: 0 },
+  seed: 1,
+  stepsMin: 30,
+  stepsMax: 39,
+  stop: { maxGenerations: null, maxSeconds: null, targetLoss: null },
+} satisfies Partial<CommonConfig>;
+
+const THESIS_ES: EsSettings = {
+  population: 6, sigma: 0.01, lr: 0.005, mirrored: true, update: 'thesis', commonRandomNumbers: false,
+  perMemberSteps: true, batchSize: 1, pool: { kind: 'none', size: 1 },
+  decay: { enabled: true, every: 1000, thresholds: [-0.03, -0.01], factors: [0.3, 0.5] }, workers: 0,
+};
+
+const M_ADAM: AdamSettings = {
+  lr: 2e-3, schedule: { kind: 'piecewise', boundary: 2000, after: 2e-4 }, beta1: 0.9, beta2: 0.999, epsilon: 1e-7,
+  batchSize: 8, gradNorm: true, pool: { kind: 'none', size: 1024, damageN: 0 }, maxGradNorm: null,
+};
+const M_COMMON = {
+  target: { name: 'lizard-40', size: 40, padding: 16 }, seed: 1, stepsMin: 64, stepsMax: 95,
+  stop: { maxGenerations: 8000, maxSeconds: null, targetLoss: null }, evalEvery: 100, checkpointEvery: 100,
+  model: M_MODEL,
+} satisfies CommonConfig;
+
+export interface Preset {
+  name: string;
+  optimizer: Optimizer;
+  description: string;
+  config: RunConfig;
+}
+
+/** Spec section 0. Names are stable: runs record the preset they started from. */
+export const PRESETS: Preset[] = [
+  {
+    name: 'thesis-es',
+    optimizer: 'es',
+    description: 'ES exactly as the thesis code ran it without a pool: population 6, σ 0.01, α 0.005 with the c.5 decay, mirrored sampling, z-scored ranks, the code\'s update, 30–39 steps per member, batch 1.',
+    config: {
+      optimizer: 'es', preset: 'thesis-es', ...THESIS_COMMON, model: THESIS_MODEL_ES,
+      evalEvery: 1000, checkpointEvery: 1000, es: THESIS_ES,
+    },
+  },
+  {
+    name: 'thesis-es-pool',
+    optimizer: 'es',
+    description: 'The thesis\'s "SamplePools" ES runs: population 40, pool 1024 with batch 1 (so the pool is written but never read, spec h.1), decay thresholds (−0.05, −0.02).',
+    config: {
+      optimizer: 'es', preset: 'thesis-es-pool', ...THESIS_COMMON, model: THESIS_MODEL_ES,
+      evalEvery: 1000, checkpointEvery: 1000,
+      es: { ...THESIS_ES, population: 40, pool: { kind: 'thesis', size: 1024 }, decay: { ...THESIS_ES.decay, thresholds: [-0.05, -0.02] } },
+    },
+  },
+  {
+    name: 'openai-es',
+    optimizer: 'es',
+    description: 'The textbook Salimans et al. update θ += α/(nσ)·Σ F̂_i·ε_i with ε ~ N(0, I), mirrored pairs with common random numbers, population 40, constant α.',
+    config: {
+      optimizer: 'es', preset: 'openai-es', ...THESIS_COMMON, model: THESIS_MODEL_ES,
+      evalEvery: 1000, checkpointEvery: 1000,
+      es: {
+        ...THESIS_ES, population: 40, update: 'salimans', lr: 1e-4, commonRandomNumbers: true,
+        decay: { ...THESIS_ES.decay, enabled: false },
+      },
+    },
+  },
+  {
+    name: 'thesis-adam',
+    optimizer: 'adam',
+    description: 'Adam as the thesis code ran it: lr 2e-3 (the text says 1e-3), β (0.9, 0.999), ε 1e-8, batch 8, hidden 32 with a layer-1 bias, 30–39 steps, pool "worst after rollout → seed", 20,000 iterations.',
+    config: {
+      optimizer: 'adam', preset: 'thesis-adam', ...THESIS_COMMON, model: THESIS_MODEL_ADAM,
+      stop: { maxGenerations: 20000, maxSeconds: null, targetLoss: null }, evalEvery: 500, checkpointEvery: 500,
+      adam: {
+        lr: 2e-3, schedule: { kind: 'constant' }, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, batchSize: 8,
+        gradNorm: false, pool: { kind: 'thesis', size: 1024, damageN: 0 }, maxGradNorm: null,
+      },
+    },
+  },
+  {
+    name: 'thesis-adam-nopool',
+    optimizer: 'adam',
+    description: 'The thesis\'s "NonSamplePools" Adam runs: as thesis-adam, every batch is 8 seeds.',
+    config: {
+      optimizer: 'adam', preset: 'thesis-adam-nopool', ...THESIS_COMMON, model: THESIS_MODEL_ADAM,
+      stop: { maxGenerations: 20000, maxSeconds: null, targetLoss: null }, evalEvery: 500, checkpointEvery: 500,
+      adam: {
+        lr: 2e-3, schedule: { kind: 'constant' }, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, batchSize: 8,
+        gradNorm: false, pool: { kind: 'none', size: 1024, damageN: 0 }, maxGradNorm: null,
+      },
+    },
+  },
+  {
+    name: 'mordvintsev-growing',
+    optimizer: 'adam',
+    description: 'Mordvintsev et al. "Growing" (d.4, f.8): hidden 128, biases, 64–95 steps, lizard 40 padded to 72×72, per-variable gradient normalisation, lr 2e-3 → 2e-4 at 2000, batch 8 seeds.',
+    config: { optimizer: 'adam', preset: 'mordvintsev-growing', ...M_COMMON, adam: M_ADAM },
+  },
+  {
+    name: 'mordvintsev-persistent',
+    optimizer: 'adam',
+    description: 'Mordvintsev et al. "Persistent": as growing, with a pool of 1024 (sort by loss before, seed into the worst slot, write all back).',
+    config: { optimizer: 'adam', preset: 'mordvintsev-persistent', ...M_COMMON, adam: { ...M_ADAM, pool: { kind: 'mordvintsev', size: 1024, damageN: 0 } } },
+  },
+  {
+    name: 'mordvintsev-regenerating',
+    optimizer: 'adam',
+    description: 'Mordvintsev et al. "Regenerating": as persistent, and the 3 lowest-loss samples get a random circle erased (d.4).',
+    config: {
+      optimizer: 'adam', preset: 'mordvintsev-regenerating', ...M_COMMON,
+      adam: { ...M_ADAM, pool: { kind: 'mordvintsev-regenerating', size: 1024, damageN: 3 } },
+    },
+  },
+];
+
+export function presetByName(name: string): Preset {
+  const p = PRESETS.find((x) => x.name === name);
+  if (!p) throw new ConfigError('preset', `unknown preset "${name}"; choose one of ${PRESETS.map((x) => x.name).join(', ')}`);
+  return p;
+}
+
+/** A deep copy of a preset's config, ready to edit. */
+export function configFromPreset(name: string): RunConfig {
+  return structuredClone(presetByName(name).config);
+}
+
+/** A configuration error that names the field (dotted path) and says what is allowed. */
+export class ConfigError extends RangeError {
+  override name = 'ConfigError';
+  constructor(readonly field: string, detail: string) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+export interface FieldSpec {
+  /** dotted path into the config (`es.population`) */
+  path: string;
+  label: string;
+  kind: 'int' | 'number' | 'bool' | 'choice' | 'nullable-int' | 'nullable-number';
+  optimizer?: Optimizer;
+  min?: number;
+  max?: number;
+  /** the bound itself is not allowed (σ > 0) */
+  exclusiveMin?: boolean;
+  choices?: readonly string[];
+  help: string;
+}
+
+export const RUN_CONFIG_FIELDS: FieldSpec[] = [
+  { path: 'target.size', label: 'Target size', kind: 'int', min: 1, max: 128, help: 'the image is resized to size×size (b.2)' },
+  { path: 'target.padding', label: 'Padding', kind: 'int', min: 0, max: 64, help: 'zero border on every side; canvas = size + 2·padding' },
+  { path: 'model.channels', label: 'Channels', kind: 'int', min: 4, max: 64, help: 'RGBA + hidden state channels (16 in every source)' },
+  { path: 'model.hidden', label: 'Hidden units', kind: 'int', min: 1, max: 1024, help: '32 (thesis) or 128 (M)' },
+  { path: 'model.bias1', label: 'Layer-1 bias', kind: 'bool', help: 'thesis Adam and M have one; thesis ES does not' },
+  { path: 'model.bias2', label: 'Layer-2 bias', kind: 'bool', help: 'M only' },
+  { path: 'model.fireRate', label: 'Fire rate', kind: 'number', min: 0, max: 1, exclusiveMin: true, help: 'probability a cell updates in a step (0.5)' },
+  { path: 'model.aliveThreshold', label: 'Alive threshold', kind: 'number', min: 0, max: 0.99, help: 'alive if max-pooled alpha > this (0.1)' },
+  { path: 'model.stepSize', label: 'Step size', kind: 'number', min: 0, max: 10, exclusiveMin: true, help: 'dx multiplier (1.0)' },
+  { path: 'model.init', label: 'Layer-1 init', kind: 'choice', choices: ['torch', 'glorot'], help: 'PyTorch default U(±1/√48) or Keras glorot_uniform' },
+  { path: 'seed', label: 'Seed', kind: 'int', min: 0, max: 2 ** 52, help: 'every random number of the run derives from it' },
+  { path: 'stepsMin', label: 'Min CA steps', kind: 'int', min: 1, max: 1000, help: 'rollout length drawn from [min, max] (30–39; M 64–95)' },
+  { path: 'stepsMax', label: 'Max CA steps', kind: 'int', min: 1, max: 1000, help: 'inclusive' },
+  { path: 'stop.maxGenerations', label: 'Max generations / iterations', kind: 'nullable-int', min: 1, max: 1e9, help: 'empty = no limit' },
+  { path: 'stop.maxSeconds', label: 'Max seconds', kind: 'nullable-number', min: 1, max: 1e8, help: 'empty = no limit' },
+  { path: 'stop.targetLoss', label: 'Target 40-step loss', kind: 'nullable-number', min: 0, max: 1, exclusiveMin: true, help: 'stop when the growth loss reaches it; empty = never' },
+  { path: 'evalEvery', label: 'Evaluate every', kind: 'int', min: 1, max: 1e7, help: '40/200-step growth loss from the seed (c.2)' },
+  { path: 'checkpointEvery', label: 'Checkpoint every', kind: 'int', min: 1, max: 1e7, help: 'also written at every stop' },
+  { path: 'es.population', label: 'Population', kind: 'int', optimizer: 'es', min: 2, max: 100000, help: 'members per generation; even when mirrored' },
+  { path: 'es.sigma', label: 'σ (noise std)', kind: 'number', optimizer: 'es', min: 0, max: 10, exclusiveMin: true, help: '0.01 in the thesis' },
+  { path: 'es.lr', label: 'α (learning rate)', kind: 'number', optimizer: 'es', min: 0, max: 100, exclusiveMin: true, help: '0.005 in the thesis' },
+  { path: 'es.mirrored', label: 'Mirrored sampling', kind: 'bool', optimizer: 'es', help: 'antithetic pairs θ ± σz' },
+  { path: 'es.update', label: 'Update form', kind: 'choice', optimizer: 'es', choices: ['thesis', 'salimans'], help: 'c.4: the thesis code (σ cancels) or the textbook form' },
+  { path: 'es.commonRandomNumbers', label: 'Common random numbers', kind: 'bool', optimizer: 'es', help: 'mirrored pairs share steps and fire masks' },
+  { path: 'es.perMemberSteps', label: 'Per-member step count', kind: 'bool', optimizer: 'es', help: 'each member draws its own 30–39 (c.1)' },
+  { path: 'es.batchSize', label: 'Batch size', kind: 'int', optimizer: 'es', min: 1, max: 1024, help: '1 reproduces the thesis (its pool is never read)' },
+  { path: 'es.pool.kind', label: 'Sample pool', kind: 'choice', optimizer: 'es', choices: ['none', 'thesis', 'mordvintsev'], help: 'spec e' },
+  { path: 'es.pool.size', label: 'Pool size', kind: 'int', optimizer: 'es', min: 1, max: 65536, help: '1024' },
+  { path: 'es.decay.enabled', label: 'LR decay', kind: 'bool', optimizer: 'es', help: 'c.5' },
+  { path: 'es.decay.every', label: 'Decay check every', kind: 'int', optimizer: 'es', min: 1, max: 1e7, help: '1000 generations' },
+  { path: 'es.decay.thresholds.0', label: 'Decay threshold 1', kind: 'number', optimizer: 'es', min: -1, max: 0, help: 'mean fitness (−MSE): −0.03 or −0.05' },
+  { path: 'es.decay.thresholds.1', label: 'Decay threshold 2', kind: 'number', optimizer: 'es', min: -1, max: 0, help: '−0.01 or −0.02' },
+  { path: 'es.decay.factors.0', label: 'Decay factor 1', kind: 'number', optimizer: 'es', min: 0, max: 1, exclusiveMin: true, help: '0.3' },
+  { path: 'es.decay.factors.1', label: 'Decay factor 2', kind: 'number', optimizer: 'es', min: 0, max: 1, exclusiveMin: true, help: '0.5' },
+  { path: 'es.workers', label: 'Workers', kind: 'int', optimizer: 'es', min: 0, max: 1024, help: '0 = one per core' },
+  { path: 'adam.lr', label: 'Learning rate', kind: 'number', optimizer: 'adam', min: 0, max: 1, exclusiveMin: true, help: '2e-3 (code) or 1e-3 (thesis text)' },
+  { path: 'adam.beta1', label: 'β1', kind: 'number', optimizer: 'adam', min: 0, max: 1, help: '0.9' },
+  { path: 'adam.beta2', label: 'β2', kind: 'number', optimizer: 'adam', min: 0, max: 1, help: '0.999' },
+  { path: 'adam.epsilon', label: 'ε', kind: 'number', optimizer: 'adam', min: 0, max: 1, exclusiveMin: true, help: '1e-8 (PyTorch) or 1e-7 (Keras)' },
+  { path: 'adam.batchSize', label: 'Batch size', kind: 'int', optimizer: 'adam', min: 1, max: 256, help: '8' },
+  { path: 'adam.gradNorm', label: 'Gradient normalisation', kind: 'bool', optimizer: 'adam', help: 'M: per-variable g/(‖g‖+1e-8)' },
+  { path: 'adam.pool.kind', label: 'Sample pool', kind: 'choice', optimizer: 'adam', choices: ['none', 'thesis', 'mordvintsev', 'mordvintsev-regenerating'], help: 'spec e' },
+  { path: 'adam.pool.size', label: 'Pool size', kind: 'int', optimizer: 'adam', min: 1, max: 65536, help: '1024' },
+  { path: 'adam.pool.damageN', label: 'Damaged samples', kind: 'int', optimizer: 'adam', min: 0, max: 256, help: 'M regenerating: 3' },
+  { path: 'adam.maxGradNorm', label: 'Stop above gradient norm', kind: 'nullable-number', optimizer: 'adam', min: 0, max: 1e12, exclusiveMin: true, help: 'exploding gradients stop the run; empty = never' },
+];
+
+export function getPath(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o === null || o === undefined ? undefined : (o as Record<string, unknown>)[k]), obj);
+}
+
+export function setPath(obj: object, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let o = obj as Record<string, unknown>;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof o[k] !== 'object' || o[k] === null) throw new ConfigError(path, 'no such field');
+    o = o[k] as Record<string, unknown>;
+  }
+  o[keys[keys.length - 1]] = value;
+}
+
+function range(f: FieldSpec): string {
+  const lo = f.min === undefined ? '' : `${f.exclusiveMin ? '>' : '≥'} ${f.min}`;
+  const hi = f.max === undefined ? '' : `≤ ${f.max}`;
+  return [lo, hi].filter(Boolean).join(' and ');
+}
+
+/** Checks one field's value; returns the error message (without the path) or null. */
+export function checkField(f: FieldSpec, v: unknown): string | null {
+  const nullable = f.kind === 'nullable-int' || f.kind === 'nullable-number';
+  if (nullable && v === null) return null;
+  switch (f.kind) {
+    case 'bool':
+      return typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`;
+    case 'choice':
+      return typeof v === 'string' && f.choices!.includes(v) ? null : `must be one of ${f.choices!.join(', ')}, got ${JSON.stringify(v)}`;
+    default: {
+      const integer = f.kind === 'int' || f.kind === 'nullable-int';
+      const what = `${integer ? 'an integer' : 'a number'} ${range(f)}${nullable ? ' (or empty)' : ''}`;
+      if (typeof v !== 'number' || !Number.isFinite(v)) return `must be ${what}, got ${JSON.stringify(v)}`;
+      if (integer && !Number.isInteger(v)) return `must be ${what}, got ${v}`;
+      if (f.min !== undefined && (f.exclusiveMin ? v <= f.min : v < f.min)) return `must be ${what}, got ${v}`;
+      if (f.max !== undefined && v > f.max) return `must be ${what}, got ${v}`;
+      return null;
+    }
+  }
+}
+
+/** Every problem with a config, as {field, message}; empty when valid. For the form's inline errors. */
+export function configProblems(cfg: RunConfig): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  if (cfg.optimizer !== 'es' && cfg.optimizer !== 'adam') {
+    return [{ field: 'optimizer', message: `must be "es" or "adam", got ${JSON.stringify((cfg as { optimizer: unknown }).optimizer)}` }];
+  }
+  if (typeof cfg.target?.name !== 'string' || cfg.target.name.trim() === '') out.push({ field: 'target.name', message: 'must name a built-in target or an image file' });
+  for (const f of RUN_CONFIG_FIELDS) {
+    if (f.optimizer && f.optimizer !== cfg.optimizer) continue;
+    const msg = checkField(f, getPath(cfg, f.path));
+    if (msg) out.push({ field: f.path, message: msg });
+  }
+  if (out.length) return out;
+  if (cfg.stepsMin > cfg.stepsMax) out.push({ field: 'stepsMax', message: `must be ≥ stepsMin (${cfg.stepsMin}), got ${cfg.stepsMax}` });
+  if (cfg.optimizer === 'es') {
+    const es = cfg.es;
+    if (es.mirrored && es.population % 2 !== 0) {
+      out.push({ field: 'es.population', message: `must be even with mirrored sampling, got ${es.population}` });
+    }
+    if (es.pool.kind !== 'none' && es.batchSize > es.pool.size) {
+      out.push({ field: 'es.batchSize', message: `must be ≤ the pool size (${es.pool.size}), got ${es.batchSize}` });
+    }
+    if (es.commonRandomNumbers && !es.mirrored) {
+      out.push({ field: 'es.commonRandomNumbers', message: 'needs mirrored sampling (pairs share their random numbers)' });
+    }
+  } else {
+    const a = cfg.adam;
+    if (a.pool.kind !== 'none' && a.batchSize > a.pool.size) {
+      out.push({ field: 'adam.batchSize', message: `must be ≤ the pool size (${a.pool.size}), got ${a.batchSize}` });
+    }
+    if (a.pool.damageN > a.batchSize) out.push({ field: 'adam.pool.damageN', message: `must be ≤ the batch size (${a.batchSize}), got ${a.pool.damageN}` });
+    if (a.schedule.kind === 'piecewise') {
+      if (!(Number.isInteger(a.schedule.boundary) && a.schedule.boundary >= 0)) out.push({ field: 'adam.schedule.boundary', message: `must be an integer ≥ 0, got ${a.schedule.boundary}` });
+      if (!(a.schedule.after > 0 && a.schedule.after <= 1)) out.push({ field: 'adam.schedule.after', message: `must be a number > 0 and ≤ 1, got ${a.schedule.after}` });
+    } else if (a.schedule.kind !== 'constant') {
+      out.push({ field: 'adam.schedule.kind', message: 'must be "constant" or "piecewise"' });
+    }
+  }
+  return out;
+}
+
+/** Throws a ConfigError naming the first problem. */
+export function validateRunConfig(cfg: RunConfig): RunConfig {
+  const problems = configProblems(cfg);
+  if (problems.length) throw new ConfigError(problems[0].field, problems[0].message);
+  return cfg;
+}
+
+/** Parses a field from text (CLI flag or form input) into the field's type, with the same messages. */
+export function parseFieldText(f: FieldSpec, text: string): unknown {
+  const t = text.trim();
+  if ((f.kind === 'nullable-int' || f.kind === 'nullable-number') && (t === '' || t === 'none' || t === 'null')) return null;
+  if (f.kind === 'bool') {
+    if (['true', '1', 'yes', 'on'].includes(t)) return true;
+    if (['false', '0', 'no', 'off'].includes(t)) return false;
+    throw new ConfigError(f.path, `must be true or false, got "${text}"`);
+  }
+  if (f.kind === 'choice') return t;
+  const n = Number(t);
+  if (t === '' || !Number.isFinite(n)) throw new ConfigError(f.path, `must be a number, got "${text}"`);
+  return n;
+}
+
+export function fieldByPath(path: string): FieldSpec | undefined {
+  return RUN_CONFIG_FIELDS.find((f) => f.path === path);
+}
+
+/** The model part of a config as the NCA core takes it. */
+export function ncaConfigOf(cfg: RunConfig): NcaConfig {
+  const { channels, hidden, bias1, bias2, fireRate, aliveThreshold, stepSize } = cfg.model;
+  return { channels, hidden, bias1, bias2, fireRate, aliveThreshold, stepSize };
+}
