@@ -1,0 +1,88 @@
+/**
+ * Evaluation of one slice of an ES generation (thesis Algorithm 2: what a worker does): for members
+ * [memberStart, memberEnd), rebuild θ_i = θ + σ·(±z), draw the step count, roll out from x0 and score the
+ * loss (fitness = −loss, c.2). Returns per-member losses and, when asked, the slice's best final states.
+ */
+import type { NcaConfig } from '../nca/config';
+import type { StateBatch } from '../nca/state';
+import { evaluatePopulation, type PopulationStrategy } from '../nca/population';
+import { esStream, memberNoiseIndex, noiseVector, StreamPurpose } from './streams';
+
+export interface EsMemberSettings {
+  sigma: number;
+  mirrored: boolean;
+  commonRandomNumbers: boolean;
+  perMemberSteps: boolean;
+  stepsMin: number;
+  /** inclusive */
+  stepsMax: number;
+}
+
+export interface EsSliceRequest extends EsMemberSettings {
+  cfg: NcaConfig;
+  params: Float32Array;
+  seed: number;
+  generation: number;
+  memberStart: number;
+  memberEnd: number;
+  x0: StateBatch;
+  /** premultiplied RGBA [H·W·4] */
+  target: Float32Array;
+  /** return the best member's final states (needed when a sample pool is on) */
+  wantBest: boolean;
+  strategy?: PopulationStrategy;
+}
+
+export interface EsSliceResult {
+  memberStart: number;
+  /** loss of member memberStart + j (mean over the batch) */
+  losses: number[];
+  /** per-sample losses of each member */
+  sampleLosses: number[][];
+  steps: number[];
+  best: { member: number; loss: number; final: StateBatch } | null;
+}
+
+/** The random-number index a member's step count and fire masks use (pairs share it under CRN). */
+function rolloutIndex(member: number, s: EsMemberSettings): number {
+  return s.commonRandomNumbers ? memberNoiseIndex(member, s.mirrored).pair : member;
+}
+
+/** c.1: 30..39 drawn per member (or once per generation). */
+export function memberSteps(seed: number, generation: number, member: number, s: EsMemberSettings): number {
+  const index = s.perMemberSteps ? rolloutIndex(member, s) : 0;
+  return esStream(seed, generation, StreamPurpose.Steps, index).int(s.stepsMin, s.stepsMax + 1);
+}
+
+/** θ + σ·sign·z for member i, in float32. */
+export function memberParams(params: Float32Array, seed: number, generation: number, member: number, s: EsMemberSettings): Float32Array {
+  const { pair, sign } = memberNoiseIndex(member, s.mirrored);
+  const z = noiseVector(seed, generation, pair, params.length);
+  const out = new Float32Array(params.length);
+  const scale = sign * s.sigma;
+  for (let j = 0; j < params.length; j++) out[j] = params[j] + scale * z[j];
+  return out;
+}
+
+export function evaluateEsSlice(req: EsSliceRequest): EsSliceResult {
+  const members: number[] = [];
+  for (let i = req.memberStart; i < req.memberEnd; i++) members.push(i);
+  const steps = members.map((i) => memberSteps(req.seed, req.generation, i, req));
+  const res = evaluatePopulation({
+    cfg: req.cfg,
+    paramsList: members.map((i) => memberParams(req.params, req.seed, req.generation, i, req)),
+    startStates: req.x0,
+    steps,
+    rng: (j) => esStream(req.seed, req.generation, StreamPurpose.Rollout, rolloutIndex(members[j], req)),
+    target: req.target,
+    keepFinals: req.wantBest,
+    strategy: req.strategy,
+  });
+  let best: EsSliceResult['best'] = null;
+  if (req.wantBest && res.finals) {
+    let j = 0;
+    for (let k = 1; k < members.length; k++) if (res.losses[k] < res.losses[j]) j = k;
+    best = { member: members[j], loss: res.losses[j], final: res.finals[j] };
+  }
+  return { memberStart: req.memberStart, losses: res.losses, sampleLosses: res.sampleLosses, steps, best };
+}
