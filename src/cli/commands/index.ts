@@ -4,6 +4,7 @@
  */
 import type { Command } from '../command';
 import { infoCommand } from './info';
+import { serveCommand } from './serve';
 import { targetCommand } from './target';
 import { targetsCommand } from './targets';
 
@@ -11,4 +12,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   info: infoCommand,
   targets: targetsCommand,
   target: targetCommand,
+  serve: serveCommand,
 };

@@ -1,0 +1,59 @@
+/**
+ * Three builds (electron-vite): main (+ the training worker entry once src/worker/index.ts exists), the preload as
+ * CommonJS (Electron's sandboxed preloads cannot be ES modules), and the Vue renderer. `npm run build` needs
+ * only electron/package.json, not the Electron binary.
+ */
+import vue from '@vitejs/plugin-vue';
+import { defineConfig } from 'electron-vite';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'vite';
+import { CONTENT_SECURITY_POLICY, DEV_CONTENT_SECURITY_POLICY } from './src/shared/csp';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const fromRoot = (path: string) => `${root}${path}`;
+
+const alias = {
+  '@shared': fromRoot('src/shared'),
+  '@core': fromRoot('src/core'),
+};
+
+// The worker is built next to main (out/main/worker.js) when its entry exists; until then main builds alone.
+const mainInput: Record<string, string> = { index: fromRoot('src/main/index.ts') };
+if (existsSync(fromRoot('src/worker/index.ts'))) mainInput.worker = fromRoot('src/worker/index.ts');
+
+/** Puts the CSP into index.html as a <meta>, from the one definition in src/shared/csp.ts. */
+function contentSecurityPolicy(policy: string): Plugin {
+  return {
+    name: 'nca-lab:csp',
+    transformIndexHtml: () => [
+      { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: policy }, injectTo: 'head-prepend' },
+    ],
+  };
+}
+
+export default defineConfig(({ command }) => ({
+  main: {
+    resolve: { alias },
+    build: { rolldownOptions: { input: mainInput } },
+  },
+  preload: {
+    resolve: { alias },
+    build: {
+      rolldownOptions: {
+        input: { index: fromRoot('src/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: fromRoot('src/renderer'),
+    resolve: { alias },
+    plugins: [vue(), contentSecurityPolicy(command === 'serve' ? DEV_CONTENT_SECURITY_POLICY : CONTENT_SECURITY_POLICY)],
+    build: {
+      rolldownOptions: { input: fromRoot('src/renderer/index.html') },
+      // tfjs is large; the warning would fire on every build for a chunk that is loaded lazily anyway
+      chunkSizeWarningLimit: 4096,
+    },
+  },
+}));

@@ -1,0 +1,54 @@
+/**
+ * `nca-lab serve`: the lab's UI in a browser (architecture.md, "Testing without Electron"): the built renderer
+ * and the LabApi over a WebSocket, bound to 127.0.0.1, behind a random token printed once. Runs until Ctrl+C.
+ * On a remote many-core machine: `ssh -L 8080:127.0.0.1:8080 host nca-lab serve --port 8080`.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startBridgeServer } from '../../node/bridge/server';
+import { LabService } from '../../node/lab-service';
+import { packageRoot } from '../../node/package-paths';
+import { resolveWorkspaceDir } from '../../node/workspace-path';
+import { UsageError, type Command } from '../command';
+import { integerFlag, parseCommandArgs } from '../flags';
+
+export const serveCommand: Command = {
+  summary: "the lab's UI in a browser, bound to 127.0.0.1 with an access token (Ctrl+C stops it)",
+  usage: `nca-lab serve [--port P] [--workspace DIR]
+
+Serves the lab's interface and its API on http://127.0.0.1:P (P = 0, the default, picks a free port) and
+prints the address to open; it carries a random access token (?token=…) that the page and its WebSocket
+need. Only this machine can connect; from another one, forward the port (ssh -L P:127.0.0.1:P host).
+Needs the built interface (npm run build). Stops on Ctrl+C (SIGINT) or SIGTERM.
+
+  --port P          TCP port, 0 to 65535 (0: any free port)`,
+
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, { port: { type: 'string' } });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals.join(' ')}`);
+    const port = integerFlag('port', values.port, 0, 65535) ?? 0;
+    const rendererDir = join(packageRoot(), 'out', 'renderer');
+    if (!existsSync(join(rendererDir, 'index.html'))) {
+      throw new Error(`the interface is not built (${rendererDir} has no index.html): run \`npm run build\` first`);
+    }
+    const workspace = resolveWorkspaceDir(values.workspace);
+    await mkdir(workspace, { recursive: true });
+
+    const service = new LabService({ workspace });
+    const server = await startBridgeServer({ service, rendererDir, port });
+    // Pick the backend now, so the first page load does not wait for it and a failure shows here too.
+    const info = await service.systemInfo();
+    io.out(`NCA Lab ${info.version} is serving ${workspace} (tfjs backend: ${info.backend})`);
+    io.out(`Open ${server.url}`);
+    io.out('Press Ctrl+C to stop.');
+
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
+    await server.close();
+    io.err(`nca-lab serve: stopped (${signal})`);
+    return 0;
+  },
+};

@@ -1,0 +1,39 @@
+/** What the lab runs on: the Node side's info (system.info) and the renderer's own tfjs backend. */
+import type { BackendChoice } from '@core/backend';
+import type { SystemInfo } from '@shared/lab-api';
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import { lab } from '../lib/lab';
+import { initRendererBackend } from '../lib/renderer-backend';
+
+export const useSystemStore = defineStore('system', () => {
+  const info = ref<SystemInfo | null>(null);
+  const infoError = ref<string | null>(null);
+  const rendererBackend = ref<BackendChoice | null>(null);
+  const rendererBackendError = ref<string | null>(null);
+
+  async function loadInfo(): Promise<void> {
+    infoError.value = null;
+    try {
+      info.value = await lab.system.info();
+    } catch (err) {
+      infoError.value = messageOf(err);
+    }
+  }
+
+  /** `?backend=wasm` in the address forces one, like NCA_LAB_BACKEND on the Node side (an error if it fails). */
+  async function initRenderer(): Promise<void> {
+    rendererBackendError.value = null;
+    try {
+      rendererBackend.value = await initRendererBackend(new URLSearchParams(location.search).get('backend') ?? undefined);
+    } catch (err) {
+      rendererBackendError.value = messageOf(err);
+    }
+  }
+
+  return { info, infoError, rendererBackend, rendererBackendError, loadInfo, initRenderer };
+});
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

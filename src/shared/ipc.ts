@@ -1,0 +1,71 @@
+/**
+ * The one channel map (style.md, typed IPC as in @electron-toolkit/typed-ipc): every request channel with its
+ * argument tuple and result, every pushed event, and where each channel sits in LabApi. Electron main, the
+ * preload, the browser bridge and its client all type-check against this file; no channel name is written
+ * anywhere else.
+ */
+import type {
+  LabApi,
+  LabErrorData,
+  LabEventName,
+  LabEvents,
+  SystemInfo,
+  TargetData,
+  TargetImportRequest,
+} from './lab-api';
+
+export interface LabChannels {
+  'system:info': { args: []; result: SystemInfo };
+  'targets:list': { args: []; result: TargetData[] };
+  'targets:import': { args: [TargetImportRequest]; result: TargetData };
+}
+
+export type LabChannel = keyof LabChannels;
+export type ChannelArgs<C extends LabChannel> = LabChannels[C]['args'];
+export type ChannelResult<C extends LabChannel> = LabChannels[C]['result'];
+
+/** What a service implements: one async function per channel. */
+export type LabHandlers = { [C in LabChannel]: (...args: ChannelArgs<C>) => Promise<ChannelResult<C>> };
+
+/** LabApi's domains (everything but `on`) → method → channel. Preload and the bridge client build LabApi from it. */
+export const LAB_API_ROUTES = {
+  system: { info: 'system:info' },
+  targets: { list: 'targets:list', import: 'targets:import' },
+} as const satisfies { [D in LabDomain]: { [M in keyof LabApi[D]]: LabChannel } };
+
+export type LabDomain = Exclude<keyof LabApi, 'on'>;
+
+/** Every event name, at run time (the preload refuses to listen to anything else). */
+export const LAB_EVENT_NAMES = ['targets:imported'] as const satisfies readonly LabEventName[];
+
+/** Every channel name, at run time. */
+export const LAB_CHANNELS: readonly LabChannel[] = Object.values(LAB_API_ROUTES).flatMap(
+  (methods) => Object.values(methods) as LabChannel[],
+);
+
+export function isLabChannel(name: unknown): name is LabChannel {
+  return typeof name === 'string' && (LAB_CHANNELS as readonly string[]).includes(name);
+}
+
+export function isLabEventName(name: unknown): name is LabEventName {
+  return typeof name === 'string' && (LAB_EVENT_NAMES as readonly string[]).includes(name);
+}
+
+/** Electron's invoke reply: errors travel as data, so the renderer sees the service's message, not Electron's wrapper. */
+export type LabReply<T = unknown> = { ok: true; result: T } | { ok: false; error: LabErrorData };
+
+// ---- compile-time completeness checks: a channel missing from the routes, a route whose method signature
+// differs from its channel's, or an event missing from LAB_EVENT_NAMES is a type error here.
+
+type Routes = typeof LAB_API_ROUTES;
+type RoutedChannel = { [D in LabDomain]: Routes[D][keyof Routes[D]] }[LabDomain];
+type MethodFor<C extends LabChannel> = (...args: ChannelArgs<C>) => Promise<ChannelResult<C>>;
+type RoutedApi = { [D in LabDomain]: { [M in keyof Routes[D]]: Routes[D][M] extends LabChannel ? MethodFor<Routes[D][M]> : never } };
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+// method signatures vs function properties are never "identical" to Equal: compare them by assignability both ways
+type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+
+export type _EveryChannelRouted = Assert<Equal<RoutedChannel, LabChannel>>;
+export type _RoutesMatchApi = Assert<MutuallyAssignable<RoutedApi, Pick<LabApi, LabDomain>>>;
+export type _EveryEventListed = Assert<Equal<(typeof LAB_EVENT_NAMES)[number], keyof LabEvents>>;
