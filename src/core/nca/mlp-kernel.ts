@@ -24,8 +24,7 @@ export interface MlpKernel {
 let kernel: MlpKernel | null | undefined;
 
 function decodeBase64(s: string): Uint8Array {
-  if (typeof atob === 'function') return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-  return new Uint8Array(Buffer.from(s, 'base64'));
+  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 }
 
 /** The kernel, or null where WebAssembly SIMD is unavailable (the caller falls back to plain TypeScript). */
