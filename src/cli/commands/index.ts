@@ -4,6 +4,7 @@
  */
 import type { Command } from '../command';
 import { infoCommand } from './info';
+import { runsCommand } from './runs';
 import { serveCommand } from './serve';
 import { targetCommand } from './target';
 import { targetsCommand } from './targets';
@@ -12,5 +13,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   info: infoCommand,
   targets: targetsCommand,
   target: targetCommand,
+  runs: runsCommand,
   serve: serveCommand,
 };

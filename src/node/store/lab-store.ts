@@ -1,0 +1,588 @@
+/**
+ * LabStore: the workspace folder on disk (architecture.md, "Data on disk"), with no Electron import. The ES and
+ * Adam trainers, the run manager, the CLI and the browser bridge all read and write runs through it.
+ *
+ *   <workspace>/runs/<id>/run.json        the RunRecord (shared/run-record.ts), rewritten atomically
+ *                         metrics.jsonl   append-only JSON lines (metrics-log.ts)
+ *                         target.png      the exact unpadded RGBA8 target the run trains on (thumbnails, resume)
+ *                         checkpoints/    ckpt-<generation, 9 digits>.nckpt (checkpoint-format.ts), newest `keep`
+ *                         model/          model.json + weights.bin in the tfjs weights format (model-format.ts)
+ *
+ * Nothing is half-written under a real name: every file is written to a temporary file and renamed (atomic-file.ts);
+ * a run folder is assembled under a hidden name and renamed into place; a deleted run is first renamed away.
+ * Hidden entries (`.name`) in runs/ are never runs. Nothing is deleted because it could not be read: a broken
+ * run.json is reported (with the file and the field), and the folder is left for the user to inspect.
+ *
+ * Writes to one run's record, metrics, checkpoints and model are serialised within a process. One process trains
+ * a run at a time (the run manager's job): two processes writing the same run would interleave their records.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { paramCount, paramLayout, type NcaConfig } from '../../core/nca/config';
+import { targetFromU8, type Target } from '../../core/targets/target';
+import {
+  emptyProgress, parseRunPatch, parseRunRecord, runRecordToJson,
+  type Checkpoint, type MetricRow, type RunPatch, type RunRecord, type RunVersions,
+} from '../../shared/run-record';
+import { configProblems, ncaConfigOf, validateRunConfig, type RunConfig, type TargetRef } from '../../shared/training-config';
+import { packageVersion } from '../package-paths';
+import { readPng, writePng } from '../png';
+import { resolveTarget } from '../targets';
+import { nodeStoreFs, writeBytesAtomic, type StoreFs } from './atomic-file';
+import {
+  CHECKPOINT_MAGIC, CheckpointFormatError, checkpointFileName, generationOfCheckpointFile, readCheckpointFile, writeCheckpointFile,
+} from './checkpoint-format';
+import { appendMetricRows, METRICS_FILE, readMetricRows, truncateMetricRowsAfter } from './metrics-log';
+import { encodeModel, firstNonFinite, MODEL_JSON, ModelFormatError, readModelFolder, WEIGHTS_BIN, type LoadedModel } from './model-format';
+
+export const RUNS_DIR = 'runs';
+export const RUN_JSON = 'run.json';
+export const TARGET_PNG = 'target.png';
+export const CHECKPOINTS_DIR = 'checkpoints';
+export const MODEL_DIR = 'model';
+export const DEFAULT_CHECKPOINT_KEEP = 3;
+
+/** A run folder that could not be listed, and why. */
+export interface RunProblem {
+  /** the folder name under runs/ */
+  id: string;
+  dir: string;
+  message: string;
+}
+
+export interface CreateRunOptions {
+  name?: string;
+  backend: string | null;
+  tags?: string[];
+  notes?: string;
+  forkedFrom?: { runId: string; generation: number };
+  /** the target already resolved (an imported image); otherwise resolved from config.target */
+  target?: Target;
+}
+
+/** A checkpoint as read back, with the file it came from and the newer files that could not be read. */
+export type LoadedCheckpoint = Checkpoint & { file: string; fallbacks: { file: string; problem: string }[] };
+
+export interface CheckpointInfo {
+  generation: number;
+  /** absolute path */
+  file: string;
+  bytes: number;
+}
+
+export interface LabStoreOptions {
+  /** fs calls used for atomic writes (a test injects a failing write here) */
+  fs?: StoreFs;
+  /** versions recorded in new runs; default: this lab, tfjs, Node and Electron when present */
+  versions?: RunVersions;
+  now?: () => Date;
+  /** told about each run folder `listRuns` skips; default: a process warning */
+  onProblem?: (problem: RunProblem) => void;
+}
+
+/** A run id that names no run folder. */
+export class RunNotFoundError extends Error {
+  override name = 'RunNotFoundError';
+  constructor(readonly runId: string, runsDir: string) {
+    super(`no run "${runId}" in ${runsDir}`);
+  }
+}
+
+/** A run folder whose run.json is missing or malformed; the folder is left as it is. */
+export class RunRecordError extends Error {
+  override name = 'RunRecordError';
+  constructor(readonly runId: string, readonly file: string, problem: string) {
+    super(`run "${runId}": ${file} ${problem}; the folder was left as it is`);
+  }
+}
+
+const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function isValidRunId(id: string): boolean {
+  return RUN_ID_PATTERN.test(id) && !id.includes('..');
+}
+
+/**
+ * `20261125-184700-es-carrot-9-ab12`: UTC creation time (so ids sort by age on every machine), optimizer,
+ * target, 4 random hex digits (two runs started in the same second differ).
+ */
+export function makeRunId(now: Date, optimizer: string, targetName: string, random = randomBytes(2).toString('hex')): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  const slug = targetName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+/, '').slice(0, 32).replace(/-+$/, '') || 'target';
+  return `${stamp}-${optimizer}-${slug}-${random}`;
+}
+
+// Per-run write queues, shared by every LabStore of the process (the bridge and the run manager may each hold one).
+const queues = new Map<string, Promise<unknown>>();
+
+function serialised<T>(key: string, job: () => Promise<T>): Promise<T> {
+  const previous = queues.get(key) ?? Promise.resolve();
+  const next = previous.then(job, job);
+  const settled = next.catch(() => undefined);
+  queues.set(key, settled);
+  void settled.then(() => {
+    if (queues.get(key) === settled) queues.delete(key);
+  });
+  return next;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function defaultVersions(): Promise<RunVersions> {
+  const tf = await import('@tensorflow/tfjs');
+  const electron = process.versions.electron;
+  return { lab: packageVersion(), tfjs: tf.version.tfjs, node: process.version, ...(electron ? { electron } : {}) };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class LabStore {
+  readonly workspace: string;
+  readonly runsDir: string;
+  private readonly fs: StoreFs;
+  private readonly now: () => Date;
+  private readonly versions: RunVersions | undefined;
+  private readonly onProblem: (problem: RunProblem) => void;
+
+  constructor(workspace: string, options: LabStoreOptions = {}) {
+    this.workspace = resolve(workspace);
+    this.runsDir = join(this.workspace, RUNS_DIR);
+    this.fs = options.fs ?? nodeStoreFs;
+    this.now = options.now ?? (() => new Date());
+    this.versions = options.versions;
+    this.onProblem = options.onProblem ?? ((p) => process.emitWarning(`skipped run folder ${p.dir}: ${p.message}`, 'NcaLabWorkspaceWarning'));
+  }
+
+  /** The folder of run `id` (whether or not it exists); refuses ids that are not plain folder names. */
+  runDir(id: string): string {
+    if (typeof id !== 'string' || !isValidRunId(id)) {
+      throw new RangeError(`invalid run id ${JSON.stringify(id)}: letters, digits, '.', '_' and '-' only, starting with a letter or digit`);
+    }
+    return join(this.runsDir, id);
+  }
+
+  // ---- runs ----
+
+  async createRun(config: RunConfig, opts: CreateRunOptions): Promise<RunRecord> {
+    const cfg = validateRunConfig(structuredClone(config));
+    if (opts.forkedFrom) {
+      const { runId, generation } = opts.forkedFrom;
+      if (!Number.isSafeInteger(generation) || generation < 0) throw new RangeError(`forkedFrom.generation must be an integer ≥ 0, got ${generation}`);
+      await this.getRun(runId);
+    }
+    const target = opts.target ?? await resolveTarget(cfg.target.name, { size: cfg.target.size, padding: cfg.target.padding });
+    if (target.size !== cfg.target.size || target.padding !== cfg.target.padding) {
+      throw new RangeError(`target ${target.name} is ${target.size} px with padding ${target.padding}, the config says ${cfg.target.size} px with padding ${cfg.target.padding}`);
+    }
+    const versions = this.versions ?? await defaultVersions();
+    const created = this.now();
+    const name = opts.name?.trim() || `${cfg.preset} · ${cfg.target.name}`;
+    await mkdir(this.runsDir, { recursive: true });
+
+    for (let attempt = 0; ; attempt++) {
+      const id = makeRunId(created, cfg.optimizer, cfg.target.name);
+      const record = parseRunRecord(runRecordToJson({
+        formatVersion: 1, id, name, optimizer: cfg.optimizer, preset: cfg.preset, config: cfg,
+        status: 'queued', statusReason: null, createdAt: created.toISOString(), updatedAt: created.toISOString(),
+        backend: opts.backend, versions, progress: emptyProgress(), tags: [...(opts.tags ?? [])], notes: opts.notes ?? '',
+        forkedFrom: opts.forkedFrom ? { ...opts.forkedFrom } : null, checkpointGeneration: null,
+      }));
+      // Assemble under a hidden name, then rename into place: a listing never sees half a run.
+      const staging = join(this.runsDir, `.creating-${id}-${randomBytes(3).toString('hex')}`);
+      try {
+        await mkdir(join(staging, CHECKPOINTS_DIR), { recursive: true });
+        await mkdir(join(staging, MODEL_DIR));
+        await writeBytesAtomic(join(staging, RUN_JSON), JSON.stringify(runRecordToJson(record), null, 2) + '\n', { what: 'run record', fs: this.fs });
+        await writePng(join(staging, TARGET_PNG), target.rgbaU8, target.size, target.size);
+        if (await exists(join(this.runsDir, id))) throw Object.assign(new Error('id taken'), { code: 'EEXIST' });
+        await this.fs.rename(staging, join(this.runsDir, id));
+        return record;
+      } catch (err) {
+        await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+        const code = (err as NodeJS.ErrnoException).code;
+        if ((code === 'EEXIST' || code === 'ENOTEMPTY') && attempt < 5) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** The run's record; a clear error naming the id when the folder is missing or run.json is malformed. */
+  async getRun(id: string): Promise<RunRecord> {
+    const dir = this.runDir(id);
+    return this.readRecordIn(dir, id);
+  }
+
+  private async readRecordIn(dir: string, id: string): Promise<RunRecord> {
+    const file = join(dir, RUN_JSON);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        if (!(await exists(dir))) throw new RunNotFoundError(id, dirname(dir));
+        throw new RunRecordError(id, file, 'is missing');
+      }
+      throw new RunRecordError(id, file, `cannot be read (${messageOf(err)})`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new RunRecordError(id, file, `is malformed: not JSON (${messageOf(err)})`);
+    }
+    let record: RunRecord;
+    try {
+      record = parseRunRecord(json);
+    } catch (err) {
+      throw new RunRecordError(id, file, `is malformed: ${messageOf(err)}`);
+    }
+    if (record.id !== basename(dir)) {
+      throw new RunRecordError(id, file, `is malformed: it says id ${JSON.stringify(record.id)}, but its folder is ${JSON.stringify(basename(dir))}`);
+    }
+    return record;
+  }
+
+  /**
+   * Every run (newest first) and every folder that is not a readable run, with the reason. Never throws for a
+   * broken folder; hidden entries (staging and deleting folders) are ignored.
+   */
+  async scanRuns(): Promise<{ runs: RunRecord[]; problems: RunProblem[] }> {
+    let entries;
+    try {
+      entries = await readdir(this.runsDir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { runs: [], problems: [] };
+      throw err;
+    }
+    const runs: RunRecord[] = [];
+    const problems: RunProblem[] = [];
+    const folders = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.'));
+    await Promise.all(folders.map(async (e) => {
+      const dir = join(this.runsDir, e.name);
+      try {
+        if (!isValidRunId(e.name)) throw new Error(`"${e.name}" is not a run id`);
+        runs.push(await this.readRecordIn(dir, e.name));
+      } catch (err) {
+        problems.push({ id: e.name, dir, message: messageOf(err) });
+      }
+    }));
+    runs.sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : Date.parse(b.createdAt) - Date.parse(a.createdAt)));
+    problems.sort((a, b) => (a.id < b.id ? 1 : -1));
+    return { runs, problems };
+  }
+
+  /**
+   * Every readable run, newest first. A folder with a broken run.json is skipped and reported to `onProblem`
+   * (default: a process warning); `scanRuns` returns the problems instead. The list never fails because of one run.
+   */
+  async listRuns(): Promise<RunRecord[]> {
+    const { runs, problems } = await this.scanRuns();
+    for (const p of problems) this.onProblem(p);
+    return runs;
+  }
+
+  /** Changes the fields in `patch` (validated; others are refused) and rewrites run.json atomically. */
+  async updateRun(id: string, patch: RunPatch): Promise<RunRecord> {
+    const dir = this.runDir(id);
+    const changes = parseRunPatch(patch);
+    return serialised(`${dir}#record`, async () => {
+      const current = await this.getRun(id);
+      const next: RunRecord = { ...current, ...changes, updatedAt: this.now().toISOString() };
+      await writeBytesAtomic(join(dir, RUN_JSON), JSON.stringify(runRecordToJson(next), null, 2) + '\n', { what: 'run record', fs: this.fs });
+      return next;
+    });
+  }
+
+  /**
+   * Removes a run folder (renamed away first, so a crash mid-delete leaves no half run behind). A run whose
+   * record says `running` is refused unless `force` (stop it first); a broken run.json does not block deletion.
+   */
+  async deleteRun(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    const dir = this.runDir(id);
+    if (!(await exists(dir))) throw new RunNotFoundError(id, this.runsDir);
+    if (!opts.force) {
+      const record = await this.getRun(id).catch((err) => (err instanceof RunRecordError ? null : Promise.reject(err)));
+      if (record?.status === 'running') throw new Error(`run "${id}" is running; stop it before deleting it`);
+    }
+    const trash = join(this.runsDir, `.deleting-${id}-${randomBytes(3).toString('hex')}`);
+    await this.fs.rename(dir, trash);
+    await rm(trash, { recursive: true, force: true });
+  }
+
+  /**
+   * At start-up: every run whose record still says `running` was cut off (crash, kill, power loss) and becomes
+   * `interrupted`, resumable from its last checkpoint. Returns the ids.
+   */
+  async markInterrupted(): Promise<string[]> {
+    const { runs } = await this.scanRuns();
+    const ids: string[] = [];
+    for (const r of runs.filter((x) => x.status === 'running')) {
+      const from = r.checkpointGeneration === null
+        ? 'no checkpoint had been written, so it restarts from the beginning'
+        : `resume continues from the checkpoint at generation ${r.checkpointGeneration}`;
+      await this.updateRun(r.id, { status: 'interrupted', statusReason: `the lab stopped while the run was running (crash, kill or power loss); ${from}` });
+      ids.push(r.id);
+    }
+    return ids;
+  }
+
+  /** The target the run trains on, rebuilt from its target.png (exact pixels) or, failing that, from its config. */
+  async loadRunTarget(id: string): Promise<Target> {
+    const record = await this.getRun(id);
+    const t = record.config.target;
+    try {
+      const png = await readPng(join(this.runDir(id), TARGET_PNG));
+      if (png.width === t.size && png.height === t.size) return targetFromU8(t.name, t.size, png.data, t.padding);
+    } catch {
+      // fall through to the config's target
+    }
+    return resolveTarget(t.name, { size: t.size, padding: t.padding });
+  }
+
+  // ---- metrics ----
+
+  private async requireRun(id: string): Promise<string> {
+    const dir = this.runDir(id);
+    if (!(await exists(join(dir, RUN_JSON)))) {
+      if (!(await exists(dir))) throw new RunNotFoundError(id, this.runsDir);
+    }
+    return dir;
+  }
+
+  /** Appends rows as JSON lines in one write (validated first; nothing is written if one is bad). */
+  async appendMetrics(id: string, rows: MetricRow[]): Promise<void> {
+    const dir = await this.requireRun(id);
+    await serialised(`${dir}#metrics`, () => appendMetricRows(join(dir, METRICS_FILE), rows));
+  }
+
+  /** Every complete row; a torn last line (a crash mid-write) is ignored. */
+  async readMetrics(id: string): Promise<MetricRow[]> {
+    const dir = await this.requireRun(id);
+    return serialised(`${dir}#metrics`, () => readMetricRows(join(dir, METRICS_FILE)));
+  }
+
+  /** For resume: drops the rows after `generation` (the checkpoint's), atomically. */
+  async truncateMetricsAfter(id: string, generation: number): Promise<void> {
+    const dir = await this.requireRun(id);
+    await serialised(`${dir}#metrics`, () => truncateMetricRowsAfter(join(dir, METRICS_FILE), generation, this.fs));
+  }
+
+  // ---- checkpoints ----
+
+  /**
+   * Writes `checkpoints/ckpt-<generation>.nckpt` atomically, records its generation in run.json, then keeps the
+   * newest `keep` (default 3). Checkpoints of later generations than this one belong to a history the run has
+   * been rewound from (a resume from an older checkpoint) and are removed too. On a full disk or a write error
+   * the previous checkpoints and run.json are untouched and the error names the file.
+   */
+  async writeCheckpoint(id: string, ckpt: Checkpoint, opts: { keep?: number } = {}): Promise<void> {
+    const keep = opts.keep ?? DEFAULT_CHECKPOINT_KEEP;
+    if (!Number.isSafeInteger(keep) || keep < 1) throw new RangeError(`keep must be an integer ≥ 1, got ${keep}`);
+    const dir = this.runDir(id);
+    const record = await this.getRun(id);
+    const expected = paramCount(ncaConfigOf(record.config));
+    if (ckpt.params.length !== expected) {
+      throw new RangeError(`run "${id}": checkpoint params hold ${ckpt.params.length} floats, the run's model needs ${expected}`);
+    }
+    await serialised(`${dir}#checkpoints`, async () => {
+      const folder = join(dir, CHECKPOINTS_DIR);
+      await mkdir(folder, { recursive: true });
+      await writeCheckpointFile(join(folder, checkpointFileName(ckpt.generation)), ckpt, { id, config: record.config }, this.fs);
+      await this.updateRun(id, { checkpointGeneration: ckpt.generation });
+      const all = await this.listCheckpoints(id);
+      const older = all.filter((c) => c.generation <= ckpt.generation).sort((a, b) => b.generation - a.generation);
+      const doomed = [...all.filter((c) => c.generation > ckpt.generation), ...older.slice(keep)];
+      for (const c of doomed) await rm(c.file, { force: true });
+      // Temporary files left by a process killed mid-write (they can be hundreds of MB).
+      for (const name of await readdir(folder)) {
+        if (name.startsWith('.ckpt-') && name.endsWith('.tmp')) await rm(join(folder, name), { force: true });
+      }
+    });
+  }
+
+  /** The run's checkpoints, oldest first. */
+  async listCheckpoints(id: string): Promise<CheckpointInfo[]> {
+    return this.checkpointsIn(this.runDir(id));
+  }
+
+  private async checkpointsIn(dir: string): Promise<CheckpointInfo[]> {
+    const folder = join(dir, CHECKPOINTS_DIR);
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        if (!(await exists(dir))) throw new RunNotFoundError(basename(dir), dirname(dir));
+        return [];
+      }
+      throw err;
+    }
+    const out: CheckpointInfo[] = [];
+    for (const name of names) {
+      const generation = generationOfCheckpointFile(name);
+      if (generation === null) continue;
+      const file = join(folder, name);
+      try {
+        out.push({ generation, file, bytes: (await stat(file)).size });
+      } catch {
+        // removed meanwhile
+      }
+    }
+    return out.sort((a, b) => a.generation - b.generation);
+  }
+
+  /** One checkpoint by generation (verified: magic, sizes, CRC-32, the run's parameter count). */
+  async readCheckpoint(id: string, generation: number): Promise<Checkpoint> {
+    const dir = this.runDir(id);
+    const file = join(dir, CHECKPOINTS_DIR, checkpointFileName(generation));
+    if (!(await exists(file))) {
+      const have = (await this.listCheckpoints(id)).map((c) => c.generation);
+      throw new Error(`run "${id}" has no checkpoint at generation ${generation} (${have.length ? `it has ${have.join(', ')}` : 'it has none'})`);
+    }
+    const record = await this.getRun(id);
+    const { checkpoint } = await readCheckpointFile(file);
+    this.checkParams(file, checkpoint, record.config);
+    return checkpoint;
+  }
+
+  private checkParams(file: string, ckpt: Checkpoint, config: RunConfig): void {
+    const expected = paramCount(ncaConfigOf(config));
+    if (ckpt.params.length !== expected) {
+      throw new CheckpointFormatError(file, `params hold ${ckpt.params.length} floats, the run's model needs ${expected}`);
+    }
+  }
+
+  /**
+   * The newest checkpoint that reads back intact, or null when the run has none. A corrupt newer file (bad
+   * magic, short, checksum mismatch) is skipped and listed in `fallbacks`; only when no checkpoint is readable
+   * is it an error, naming every file and its problem.
+   */
+  async readLatestCheckpoint(id: string): Promise<LoadedCheckpoint | null> {
+    const record = await this.getRun(id);
+    return this.latestCheckpointIn(this.runDir(id), record.config);
+  }
+
+  private async latestCheckpointIn(dir: string, config: RunConfig | null): Promise<LoadedCheckpoint | null> {
+    const all = await this.checkpointsIn(dir);
+    const fallbacks: { file: string; problem: string }[] = [];
+    for (const c of [...all].reverse()) {
+      try {
+        const { checkpoint, header } = await readCheckpointFile(c.file);
+        if (header.generation !== c.generation) {
+          throw new CheckpointFormatError(c.file, `its header says generation ${header.generation}, its name ${c.generation}`);
+        }
+        const cfg = config ?? validConfigOrNull(header.run?.config);
+        if (cfg) this.checkParams(c.file, checkpoint, cfg);
+        return { ...checkpoint, file: c.file, fallbacks };
+      } catch (err) {
+        fallbacks.push({ file: c.file, problem: err instanceof CheckpointFormatError ? err.problem : messageOf(err) });
+      }
+    }
+    if (fallbacks.length === 0) return null;
+    throw new Error(`run "${basename(dir)}": no readable checkpoint: ${fallbacks.map((f) => `${f.file}: ${f.problem}`).join('; ')}`);
+  }
+
+  // ---- models ----
+
+  /**
+   * Writes `model/` (model.json + weights.bin, tfjs weights format; see model-format.ts) and returns the folder.
+   * weights.bin is renamed into place before model.json; model.json carries the weights' CRC-32, so a crash
+   * between the two renames is detected on load rather than giving mismatched weights.
+   */
+  async writeModel(id: string, params: Float32Array, meta: { config: RunConfig; generation: number; loss: number | null }): Promise<string> {
+    const dir = this.runDir(id);
+    await this.getRun(id);
+    const { modelJson, weights } = encodeModel(params, { ...meta, runId: id, labVersion: this.versions?.lab ?? packageVersion(), now: this.now() });
+    const folder = join(dir, MODEL_DIR);
+    await serialised(`${dir}#model`, async () => {
+      await mkdir(folder, { recursive: true });
+      await writeBytesAtomic(join(folder, WEIGHTS_BIN), weights, { what: 'model weights', fs: this.fs });
+      await writeBytesAtomic(join(folder, MODEL_JSON), JSON.stringify(modelJson, null, 2) + '\n', { what: 'model description', fs: this.fs });
+    });
+    return folder;
+  }
+
+  /**
+   * A model's parameters from: a run id (its model/, else its newest readable checkpoint), a run folder, a model
+   * folder, a model.json, or a checkpoint file. Refuses, naming the file and the problem, anything malformed or
+   * incompatible: not JSON, unknown format, a missing or wrongly sized weights.bin, NaN weights.
+   */
+  async loadModel(pathOrRunId: string): Promise<LoadedModel> {
+    if (isValidRunId(pathOrRunId) && (await exists(join(this.runDir(pathOrRunId), RUN_JSON)))) {
+      return this.loadModelFromRunDir(this.runDir(pathOrRunId));
+    }
+    const asPath = resolve(pathOrRunId);
+    const st = await stat(asPath).catch(() => null);
+    if (!st) {
+      throw new Error(`"${pathOrRunId}" is neither a run in ${this.runsDir} nor a model folder, model.json or checkpoint file`);
+    }
+    if (st.isDirectory()) {
+      if (await exists(join(asPath, MODEL_JSON))) return readModelFolder(join(asPath, MODEL_JSON), (n) => join(asPath, n));
+      if (await exists(join(asPath, RUN_JSON))) return this.loadModelFromRunDir(asPath);
+      throw new Error(`${asPath}: a folder without ${MODEL_JSON} (a model) or ${RUN_JSON} (a run)`);
+    }
+    if (await startsWithMagic(asPath)) return loadModelFromCheckpointFile(asPath);
+    if (asPath.toLowerCase().endsWith('.json')) return readModelFolder(asPath, (n) => join(dirname(asPath), n));
+    throw new ModelFormatError(asPath, `unknown format: not a model.json, a model folder or an NCA Lab checkpoint (${CHECKPOINT_MAGIC})`);
+  }
+
+  private async loadModelFromRunDir(dir: string): Promise<LoadedModel> {
+    const id = basename(dir);
+    const record = await this.readRecordIn(dir, id);
+    const modelJson = join(dir, MODEL_DIR, MODEL_JSON);
+    if (await exists(modelJson)) return readModelFolder(modelJson, (n) => join(dir, MODEL_DIR, n));
+    const ckpt = await this.latestCheckpointIn(dir, record.config);
+    if (!ckpt) throw new Error(`run "${id}" has no model yet: no ${join(MODEL_DIR, MODEL_JSON)} and no checkpoint in ${dir}`);
+    return modelFromParams(ckpt.file, record.config, ckpt.params);
+  }
+}
+
+function validConfigOrNull(v: unknown): RunConfig | null {
+  if (typeof v !== 'object' || v === null) return null;
+  try {
+    return configProblems(v as RunConfig).length === 0 ? (v as RunConfig) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function startsWithMagic(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const b = Buffer.alloc(CHECKPOINT_MAGIC.length);
+    const { bytesRead } = await fh.read(b, 0, b.length, 0);
+    return bytesRead === b.length && b.toString('latin1') === CHECKPOINT_MAGIC;
+  } finally {
+    await fh.close();
+  }
+}
+
+function modelFromParams(file: string, config: RunConfig, params: Float32Array): LoadedModel {
+  const nca: NcaConfig = ncaConfigOf(config);
+  const layout = paramLayout(nca);
+  if (params.length !== layout.total) {
+    throw new ModelFormatError(file, `params hold ${params.length} floats, the run's model needs ${layout.total}`);
+  }
+  const bad = firstNonFinite(params, layout);
+  if (bad) throw new ModelFormatError(file, `the parameters are not finite: ${bad}`);
+  const target: TargetRef = { ...config.target };
+  return { config, nca, params, target, source: file };
+}
+
+async function loadModelFromCheckpointFile(file: string): Promise<LoadedModel> {
+  const { checkpoint, header } = await readCheckpointFile(file);
+  const config = validConfigOrNull(header.run?.config);
+  if (!config) throw new ModelFormatError(file, 'the checkpoint carries no valid run config, so its model is unknown');
+  return modelFromParams(file, config, checkpoint.params);
+}

@@ -1,0 +1,133 @@
+/**
+ * A run's metrics log (`runs/<id>/metrics.jsonl`): one JSON object per line, appended, never rewritten in place.
+ *
+ * A line counts only once its newline is on disk. A crash in the middle of an append can leave a torn last line
+ * (no newline): readers ignore it, and the next append first cuts it off, so new rows never get glued onto a
+ * fragment. Each append is one write of whole lines to a file opened in append mode, so earlier lines are never
+ * touched. Appends are not fsynced (a process crash loses nothing; a power cut may lose the last rows, and the
+ * checkpoint they belong to is rewound with `truncateAfter` on resume). Rewriting (`truncateAfter`) goes through
+ * a temporary file and a rename, so it either happens entirely or not at all.
+ */
+import { open, readFile } from 'node:fs/promises';
+import { metricRowToJson, parseMetricRow, type MetricRow } from '../../shared/run-record';
+import { writeBytesAtomic, writeError, type StoreFs } from './atomic-file';
+
+export const METRICS_FILE = 'metrics.jsonl';
+
+/** A malformed line that is not the last one: the log was damaged or edited by hand. */
+export class MetricsFormatError extends Error {
+  override name = 'MetricsFormatError';
+  constructor(readonly file: string, readonly line: number, problem: string) {
+    super(`metrics log ${file}, line ${line}: ${problem}`);
+  }
+}
+
+/** How far back to look for the newline before a torn fragment (a row is ~200 bytes; rows of a batch less than this). */
+const TAIL_SCAN_BYTES = 64 * 1024;
+
+/**
+ * Appends rows as whole lines in one write. Rows are validated first: a bad row (a generation of -1, a
+ * string loss) is refused with the field named, and nothing is written.
+ */
+export async function appendMetricRows(file: string, rows: MetricRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const text = rows.map((r, i) => {
+    try {
+      return JSON.stringify(metricRowToJson(parseMetricRow(r))) + '\n';
+    } catch (err) {
+      throw new RangeError(`metrics row ${i}: ${(err as Error).message}`);
+    }
+  }).join('');
+  const bytes = Buffer.from(text, 'utf8');
+  let fh;
+  try {
+    fh = await open(file, 'a+');
+  } catch (err) {
+    throw writeError(file, 'metrics log', err);
+  }
+  try {
+    await dropTornTail(fh);
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, null);
+      done += bytesWritten;
+    }
+  } catch (err) {
+    throw writeError(file, 'metrics log', err);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Cuts a torn last line (bytes after the last newline) so the next append starts on a fresh line. */
+async function dropTornTail(fh: Awaited<ReturnType<typeof open>>): Promise<void> {
+  const { size } = await fh.stat();
+  if (size === 0) return;
+  const last = Buffer.alloc(1);
+  await fh.read(last, 0, 1, size - 1);
+  if (last[0] === 0x0a) return;
+  // Find the last newline, scanning backwards in blocks.
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - TAIL_SCAN_BYTES);
+    const block = Buffer.alloc(end - start);
+    await fh.read(block, 0, block.length, start);
+    const nl = block.lastIndexOf(0x0a);
+    if (nl >= 0) {
+      await fh.truncate(start + nl + 1);
+      return;
+    }
+    end = start;
+  }
+  // No newline at all: the whole file is one torn line.
+  await fh.truncate(0);
+}
+
+/** Complete lines of the log's text with their 1-based numbers; a torn last line (no newline) is left out. */
+function completeLines(text: string): { line: number; text: string }[] {
+  const parts = text.split('\n');
+  parts.pop(); // after the last newline: '' for a clean file, the torn fragment otherwise
+  return parts.map((t, i) => ({ line: i + 1, text: t })).filter((l) => l.text.trim() !== '');
+}
+
+function parseLine(file: string, line: number, text: string): MetricRow {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new MetricsFormatError(file, line, `not JSON (${(err as Error).message})`);
+  }
+  try {
+    return parseMetricRow(json);
+  } catch (err) {
+    throw new MetricsFormatError(file, line, (err as Error).message);
+  }
+}
+
+/** Every complete row, in file order; [] when there is no log yet. A malformed complete line is an error. */
+export async function readMetricRows(file: string): Promise<MetricRow[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return completeLines(text).map((l) => parseLine(file, l.line, l.text));
+}
+
+/** Rewrites the log without the rows after `generation` (and without a torn tail), atomically. */
+export async function truncateMetricRowsAfter(file: string, generation: number, fs?: StoreFs): Promise<{ kept: number; dropped: number }> {
+  if (!Number.isSafeInteger(generation) || generation < 0) throw new RangeError(`generation must be an integer ≥ 0, got ${generation}`);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kept: 0, dropped: 0 };
+    throw err;
+  }
+  const lines = completeLines(text);
+  const kept = lines.filter((l) => parseLine(file, l.line, l.text).generation <= generation);
+  await writeBytesAtomic(file, kept.map((l) => l.text + '\n').join(''), { what: 'metrics log', fs });
+  return { kept: kept.length, dropped: lines.length - kept.length };
+}

@@ -1,0 +1,314 @@
+/**
+ * A run as the workspace stores it (architecture.md, "Data on disk"): the record in `runs/<id>/run.json`, the
+ * rows of its append-only metrics log, and what a checkpoint holds. One schema per persisted shape: every
+ * run.json and metrics line read from disk goes through `parseRunRecord` / `parseMetricRow`, which name the
+ * field and what was expected.
+ *
+ * Losses can be NaN or ±Infinity (a diverged run), which JSON cannot hold: on disk they are the strings
+ * "NaN", "Infinity" and "-Infinity" (`encodeNumber` / `decodeNumber`), so a diverged run reads back as it was.
+ */
+import type { StateBatch } from '../core/nca/state';
+import type { RngState } from '../core/rng/philox';
+import { configProblems, type RunConfig } from './training-config';
+
+export type RunStatus = 'queued' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed' | 'interrupted';
+
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'paused', 'stopped', 'finished', 'failed', 'interrupted'];
+
+export interface RunProgress {
+  /** ES generations or Adam iterations done */
+  generation: number;
+  /** rollouts evaluated so far */
+  evaluations: number;
+  /** training wall time, summed over sessions */
+  wallSeconds: number;
+  bestLoss: number | null;
+  lastLoss: number | null;
+  /** growth loss from the seed after 40 / 200 steps (spec c.2), on evaluation generations */
+  bestEval40: number | null;
+  lastEval40: number | null;
+  lastEval200: number | null;
+}
+
+export interface RunVersions {
+  lab: string;
+  tfjs: string;
+  node: string;
+  electron?: string;
+}
+
+export interface RunRecord {
+  formatVersion: 1;
+  /** sortable and readable: `20261125-184700-es-carrot-9-ab12` (UTC creation time, optimizer, target, random) */
+  id: string;
+  name: string;
+  optimizer: 'es' | 'adam';
+  preset: string;
+  config: RunConfig;
+  status: RunStatus;
+  /** why the run is in its status ("reached max generations (2000)", "NaN loss at iteration 812", …) */
+  statusReason: string | null;
+  /** ISO 8601 */
+  createdAt: string;
+  updatedAt: string;
+  /** the tfjs backend the run computes on (architecture.md, "Compute"); null until it first starts */
+  backend: string | null;
+  versions: RunVersions;
+  progress: RunProgress;
+  tags: string[];
+  notes: string;
+  forkedFrom: { runId: string; generation: number } | null;
+  /** generation of the newest checkpoint written, or null */
+  checkpointGeneration: number | null;
+}
+
+/** What `LabStore.updateRun` may change; everything else in a record is fixed at creation. */
+export type RunPatch = Partial<Pick<RunRecord, 'status' | 'statusReason' | 'backend' | 'progress' | 'tags' | 'notes' | 'name' | 'checkpointGeneration'>>;
+
+export const RUN_PATCH_FIELDS = ['status', 'statusReason', 'backend', 'progress', 'tags', 'notes', 'name', 'checkpointGeneration'] as const;
+
+/** One line of a run's metrics log: the same field names for ES and Adam, so curves overlay. */
+export interface MetricRow {
+  generation: number;
+  evaluations: number;
+  wallSeconds: number;
+  loss: number;
+  bestLoss: number;
+  lr: number;
+  gradNorm?: number;
+  eval40?: number;
+  eval200?: number;
+}
+
+export type CheckpointScalar = number | string | boolean | null | number[];
+
+/** Everything needed to continue a run exactly where it stopped. */
+export interface Checkpoint {
+  generation: number;
+  evaluations: number;
+  wallSeconds: number;
+  /** the flat parameters, in the layout of core/nca/config.ts */
+  params: Float32Array;
+  /** optimizer state as named float arrays (Adam m/v per variable, pool per-sample losses, …) */
+  arrays: Record<string, Float32Array>;
+  /** optimizer state as JSON scalars (ES lr and decay stage, Adam step, …) */
+  scalars: Record<string, CheckpointScalar>;
+  /** the sample pool, when the run keeps one */
+  pool: StateBatch | null;
+  /** the run's random stream, when it keeps one between generations */
+  rng: RngState | null;
+}
+
+export function emptyProgress(): RunProgress {
+  return { generation: 0, evaluations: 0, wallSeconds: 0, bestLoss: null, lastLoss: null, bestEval40: null, lastEval40: null, lastEval200: null };
+}
+
+/** A persisted shape that does not match its schema; `field` is the dotted path of the first problem. */
+export class RecordFormatError extends Error {
+  override name = 'RecordFormatError';
+  constructor(readonly field: string, detail: string) {
+    super(field ? `${field}: ${detail}` : detail);
+  }
+}
+
+// ---- numbers that may be NaN or infinite ----
+
+export type EncodedNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+
+export function encodeNumber(x: number): EncodedNumber {
+  if (Number.isFinite(x)) return x;
+  return Number.isNaN(x) ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
+}
+
+/** The inverse of `encodeNumber` (a number, NaN included, passes as it is); undefined for anything else. */
+export function decodeNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (v === 'NaN') return NaN;
+  if (v === 'Infinity') return Infinity;
+  if (v === '-Infinity') return -Infinity;
+  return undefined;
+}
+
+// ---- run.json ----
+
+const PROGRESS_LOSSES = ['bestLoss', 'lastLoss', 'bestEval40', 'lastEval40', 'lastEval200'] as const;
+
+/** run.json as written: the record with non-finite losses encoded. */
+export function runRecordToJson(r: RunRecord): unknown {
+  const progress: Record<string, unknown> = { ...r.progress };
+  for (const k of PROGRESS_LOSSES) {
+    const v = r.progress[k];
+    progress[k] = v === null ? null : encodeNumber(v);
+  }
+  return { ...r, progress };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function need(ok: boolean, field: string, detail: string): asserts ok {
+  if (!ok) throw new RecordFormatError(field, detail);
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function count(v: unknown, field: string): number {
+  need(typeof v === 'number' && Number.isSafeInteger(v) && v >= 0, field, `must be an integer ≥ 0, got ${show(v)}`);
+  return v;
+}
+
+function seconds(v: unknown, field: string): number {
+  need(typeof v === 'number' && Number.isFinite(v) && v >= 0, field, `must be a number ≥ 0, got ${show(v)}`);
+  return v;
+}
+
+function str(v: unknown, field: string): string {
+  need(typeof v === 'string', field, `must be a string, got ${show(v)}`);
+  return v;
+}
+
+function nullableStr(v: unknown, field: string): string | null {
+  need(v === null || typeof v === 'string', field, `must be a string or null, got ${show(v)}`);
+  return v;
+}
+
+function loss(v: unknown, field: string): number {
+  const x = decodeNumber(v);
+  need(x !== undefined, field, `must be a number (or "NaN", "Infinity", "-Infinity"), got ${show(v)}`);
+  return x;
+}
+
+function nullableLoss(v: unknown, field: string): number | null {
+  return v === null ? null : loss(v, field);
+}
+
+function isoDate(v: unknown, field: string): string {
+  need(typeof v === 'string' && !Number.isNaN(Date.parse(v)), field, `must be an ISO 8601 date, got ${show(v)}`);
+  return v;
+}
+
+export function parseRunStatus(v: unknown, field = 'status'): RunStatus {
+  need(typeof v === 'string' && (RUN_STATUSES as readonly string[]).includes(v), field, `must be one of ${RUN_STATUSES.join(', ')}, got ${show(v)}`);
+  return v as RunStatus;
+}
+
+export function parseRunProgress(v: unknown, field = 'progress'): RunProgress {
+  need(isObject(v), field, `must be an object, got ${show(v)}`);
+  return {
+    generation: count(v.generation, `${field}.generation`),
+    evaluations: count(v.evaluations, `${field}.evaluations`),
+    wallSeconds: seconds(v.wallSeconds, `${field}.wallSeconds`),
+    bestLoss: nullableLoss(v.bestLoss, `${field}.bestLoss`),
+    lastLoss: nullableLoss(v.lastLoss, `${field}.lastLoss`),
+    bestEval40: nullableLoss(v.bestEval40, `${field}.bestEval40`),
+    lastEval40: nullableLoss(v.lastEval40, `${field}.lastEval40`),
+    lastEval200: nullableLoss(v.lastEval200, `${field}.lastEval200`),
+  };
+}
+
+export function parseTags(v: unknown, field = 'tags'): string[] {
+  need(Array.isArray(v) && v.every((t) => typeof t === 'string'), field, `must be a list of strings, got ${show(v)}`);
+  return [...v] as string[];
+}
+
+export function parseForkedFrom(v: unknown, field = 'forkedFrom'): RunRecord['forkedFrom'] {
+  if (v === null || v === undefined) return null;
+  need(isObject(v), field, `must be {runId, generation} or null, got ${show(v)}`);
+  return { runId: str(v.runId, `${field}.runId`), generation: count(v.generation, `${field}.generation`) };
+}
+
+/** Validates a run.json's parsed JSON (non-finite losses decoded); throws RecordFormatError naming the field. */
+export function parseRunRecord(v: unknown): RunRecord {
+  need(isObject(v), '', `a run record must be a JSON object, got ${show(v)}`);
+  need(v.formatVersion === 1, 'formatVersion', `must be 1 (this lab reads run format 1), got ${show(v.formatVersion)}`);
+  need(isObject(v.config), 'config', `must be an object, got ${show(v.config)}`);
+  const config = v.config as unknown as RunConfig;
+  const problems = configProblems(config);
+  need(problems.length === 0, problems.length ? `config.${problems[0].field}` : 'config', problems[0]?.message ?? '');
+  need(v.optimizer === config.optimizer, 'optimizer', `must match config.optimizer (${show(config.optimizer)}), got ${show(v.optimizer)}`);
+  const versions = v.versions;
+  need(isObject(versions), 'versions', `must be an object, got ${show(versions)}`);
+  const record: RunRecord = {
+    formatVersion: 1,
+    id: str(v.id, 'id'),
+    name: str(v.name, 'name'),
+    optimizer: config.optimizer,
+    preset: str(v.preset, 'preset'),
+    config,
+    status: parseRunStatus(v.status),
+    statusReason: nullableStr(v.statusReason, 'statusReason'),
+    createdAt: isoDate(v.createdAt, 'createdAt'),
+    updatedAt: isoDate(v.updatedAt, 'updatedAt'),
+    backend: nullableStr(v.backend, 'backend'),
+    versions: {
+      lab: str(versions.lab, 'versions.lab'),
+      tfjs: str(versions.tfjs, 'versions.tfjs'),
+      node: str(versions.node, 'versions.node'),
+      ...(versions.electron === undefined ? {} : { electron: str(versions.electron, 'versions.electron') }),
+    },
+    progress: parseRunProgress(v.progress),
+    tags: parseTags(v.tags),
+    notes: str(v.notes, 'notes'),
+    forkedFrom: parseForkedFrom(v.forkedFrom),
+    checkpointGeneration: v.checkpointGeneration === null ? null : count(v.checkpointGeneration, 'checkpointGeneration'),
+  };
+  return record;
+}
+
+/** Validates an update; unknown fields are refused rather than silently dropped. */
+export function parseRunPatch(v: unknown): RunPatch {
+  need(isObject(v), '', `an update must be an object, got ${show(v)}`);
+  const out: RunPatch = {};
+  for (const key of Object.keys(v)) {
+    need((RUN_PATCH_FIELDS as readonly string[]).includes(key), key, `cannot be changed (changeable: ${RUN_PATCH_FIELDS.join(', ')})`);
+  }
+  if ('status' in v) out.status = parseRunStatus(v.status);
+  if ('statusReason' in v) out.statusReason = nullableStr(v.statusReason, 'statusReason');
+  if ('backend' in v) out.backend = nullableStr(v.backend, 'backend');
+  if ('progress' in v) out.progress = parseRunProgress(v.progress);
+  if ('tags' in v) out.tags = parseTags(v.tags);
+  if ('notes' in v) out.notes = str(v.notes, 'notes');
+  if ('name' in v) {
+    out.name = str(v.name, 'name');
+    need(out.name.trim() !== '', 'name', 'must not be empty');
+  }
+  if ('checkpointGeneration' in v) {
+    out.checkpointGeneration = v.checkpointGeneration === null ? null : count(v.checkpointGeneration, 'checkpointGeneration');
+  }
+  return out;
+}
+
+// ---- metrics lines ----
+
+export function metricRowToJson(r: MetricRow): unknown {
+  const out: Record<string, unknown> = {
+    generation: r.generation, evaluations: r.evaluations, wallSeconds: r.wallSeconds,
+    loss: encodeNumber(r.loss), bestLoss: encodeNumber(r.bestLoss), lr: encodeNumber(r.lr),
+  };
+  if (r.gradNorm !== undefined) out.gradNorm = encodeNumber(r.gradNorm);
+  if (r.eval40 !== undefined) out.eval40 = encodeNumber(r.eval40);
+  if (r.eval200 !== undefined) out.eval200 = encodeNumber(r.eval200);
+  return out;
+}
+
+/** Validates one metrics row (as given by a trainer, or parsed from a line with non-finite numbers encoded). */
+export function parseMetricRow(v: unknown): MetricRow {
+  need(isObject(v), '', `a metrics row must be an object, got ${show(v)}`);
+  const row: MetricRow = {
+    generation: count(v.generation, 'generation'),
+    evaluations: count(v.evaluations, 'evaluations'),
+    wallSeconds: seconds(v.wallSeconds, 'wallSeconds'),
+    loss: loss(v.loss, 'loss'),
+    bestLoss: loss(v.bestLoss, 'bestLoss'),
+    lr: loss(v.lr, 'lr'),
+  };
+  if (v.gradNorm !== undefined) row.gradNorm = loss(v.gradNorm, 'gradNorm');
+  if (v.eval40 !== undefined) row.eval40 = loss(v.eval40, 'eval40');
+  if (v.eval200 !== undefined) row.eval200 = loss(v.eval200, 'eval200');
+  return row;
+}
