@@ -63,9 +63,12 @@ export interface RunRecord {
 }
 
 /** What `LabStore.updateRun` may change; everything else in a record is fixed at creation. */
-export type RunPatch = Partial<Pick<RunRecord, 'status' | 'statusReason' | 'backend' | 'progress' | 'tags' | 'notes' | 'name' | 'checkpointGeneration'>>;
+export type RunPatch = Partial<Pick<RunRecord, 'status' | 'statusReason' | 'backend' | 'progress' | 'tags' | 'notes' | 'name' | 'checkpointGeneration'>> & {
+  /** new stop conditions (to extend a finished run); the rest of the config is fixed once a run exists */
+  stop?: RunConfig['stop'];
+};
 
-export const RUN_PATCH_FIELDS = ['status', 'statusReason', 'backend', 'progress', 'tags', 'notes', 'name', 'checkpointGeneration'] as const;
+export const RUN_PATCH_FIELDS = ['status', 'statusReason', 'backend', 'progress', 'tags', 'notes', 'name', 'checkpointGeneration', 'stop'] as const;
 
 /** One line of a run's metrics log: the same field names for ES and Adam, so curves overlay. */
 export interface MetricRow {
@@ -276,6 +279,14 @@ export function parseRunPatch(v: unknown): RunPatch {
   if ('name' in v) {
     out.name = str(v.name, 'name');
     need(out.name.trim() !== '', 'name', 'must not be empty');
+  }
+  if ('stop' in v) {
+    need(isObject(v.stop), 'stop', `must be {maxGenerations, maxSeconds, targetLoss}, got ${show(v.stop)}`);
+    const st = v.stop as Record<string, unknown>;
+    for (const k of ['maxGenerations', 'maxSeconds', 'targetLoss']) {
+      need(st[k] === null || (typeof st[k] === 'number' && Number.isFinite(st[k] as number) && (st[k] as number) > 0), `stop.${k}`, `must be a positive number or null, got ${show(st[k])}`);
+    }
+    out.stop = { maxGenerations: st.maxGenerations as number | null, maxSeconds: st.maxSeconds as number | null, targetLoss: st.targetLoss as number | null };
   }
   if ('checkpointGeneration' in v) {
     out.checkpointGeneration = v.checkpointGeneration === null ? null : count(v.checkpointGeneration, 'checkpointGeneration');

@@ -4,6 +4,9 @@
  */
 import type { Command } from '../command';
 import { infoCommand } from './info';
+import { trainCommand } from './train';
+import { resumeCommand } from './resume';
+import { benchCommand } from './bench';
 import { runsCommand } from './runs';
 import { serveCommand } from './serve';
 import { targetCommand } from './target';
@@ -11,6 +14,9 @@ import { targetsCommand } from './targets';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   info: infoCommand,
+  train: trainCommand,
+  resume: resumeCommand,
+  bench: benchCommand,
   targets: targetsCommand,
   target: targetCommand,
   runs: runsCommand,

@@ -298,7 +298,9 @@ export class LabStore {
     const changes = parseRunPatch(patch);
     return serialised(`${dir}#record`, async () => {
       const current = await this.getRun(id);
-      const next: RunRecord = { ...current, ...changes, updatedAt: this.now().toISOString() };
+      const { stop, ...rest } = changes;
+      const next: RunRecord = { ...current, ...rest, updatedAt: this.now().toISOString() };
+      if (stop) next.config = validateRunConfig({ ...current.config, stop });
       await writeBytesAtomic(join(dir, RUN_JSON), JSON.stringify(runRecordToJson(next), null, 2) + '\n', { what: 'run record', fs: this.fs });
       return next;
     });

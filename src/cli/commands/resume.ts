@@ -1,0 +1,54 @@
+/**
+ * `nca-lab resume RUN_ID`: continues a run from its latest checkpoint (interrupted, stopped, paused, failed
+ * or finished with a raised limit). Every random number derives from (seed, generation), so the resumed run
+ * follows exactly the trajectory an uninterrupted run would have.
+ */
+import { LabStore } from '../../node/store/lab-store';
+import { resolveWorkspaceDir } from '../../node/workspace-path';
+import { ConfigError } from '../../shared/training-config';
+import { UsageError, type Command } from '../command';
+import { expectPositionals, integerFlag, parseCommandArgs } from '../flags';
+import { followTraining } from '../follow-training';
+
+export const resumeCommand: Command = {
+  summary: 'continue a run from its latest checkpoint (same trajectory as an uninterrupted run)',
+  usage: `nca-lab resume RUN_ID [--max-generations N] [--max-seconds S] [--workers N] [--backend NAME] [--json] [--workspace DIR]
+
+  --max-generations N   raise (or set) the generation/iteration limit, e.g. to extend a finished run
+  --max-seconds S       set the training-time limit (total, counted over all sessions)
+  --workers N           ES worker processes for this session (default: the run's setting)`,
+
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, {
+      'max-generations': { type: 'string' },
+      'max-iterations': { type: 'string' },
+      'max-seconds': { type: 'string' },
+      workers: { type: 'string' },
+      backend: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const [runId] = expectPositionals(positionals, ['RUN_ID']);
+    const workspace = resolveWorkspaceDir(values.workspace);
+    const store = new LabStore(workspace);
+    const run = await store.getRun(runId);
+    const maxGen = integerFlag('max-generations', values['max-generations'] ?? values['max-iterations'], 1, 1e9);
+    const maxSec = integerFlag('max-seconds', values['max-seconds'], 1, 1e8);
+    const workers = integerFlag('workers', values.workers, 0, 1024);
+    if (maxGen !== undefined || maxSec !== undefined) {
+      const stop = { ...run.config.stop };
+      if (maxGen !== undefined) stop.maxGenerations = maxGen;
+      if (maxSec !== undefined) stop.maxSeconds = maxSec;
+      try {
+        await store.updateRun(runId, { stop });
+      } catch (err) {
+        if (err instanceof ConfigError) throw new UsageError(err.message);
+        throw err;
+      }
+    }
+    const limit = maxGen ?? run.config.stop.maxGenerations;
+    if (limit !== null && run.progress.generation >= limit) {
+      throw new UsageError(`run ${runId} is already at generation ${run.progress.generation} of ${limit}; raise --max-generations to continue`);
+    }
+    return followTraining({ io, workspace, runId, json: !!values.json, backend: values.backend, workers, created: false });
+  },
+};

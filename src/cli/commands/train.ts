@@ -1,0 +1,133 @@
+/**
+ * `nca-lab train`: creates a run from a preset (every field editable with flags or --set) and trains it with
+ * ES on every core or with Adam in a worker process, printing a progress bar (or one JSON event per line with
+ * --json). Ctrl-C stops the run cleanly (checkpoint and model first); a second Ctrl-C exits at once, and the
+ * run stays resumable from its last checkpoint.
+ */
+import { LabStore } from '../../node/store/lab-store';
+import { resolveWorkspaceDir } from '../../node/workspace-path';
+import { listBuiltinTargets } from '../../node/targets';
+import {
+  configFromPreset, fieldByPath, parseFieldText, setPath, validateRunConfig, PRESETS, ConfigError, type RunConfig,
+} from '../../shared/training-config';
+import { UsageError, type Command } from '../command';
+import { parseCommandArgs, expectPositionals } from '../flags';
+import { followTraining } from '../follow-training';
+
+export const trainCommand: Command = {
+  summary: 'train an NCA on a target with ES (all cores) or Adam; progress bar or --json events',
+  usage: `nca-lab train --optimizer es|adam [--preset NAME] --target NAME|FILE [flags] [--json] [--workspace DIR]
+
+Creates a run in the workspace from a preset and trains it. Every hyperparameter can be changed:
+
+  --optimizer es|adam     which optimiser (default: the preset's)
+  --preset NAME           ${PRESETS.map((p) => p.name).join(', ')}
+                          (default thesis-es for es, thesis-adam for adam)
+  --target NAME|FILE      a built-in (carrot-9, rabbit-15, lizard-40, …) or a PNG/JPEG/WebP file
+  --size N, --padding P   target size and zero padding (a file needs --size)
+  --seed N                master seed (every random number of the run derives from it)
+  --workers N             ES worker processes (default: one per core)
+  --max-generations N     stop after N generations (ES) or iterations (Adam); --max-iterations is the same
+  --max-seconds S         stop after S seconds of training
+  --target-loss X         stop when the 40-step growth loss reaches X
+  --set PATH=VALUE        any config field, e.g. --set es.population=40 --set es.sigma=0.02 (repeatable)
+  --name NAME             a name for the run (default: derived from preset and target)
+  --backend NAME          force the workers' tfjs backend (tensorflow, wasm, cpu)
+  --json                  one JSON progress event per line, then a summary {runId, status, …}`,
+
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, {
+      optimizer: { type: 'string' },
+      preset: { type: 'string' },
+      target: { type: 'string' },
+      size: { type: 'string' },
+      padding: { type: 'string' },
+      seed: { type: 'string' },
+      workers: { type: 'string' },
+      'max-generations': { type: 'string' },
+      'max-iterations': { type: 'string' },
+      'max-seconds': { type: 'string' },
+      'target-loss': { type: 'string' },
+      set: { type: 'string', multiple: true },
+      name: { type: 'string' },
+      backend: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    expectPositionals(positionals, []);
+    const config = buildConfig(values);
+    const workspace = resolveWorkspaceDir(values.workspace);
+    const store = new LabStore(workspace);
+    const run = await store.createRun(config, { name: values.name, backend: null });
+    return followTraining({
+      io, workspace, runId: run.id, json: !!values.json, backend: values.backend,
+      workers: values.workers === undefined ? undefined : Number(values.workers), created: true,
+    });
+  },
+};
+
+type TrainFlags = Record<string, string | string[] | boolean | undefined>;
+
+/** Preset + flags → a validated config; errors name the flag/field and the allowed range. */
+export function buildConfig(values: TrainFlags): RunConfig {
+  const optimizer = values.optimizer as string | undefined;
+  if (optimizer !== undefined && optimizer !== 'es' && optimizer !== 'adam') {
+    throw new UsageError(`--optimizer must be es or adam, got "${optimizer}"`);
+  }
+  const presetName = (values.preset as string | undefined) ?? (optimizer === 'adam' ? 'thesis-adam' : 'thesis-es');
+  let config: RunConfig;
+  try {
+    config = configFromPreset(presetName);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (optimizer && config.optimizer !== optimizer) {
+    throw new UsageError(`preset ${presetName} is an ${config.optimizer} preset, but --optimizer is ${optimizer}`);
+  }
+  const assign = (path: string, text: string | undefined, flag: string) => {
+    if (text === undefined) return;
+    const f = fieldByPath(path);
+    if (!f) throw new UsageError(`--${flag}: unknown field ${path}`);
+    try {
+      setPath(config, path, parseFieldText(f, text));
+    } catch (err) {
+      throw new UsageError(`--${flag}: ${(err as Error).message}`);
+    }
+  };
+  if (typeof values.target === 'string') {
+    config.target.name = values.target;
+    // a built-in brings its own size and padding unless they are given
+    const builtin = listBuiltinTargets().find((t) => t.name === values.target);
+    if (builtin) {
+      config.target.size = builtin.size;
+      config.target.padding = builtin.padding;
+    } else if (values.padding === undefined) {
+      config.target.padding = 0;
+    }
+  }
+  assign('target.size', values.size as string | undefined, 'size');
+  assign('target.padding', values.padding as string | undefined, 'padding');
+  assign('seed', values.seed as string | undefined, 'seed');
+  assign('stop.maxGenerations', (values['max-generations'] ?? values['max-iterations']) as string | undefined, 'max-generations');
+  assign('stop.maxSeconds', values['max-seconds'] as string | undefined, 'max-seconds');
+  assign('stop.targetLoss', values['target-loss'] as string | undefined, 'target-loss');
+  if (config.optimizer === 'es') assign('es.workers', values.workers as string | undefined, 'workers');
+  for (const item of (values.set as string[] | undefined) ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set expects PATH=VALUE, got "${item}"`);
+    const path = item.slice(0, eq).trim();
+    const text = item.slice(eq + 1);
+    if (path === 'target.name') { config.target.name = text; continue; }
+    if (path === 'adam.schedule.kind') {
+      if (config.optimizer !== 'adam') throw new UsageError('--set adam.schedule.kind: not an Adam run');
+      config.adam.schedule = text === 'constant' ? { kind: 'constant' } : { kind: 'piecewise', boundary: 2000, after: 2e-4 };
+      continue;
+    }
+    assign(path, text, 'set');
+  }
+  try {
+    return validateRunConfig(config);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`invalid configuration: ${err.message}`);
+    throw err;
+  }
+}

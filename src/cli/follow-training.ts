@@ -1,0 +1,116 @@
+/**
+ * Runs a training session of a stored run from the command line and shows it: a progress bar on a terminal
+ * (generation, loss, best, 40-step loss, throughput, ETA), periodic lines otherwise, or one JSON object per line
+ * with --json (progress events, log lines, then a summary). The first Ctrl-C asks the trainer to stop cleanly
+ * (checkpoint and model are written); a second one exits at once, leaving the last checkpoint resumable.
+ */
+import cliProgress from 'cli-progress';
+import { LabStore } from '../node/store/lab-store';
+import { runTrainingSession } from '../node/training/run-training';
+import type { ProgressEvent, StopRequest } from '../node/training/context';
+import type { CommandIo } from './command';
+
+export interface FollowOptions {
+  io: CommandIo;
+  workspace: string;
+  runId: string;
+  json: boolean;
+  backend?: string;
+  workers?: number;
+  /** the run was just created (printed in the header) */
+  created: boolean;
+}
+
+const fmt = (x: number | undefined | null, digits = 4) => (x === undefined || x === null || !Number.isFinite(x) ? '–' : x.toPrecision(digits));
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '–';
+  if (s < 60) return `${s.toFixed(0)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${Math.round(s % 60).toString().padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${Math.round((s % 3600) / 60).toString().padStart(2, '0')}m`;
+}
+
+export async function followTraining(opts: FollowOptions): Promise<number> {
+  const { io } = opts;
+  const store = new LabStore(opts.workspace);
+  const run = await store.getRun(opts.runId);
+  const cfg = run.config;
+  const limit = cfg.stop.maxGenerations;
+  const unit = cfg.optimizer === 'es' ? 'generation' : 'iteration';
+  const control: StopRequest = { requested: null };
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      control.requested = 'stop';
+      if (!opts.json) io.err('\nstopping after this ' + unit + ' (checkpoint and model are written); Ctrl-C again to quit now');
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSigint);
+
+  const tty = !opts.json && process.stderr.isTTY;
+  const bar = tty
+    ? new cliProgress.SingleBar({
+      format: `{bar} ${unit} {value}${limit ? '/{total}' : ''} | loss {loss} | best {best} | 40-step {e40} | {rate} | {eta}`,
+      hideCursor: true, barsize: 24, stream: process.stderr, etaBuffer: 50,
+    }, cliProgress.Presets.shades_classic)
+    : null;
+  let last: ProgressEvent | null = null;
+  let lastLine = 0;
+  const header = `${opts.created ? 'created' : 'resuming'} run ${run.id} (${cfg.optimizer}, preset ${cfg.preset}, target ${cfg.target.name} ${cfg.target.size}px, seed ${cfg.seed})`;
+  if (opts.json) io.out(JSON.stringify({ event: 'run', runId: run.id, optimizer: cfg.optimizer, preset: cfg.preset, workspace: opts.workspace }));
+  else io.err(header);
+  bar?.start(limit ?? 0, run.progress.generation, { loss: '–', best: '–', e40: '–', rate: '', eta: '' });
+
+  const onProgress = (ev: ProgressEvent) => {
+    last = ev;
+    if (opts.json) {
+      io.out(JSON.stringify({ event: 'progress', ...ev }));
+      return;
+    }
+    const rate = ev.mutantsPerSec !== undefined
+      ? `${ev.mutantsPerSec.toFixed(0)} mutants/s, ${ev.generationsPerSec?.toFixed(1)} gen/s`
+      : ev.iterationsPerSec !== undefined ? `${ev.iterationsPerSec.toFixed(2)} it/s` : '';
+    const perSec = ev.generationsPerSec ?? ev.iterationsPerSec;
+    const eta = limit && perSec ? `ETA ${formatSeconds((limit - ev.generation) / perSec)}` : `${formatSeconds(ev.wallSeconds)} elapsed`;
+    const e40 = ev.eval40 !== undefined ? fmt(ev.eval40) : undefined;
+    if (bar) {
+      bar.update(ev.generation, { loss: fmt(ev.loss), best: fmt(ev.bestLoss), ...(e40 ? { e40 } : {}), rate, eta });
+    } else if (ev.eval40 !== undefined || Date.now() - lastLine > 5000) {
+      lastLine = Date.now();
+      io.err(`${unit} ${ev.generation} loss ${fmt(ev.loss)} best ${fmt(ev.bestLoss)}${e40 ? ` 40-step ${e40}` : ''} ${rate} ${eta}`);
+    }
+  };
+  const onLog = (line: string) => {
+    if (opts.json) io.out(JSON.stringify({ event: 'log', message: line }));
+    else if (bar) bar.render?.();
+    if (!opts.json) io.err(line);
+  };
+
+  try {
+    const outcome = await runTrainingSession({
+      workspace: opts.workspace, runId: run.id, control, onProgress, onLog, workers: opts.workers, backend: opts.backend,
+    });
+    bar?.stop();
+    const final = await store.getRun(run.id);
+    const summary = {
+      event: 'summary', runId: run.id, status: outcome.status, reason: outcome.reason, generation: outcome.generation,
+      bestLoss: final.progress.bestLoss, bestEval40: final.progress.bestEval40, lastEval40: final.progress.lastEval40,
+      wallSeconds: final.progress.wallSeconds, backend: final.backend, runDir: store.runDir(run.id),
+      lastProgress: last,
+    };
+    if (opts.json) io.out(JSON.stringify(summary));
+    else {
+      io.out(`${run.id}: ${outcome.status} — ${outcome.reason}`);
+      io.out(`  best 40-step loss ${fmt(final.progress.bestEval40)}, last ${fmt(final.progress.lastEval40)}, ` +
+        `${formatSeconds(final.progress.wallSeconds)} of training on ${final.backend}`);
+      io.out(`  ${store.runDir(run.id)}`);
+    }
+    return outcome.status === 'failed' ? 1 : 0;
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Who evaluates an ES generation: the trainer asks for one generation at a time and gets back every member's
+ * loss (and the best member's final states when a sample pool is on). Two implementations:
+ *  - InProcessEsEvaluator: in the calling process (tests, one-core machines);
+ *  - PoolEsEvaluator: the thesis's Algorithm 2 over a WorkerPool, one contiguous slice of members per worker;
+ *    only parameters and the generation number go out, only losses (and one best state) come back.
+ */
+import type { NcaConfig } from '../../core/nca/config';
+import type { StateBatch } from '../../core/nca/state';
+import { evaluateEsSlice, type EsMemberSettings, type EsSliceRequest, type EsSliceResult } from '../../core/es/slice';
+
+export interface GenerationRequest {
+  generation: number;
+  params: Float32Array;
+  x0: StateBatch;
+  wantBest: boolean;
+}
+
+export interface GenerationOutcome {
+  losses: number[];
+  best: EsSliceResult['best'];
+}
+
+/** What stays fixed for a whole run. */
+export interface EsRunSettings extends EsMemberSettings {
+  cfg: NcaConfig;
+  seed: number;
+  population: number;
+  target: Float32Array;
+}
+
+export interface EsEvaluator {
+  readonly workers: number;
+  evaluate(req: GenerationRequest): Promise<GenerationOutcome>;
+}
+
+function sliceRequest(run: EsRunSettings, req: GenerationRequest, memberStart: number, memberEnd: number): EsSliceRequest {
+  return {
+    cfg: run.cfg, params: req.params, seed: run.seed, generation: req.generation, memberStart, memberEnd,
+    x0: req.x0, target: run.target, wantBest: req.wantBest,
+    sigma: run.sigma, mirrored: run.mirrored, commonRandomNumbers: run.commonRandomNumbers,
+    perMemberSteps: run.perMemberSteps, stepsMin: run.stepsMin, stepsMax: run.stepsMax,
+  };
+}
+
+/** Joins slice results in member order and keeps the overall best. */
+export function joinSlices(results: EsSliceResult[]): GenerationOutcome {
+  const sorted = [...results].sort((a, b) => a.memberStart - b.memberStart);
+  const losses = sorted.flatMap((r) => r.losses);
+  let best: EsSliceResult['best'] = null;
+  for (const r of sorted) if (r.best && (!best || r.best.loss < best.loss)) best = r.best;
+  return { losses, best };
+}
+
+/** Splits [0, P) into at most `parts` contiguous slices of near-equal size. */
+export function memberSlices(population: number, parts: number): [number, number][] {
+  const n = Math.max(1, Math.min(parts, population));
+  const out: [number, number][] = [];
+  for (let k = 0; k < n; k++) {
+    const start = Math.floor((k * population) / n);
+    const end = Math.floor(((k + 1) * population) / n);
+    if (end > start) out.push([start, end]);
+  }
+  return out;
+}
+
+export class InProcessEsEvaluator implements EsEvaluator {
+  readonly workers = 1;
+  constructor(private readonly run: EsRunSettings) {}
+  async evaluate(req: GenerationRequest): Promise<GenerationOutcome> {
+    return joinSlices([evaluateEsSlice(sliceRequest(this.run, req, 0, this.run.population))]);
+  }
+}
+
+/** The slice job a worker runs (src/worker/jobs/es-slice.ts). */
+export type EsSliceJob = (payload: EsSliceRequest) => Promise<EsSliceResult>;
+
+/** Anything that can run slice jobs on several processes: the WorkerPool, adapted by the caller. */
+export interface SliceRunner {
+  readonly size: number;
+  map(payloads: EsSliceRequest[]): Promise<EsSliceResult[]>;
+}
+
+export class PoolEsEvaluator implements EsEvaluator {
+  constructor(private readonly run: EsRunSettings, private readonly runner: SliceRunner) {}
+  get workers(): number {
+    return this.runner.size;
+  }
+  async evaluate(req: GenerationRequest): Promise<GenerationOutcome> {
+    const slices = memberSlices(this.run.population, this.runner.size);
+    const results = await this.runner.map(slices.map(([s, e]) => sliceRequest(this.run, req, s, e)));
+    return joinSlices(results);
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * The ES training loop (spec c.2) as the master of thesis Algorithm 2: each generation it draws the start
+ * batch (seed or sample pool, spec e), has the evaluator score every member, shapes the fitness (c.3), updates
+ * θ (c.4), decays α (c.5), evaluates growth every `evalEvery` generations, logs, checkpoints, and stops on the
+ * configured conditions or on request. Every random number derives from (seed, generation), so a resumed run
+ * retraces the trajectory of an uninterrupted one exactly.
+ */
+import { ncaConfigOf } from '../../shared/training-config';
+import type { MetricRow, RunProgress } from '../../shared/run-record';
+import type { LabStore } from '../store/lab-store';
+import { initParams, type NcaConfig } from '../../core/nca/config';
+import type { Target } from '../../core/targets/target';
+import { makeSeed, stackStates, type StateBatch } from '../../core/nca/state';
+import { FusedNca, FusedScratch } from '../../core/nca/fused';
+import { rgbaMsePerSample } from '../../core/nca/loss';
+import { centredRankShaping } from '../../core/es/shaping';
+import { applyEsUpdate } from '../../core/es/update';
+import { decayStep, type DecayState } from '../../core/es/decay';
+import { esStream, StreamPurpose } from '../../core/es/streams';
+import { drawFromPool, commitToPool } from '../../core/es/sample-pool';
+import type { EsEvaluator } from './es-evaluator';
+import type { ProgressEvent, TrainerContext, TrainOutcome } from './context';
+
+/**
+ * Growth evaluation (c.2): one rollout of 201 steps from the seed with θ; the losses after 41 and 201 steps
+ * (the thesis logs them as growth_loss/40 and /200). Uses its own random stream per generation.
+ */
+export function growthEval(nca: NcaConfig, seed: number, params: Float32Array, target: Target, generation: number): { eval40: number; eval200: number } {
+  const fused = new FusedNca(nca, params);
+  const rng = esStream(seed, generation, StreamPurpose.Eval, 0);
+  const s = makeSeed(target.height, target.width, nca.channels);
+  const scratch = new FusedScratch(s);
+  let eval40 = NaN;
+  for (let k = 1; k <= 201; k++) {
+    fused.step(s, rng, scratch);
+    if (k === 41) eval40 = rgbaMsePerSample(s, target.rgba)[0];
+  }
+  return { eval40, eval200: rgbaMsePerSample(s, target.rgba)[0] };
+}
+
+/** Rows kept in metrics: every generation up to 1000, then every 10th to 100k, then every 100th; all eval rows. */
+export function keepMetricRow(generation: number): boolean {
+  return generation <= 1000 || (generation <= 100_000 ? generation % 10 === 0 : generation % 100 === 0);
+}
+
+export interface EsTrainerDeps {
+  store: LabStore;
+  evaluator: EsEvaluator;
+  /** for tests: called after each generation with θ */
+  onGeneration?: (generation: number, params: Float32Array) => void;
+}
+
+export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise<TrainOutcome> {
+  const { store, evaluator } = deps;
+  const cfg = ctx.config;
+  if (cfg.optimizer !== 'es') throw new Error(`trainEs: run ${ctx.runId} is an ${cfg.optimizer} run`);
+  const es = cfg.es;
+  const nca = ncaConfigOf(cfg);
+  const { target } = ctx;
+  const H = target.height;
+  const W = target.width;
+  const B = es.batchSize;
+  const seedBatch = makeSeed(H, W, nca.channels, B);
+  const seedOne = makeSeed(H, W, nca.channels, 1);
+
+  // --- state: fresh, or from the latest checkpoint
+  let theta: Float32Array;
+  let decay: DecayState;
+  let generation = 0;
+  let evaluations = 0;
+  let wallBefore = 0;
+  let pool: StateBatch | null = null;
+  let bestEval40: number | null = null;
+  const ckpt = await store.readLatestCheckpoint(ctx.runId);
+  if (ckpt) {
+    theta = ckpt.params.slice();
+    decay = { lr: Number(ckpt.scalars.lr), stage: Number(ckpt.scalars.decayStage) };
+    generation = ckpt.generation;
+    evaluations = ckpt.evaluations;
+    wallBefore = ckpt.wallSeconds;
+    pool = ckpt.pool;
+    bestEval40 = typeof ckpt.scalars.bestEval40 === 'number' ? ckpt.scalars.bestEval40 : null;
+    await store.truncateMetricsAfter(ctx.runId, generation);
+  } else {
+    const rng = esStream(cfg.seed, 0, StreamPurpose.Init, 0);
+    theta = initParams(nca, cfg.model.init, () => rng.uniform());
+    decay = { lr: es.lr, stage: 0 };
+    if (es.pool.kind !== 'none') pool = stackStates(Array.from({ length: es.pool.size }, () => seedOne));
+  }
+  if (es.pool.kind !== 'none' && !pool) throw new Error(`run ${ctx.runId}: the checkpoint has no sample pool but the config asks for one`);
+
+  const sessionStart = performance.now();
+  const wall = () => wallBefore + (performance.now() - sessionStart) / 1000;
+  let lastLoss: number | null = null;
+  let bestLoss: number | null = null;
+  let lastEval: { eval40: number; eval200: number } | null = null;
+  let pendingRows: MetricRow[] = [];
+  let lastFlush = performance.now();
+  let lastCheckpointGen = generation;
+  let window = { t: performance.now(), gen: generation, evals: evaluations };
+  let lastEventAt = 0;
+
+  const progress = (): RunProgress => ({
+    generation, evaluations, wallSeconds: wall(), bestLoss, lastLoss, bestEval40,
+    lastEval40: lastEval?.eval40 ?? null, lastEval200: lastEval?.eval200 ?? null,
+  });
+
+  const flushMetrics = async () => {
+    if (pendingRows.length === 0) return;
+    const rows = pendingRows;
+    pendingRows = [];
+    await store.appendMetrics(ctx.runId, rows);
+    lastFlush = performance.now();
+  };
+
+  const checkpoint = async () => {
+    await flushMetrics();
+    await store.writeCheckpoint(ctx.runId, {
+      generation, evaluations, wallSeconds: wall(), params: theta, arrays: {},
+      scalars: { lr: decay.lr, decayStage: decay.stage, bestEval40 }, pool, rng: null,
+    });
+    lastCheckpointGen = generation;
+    await store.updateRun(ctx.runId, { progress: progress() });
+  };
+
+  const finish = async (status: TrainOutcome['status'], reason: string): Promise<TrainOutcome> => {
+    if (status !== 'failed') {
+      if (generation !== lastCheckpointGen || !ckpt) await checkpoint();
+      await store.writeModel(ctx.runId, theta, { config: cfg, generation, loss: lastEval?.eval40 ?? lastLoss });
+    } else {
+      // keep what is good on disk: flushed metrics stay; the last checkpoint stays the last good state
+      await flushMetrics().catch(() => undefined);
+    }
+    await store.updateRun(ctx.runId, { status, statusReason: reason, progress: progress() });
+    return { status, reason, generation, bestEval40 };
+  };
+
+  await store.updateRun(ctx.runId, { status: 'running', statusReason: null, backend: ctx.backend });
+
+  try {
+    for (;;) {
+      if (ctx.control.requested === 'stop') return await finish('stopped', `stopped by the user at generation ${generation}`);
+      if (ctx.control.requested === 'pause') return await finish('paused', `paused at generation ${generation}`);
+      if (cfg.stop.maxGenerations !== null && generation >= cfg.stop.maxGenerations) {
+        return await finish('finished', `reached max generations (${cfg.stop.maxGenerations})`);
+      }
+      if (cfg.stop.maxSeconds !== null && wall() >= cfg.stop.maxSeconds) {
+        return await finish('finished', `reached max time (${cfg.stop.maxSeconds} s)`);
+      }
+
+      const g = generation + 1;
+      const draw = pool ? drawFromPool(pool, B, seedBatch, target.rgba, esStream(cfg.seed, g, StreamPurpose.Pool, 0)) : null;
+      const out = await evaluator.evaluate({ generation: g, params: theta, x0: draw ? draw.x0 : seedBatch, wantBest: !!pool });
+      const bad = out.losses.findIndex((l) => !Number.isFinite(l));
+      if (bad >= 0) {
+        return await finish('failed', `fitness of member ${bad} is ${out.losses[bad]} at generation ${g}; ` +
+          `the last good checkpoint is generation ${lastCheckpointGen}`);
+      }
+      const fitness = out.losses.map((l) => -l);
+      const shaped = centredRankShaping(fitness);
+      const next = theta.slice();
+      applyEsUpdate({ theta: next, shaped, seed: cfg.seed, generation: g, mirrored: es.mirrored, lr: decay.lr, sigma: es.sigma, form: es.update });
+      if (!next.every(Number.isFinite)) {
+        return await finish('failed', `the update made the parameters non-finite at generation ${g}; ` +
+          `the last good checkpoint is generation ${lastCheckpointGen}`);
+      }
+      theta = next;
+      if (pool && draw && out.best) commitToPool(pool, draw.indices, out.best.final, es.pool.kind === 'thesis' ? 'thesis' : 'mordvintsev', nca.aliveThreshold);
+
+      generation = g;
+      evaluations += es.population * B;
+      const meanLoss = out.losses.reduce((a, b) => a + b, 0) / out.losses.length;
+      const genBest = Math.min(...out.losses);
+      lastLoss = meanLoss;
+      bestLoss = bestLoss === null ? genBest : Math.min(bestLoss, genBest);
+      const lrUsed = decay.lr;
+      decay = decayStep(decay, es.decay, g, -meanLoss);
+
+      let evalNow: { eval40: number; eval200: number } | null = null;
+      if (g === 1 || g % cfg.evalEvery === 0) {
+        evalNow = growthEval(nca, cfg.seed, theta, target, g);
+        lastEval = evalNow;
+        if (Number.isFinite(evalNow.eval40)) bestEval40 = bestEval40 === null ? evalNow.eval40 : Math.min(bestEval40, evalNow.eval40);
+      }
+      deps.onGeneration?.(g, theta);
+
+      const row: MetricRow = { generation: g, evaluations, wallSeconds: wall(), loss: meanLoss, bestLoss: genBest, lr: lrUsed };
+      if (evalNow) { row.eval40 = evalNow.eval40; row.eval200 = evalNow.eval200; }
+      if (evalNow || keepMetricRow(g)) pendingRows.push(row);
+
+      const now = performance.now();
+      if (ctx.onProgress && (evalNow || now - lastEventAt >= 200)) {
+        const dt = (now - window.t) / 1000;
+        const ev: ProgressEvent = { runId: ctx.runId, optimizer: 'es', ...row };
+        if (dt > 0 && generation > window.gen) {
+          ev.generationsPerSec = (generation - window.gen) / dt;
+          ev.mutantsPerSec = (evaluations - window.evals) / dt;
+        }
+        if (dt >= 1) window = { t: now, gen: generation, evals: evaluations };
+        lastEventAt = now;
+        ctx.onProgress(ev);
+      }
+      if (now - lastFlush >= 1000) await flushMetrics();
+      if (g % cfg.checkpointEvery === 0) await checkpoint();
+      if (evalNow && cfg.stop.targetLoss !== null && evalNow.eval40 <= cfg.stop.targetLoss) {
+        return await finish('finished', `reached the target 40-step loss ${cfg.stop.targetLoss} (${evalNow.eval40.toPrecision(4)}) at generation ${g}`);
+      }
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    await store.updateRun(ctx.runId, {
+      status: 'failed',
+      statusReason: `${message} (the last good checkpoint is generation ${lastCheckpointGen})`,
+      progress: progress(),
+    }).catch(() => undefined);
+    return { status: 'failed', reason: message, generation, bestEval40 };
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * How the WorkerPool starts a worker process, behind one small interface (`WorkerHandle`), so the pool runs the
+ * same under the CLI (Node's child_process.fork) and in the desktop app (Electron's utilityProcess, handed in
+ * by the main process: this file imports nothing from Electron).
+ *
+ * Both transports copy messages by structured clone, so Float32Array payloads arrive as Float32Arrays.
+ * Neither can move an ArrayBuffer between processes without a copy: a `transfer` list is passed on only
+ * where the transport knows what to do with it (utilityProcess: MessagePortMain objects) and ignored by fork.
+ */
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { packageRoot } from '../package-paths';
+import { isWorkerMessage, type ParentMessage, type WorkerMessage } from './protocol';
+
+/** One running worker process, as the pool sees it. */
+export interface WorkerHandle {
+  /** undefined until the process has started (utilityProcess) or if it never could */
+  readonly pid: number | undefined;
+  send(message: ParentMessage, transfer?: readonly unknown[]): void;
+  onMessage(listener: (message: WorkerMessage) => void): void;
+  /** called once, after the process has ended and its output has been read */
+  onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
+  kill(signal?: NodeJS.Signals): void;
+  /** the end of what the worker wrote to stdout/stderr, for error messages */
+  outputTail(): string;
+}
+
+/** Starts worker number `slot` (0-based; a replacement keeps the slot of the worker it replaces). */
+export type WorkerSpawner = (info: { slot: number }) => WorkerHandle;
+
+export interface SpawnerOptions {
+  /** the worker's entry module; defaults to `defaultWorkerEntry()` */
+  entry?: string;
+  /** extra Node flags for the worker (the parent's own execArgv is NOT inherited: a parent's `--inspect` port would
+   *  make every worker fail to start) */
+  execArgv?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** echo the workers' stdout and stderr to this process's stderr (default true). Worker output never goes to this
+   *  process's stdout, which `nca-lab … --json` keeps for JSON lines. */
+  echoOutput?: boolean;
+}
+
+const OUTPUT_TAIL_CHARS = 4096;
+
+/**
+ * The worker entry that matches how this code is running: src/worker/index.ts from the TypeScript sources (CLI,
+ * tests), out/main/worker.js when bundled by electron-vite (the main process and the worker are built side by
+ * side; see electron.vite.config.ts).
+ */
+export function defaultWorkerEntry(): string {
+  const root = packageRoot();
+  const fromSources = fileURLToPath(import.meta.url).endsWith('.ts');
+  const entry = fromSources ? join(root, 'src/worker/index.ts') : join(root, 'out/main/worker.js');
+  if (!existsSync(entry) && !fromSources) {
+    throw new Error(`the worker entry ${entry} is missing: run \`npm run build\` first`);
+  }
+  return entry;
+}
+
+/** `--import=<tsx's ESM loader>` as an absolute file URL, so it resolves whatever the worker's working directory. */
+export function tsxImportFlag(): string {
+  const require = createRequire(import.meta.url);
+  return `--import=${pathToFileURL(require.resolve('tsx')).href}`;
+}
+
+/** Workers as Node child processes (the CLI, `nca-lab serve`, tests). */
+export function forkSpawner(options: SpawnerOptions = {}): WorkerSpawner {
+  const entry = options.entry ?? defaultWorkerEntry();
+  const execArgv = [...(options.execArgv ?? [])];
+  if (/\.[cm]?ts$/.test(entry)) execArgv.unshift(tsxImportFlag());
+  const echo = options.echoOutput ?? true;
+
+  return () => {
+    const child = fork(entry, [], {
+      execArgv,
+      env: options.env ?? process.env,
+      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const tail = new OutputTail(echo);
+    child.stdout?.on('data', (chunk: Buffer) => tail.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => tail.push(chunk));
+
+    const exitListeners: ((code: number | null, signal: NodeJS.Signals | null) => void)[] = [];
+    let exited = false;
+    const exit = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (exited) return;
+      exited = true;
+      for (const l of exitListeners) l(code, signal);
+    };
+    // 'close' rather than 'exit': by then the output pipes are drained, so the tail holds the worker's last words
+    child.on('close', exit);
+    child.on('error', (err) => {
+      tail.push(`[nca-lab] worker process error: ${err.message}\n`);
+      // a process that never started emits no 'close'
+      if (child.pid === undefined) setImmediate(() => exit(null, null));
+    });
+
+    return {
+      get pid() {
+        return child.pid;
+      },
+      send(message) {
+        if (!child.connected) return; // it has exited or is exiting: its 'close' follows
+        child.send(message, undefined, {}, () => {
+          // a send that fails means the channel closed under us; the exit handler deals with the job
+        });
+      },
+      onMessage(listener) {
+        child.on('message', (m: unknown) => {
+          if (isWorkerMessage(m)) listener(m);
+        });
+      },
+      onExit(listener) {
+        exitListeners.push(listener);
+      },
+      kill(signal = 'SIGTERM') {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      },
+      outputTail: () => tail.text(),
+    };
+  };
+}
+
+/** The parts of Electron's `utilityProcess` module the spawner uses (structural, so no Electron import here). */
+export interface UtilityProcessModule {
+  fork(modulePath: string, args?: string[], options?: UtilityForkOptions): UtilityProcessChild;
+}
+export interface UtilityForkOptions {
+  env?: NodeJS.ProcessEnv;
+  execArgv?: string[];
+  serviceName?: string;
+  stdio?: 'pipe' | 'ignore' | 'inherit';
+}
+export interface UtilityProcessChild {
+  readonly pid: number | undefined;
+  readonly stdout: NodeJS.ReadableStream | null;
+  readonly stderr: NodeJS.ReadableStream | null;
+  postMessage(message: any, transfer?: any[]): void;
+  kill(): boolean;
+  on(event: 'message', listener: (message: any) => void): this;
+  on(event: 'exit', listener: (code: number) => void): this;
+}
+
+/**
+ * Workers as Electron utility processes (the desktop app's main process):
+ * `new WorkerPool({ size, spawn: utilityProcessSpawner(utilityProcess, workerJs) })`.
+ */
+export function utilityProcessSpawner(
+  utilityProcess: UtilityProcessModule,
+  entry: string = defaultWorkerEntry(),
+  options: Omit<SpawnerOptions, 'entry'> & { serviceName?: string } = {},
+): WorkerSpawner {
+  const echo = options.echoOutput ?? true;
+  return ({ slot }) => {
+    const child = utilityProcess.fork(entry, [], {
+      env: options.env ?? process.env,
+      execArgv: options.execArgv ?? [],
+      serviceName: `${options.serviceName ?? 'NCA Lab worker'} ${slot + 1}`,
+      stdio: 'pipe',
+    });
+    const tail = new OutputTail(echo);
+    child.stdout?.on('data', (chunk: Buffer) => tail.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => tail.push(chunk));
+    let pid: number | undefined;
+    let exited = false;
+    return {
+      get pid() {
+        // Electron clears child.pid once it has exited; the pool still wants to say which process ended
+        return (pid = child.pid ?? pid);
+      },
+      send(message, transfer) {
+        if (exited) return;
+        child.postMessage(message, transfer && transfer.length > 0 ? [...transfer] : undefined);
+      },
+      onMessage(listener) {
+        child.on('message', (m: unknown) => {
+          if (isWorkerMessage(m)) listener(m);
+        });
+      },
+      onExit(listener) {
+        child.on('exit', (code) => {
+          exited = true;
+          listener(code, null); // utilityProcess reports no signal
+        });
+      },
+      kill(signal = 'SIGTERM') {
+        if (exited) return;
+        pid = child.pid ?? pid;
+        // utilityProcess.kill() always sends SIGTERM; a stuck worker gets the signal asked for
+        if (signal !== 'SIGTERM' && pid !== undefined) {
+          try {
+            process.kill(pid, signal);
+            return;
+          } catch {
+            // already gone, or the platform refuses: fall back to Electron's own kill
+          }
+        }
+        child.kill();
+      },
+      outputTail: () => tail.text(),
+    };
+  };
+}
+
+/** The last few KB of a worker's output, optionally echoed to this process's stderr as it arrives. */
+class OutputTail {
+  private buffer = '';
+  constructor(private readonly echo: boolean) {}
+
+  push(chunk: Buffer | string): void {
+    if (this.echo) process.stderr.write(chunk);
+    this.buffer += chunk.toString();
+    if (this.buffer.length > 2 * OUTPUT_TAIL_CHARS) this.buffer = this.buffer.slice(-OUTPUT_TAIL_CHARS);
+  }
+
+  text(): string {
+    return this.buffer.slice(-OUTPUT_TAIL_CHARS);
+  }
+}

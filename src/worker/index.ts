@@ -1,0 +1,14 @@
+/**
+ * The training worker process (architecture.md, "Compute"): one per core for ES, one per Adam run. Started by
+ * WorkerPool through forkSpawner (CLI, from these sources via tsx) or utilityProcessSpawner (the desktop app,
+ * built to out/main/worker.js). It picks the tfjs backend on its first init and runs the jobs registered here.
+ *
+ * Add a job with one line: `registerJob('es-slice', esSliceJob);` (handlers live in ./jobs/).
+ */
+import { initNodeBackend } from '../node/backend';
+import { registerJob, startWorkerRuntime } from './runtime';
+import { esSliceJob } from './jobs/es-slice';
+
+registerJob('es-slice', esSliceJob);
+
+startWorkerRuntime({ initBackend: async (forced) => (await initNodeBackend(forced)).name });

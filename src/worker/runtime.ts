@@ -1,0 +1,149 @@
+/**
+ * The worker side of the WorkerPool protocol (src/node/workers/protocol.ts): a registry of job handlers and the
+ * loop that runs them. The same code runs as a Node child process (process.send) and as an Electron utility
+ * process (process.parentPort).
+ *
+ * A job handler is a function of its payload and a context; register it with one line in src/worker/index.ts:
+ *
+ *   registerJob('es-slice', esSliceJob);
+ *
+ * where `esSliceJob: JobHandler<EsJobs['es-slice'], EsInit>` lives in src/worker/jobs/es-slice.ts and reads
+ * `ctx.init` (the run's target and config), reports with `ctx.progress(p)` and stops early when `ctx.signal`
+ * aborts. What it throws becomes an 'error' message that fails that job only; an uncaught exception elsewhere
+ * ends the process (exit code 1) and the pool starts a replacement.
+ */
+import type { JobHandler, JobMessage, JobType, ParentMessage, WorkerInit, WorkerMessage } from '../node/workers/protocol';
+import { isParentMessage } from '../node/workers/protocol';
+
+const handlers = new Map<string, JobHandler<JobType<any, any, any>, any>>();
+
+/** Makes `kind` runnable in this worker. Registering a kind twice is a mistake and throws. */
+export function registerJob<T extends JobType<any, any, any>, I = any>(kind: string, handler: JobHandler<T, I>): void {
+  if (handlers.has(kind)) throw new Error(`job kind "${kind}" is registered twice`);
+  handlers.set(kind, handler as unknown as JobHandler<JobType<any, any, any>, any>);
+}
+
+export function registeredJobKinds(): string[] {
+  return [...handlers.keys()];
+}
+
+export interface WorkerRuntimeOptions {
+  /**
+   * Picks the compute backend once, on the first init (`forced` is that init's `backend`), and returns its name
+   * for 'ready'. The real worker passes initNodeBackend; tests pass a stub so they need not load tfjs.
+   */
+  initBackend(forced: string | undefined): Promise<string>;
+}
+
+interface Transport {
+  send(message: WorkerMessage): void;
+  listen(listener: (message: unknown) => void): void;
+}
+
+/** Electron's `process.parentPort` in a utility process (structural: no Electron import). */
+interface ParentPortLike {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (event: { data: unknown }) => void): void;
+}
+
+let started = false;
+
+/** Connects to the parent and serves jobs until the parent goes away. Call once, after registering the jobs. */
+export function startWorkerRuntime(options: WorkerRuntimeOptions): void {
+  if (started) throw new Error('startWorkerRuntime() was already called in this process');
+  started = true;
+  const transport = connectToParent();
+
+  // An exception that escapes a job's promise chain leaves the worker in an unknown state: die and be replaced.
+  const die = (err: unknown) => {
+    console.error('[nca-lab worker] fatal:', err);
+    process.exit(1);
+  };
+  process.on('uncaughtException', die);
+  process.on('unhandledRejection', die);
+
+  let backend: Promise<string> | null = null;
+  let currentInit: unknown = {};
+  // inits are applied in order, and a job waits for the inits sent before it
+  let initsApplied: Promise<void> = Promise.resolve();
+  const running = new Map<number, AbortController>();
+
+  const onInit = (payload: unknown) => {
+    initsApplied = initsApplied.then(async () => {
+      try {
+        const forced = (payload as WorkerInit | undefined)?.backend;
+        backend ??= options.initBackend(typeof forced === 'string' && forced !== '' ? forced : undefined);
+        const name = await backend;
+        currentInit = payload;
+        transport.send({ type: 'ready', backend: name, pid: process.pid });
+      } catch (err) {
+        // the pool kills a worker that reports this; it never gets a job
+        transport.send({ type: 'init-error', message: errorMessage(err) });
+      }
+    });
+  };
+
+  const onJob = async (job: JobMessage) => {
+    const controller = new AbortController();
+    running.set(job.id, controller);
+    try {
+      await initsApplied;
+      controller.signal.throwIfAborted(); // cancelled before it could start
+      const handler = handlers.get(job.kind);
+      if (!handler) {
+        throw new Error(`unknown job kind "${job.kind}" (this worker runs: ${registeredJobKinds().join(', ') || 'no jobs'})`);
+      }
+      const result = await handler(job.payload, {
+        init: currentInit,
+        signal: controller.signal,
+        progress: (payload) => {
+          if (!controller.signal.aborted) transport.send({ type: 'progress', id: job.id, payload });
+        },
+      });
+      transport.send({ type: 'result', id: job.id, payload: result });
+    } catch (err) {
+      const e = err instanceof Error ? err : null;
+      transport.send({ type: 'error', id: job.id, message: errorMessage(err), name: e?.name, stack: e?.stack });
+    } finally {
+      running.delete(job.id);
+    }
+  };
+
+  transport.listen((message) => {
+    if (!isParentMessage(message)) return;
+    const m = message as ParentMessage;
+    if (m.type === 'init') onInit(m.payload);
+    else if (m.type === 'job') void onJob(m);
+    else running.get(m.id)?.abort(m.reason ?? new DOMException('the job was cancelled by the pool', 'AbortError'));
+  });
+}
+
+function connectToParent(): Transport {
+  const parentPort = (process as { parentPort?: ParentPortLike }).parentPort;
+  if (parentPort) {
+    // Electron utility process: ended by Electron together with its parent
+    return {
+      send: (m) => parentPort.postMessage(m),
+      listen: (listener) => parentPort.on('message', (event) => listener(event.data)),
+    };
+  }
+  if (process.send) {
+    // child_process.fork: without the parent there is nobody to work for
+    process.on('disconnect', () => process.exit(0));
+    return {
+      send: (m) => {
+        if (process.connected) {
+          process.send!(m, undefined, {}, () => {
+            // the parent is gone: 'disconnect' ends this process
+          });
+        }
+      },
+      listen: (listener) => process.on('message', listener),
+    };
+  }
+  throw new Error('this is a worker entry: start it through WorkerPool (no IPC channel to a parent process)');
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
