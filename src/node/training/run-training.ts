@@ -61,7 +61,7 @@ export async function runTrainingSession(opts: TrainingSessionOptions): Promise<
 async function runLocked(opts: TrainingSessionOptions, store: LabStore, config: RunConfig, target: Target): Promise<TrainOutcome> {
   const log = opts.onLog ?? (() => undefined);
   const onRestart = (info: WorkerRestartInfo) =>
-    log(`worker ${info.slot} (pid ${info.pid}) ended (${info.signal ?? `exit ${info.code}`}) during ${info.jobKind ?? 'no job'}; ` +
+    log(`worker ${info.slot + 1} (pid ${info.pid}) ended (${info.signal ?? `exit ${info.code}`}) during ${info.jobKind ?? 'no job'}; ` +
       `replaced${info.jobKind ? ' and its job re-run' : ''}`);
 
   if (config.optimizer === 'es') {
@@ -100,7 +100,9 @@ async function runLocked(opts: TrainingSessionOptions, store: LabStore, config: 
   try {
     await pool.start();
     log(`Adam worker ready (tfjs backend ${pool.backend})`);
-    return await pool.run('adam-train', { workspace: opts.workspace, runId: opts.runId }, { signal: abort.signal, onProgress: opts.onProgress });
+    return await pool.run('adam-train', { workspace: opts.workspace, runId: opts.runId }, {
+      signal: abort.signal, onProgress: opts.onProgress, graceful: true, cancelGraceMs: 120_000,
+    });
   } finally {
     clearInterval(poll);
     await pool.close();

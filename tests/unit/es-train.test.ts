@@ -1,0 +1,165 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initNodeBackend } from '../../src/node/backend';
+import { LabStore } from '../../src/node/store/lab-store';
+import { configFromPreset, type EsRunConfig } from '../../src/shared/training-config';
+import { runTrainingSession } from '../../src/node/training/run-training';
+import type { ProgressEvent } from '../../src/node/training/context';
+import { main } from '../../src/cli/index';
+
+beforeAll(async () => { await initNodeBackend(); });
+
+const dirs: string[] = [];
+afterEach(() => { while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true }); });
+function workspace(): string {
+  const d = mkdtempSync(join(tmpdir(), 'nca-es-train-'));
+  dirs.push(d);
+  return d;
+}
+
+function smallConfig(edit: (c: EsRunConfig) => void = () => undefined): EsRunConfig {
+  const c = configFromPreset('thesis-es') as EsRunConfig;
+  c.seed = 11;
+  c.evalEvery = 10;
+  c.checkpointEvery = 10;
+  c.stop.maxGenerations = 40;
+  edit(c);
+  return c;
+}
+
+async function train(ws: string, runId: string, workers = 0, onProgress?: (e: ProgressEvent) => void) {
+  return runTrainingSession({ workspace: ws, runId, control: { requested: null }, workers, onProgress });
+}
+
+describe('ES training (spec c.2)', () => {
+  it('learns: the 40-step growth loss drops below the seed-vs-target MSE on carrot-9', async () => {
+    const ws = workspace();
+    const store = new LabStore(ws);
+    const run = await store.createRun(smallConfig((c) => { c.stop.maxGenerations = 300; c.evalEvery = 50; c.es.population = 10; }), { backend: null });
+    const events: ProgressEvent[] = [];
+    const outcome = await train(ws, run.id, 0, (e) => events.push(e));
+    expect(outcome.status).toBe('finished');
+    expect(outcome.generation).toBe(300);
+    const rows = await store.readMetrics(run.id);
+    const evals = rows.filter((r) => r.eval40 !== undefined);
+    expect(evals.map((r) => r.generation)).toEqual([1, 50, 100, 150, 200, 250, 300]);
+    // the seed alone scores 0.089656 against carrot-9 (b.2); training must do clearly better
+    expect(evals[evals.length - 1].eval40!).toBeLessThan(0.07);
+    expect(evals[evals.length - 1].eval40!).toBeLessThan(evals[0].eval40!);
+    const final = await store.getRun(run.id);
+    expect(final.status).toBe('finished');
+    expect(final.progress.generation).toBe(300);
+    expect(final.progress.evaluations).toBe(3000);
+    expect(final.backend).toMatch(/fused/);
+    const model = await store.loadModel(run.id);
+    expect(model.params.length).toBe(2048);
+    expect(events.some((e) => e.eval40 !== undefined)).toBe(true);
+  });
+
+  it('resumes on the exact trajectory of an uninterrupted run, in process and on 2 workers', async () => {
+    const ws = workspace();
+    const store = new LabStore(ws);
+    const straight = await store.createRun(smallConfig(), { backend: null });
+    await train(ws, straight.id, 0);
+    const split = await store.createRun(smallConfig((c) => { c.stop.maxGenerations = 20; }), { backend: null });
+    await train(ws, split.id, 2);
+    await store.updateRun(split.id, { stop: { maxGenerations: 40, maxSeconds: null, targetLoss: null } });
+    const second = await train(ws, split.id, 2);
+    expect(second.generation).toBe(40);
+    const a = (await store.loadModel(straight.id)).params;
+    const b = (await store.loadModel(split.id)).params;
+    expect(Array.from(b)).toEqual(Array.from(a));
+    const ma = (await store.readMetrics(straight.id)).map((r) => [r.generation, r.loss, r.eval40]);
+    const mb = (await store.readMetrics(split.id)).map((r) => [r.generation, r.loss, r.eval40]);
+    expect(mb).toEqual(ma);
+  });
+
+  it('trains with a sample pool (thesis rule) and batch 2, and keeps the pool in checkpoints', async () => {
+    const ws = workspace();
+    const store = new LabStore(ws);
+    const run = await store.createRun(smallConfig((c) => { c.es.pool = { kind: 'thesis', size: 16 }; c.es.batchSize = 2; c.stop.maxGenerations = 20; }), { backend: null });
+    const outcome = await train(ws, run.id, 0);
+    expect(outcome.status).toBe('finished');
+    const ckpt = await store.readLatestCheckpoint(run.id);
+    expect(ckpt!.pool!.n).toBe(16);
+    // some pool samples were replaced by grown states (differ from the seed)
+    const size = 81 * 16;
+    let changed = 0;
+    for (let i = 0; i < 16; i++) {
+      const s = ckpt!.pool!.data.subarray(i * size, (i + 1) * size);
+      if (s.some((v, k) => v !== (k === 40 * 16 + 3 || (k >= 40 * 16 + 3 && k < 41 * 16) ? 1 : 0))) changed++;
+    }
+    expect(changed).toBeGreaterThan(0);
+  });
+
+  it('stops with status failed and keeps the last good checkpoint when fitness becomes NaN', async () => {
+    const ws = workspace();
+    const store = new LabStore(ws);
+    // a huge step size makes the state overflow to Infinity/NaN within a few generations
+    const run = await store.createRun(smallConfig((c) => { c.es.lr = 50; c.es.update = 'salimans'; c.checkpointEvery = 1; c.stop.maxGenerations = 200; }), { backend: null });
+    const outcome = await train(ws, run.id, 0);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.reason).toMatch(/fitness of member \d+ is (NaN|Infinity)|non-finite/);
+    const rec = await store.getRun(run.id);
+    expect(rec.status).toBe('failed');
+    expect(rec.statusReason).toMatch(/last good checkpoint is generation \d+/);
+    const ckpt = await store.readLatestCheckpoint(run.id);
+    expect(ckpt).not.toBeNull();
+    expect(ckpt!.params.every(Number.isFinite)).toBe(true);
+  });
+
+  it('refuses a population of 0, an odd mirrored population and σ ≤ 0 with the field named', async () => {
+    const io = { out: () => undefined, err: (l: string) => void errs.push(l) };
+    const errs: string[] = [];
+    const ws = workspace();
+    expect(await main(['train', '--target', 'carrot-9', '--set', 'es.population=0', '--workspace', ws], io)).toBe(2);
+    expect(errs.join('\n')).toMatch(/es\.population: must be an integer ≥ 2/);
+    expect(await main(['train', '--target', 'carrot-9', '--set', 'es.population=7', '--workspace', ws], io)).toBe(2);
+    expect(errs.join('\n')).toMatch(/es\.population: must be even with mirrored sampling, got 7/);
+    expect(await main(['train', '--target', 'carrot-9', '--set', 'es.sigma=0', '--workspace', ws], io)).toBe(2);
+    expect(errs.join('\n')).toMatch(/es\.sigma: must be a number > 0/);
+    expect(existsSync(join(ws, 'runs')) ? readdirSync(join(ws, 'runs')).length : 0).toBe(0);
+  });
+
+  it('survives SIGKILL of the CLI mid-run: resume reaches the uninterrupted result', async () => {
+    const ws = workspace();
+    const bin = join(__dirname, '../../bin/nca-lab.js');
+    const args = ['train', '--optimizer', 'es', '--target', 'carrot-9', '--seed', '5', '--max-generations', '400',
+      '--set', 'checkpointEvery=25', '--set', 'evalEvery=100', '--workers', '1', '--json', '--workspace', ws];
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let runId = '';
+    let killedAt = 0;
+    await new Promise<void>((resolve) => {
+      let buf = '';
+      child.stdout.on('data', (d) => {
+        buf += d;
+        const lines = buf.split('\n');
+        buf = lines.pop()!;
+        for (const line of lines) {
+          const ev = JSON.parse(line);
+          if (ev.event === 'run') runId = ev.runId;
+          if (ev.event === 'progress' && ev.generation >= 120 && !killedAt) {
+            killedAt = ev.generation;
+            child.kill('SIGKILL');
+          }
+        }
+      });
+      child.on('exit', () => resolve());
+    });
+    expect(killedAt).toBeGreaterThan(0);
+    const store = new LabStore(ws);
+    expect((await store.getRun(runId)).status).toBe('running'); // what a kill leaves: the lock's owner is gone
+    const io = { out: () => undefined, err: () => undefined };
+    expect(await main(['resume', runId, '--workers', '0', '--workspace', ws], io)).toBe(0);
+    const resumed = await store.getRun(runId);
+    expect(resumed.status).toBe('finished');
+    expect(resumed.progress.generation).toBe(400);
+    // the same run uninterrupted, in this process
+    const straight = await store.createRun({ ...resumed.config }, { backend: null });
+    await train(ws, straight.id, 0);
+    expect(Array.from((await store.loadModel(runId)).params)).toEqual(Array.from((await store.loadModel(straight.id)).params));
+  });
+});
