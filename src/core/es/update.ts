@@ -18,6 +18,24 @@ export interface EsUpdateRequest {
   lr: number;
   sigma: number;
   form: EsUpdateForm;
+  /** the generation's noise, built ahead (while the workers evaluate); rebuilt here when absent */
+  noise?: GenerationNoise;
+}
+
+/**
+ * All z_k of one generation, built in one go. The trainer builds it right after sending the generation to
+ * the workers, so the master's share of the work overlaps theirs instead of following it.
+ */
+export class GenerationNoise {
+  readonly z: Float64Array;
+  constructor(readonly seed: number, readonly generation: number, readonly pairs: number, readonly dim: number) {
+    this.z = new Float64Array(pairs * dim);
+    for (let k = 0; k < pairs; k++) noiseVector(seed, generation, k, dim, this.z.subarray(k * dim, (k + 1) * dim));
+  }
+
+  static forPopulation(seed: number, generation: number, population: number, mirrored: boolean, dim: number): GenerationNoise {
+    return new GenerationNoise(seed, generation, mirrored ? Math.ceil(population / 2) : population, dim);
+  }
 }
 
 /** Returns the step Δθ (float64) and applies it to `theta` in place. */
@@ -33,10 +51,14 @@ export function applyEsUpdate(req: EsUpdateRequest): Float64Array {
     const { pair, sign } = memberNoiseIndex(i, mirrored);
     weights.set(pair, (weights.get(pair) ?? 0) + sign * shaped[i]);
   }
+  const pre = req.noise;
+  if (pre && (pre.seed !== req.seed || pre.generation !== req.generation || pre.dim !== dim)) {
+    throw new Error(`ES update: noise was built for generation ${pre.generation}, not ${req.generation}`);
+  }
   for (const [pair, w] of weights) {
     if (w === 0) continue;
-    noiseVector(req.seed, req.generation, pair, dim, z);
-    for (let j = 0; j < dim; j++) grad[j] += w * z[j];
+    const zk = pre && pair < pre.pairs ? pre.z.subarray(pair * dim, (pair + 1) * dim) : noiseVector(req.seed, req.generation, pair, dim, z);
+    for (let j = 0; j < dim; j++) grad[j] += w * zk[j];
   }
   const scale = req.form === 'thesis' ? req.lr / n : req.lr / (n * req.sigma);
   for (let j = 0; j < dim; j++) {

@@ -15,7 +15,7 @@ import { PoolEsEvaluator, type EsRunSettings } from '../training/es-evaluator';
 import { THESIS_ES_MODEL, initParams, paramLayout } from '../../core/nca/config';
 import { makeSeed } from '../../core/nca/state';
 import { centredRankShaping } from '../../core/es/shaping';
-import { applyEsUpdate } from '../../core/es/update';
+import { applyEsUpdate, GenerationNoise } from '../../core/es/update';
 import { Philox } from '../../core/rng/philox';
 
 export interface EsBenchOptions {
@@ -62,8 +62,10 @@ export async function benchEs(opts: EsBenchOptions, io: BenchIo): Promise<EsBenc
           const evaluator = new PoolEsEvaluator(run, { size: pool.size, map: (p) => pool.map('es-slice', p) });
           const x0 = makeSeed(size, size);
           const generation = async (g: number) => {
-            const out = await evaluator.evaluate({ generation: g, params: theta, x0, wantBest: false });
-            applyEsUpdate({ theta, shaped: centredRankShaping(out.losses.map((l) => -l)), seed: 1, generation: g, mirrored: true, lr: 0.005, sigma: 0.01, form: 'thesis' });
+            const pending = evaluator.evaluate({ generation: g, params: theta, x0, wantBest: false });
+            const noise = GenerationNoise.forPopulation(1, g, population, true, theta.length);
+            const out = await pending;
+            applyEsUpdate({ theta, shaped: centredRankShaping(out.losses.map((l) => -l)), seed: 1, generation: g, mirrored: true, lr: 0.005, sigma: 0.01, form: 'thesis', noise });
           };
           await generation(1); // warm-up
           let g = 1;

@@ -31,6 +31,8 @@ export interface EsRunSettings extends EsMemberSettings {
 
 export interface EsEvaluator {
   readonly workers: number;
+  /** evaluates in the calling process (evaluate() returns only when done) */
+  readonly inProcess: boolean;
   evaluate(req: GenerationRequest): Promise<GenerationOutcome>;
 }
 
@@ -66,6 +68,7 @@ export function memberSlices(population: number, parts: number): [number, number
 
 export class InProcessEsEvaluator implements EsEvaluator {
   readonly workers = 1;
+  readonly inProcess = true;
   constructor(private readonly run: EsRunSettings) {}
   async evaluate(req: GenerationRequest): Promise<GenerationOutcome> {
     return joinSlices([evaluateEsSlice(sliceRequest(this.run, req, 0, this.run.population))]);
@@ -82,6 +85,7 @@ export interface SliceRunner {
 }
 
 export class PoolEsEvaluator implements EsEvaluator {
+  readonly inProcess = false;
   constructor(private readonly run: EsRunSettings, private readonly runner: SliceRunner) {}
   get workers(): number {
     return this.runner.size;

@@ -14,7 +14,7 @@ import { makeSeed, stackStates, type StateBatch } from '../../core/nca/state';
 import { FusedNca, FusedScratch } from '../../core/nca/fused';
 import { rgbaMsePerSample } from '../../core/nca/loss';
 import { centredRankShaping } from '../../core/es/shaping';
-import { applyEsUpdate } from '../../core/es/update';
+import { applyEsUpdate, GenerationNoise } from '../../core/es/update';
 import { decayStep, type DecayState } from '../../core/es/decay';
 import { esStream, StreamPurpose } from '../../core/es/streams';
 import { drawFromPool, commitToPool } from '../../core/es/sample-pool';
@@ -150,7 +150,11 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
 
       const g = generation + 1;
       const draw = pool ? drawFromPool(pool, B, seedBatch, target.rgba, esStream(cfg.seed, g, StreamPurpose.Pool, 0)) : null;
-      const out = await evaluator.evaluate({ generation: g, params: theta, x0: draw ? draw.x0 : seedBatch, wantBest: !!pool });
+      const pending = evaluator.evaluate({ generation: g, params: theta, x0: draw ? draw.x0 : seedBatch, wantBest: !!pool });
+      // the jobs are on their way: build this generation's noise while the workers evaluate
+      const noise = evaluator.workers > 0 && !evaluator.inProcess
+        ? GenerationNoise.forPopulation(cfg.seed, g, es.population, es.mirrored, theta.length) : undefined;
+      const out = await pending;
       const bad = out.losses.findIndex((l) => !Number.isFinite(l));
       if (bad >= 0) {
         return await finish('failed', `fitness of member ${bad} is ${out.losses[bad]} at generation ${g}; ` +
@@ -159,7 +163,7 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
       const fitness = out.losses.map((l) => -l);
       const shaped = centredRankShaping(fitness);
       const next = theta.slice();
-      applyEsUpdate({ theta: next, shaped, seed: cfg.seed, generation: g, mirrored: es.mirrored, lr: decay.lr, sigma: es.sigma, form: es.update });
+      applyEsUpdate({ theta: next, shaped, seed: cfg.seed, generation: g, mirrored: es.mirrored, lr: decay.lr, sigma: es.sigma, form: es.update, noise });
       if (!next.every(Number.isFinite)) {
         return await finish('failed', `the update made the parameters non-finite at generation ${g}; ` +
           `the last good checkpoint is generation ${lastCheckpointGen}`);
