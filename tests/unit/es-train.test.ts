@@ -9,6 +9,7 @@ import { configFromPreset, type EsRunConfig } from '../../src/shared/training-co
 import { runTrainingSession } from '../../src/node/training/run-training';
 import type { ProgressEvent } from '../../src/node/training/context';
 import { main } from '../../src/cli/index';
+import { forkSpawner, type WorkerHandle, type WorkerSpawner } from '../../src/node/workers/spawners';
 
 beforeAll(async () => { await initNodeBackend(); });
 
@@ -75,6 +76,37 @@ describe('ES training (spec c.2)', () => {
     const ma = (await store.readMetrics(straight.id)).map((r) => [r.generation, r.loss, r.eval40]);
     const mb = (await store.readMetrics(split.id)).map((r) => [r.generation, r.loss, r.eval40]);
     expect(mb).toEqual(ma);
+  });
+
+  it('replaces a worker killed mid-generation and re-evaluates its slice: the result is unchanged', async () => {
+    const ws = workspace();
+    const store = new LabStore(ws);
+    const reference = await store.createRun(smallConfig((c) => { c.es.population = 10; }), { backend: null });
+    await train(ws, reference.id, 0);
+    const run = await store.createRun(smallConfig((c) => { c.es.population = 10; }), { backend: null });
+    const handles: WorkerHandle[] = [];
+    const spawn: WorkerSpawner = (info) => {
+      const h = forkSpawner()(info);
+      handles.push(h);
+      return h;
+    };
+    const logs: string[] = [];
+    let killed = 0;
+    const outcome = await runTrainingSession({
+      workspace: ws, runId: run.id, control: { requested: null }, workers: 2, spawn,
+      onLog: (l) => void logs.push(l),
+      onProgress: (e) => {
+        if (e.generation >= 15 && killed < 2) {
+          handles[killed].kill('SIGKILL');
+          killed++;
+        }
+      },
+    });
+    expect(outcome.status).toBe('finished');
+    expect(killed).toBe(2);
+    expect(handles.length).toBeGreaterThanOrEqual(4); // 2 originals + 2 replacements
+    expect(logs.filter((l) => /replaced/.test(l))).toHaveLength(2);
+    expect(Array.from((await store.loadModel(run.id)).params)).toEqual(Array.from((await store.loadModel(reference.id)).params));
   });
 
   it('trains with a sample pool (thesis rule) and batch 2, and keeps the pool in checkpoints', async () => {
