@@ -3,26 +3,37 @@
  * without Electron"). Electron's ipcMain wiring (src/main/app/ipc.ts) and the browser bridge
  * (src/node/bridge/server.ts) both hand requests to `dispatch`, which validates the arguments against the
  * channel's schema (shared/ipc-schema.ts) before a handler sees them. Pushed events go to `onEvent` listeners.
+ *
+ * Runs are RunManager's (run-manager.ts); this class adapts it to the channel map and relays its events.
+ * Call `start()` once before serving (it recovers runs a crash left `running`) and `close()` when quitting
+ * (it pauses every training run after a checkpoint).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import type { BackendChoice } from '../core/backend';
 import type { Target } from '../core/targets/target';
 import { encodeFloat32Base64 } from '../shared/float32-base64';
 import { isLabChannel, type LabHandlers } from '../shared/ipc';
 import { parseChannelArgs } from '../shared/ipc-schema';
-import type {
-  LabEventMessage,
-  LabEventName,
-  LabEvents,
-  SystemInfo,
-  TargetData,
-  TargetImportRequest,
-  Unsubscribe,
+import {
+  LAB_SETTINGS_LIMITS,
+  type CreateRunRequest,
+  type LabEventMessage,
+  type LabEventName,
+  type LabEvents,
+  type LabSettings,
+  type RunInfo,
+  type SystemInfo,
+  type TargetData,
+  type TargetImportRequest,
+  type Unsubscribe,
 } from '../shared/lab-api';
 import { initNodeBackend } from './backend';
 import { packageVersion } from './package-paths';
+import { RunManager, type RunManagerOptions } from './run-manager';
+import { readSettingsKey, writeSettingsKey } from './settings-file';
 import { importTargetImage, listBuiltinTargets, loadBuiltinTarget } from './targets';
 
 export interface LabServiceOptions {
@@ -30,7 +41,12 @@ export interface LabServiceOptions {
   workspace: string;
   /** picks the Node-side tfjs backend; defaults to the one every Node process of the lab uses */
   selectBackend?: () => Promise<BackendChoice>;
+  /** how runs train: the worker spawner (Electron), a fake trainer (tests), the cores to share */
+  runs?: Omit<RunManagerOptions, 'workspace' | 'maxConcurrent'>;
 }
+
+/** Imported images of runs' targets live here, so a run can be resumed (its config names the file). */
+export const RUN_TARGETS_DIR = 'targets';
 
 export type LabEventListener = (message: LabEventMessage) => void;
 
@@ -38,17 +54,117 @@ export class LabService {
   readonly workspace: string;
   readonly handlers: LabHandlers;
   private readonly selectBackend: () => Promise<BackendChoice>;
+  readonly runs: RunManager;
   private readonly listeners = new Set<LabEventListener>();
   private builtinTargets: Promise<TargetData[]> | null = null;
+  private started: Promise<void> | null = null;
 
   constructor(options: LabServiceOptions) {
     this.workspace = resolve(options.workspace);
     this.selectBackend = options.selectBackend ?? (() => initNodeBackend());
+    this.runs = new RunManager({ ...options.runs, workspace: this.workspace });
+    const saved = parseLabSettings(readSettingsKey(this.workspace, 'lab'));
+    if (saved.maxConcurrentRuns !== undefined) this.runs.setMaxConcurrent(saved.maxConcurrentRuns);
+    this.runs.on((event) => {
+      switch (event.type) {
+        case 'status':
+          return this.emit('run:status', event.run);
+        case 'progress':
+          return this.emit('run:progress', event.progress);
+        case 'deleted':
+          return this.emit('run:deleted', { runId: event.runId });
+        case 'log':
+          return console.error(`nca-lab: run ${event.runId}: ${event.line}`);
+      }
+    });
+    const runs = this.runs;
+    const started = <T>(job: () => Promise<T>) => async () => {
+      await this.start();
+      return job();
+    };
     this.handlers = {
       'system:info': () => this.systemInfo(),
       'targets:list': () => this.listTargets(),
       'targets:import': (request) => this.importTarget(request),
+      'runs:list': started(() => runs.list()),
+      'runs:get': (id) => started(() => runs.get(id))(),
+      'runs:create': (request) => started(() => this.createRun(request))(),
+      'runs:resume': (id) => started(() => runs.resume(id))(),
+      'runs:pause': (id) => started(() => runs.pause(id))(),
+      'runs:stop': (id) => started(() => runs.stop(id))(),
+      'runs:delete': (id) => started(() => runs.delete(id))(),
+      'runs:fork': (request) => started(() => runs.fork(request))(),
+      'runs:metrics': (request) => runs.metrics(request.runId, request.maxPoints),
+      'runs:checkpoints': (id) => runs.checkpoints(id),
+      'runs:target': async (id) => targetToData(await runs.target(id), false),
+      'runs:rename': (id, name) => started(() => runs.rename(id, name))(),
+      'runs:setTags': (id, tags) => started(() => runs.setTags(id, tags))(),
+      'runs:setNotes': (id, notes) => started(() => runs.setNotes(id, notes))(),
+      'models:params': (request) => runs.modelParams(request.runId, request.generation),
+      'settings:get': async () => this.settings(),
+      'settings:update': async (patch) => this.updateSettings(patch),
     };
+  }
+
+  /**
+   * Recovers the workspace's runs once (runs a crash left `running` become `interrupted`, leftover `queued` ones
+   * `paused`). Every run channel waits for it; the Electron main and `nca-lab serve` call it at start-up.
+   */
+  start(): Promise<void> {
+    this.started ??= this.runs.init().then(() => undefined);
+    return this.started;
+  }
+
+  /** For quitting: pauses every training run (checkpoint first) and waits for them. Returns their ids. */
+  async close(): Promise<string[]> {
+    return this.runs.stopAll();
+  }
+
+  /** Runs training or waiting to train: the desktop app asks before quitting while there are any. */
+  activeRunIds(): string[] {
+    return this.runs.activeRunIds();
+  }
+
+  settings(): LabSettings {
+    return { maxConcurrentRuns: this.runs.maxConcurrent };
+  }
+
+  updateSettings(patch: Partial<LabSettings>): LabSettings {
+    if (patch.maxConcurrentRuns !== undefined) this.runs.setMaxConcurrent(patch.maxConcurrentRuns);
+    const settings = this.settings();
+    writeSettingsKey(this.workspace, 'lab', settings, 'settings');
+    this.emit('settings:changed', settings);
+    return settings;
+  }
+
+  /**
+   * A run for a built-in target, or for an imported image: the image is kept in the workspace (targets/, named
+   * by its content) and the config names that file, so the run can be resumed and forked later.
+   */
+  async createRun(request: CreateRunRequest): Promise<RunInfo> {
+    if (!request.targetImage) return this.runs.create(request);
+    const { fileName, bytesBase64 } = request.targetImage;
+    const bytes = Buffer.from(bytesBase64, 'base64');
+    const safe = safeFileName(fileName);
+    const ext = extname(safe).toLowerCase() || '.png';
+    const stem = (basename(safe, extname(safe)) || 'image').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60);
+    const dir = join(this.workspace, RUN_TARGETS_DIR);
+    const file = join(dir, `${stem}-${createHash('sha256').update(bytes).digest('hex').slice(0, 8)}${ext}`);
+    await mkdir(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, bytes);
+    const config = structuredClone(request.config);
+    let target: Target;
+    try {
+      target = await importTargetImage(tmp, { size: config.target.size, padding: config.target.padding });
+    } catch (err) {
+      await rm(tmp, { force: true });
+      const message = err instanceof Error ? err.message : String(err);
+      throw new Error(message.split(tmp).join(safe));
+    }
+    await rename(tmp, file);
+    config.target.name = file;
+    return this.runs.create({ ...request, config, targetImage: undefined }, { ...target, name: stem });
   }
 
   /**
@@ -130,6 +246,15 @@ export class LabService {
       }
     }
   }
+}
+
+/** The `lab` key of settings.json: what is valid is taken, anything else ignored (the defaults apply). */
+function parseLabSettings(value: unknown): Partial<LabSettings> {
+  if (typeof value !== 'object' || value === null) return {};
+  const v = value as Record<string, unknown>;
+  const { min, max } = LAB_SETTINGS_LIMITS.maxConcurrentRuns;
+  const n = v.maxConcurrentRuns;
+  return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max ? { maxConcurrentRuns: n } : {};
 }
 
 export function targetToData(target: Target, builtin: boolean): TargetData {

@@ -3,8 +3,20 @@
  * boundary). Arguments arrive from another process or a browser tab as plain JSON, so each channel's parser
  * turns `unknown[]` into its typed tuple or throws an Error whose message names the field and the allowed range.
  */
-import { TARGET_IMPORT_LIMITS, type TargetImportRequest } from './lab-api';
+import {
+  LAB_SETTINGS_LIMITS,
+  RUN_TEXT_LIMITS,
+  TARGET_IMPORT_LIMITS,
+  type CreateRunRequest,
+  type ForkRunRequest,
+  type LabSettings,
+  type MetricsRequest,
+  type ModelParamsRequest,
+  type RunTargetImage,
+  type TargetImportRequest,
+} from './lab-api';
 import type { ChannelArgs, LabChannel } from './ipc';
+import { configProblems, type RunConfig } from './training-config';
 
 export type ArgParsers = { [C in LabChannel]: (args: unknown[]) => ChannelArgs<C> };
 
@@ -14,6 +26,47 @@ export const LAB_ARG_PARSERS: ArgParsers = {
   'targets:import': (args) => {
     expectCount('targets:import', args, 1);
     return [parseTargetImportRequest(args[0])];
+  },
+  'runs:list': (args) => noArgs('runs:list', args),
+  'runs:get': (args) => runIdOnly('runs:get', args),
+  'runs:create': (args) => {
+    expectCount('runs:create', args, 1);
+    return [parseCreateRunRequest(args[0])];
+  },
+  'runs:resume': (args) => runIdOnly('runs:resume', args),
+  'runs:pause': (args) => runIdOnly('runs:pause', args),
+  'runs:stop': (args) => runIdOnly('runs:stop', args),
+  'runs:delete': (args) => runIdOnly('runs:delete', args),
+  'runs:fork': (args) => {
+    expectCount('runs:fork', args, 1);
+    return [parseForkRunRequest(args[0])];
+  },
+  'runs:metrics': (args) => {
+    expectCount('runs:metrics', args, 1);
+    return [parseMetricsRequest(args[0])];
+  },
+  'runs:checkpoints': (args) => runIdOnly('runs:checkpoints', args),
+  'runs:target': (args) => runIdOnly('runs:target', args),
+  'runs:rename': (args) => {
+    expectCount('runs:rename', args, 2);
+    return [parseRunId('runs.rename: runId', args[0]), parseRunName('runs.rename: name', args[1])];
+  },
+  'runs:setTags': (args) => {
+    expectCount('runs:setTags', args, 2);
+    return [parseRunId('runs.setTags: runId', args[0]), parseTagList('runs.setTags: tags', args[1])];
+  },
+  'runs:setNotes': (args) => {
+    expectCount('runs:setNotes', args, 2);
+    return [parseRunId('runs.setNotes: runId', args[0]), parseNotes('runs.setNotes: notes', args[1])];
+  },
+  'models:params': (args) => {
+    expectCount('models:params', args, 1);
+    return [parseModelParamsRequest(args[0])];
+  },
+  'settings:get': (args) => noArgs('settings:get', args),
+  'settings:update': (args) => {
+    expectCount('settings:update', args, 1);
+    return [parseSettingsPatch(args[0])];
   },
 };
 
@@ -49,6 +102,152 @@ export function parseTargetImportRequest(value: unknown): TargetImportRequest {
     size: intInRange(`${where}: size`, v.size, size.min, size.max),
     padding: intInRange(`${where}: padding`, v.padding, padding.min, padding.max),
   };
+}
+
+// ---- runs ----
+
+/** A run id as the store names run folders: letters, digits, '.', '_' and '-' (the store checks the rest). */
+export function parseRunId(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value) || value.includes('..')) {
+    throw new Error(`${field} must be a run id (letters, digits, '.', '_' and '-'), got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function parseRunName(field: string, value: unknown): string {
+  const max = RUN_TEXT_LIMITS.nameMaxLength;
+  if (typeof value !== 'string' || value.trim() === '' || value.length > max) {
+    throw new Error(`${field} must be a non-empty name of at most ${max} characters, got ${describe(value)}`);
+  }
+  return value.trim();
+}
+
+/** Tags: trimmed, non-empty, unique, at most `maxTags` of at most `tagMaxLength` characters. */
+export function parseTagList(field: string, value: unknown): string[] {
+  const { maxTags, tagMaxLength } = RUN_TEXT_LIMITS;
+  if (!Array.isArray(value)) throw new Error(`${field} must be a list of tags, got ${describe(value)}`);
+  const out: string[] = [];
+  for (const t of value) {
+    if (typeof t !== 'string' || t.trim() === '' || t.trim().length > tagMaxLength || /[\u0000-\u001f]/.test(t)) {
+      throw new Error(`${field}: each tag must be a word of 1 to ${tagMaxLength} characters, got ${describe(t)}`);
+    }
+    if (!out.includes(t.trim())) out.push(t.trim());
+  }
+  if (out.length > maxTags) throw new Error(`${field}: at most ${maxTags} tags, got ${out.length}`);
+  return out;
+}
+
+export function parseNotes(field: string, value: unknown): string {
+  const max = RUN_TEXT_LIMITS.notesMaxLength;
+  if (typeof value !== 'string' || value.length > max) throw new Error(`${field} must be text of at most ${max} characters, got ${describe(value)}`);
+  return value;
+}
+
+/** A full run config from outside: the shape first (so validation cannot trip over a missing part), then every field. */
+export function parseRunConfig(where: string, value: unknown): RunConfig {
+  if (!isPlainObject(value)) throw new Error(`${where}: config must be an object, got ${describe(value)}`);
+  const v = value as Record<string, unknown>;
+  if (v.optimizer !== 'es' && v.optimizer !== 'adam') throw new Error(`${where}: config.optimizer must be "es" or "adam", got ${describe(v.optimizer)}`);
+  if (typeof v.preset !== 'string' || v.preset === '') throw new Error(`${where}: config.preset must name the preset it started from, got ${describe(v.preset)}`);
+  for (const part of ['target', 'model', 'stop', v.optimizer]) {
+    if (!isPlainObject(v[part])) throw new Error(`${where}: config.${part} must be an object, got ${describe(v[part])}`);
+  }
+  if (v.optimizer === 'adam') {
+    const adam = v.adam as Record<string, unknown>;
+    if (!isPlainObject(adam.schedule) || !isPlainObject(adam.pool)) throw new Error(`${where}: config.adam.schedule and config.adam.pool must be objects`);
+  } else {
+    const es = v.es as Record<string, unknown>;
+    if (!isPlainObject(es.pool) || !isPlainObject(es.decay)) throw new Error(`${where}: config.es.pool and config.es.decay must be objects`);
+    const decay = es.decay as Record<string, unknown>;
+    if (!Array.isArray(decay.thresholds) || !Array.isArray(decay.factors)) throw new Error(`${where}: config.es.decay.thresholds and factors must be lists of two numbers`);
+  }
+  const config = value as unknown as RunConfig;
+  const problems = configProblems(config);
+  if (problems.length > 0) throw new Error(`${where}: config.${problems[0].field}: ${problems[0].message}`);
+  return config;
+}
+
+function parseTargetImage(where: string, value: unknown): RunTargetImage {
+  if (!isPlainObject(value)) throw new Error(`${where}: targetImage must be {fileName, bytesBase64}, got ${describe(value)}`);
+  const v = value as Record<string, unknown>;
+  // the same checks as an import of the same file
+  const checked = parseTargetImportRequest({ name: v.fileName, bytesBase64: v.bytesBase64, size: 1, padding: 0 });
+  return { fileName: checked.name, bytesBase64: checked.bytesBase64 };
+}
+
+export function parseCreateRunRequest(value: unknown): CreateRunRequest {
+  const where = 'runs.create';
+  if (!isPlainObject(value)) throw new Error(`${where}: expected an object {config, name?, tags?, notes?, targetImage?, start?}, got ${describe(value)}`);
+  const v = value as Record<string, unknown>;
+  const out: CreateRunRequest = { config: parseRunConfig(where, v.config) };
+  if (v.name !== undefined && v.name !== '') out.name = parseRunName(`${where}: name`, v.name);
+  if (v.tags !== undefined) out.tags = parseTagList(`${where}: tags`, v.tags);
+  if (v.notes !== undefined) out.notes = parseNotes(`${where}: notes`, v.notes);
+  if (v.targetImage !== undefined) out.targetImage = parseTargetImage(where, v.targetImage);
+  if (v.start !== undefined) out.start = parseBool(`${where}: start`, v.start);
+  return out;
+}
+
+export function parseForkRunRequest(value: unknown): ForkRunRequest {
+  const where = 'runs.fork';
+  if (!isPlainObject(value)) throw new Error(`${where}: expected an object {runId, generation, config?, name?, tags?, start?}, got ${describe(value)}`);
+  const v = value as Record<string, unknown>;
+  const out: ForkRunRequest = {
+    runId: parseRunId(`${where}: runId`, v.runId),
+    generation: intInRange(`${where}: generation`, v.generation, 0, Number.MAX_SAFE_INTEGER),
+  };
+  if (v.config !== undefined) out.config = parseRunConfig(where, v.config);
+  if (v.name !== undefined && v.name !== '') out.name = parseRunName(`${where}: name`, v.name);
+  if (v.tags !== undefined) out.tags = parseTagList(`${where}: tags`, v.tags);
+  if (v.start !== undefined) out.start = parseBool(`${where}: start`, v.start);
+  return out;
+}
+
+export function parseMetricsRequest(value: unknown): MetricsRequest {
+  const where = 'runs.metrics';
+  if (!isPlainObject(value)) throw new Error(`${where}: expected an object {runId, maxPoints?}, got ${describe(value)}`);
+  const v = value as Record<string, unknown>;
+  const out: MetricsRequest = { runId: parseRunId(`${where}: runId`, v.runId) };
+  const { min, max } = RUN_TEXT_LIMITS.metricsMaxPoints;
+  if (v.maxPoints !== undefined) out.maxPoints = intInRange(`${where}: maxPoints`, v.maxPoints, min, max);
+  return out;
+}
+
+export function parseModelParamsRequest(value: unknown): ModelParamsRequest {
+  const where = 'models.params';
+  if (!isPlainObject(value)) throw new Error(`${where}: expected an object {runId, generation?}, got ${describe(value)}`);
+  const v = value as Record<string, unknown>;
+  const out: ModelParamsRequest = { runId: parseRunId(`${where}: runId`, v.runId) };
+  if (v.generation !== undefined) out.generation = intInRange(`${where}: generation`, v.generation, 0, Number.MAX_SAFE_INTEGER);
+  return out;
+}
+
+export function parseSettingsPatch(value: unknown): Partial<LabSettings> {
+  const where = 'settings.update';
+  if (!isPlainObject(value)) throw new Error(`${where}: expected an object, got ${describe(value)}`);
+  const v = value as Record<string, unknown>;
+  const known = Object.keys(LAB_SETTINGS_LIMITS);
+  for (const key of Object.keys(v)) {
+    if (!known.includes(key)) throw new Error(`${where}: unknown setting "${key}" (settings: ${known.join(', ')})`);
+  }
+  const out: Partial<LabSettings> = {};
+  const { min, max } = LAB_SETTINGS_LIMITS.maxConcurrentRuns;
+  if (v.maxConcurrentRuns !== undefined) out.maxConcurrentRuns = intInRange(`${where}: maxConcurrentRuns`, v.maxConcurrentRuns, min, max);
+  return out;
+}
+
+function runIdOnly(channel: LabChannel, args: unknown[]): [string] {
+  expectCount(channel, args, 1);
+  return [parseRunId(`${channel.replace(':', '.')}: runId`, args[0])];
+}
+
+function parseBool(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new Error(`${field} must be true or false, got ${describe(value)}`);
+  return value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function noArgs(channel: LabChannel, args: unknown[]): [] {

@@ -5,10 +5,20 @@
  * anywhere else.
  */
 import type {
+  CheckpointSummary,
+  CreateRunRequest,
+  ForkRunRequest,
   LabApi,
   LabErrorData,
   LabEventName,
   LabEvents,
+  LabSettings,
+  MetricPoint,
+  MetricsRequest,
+  ModelParams,
+  ModelParamsRequest,
+  RunInfo,
+  RunListing,
   SystemInfo,
   TargetData,
   TargetImportRequest,
@@ -18,6 +28,23 @@ export interface LabChannels {
   'system:info': { args: []; result: SystemInfo };
   'targets:list': { args: []; result: TargetData[] };
   'targets:import': { args: [TargetImportRequest]; result: TargetData };
+  'runs:list': { args: []; result: RunListing };
+  'runs:get': { args: [string]; result: RunInfo };
+  'runs:create': { args: [CreateRunRequest]; result: RunInfo };
+  'runs:resume': { args: [string]; result: RunInfo };
+  'runs:pause': { args: [string]; result: RunInfo };
+  'runs:stop': { args: [string]; result: RunInfo };
+  'runs:delete': { args: [string]; result: void };
+  'runs:fork': { args: [ForkRunRequest]; result: RunInfo };
+  'runs:metrics': { args: [MetricsRequest]; result: MetricPoint[] };
+  'runs:checkpoints': { args: [string]; result: CheckpointSummary[] };
+  'runs:target': { args: [string]; result: TargetData };
+  'runs:rename': { args: [string, string]; result: RunInfo };
+  'runs:setTags': { args: [string, string[]]; result: RunInfo };
+  'runs:setNotes': { args: [string, string]; result: RunInfo };
+  'models:params': { args: [ModelParamsRequest]; result: ModelParams };
+  'settings:get': { args: []; result: LabSettings };
+  'settings:update': { args: [Partial<LabSettings>]; result: LabSettings };
 }
 
 export type LabChannel = keyof LabChannels;
@@ -31,12 +58,30 @@ export type LabHandlers = { [C in LabChannel]: (...args: ChannelArgs<C>) => Prom
 export const LAB_API_ROUTES = {
   system: { info: 'system:info' },
   targets: { list: 'targets:list', import: 'targets:import' },
+  runs: {
+    list: 'runs:list',
+    get: 'runs:get',
+    create: 'runs:create',
+    resume: 'runs:resume',
+    pause: 'runs:pause',
+    stop: 'runs:stop',
+    delete: 'runs:delete',
+    fork: 'runs:fork',
+    metrics: 'runs:metrics',
+    checkpoints: 'runs:checkpoints',
+    target: 'runs:target',
+    rename: 'runs:rename',
+    setTags: 'runs:setTags',
+    setNotes: 'runs:setNotes',
+  },
+  models: { params: 'models:params' },
+  settings: { get: 'settings:get', update: 'settings:update' },
 } as const satisfies { [D in LabDomain]: { [M in keyof LabApi[D]]: LabChannel } };
 
 export type LabDomain = Exclude<keyof LabApi, 'on'>;
 
 /** Every event name, at run time (the preload refuses to listen to anything else). */
-export const LAB_EVENT_NAMES = ['targets:imported'] as const satisfies readonly LabEventName[];
+export const LAB_EVENT_NAMES = ['targets:imported', 'run:status', 'run:progress', 'run:deleted', 'settings:changed'] as const satisfies readonly LabEventName[];
 
 /** Every channel name, at run time. */
 export const LAB_CHANNELS: readonly LabChannel[] = Object.values(LAB_API_ROUTES).flatMap(

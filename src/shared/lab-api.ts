@@ -12,6 +12,9 @@
  * Everything here crosses a process boundary as JSON or a structured clone: plain objects, strings, numbers.
  */
 import type { BackendName } from '../core/backend';
+import type { NcaConfig } from '../core/nca/config';
+import type { RunRecord } from './run-record';
+import type { RunConfig } from './training-config';
 
 export interface SystemInfo {
   /** the lab's package version */
@@ -67,10 +70,163 @@ export interface TargetImportRequest {
   padding: number;
 }
 
+// ---- runs ----
+
+/** What a run's current training session is doing (absent when no session runs). */
+export interface RunLive {
+  /** worker processes this session evaluates with (ES; its share of the cores), 1 for Adam */
+  workers: number;
+  /** ISO 8601: when this session started */
+  sessionStartedAt: string;
+  /** a pause or stop the user asked for, until the trainer has written its checkpoint and ended */
+  requested: 'pause' | 'stop' | null;
+  generationsPerSec: number | null;
+  mutantsPerSec: number | null;
+  iterationsPerSec: number | null;
+}
+
+/** A run as the renderer sees it: the stored record, its progress as of the latest event, and its session. */
+export interface RunInfo extends RunRecord {
+  live: RunLive | null;
+  /** 1-based place in the queue while the run waits for a slot, else null */
+  queuePosition: number | null;
+}
+
+/** A run folder that could not be read; listed so the user can see (and fix) it rather than losing it silently. */
+export interface RunFolderProblem {
+  id: string;
+  message: string;
+}
+
+export interface RunListing {
+  runs: RunInfo[];
+  problems: RunFolderProblem[];
+}
+
+/**
+ * Progress of a training session (pushed as `run:progress`, at most ~10 a second per run). The fields of a
+ * metrics row, so live curves and stored curves are the same; a loss that is not finite (a diverged run) is null.
+ */
+export interface RunProgressEvent {
+  runId: string;
+  optimizer: 'es' | 'adam';
+  generation: number;
+  evaluations: number;
+  wallSeconds: number;
+  loss: number | null;
+  bestLoss: number | null;
+  lr: number | null;
+  gradNorm?: number | null;
+  eval40?: number | null;
+  eval200?: number | null;
+  generationsPerSec?: number;
+  mutantsPerSec?: number;
+  iterationsPerSec?: number;
+}
+
+/** One stored metrics row (shared/run-record.ts's MetricRow), non-finite numbers as null. */
+export interface MetricPoint {
+  generation: number;
+  evaluations: number;
+  wallSeconds: number;
+  loss: number | null;
+  bestLoss: number | null;
+  lr: number | null;
+  gradNorm?: number | null;
+  eval40?: number | null;
+  eval200?: number | null;
+}
+
+export interface MetricsRequest {
+  runId: string;
+  /** thin the rows evenly to at most this many (growth-evaluation rows and the last row are always kept) */
+  maxPoints?: number;
+}
+
+/** An imported image for a run's target: the file's bytes, decoded by the lab at the config's size and padding. */
+export interface RunTargetImage {
+  fileName: string;
+  bytesBase64: string;
+}
+
+export interface CreateRunRequest {
+  config: RunConfig;
+  name?: string;
+  tags?: string[];
+  notes?: string;
+  /** for a target that is not a built-in: the image (config.target.name is then set from its file name) */
+  targetImage?: RunTargetImage;
+  /** queue it for training at once (default); false leaves it paused until resumed */
+  start?: boolean;
+}
+
+export interface ForkRunRequest {
+  /** the run to fork and the checkpoint (generation) to start from */
+  runId: string;
+  generation: number;
+  /** the new run's config (same optimizer, model and target canvas); default: the source run's */
+  config?: RunConfig;
+  name?: string;
+  tags?: string[];
+  /** default true */
+  start?: boolean;
+}
+
+export interface CheckpointSummary {
+  generation: number;
+  bytes: number;
+}
+
+export const RUN_TEXT_LIMITS = {
+  nameMaxLength: 200,
+  tagMaxLength: 40,
+  maxTags: 20,
+  notesMaxLength: 20_000,
+  metricsMaxPoints: { min: 10, max: 1_000_000 },
+} as const;
+
+// ---- models ----
+
+export interface ModelParamsRequest {
+  runId: string;
+  /** a checkpoint's generation; absent: the newest checkpoint (the run's current parameters), else its model */
+  generation?: number;
+}
+
+/** A model's parameters, enough to grow it anywhere (core/nca/fused.ts). */
+export interface ModelParams {
+  runId: string;
+  generation: number;
+  source: 'checkpoint' | 'model';
+  nca: NcaConfig;
+  /** flat float32 parameters in the layout of core/nca/config.ts, base64 (float32-base64.ts) */
+  paramsF32Base64: string;
+  /** the canvas the run trains on */
+  height: number;
+  width: number;
+}
+
+// ---- settings ----
+
+export interface LabSettings {
+  /** how many runs train at once; more wait in the queue (1 to 64; default: the number of cores) */
+  maxConcurrentRuns: number;
+}
+
+export const LAB_SETTINGS_LIMITS = { maxConcurrentRuns: { min: 1, max: 64 } } as const;
+
 /** Events the lab pushes to every window / browser tab: event name → payload. */
 export interface LabEvents {
   /** a target was imported (by any window), so every open gallery can list it */
   'targets:imported': TargetData;
+  /** a run was created or changed: status, name, tags, notes, queue position, progress at a checkpoint */
+  'run:status': RunInfo;
+  /** a training session's progress (throttled) */
+  'run:progress': RunProgressEvent;
+  /** a run was deleted */
+  'run:deleted': { runId: string };
+  /** the settings changed (by any window) */
+  'settings:changed': LabSettings;
 }
 
 export type LabEventName = keyof LabEvents;
@@ -89,6 +245,38 @@ export interface LabApi {
     list(): Promise<TargetData[]>;
     /** decodes an image file and returns it as a target; rejects with a message that names the problem */
     import(request: TargetImportRequest): Promise<TargetData>;
+  };
+  runs: {
+    /** every run, newest first, and the run folders that could not be read */
+    list(): Promise<RunListing>;
+    get(runId: string): Promise<RunInfo>;
+    /** creates a run (validated config) and, unless `start: false`, queues it for training */
+    create(request: CreateRunRequest): Promise<RunInfo>;
+    /** a paused, stopped, failed or interrupted run continues from its newest checkpoint (queued when no slot is free) */
+    resume(runId: string): Promise<RunInfo>;
+    /** checkpoints and ends the session; resolves once the run is paused */
+    pause(runId: string): Promise<RunInfo>;
+    /** checkpoints, writes the model and ends the session; resolves once the run is stopped */
+    stop(runId: string): Promise<RunInfo>;
+    /** removes the run's folder (refused while it trains) */
+    delete(runId: string): Promise<void>;
+    /** a new run that starts from a checkpoint of another (its metrics up to there are copied) */
+    fork(request: ForkRunRequest): Promise<RunInfo>;
+    metrics(request: MetricsRequest): Promise<MetricPoint[]>;
+    checkpoints(runId: string): Promise<CheckpointSummary[]>;
+    /** the exact target the run trains on */
+    target(runId: string): Promise<TargetData>;
+    rename(runId: string, name: string): Promise<RunInfo>;
+    setTags(runId: string, tags: string[]): Promise<RunInfo>;
+    setNotes(runId: string, notes: string): Promise<RunInfo>;
+  };
+  models: {
+    /** the parameters of a run's checkpoint or model, for growing it in the window */
+    params(request: ModelParamsRequest): Promise<ModelParams>;
+  };
+  settings: {
+    get(): Promise<LabSettings>;
+    update(patch: Partial<LabSettings>): Promise<LabSettings>;
   };
   /** Subscribes to a pushed event; returns the function that unsubscribes. */
   on<E extends LabEventName>(event: E, listener: (payload: LabEvents[E]) => void): Unsubscribe;

@@ -103,7 +103,7 @@ describe('bridge WebSocket protocol', () => {
     const bad = await call('targets:import', [{ name: 'notes.png', bytesBase64: Buffer.from('hello').toString('base64'), size: 9, padding: 0 }]);
     expect(bad).toEqual({ id: 1, error: { message: expect.stringMatching(/^notes\.png: not an image/) } });
     expect(Object.keys(bad).sort()).toEqual(['error', 'id']);
-    expect(await call('runs:list')).toEqual({ id: 2, error: { message: 'unknown channel "runs:list"' } });
+    expect(await call('runs:erase')).toEqual({ id: 2, error: { message: 'unknown channel "runs:erase"' } });
     expect(await call('targets:import', [{ name: 'a.png', bytesBase64: pngBase64(), size: 500, padding: 0 }]))
       .toEqual({ id: 3, error: { message: 'targets.import: size must be an integer from 1 to 128, got 500' } });
   });

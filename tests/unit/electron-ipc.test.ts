@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodePng } from '../../src/node/png';
+import { LAB_CHANNELS } from '../../src/shared/ipc';
 import type { LabApi, TargetData } from '../../src/shared/lab-api';
 
 const fake = vi.hoisted(() => {
@@ -81,9 +82,13 @@ afterAll(async () => {
 
 describe('Electron IPC wiring + preload', () => {
   it('registers every channel of the map and exposes only `lab`', () => {
-    expect([...fake.state.handlers.keys()].sort()).toEqual(['system:info', 'targets:import', 'targets:list']);
+    expect([...fake.state.handlers.keys()].sort()).toEqual([...LAB_CHANNELS].sort());
+    expect([...fake.state.handlers.keys()]).toEqual(expect.arrayContaining(['system:info', 'targets:import', 'runs:create', 'runs:pause', 'models:params', 'settings:update']));
     expect([...fake.state.exposed.keys()]).toEqual(['lab']);
-    expect(Object.keys(lab).sort()).toEqual(['on', 'system', 'targets']);
+    expect(Object.keys(lab).sort()).toEqual(['models', 'on', 'runs', 'settings', 'system', 'targets']);
+    expect(Object.keys(lab.runs).sort()).toEqual([
+      'checkpoints', 'create', 'delete', 'fork', 'get', 'list', 'metrics', 'pause', 'rename', 'resume', 'setNotes', 'setTags', 'stop', 'target',
+    ]);
   });
 
   it('answers calls through the preload', async () => {

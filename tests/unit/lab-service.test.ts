@@ -125,6 +125,6 @@ describe('LabService targets:import', () => {
       .rejects.toThrow('targets.import: bytesBase64 is not valid base64');
     await expect(service.dispatch('system:info', [1])).rejects.toThrow('system:info: expected 0 arguments, got 1');
     await expect(service.dispatch('system:info', 'nope')).rejects.toThrow('system:info: arguments must be a list');
-    await expect(service.dispatch('runs:delete', [])).rejects.toThrow('unknown channel "runs:delete"');
+    await expect(service.dispatch('runs:erase', [])).rejects.toThrow('unknown channel "runs:erase"');
   });
 });

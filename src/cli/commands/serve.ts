@@ -20,7 +20,9 @@ export const serveCommand: Command = {
 Serves the lab's interface and its API on http://127.0.0.1:P (P = 0, the default, picks a free port) and
 prints the address to open; it carries a random access token (?token=…) that the page and its WebSocket
 need. Only this machine can connect; from another one, forward the port (ssh -L P:127.0.0.1:P host).
-Needs the built interface (npm run build). Stops on Ctrl+C (SIGINT) or SIGTERM.
+Needs the built interface (npm run build). Stops on Ctrl+C (SIGINT) or SIGTERM; runs still training are
+paused first (each writes a checkpoint) and can be resumed from the interface or with \`nca-lab resume\`.
+Runs that a crash left marked running are marked interrupted at start (resumable from their checkpoint).
 
   --port P          TCP port, 0 to 65535 (0: any free port)`,
 
@@ -36,6 +38,7 @@ Needs the built interface (npm run build). Stops on Ctrl+C (SIGINT) or SIGTERM.
     await mkdir(workspace, { recursive: true });
 
     const service = new LabService({ workspace });
+    await service.start();
     const server = await startBridgeServer({ service, rendererDir, port });
     // Pick the backend now, so the first page load does not wait for it and a failure shows here too.
     const info = await service.systemInfo();
@@ -47,6 +50,9 @@ Needs the built interface (npm run build). Stops on Ctrl+C (SIGINT) or SIGTERM.
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
     });
+    const active = service.activeRunIds();
+    if (active.length > 0) io.err(`nca-lab serve: pausing ${active.length} run${active.length === 1 ? '' : 's'} (checkpoint first)…`);
+    await service.close();
     await server.close();
     io.err(`nca-lab serve: stopped (${signal})`);
     return 0;

@@ -5,9 +5,7 @@
  * Synchronous on purpose: the last save happens while the window closes, and an asynchronous write could be cut
  * off by the app quitting right after; the file is a few hundred bytes.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readSettingsKey, writeSettingsKey } from '../../node/settings-file';
 
 export interface Rect {
   x: number;
@@ -25,14 +23,13 @@ export interface WindowState {
   maximized: boolean;
 }
 
-export const SETTINGS_FILE = 'settings.json';
+export { SETTINGS_FILE } from '../../node/settings-file';
 export const DEFAULT_WINDOW_STATE: WindowState = { width: 1280, height: 820, maximized: false };
 export const MIN_WINDOW_SIZE = { width: 800, height: 560 };
 
 /** Reads the saved state; a missing, unreadable or malformed entry gives the defaults (never an error at start). */
 export function loadWindowState(workspace: string): WindowState {
-  const settings = readSettings(workspace);
-  return (settings.status === 'ok' && parseWindowState(settings.value.window)) || { ...DEFAULT_WINDOW_STATE };
+  return parseWindowState(readSettingsKey(workspace, 'window')) || { ...DEFAULT_WINDOW_STATE };
 }
 
 export function parseWindowState(value: unknown): WindowState | null {
@@ -72,47 +69,9 @@ export function fitToDisplays(state: WindowState, workAreas: Rect[]): WindowStat
   return fitted;
 }
 
-/**
- * Saves the state into settings.json, keeping every other key, atomically (temp file + rename). A settings file
- * that is not a JSON object is left alone (an error): the user's other settings are worth more than a window size.
- */
+/** Saves the state into settings.json (key `window`), keeping every other key (settings-file.ts). */
 export function saveWindowState(workspace: string, state: WindowState): void {
-  const read = readSettings(workspace);
-  if (read.status === 'malformed') {
-    throw new Error(`${join(workspace, SETTINGS_FILE)} is not a JSON object; the window size was not saved`);
-  }
-  const settings = read.status === 'ok' ? read.value : {};
-  settings.window = state;
-  mkdirSync(workspace, { recursive: true });
-  const path = join(workspace, SETTINGS_FILE);
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(tmp, JSON.stringify(settings, null, 2) + '\n');
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
-type SettingsRead = { status: 'missing' } | { status: 'malformed' } | { status: 'ok'; value: Record<string, unknown> };
-
-function readSettings(workspace: string): SettingsRead {
-  let text: string;
-  try {
-    text = readFileSync(join(workspace, SETTINGS_FILE), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
-    return { status: 'malformed' };
-  }
-  try {
-    const value = JSON.parse(text) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? { status: 'ok', value: value as Record<string, unknown> }
-      : { status: 'malformed' };
-  } catch {
-    return { status: 'malformed' };
-  }
+  writeSettingsKey(workspace, 'window', state, 'window size');
 }
 
 function overlap(a: Rect, b: Rect): number {
