@@ -52,6 +52,8 @@ export default defineConfig(({ command }) => ({
     plugins: [vue(), contentSecurityPolicy(command === 'serve' ? DEV_CONTENT_SECURITY_POLICY : CONTENT_SECURITY_POLICY)],
     build: {
       rolldownOptions: { input: fromRoot('src/renderer/index.html') },
+      // electron-vite leaves bundles unminified by default; the renderer is parsed on every start (first paint)
+      minify: true,
       // tfjs is large; the warning would fire on every build for a chunk that is loaded lazily anyway
       chunkSizeWarningLimit: 4096,
     },

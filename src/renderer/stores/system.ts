@@ -31,7 +31,17 @@ export const useSystemStore = defineStore('system', () => {
     }
   }
 
-  return { info, infoError, rendererBackend, rendererBackendError, loadInfo, initRenderer };
+  /**
+   * tfjs is large (megabytes of JavaScript to parse): start it once the first view has painted and the page is
+   * idle, so it never delays the Runs table nor janks a frame the user is looking at.
+   */
+  function initRendererWhenIdle(): void {
+    const start = () => void initRenderer();
+    if ('requestIdleCallback' in window) window.requestIdleCallback(start, { timeout: 3000 });
+    else setTimeout(start, 500);
+  }
+
+  return { info, infoError, rendererBackend, rendererBackendError, loadInfo, initRenderer, initRendererWhenIdle };
 });
 
 export function messageOf(err: unknown): string {

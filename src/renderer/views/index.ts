@@ -1,8 +1,11 @@
 /**
  * The views the navigation lists. Only real views belong here: a view appears in the menu when it works,
- * never as a placeholder. Later views (Runs, Playground, Experiments, Compare) are added to this list.
+ * never as a placeholder. A run's detail is not in the menu: it opens from the Runs table (#/runs/<id>).
  */
 import type { Component } from 'vue';
+import NewRunView from './NewRunView.vue';
+import OverlayView from './OverlayView.vue';
+import RunsView from './RunsView.vue';
 import TargetsView from './TargetsView.vue';
 
 export interface LabView {
@@ -15,6 +18,24 @@ export interface LabView {
 }
 
 export const VIEWS: LabView[] = [
+  {
+    id: 'runs',
+    label: 'Runs',
+    description: 'Every training run of this workspace, live: sort, filter, select to compare, pause, resume, stop.',
+    component: RunsView,
+  },
+  {
+    id: 'new',
+    label: 'New run',
+    description: 'Start from a preset of the thesis or of Mordvintsev et al.; every setting can be changed.',
+    component: NewRunView,
+  },
+  {
+    id: 'overlay',
+    label: 'Overlay',
+    description: 'Several runs on one chart: ES and Adam compared by wall time and by evaluations.',
+    component: OverlayView,
+  },
   {
     id: 'targets',
     label: 'Targets',

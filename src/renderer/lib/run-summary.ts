@@ -1,0 +1,66 @@
+/**
+ * What the run views compute from a RunInfo: the unit of progress (generation or iteration), the limit,
+ * throughput and the ETA, and how a live progress event changes a run (the same merge RunManager does).
+ */
+import type { RunInfo, RunProgressEvent } from '@shared/lab-api';
+
+export function unitOf(run: Pick<RunInfo, 'optimizer'>): { one: string; many: string; short: string } {
+  return run.optimizer === 'es'
+    ? { one: 'generation', many: 'generations', short: 'gen' }
+    : { one: 'iteration', many: 'iterations', short: 'it' };
+}
+
+/** Generations (ES) or iterations (Adam) per second in the current session, if any. */
+export function stepsPerSecond(run: RunInfo): number | null {
+  if (!run.live) return null;
+  return run.optimizer === 'es' ? run.live.generationsPerSec : run.live.iterationsPerSec ?? run.live.generationsPerSec;
+}
+
+/** Seconds to the nearest stop condition (generation limit or time limit), when one is set and the run trains. */
+export function etaSeconds(run: RunInfo): number | null {
+  if (run.status !== 'running') return null;
+  const { maxGenerations, maxSeconds } = run.config.stop;
+  const candidates: number[] = [];
+  const rate = stepsPerSecond(run);
+  if (maxGenerations !== null && rate && rate > 0) candidates.push(Math.max(0, maxGenerations - run.progress.generation) / rate);
+  if (maxSeconds !== null) candidates.push(Math.max(0, maxSeconds - run.progress.wallSeconds));
+  return candidates.length ? Math.min(...candidates) : null;
+}
+
+/** Fraction of the generation limit done (0..1), or null without one. */
+export function fractionDone(run: RunInfo): number | null {
+  const max = run.config.stop.maxGenerations;
+  return max ? Math.min(1, run.progress.generation / max) : null;
+}
+
+function minOrNull(a: number | null, b: number | null | undefined): number | null {
+  if (b === null || b === undefined || !Number.isFinite(b)) return a;
+  if (a === null || !Number.isFinite(a)) return b;
+  return Math.min(a, b);
+}
+
+/** The run after a progress event of its session. */
+export function withProgress(run: RunInfo, p: RunProgressEvent): RunInfo {
+  if (p.generation < run.progress.generation && run.status !== 'running') return run;
+  return {
+    ...run,
+    progress: {
+      ...run.progress,
+      generation: p.generation,
+      evaluations: p.evaluations,
+      wallSeconds: p.wallSeconds,
+      lastLoss: p.loss,
+      bestLoss: minOrNull(run.progress.bestLoss, p.bestLoss),
+      ...(p.eval40 !== undefined ? { lastEval40: p.eval40, bestEval40: minOrNull(run.progress.bestEval40, p.eval40) } : {}),
+      ...(p.eval200 !== undefined ? { lastEval200: p.eval200 } : {}),
+    },
+    live: run.live
+      ? {
+        ...run.live,
+        generationsPerSec: p.generationsPerSec ?? run.live.generationsPerSec,
+        mutantsPerSec: p.mutantsPerSec ?? run.live.mutantsPerSec,
+        iterationsPerSec: p.iterationsPerSec ?? run.live.iterationsPerSec,
+      }
+      : run.live,
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * Runs: every run of the workspace (runs.list), kept current by the pushed `run:status`, `run:progress` and
+ * `run:deleted` events (no polling); the selection shared by the Runs table and the Overlay; each run's metrics
+ * once a chart asked for them (stored rows, then live points appended); and the actions, with the run's pending
+ * action and the service's message when one fails.
+ */
+import type {
+  CheckpointSummary, CreateRunRequest, ForkRunRequest, MetricPoint, RunFolderProblem, RunInfo, RunProgressEvent, TargetData,
+} from '@shared/lab-api';
+import { defineStore } from 'pinia';
+import { computed, markRaw, reactive, ref, shallowRef } from 'vue';
+import { messageOf } from '../lib/format';
+import { lab } from '../lib/lab';
+import { withProgress } from '../lib/run-summary';
+import type { LoadStatus } from './targets';
+
+/** Rows a chart asks for: plenty for a curve, small enough to send (and draw) quickly. */
+export const METRICS_MAX_POINTS = 4000;
+
+export type RunAction = 'resume' | 'pause' | 'stop' | 'delete' | 'rename' | 'tags' | 'notes';
+
+/** One run's curve data: not reactive itself (it can hold thousands of rows); `version` says when it changed. */
+export interface MetricSeries {
+  points: MetricPoint[];
+  status: LoadStatus;
+  error: string | null;
+}
+
+function isRunInfo(value: unknown): value is RunInfo {
+  return typeof value === 'object' && value !== null && 'id' in value && 'progress' in value && 'config' in value;
+}
+
+export const useRunsStore = defineStore('runs', () => {
+  const byId = reactive(new Map<string, RunInfo>());
+  const problems = shallowRef<RunFolderProblem[]>([]);
+  const status = ref<LoadStatus>('idle');
+  const loadError = ref<string | null>(null);
+  const selected = reactive(new Set<string>());
+  /** the action in flight per run (buttons show it and are disabled) */
+  const pending = reactive(new Map<string, RunAction>());
+  /** the last failed action's message per run */
+  const actionErrors = reactive(new Map<string, string>());
+  const series = new Map<string, MetricSeries>();
+  /** bumped whenever a run's series changes; charts watch it */
+  const metricsVersion = reactive(new Map<string, number>());
+  const targets = new Map<string, Promise<TargetData>>();
+
+  const runs = computed(() => [...byId.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1)));
+
+  function bump(id: string): void {
+    metricsVersion.set(id, (metricsVersion.get(id) ?? 0) + 1);
+  }
+
+  lab.on('run:status', (run) => {
+    const before = byId.get(run.id);
+    byId.set(run.id, run);
+    // a session ended: the stored rows are complete now (live points were every ~100 ms only)
+    if (before?.live && !run.live && series.get(run.id)?.status === 'ready') void loadMetrics(run.id, true);
+  });
+  lab.on('run:progress', (p) => onProgress(p));
+  lab.on('run:deleted', ({ runId }) => forget(runId));
+
+  function onProgress(p: RunProgressEvent): void {
+    const run = byId.get(p.runId);
+    if (run) byId.set(p.runId, withProgress(run, p));
+    const s = series.get(p.runId);
+    if (s && s.status === 'ready') {
+      const last = s.points.at(-1);
+      // a resumed run continues from its checkpoint: drop what was after it
+      if (last && p.generation <= last.generation) s.points = s.points.filter((x) => x.generation < p.generation);
+      const point: MetricPoint = {
+        generation: p.generation, evaluations: p.evaluations, wallSeconds: p.wallSeconds, loss: p.loss, bestLoss: p.bestLoss, lr: p.lr,
+      };
+      if (p.eval40 !== undefined) point.eval40 = p.eval40;
+      if (p.eval200 !== undefined) point.eval200 = p.eval200;
+      s.points.push(point);
+      bump(p.runId);
+    }
+  }
+
+  function forget(id: string): void {
+    byId.delete(id);
+    selected.delete(id);
+    pending.delete(id);
+    actionErrors.delete(id);
+    series.delete(id);
+    metricsVersion.delete(id);
+  }
+
+  async function load(): Promise<void> {
+    status.value = 'loading';
+    loadError.value = null;
+    try {
+      const listing = await lab.runs.list();
+      byId.clear();
+      for (const r of listing.runs) byId.set(r.id, r);
+      for (const id of [...selected]) if (!byId.has(id)) selected.delete(id);
+      problems.value = listing.problems;
+      status.value = 'ready';
+    } catch (err) {
+      loadError.value = messageOf(err);
+      status.value = 'error';
+    }
+  }
+
+  /** One run (the detail view opened by address before the list arrived). */
+  async function fetchRun(id: string): Promise<RunInfo> {
+    const run = await lab.runs.get(id);
+    byId.set(id, run);
+    return run;
+  }
+
+  function seriesOf(id: string): MetricSeries {
+    let s = series.get(id);
+    if (!s) {
+      s = markRaw({ points: [], status: 'idle' as LoadStatus, error: null });
+      series.set(id, s);
+    }
+    return s;
+  }
+
+  async function loadMetrics(id: string, force = false): Promise<MetricSeries> {
+    const s = seriesOf(id);
+    if (!force && (s.status === 'ready' || s.status === 'loading')) return s;
+    s.status = 'loading';
+    s.error = null;
+    bump(id);
+    try {
+      s.points = await lab.runs.metrics({ runId: id, maxPoints: METRICS_MAX_POINTS });
+      s.status = 'ready';
+    } catch (err) {
+      s.error = messageOf(err);
+      s.status = 'error';
+    }
+    bump(id);
+    return s;
+  }
+
+  /** Runs an action on a run, remembering it as pending and its error (also thrown to the caller). */
+  async function act<T>(id: string, action: RunAction, job: () => Promise<T>): Promise<T> {
+    pending.set(id, action);
+    actionErrors.delete(id);
+    try {
+      const result = await job();
+      if (isRunInfo(result) && result.id === id) byId.set(id, result);
+      return result;
+    } catch (err) {
+      actionErrors.set(id, messageOf(err));
+      throw err;
+    } finally {
+      pending.delete(id);
+    }
+  }
+
+  async function create(request: CreateRunRequest): Promise<RunInfo> {
+    const run = await lab.runs.create(request);
+    byId.set(run.id, run);
+    return run;
+  }
+
+  async function fork(request: ForkRunRequest): Promise<RunInfo> {
+    const run = await lab.runs.fork(request);
+    byId.set(run.id, run);
+    return run;
+  }
+
+  const resume = (id: string) => act(id, 'resume', () => lab.runs.resume(id));
+  const pause = (id: string) => act(id, 'pause', () => lab.runs.pause(id));
+  const stop = (id: string) => act(id, 'stop', () => lab.runs.stop(id));
+  const rename = (id: string, name: string) => act(id, 'rename', () => lab.runs.rename(id, name));
+  const setTags = (id: string, tags: string[]) => act(id, 'tags', () => lab.runs.setTags(id, tags));
+  const setNotes = (id: string, notes: string) => act(id, 'notes', () => lab.runs.setNotes(id, notes));
+
+  /** Deletes runs one after another; returns the messages of those that could not be deleted. */
+  async function remove(ids: string[]): Promise<{ id: string; message: string }[]> {
+    const failed: { id: string; message: string }[] = [];
+    for (const id of ids) {
+      try {
+        await act(id, 'delete', () => lab.runs.delete(id));
+        forget(id);
+      } catch (err) {
+        failed.push({ id, message: messageOf(err) });
+      }
+    }
+    return failed;
+  }
+
+  function checkpoints(id: string): Promise<CheckpointSummary[]> {
+    return lab.runs.checkpoints(id);
+  }
+
+  /** A run's target, fetched once per target (runs on the same target share it). */
+  function targetOf(run: RunInfo): Promise<TargetData> {
+    const key = `${run.config.target.name}|${run.config.target.size}|${run.config.target.padding}`;
+    let t = targets.get(key);
+    if (!t) {
+      t = lab.runs.target(run.id);
+      targets.set(key, t);
+      t.catch(() => targets.delete(key));
+    }
+    return t;
+  }
+
+  return {
+    byId, runs, problems, status, loadError, selected, pending, actionErrors, metricsVersion,
+    load, fetchRun, seriesOf, loadMetrics, create, fork, resume, pause, stop, rename, setTags, setNotes, remove, checkpoints, targetOf,
+  };
+});
