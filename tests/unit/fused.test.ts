@@ -9,6 +9,8 @@ import { evaluatePopulation } from '../../src/core/nca/population';
 import { Philox } from '../../src/core/rng/philox';
 import { MLP_KERNEL_WASM_BASE64 } from '../../src/core/nca/mlp-kernel.wasm';
 import { assembleKernel } from '../../scripts/assemble-kernel';
+import { kernelWat, SPECIALISED_SHAPES } from '../../scripts/kernel-wat';
+import { mlpKernel } from '../../src/core/nca/mlp-kernel';
 
 beforeAll(async () => {
   await initNodeBackend();
@@ -86,9 +88,28 @@ describe('fused CA step against the tfjs step', () => {
     }
   });
 
-  it('ships kernel bytes assembled from the committed WAT source', async () => {
+  it('ships the kernel the generator makes (WAT text and bytes)', async () => {
     const wat = readFileSync(new URL('../../src/core/nca/mlp-kernel.wat', import.meta.url), 'utf8');
+    expect(wat).toBe(kernelWat());
     const bytes = await assembleKernel(wat);
     expect(Buffer.from(bytes).toString('base64')).toBe(MLP_KERNEL_WASM_BASE64);
+  });
+
+  it('the unrolled kernels give the generic kernel\'s numbers', () => {
+    const k = mlpKernel()!;
+    for (const [H, C] of SPECIALISED_SHAPES) {
+      const inputs = 3 * C;
+      const f = k.f32;
+      const w0 = 0, b0 = w0 + inputs * H, w1 = b0 + H, b1 = w1 + H * C, h = b1 + C, inp = h + H, n = 50, out = inp + n * inputs;
+      const r = new Philox(H);
+      for (let i = 0; i < out; i++) f[i] = r.uniform() - 0.5;
+      for (let i = inp; i < out; i += 3) f[i] = 0; // zero inputs are skipped
+      k.mlp(inp * 4, n, out * 4, w0 * 4, b0 * 4, w1 * 4, b1 * 4, inputs, H, C, h * 4);
+      const a = f.slice(out, out + n * C);
+      f.fill(0, out, out + n * C);
+      k.specialised.get(`h${H}_c${C}`)!(inp * 4, n, out * 4, w0 * 4, b0 * 4, w1 * 4, b1 * 4, inputs);
+      expect(Array.from(f.slice(out, out + n * C))).toEqual(Array.from(a));
+      expect(a.some((v) => v !== 0)).toBe(true);
+    }
   });
 });

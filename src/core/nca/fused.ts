@@ -126,7 +126,9 @@ export class FusedNca {
     const flush = () => {
       if (m === 0 || !k || !f32) return;
       const a = this.at;
-      k.mlp(a.in * 4, m, a.out * 4, a.w0 * 4, a.b0 * 4, a.w1 * 4, a.b1 * 4, inputs, this.hidden, C, a.h * 4);
+      const fast = k.specialised.get(`h${this.hidden}_c${C}`);
+      if (fast) fast(a.in * 4, m, a.out * 4, a.w0 * 4, a.b0 * 4, a.w1 * 4, a.b1 * 4, inputs);
+      else k.mlp(a.in * 4, m, a.out * 4, a.w0 * 4, a.b0 * 4, a.w1 * 4, a.b1 * 4, inputs, this.hidden, C, a.h * 4);
       for (let t = 0; t < m; t++) {
         const o = pending[t];
         const src = outBase + t * C;
