@@ -8,7 +8,9 @@
 import { initNodeBackend } from '../node/backend';
 import { registerJob, startWorkerRuntime } from './runtime';
 import { esSliceJob } from './jobs/es-slice';
+import { adamTrainJob } from './jobs/adam-train';
 
 registerJob('es-slice', esSliceJob);
+registerJob('adam-train', adamTrainJob);
 
 startWorkerRuntime({ initBackend: async (forced) => (await initNodeBackend(forced)).name });

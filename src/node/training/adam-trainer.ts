@@ -1,0 +1,254 @@
+/**
+ * The Adam training loop (spec d.2, d.4, e): each iteration draws its batch (seeds or the sample pool), rolls it
+ * out for K steps with gradients through time, updates with Adam, writes the pool back, evaluates growth every
+ * `evalEvery` iterations (c.2 convention: 41 and 201 steps, logged as eval40/eval200), logs, checkpoints, and
+ * stops on the configured conditions or on request.
+ *
+ * Every random number of iteration i derives from (seed, i, purpose) (core/adam/streams.ts) and a checkpoint holds
+ * parameters, Adam's moments, step and bias-correction products, and the pool, so a resumed run retraces the
+ * uninterrupted trajectory bit for bit. A non-finite loss or gradient (or a gradient norm above adam.maxGradNorm)
+ * ends the run as 'failed' before the update is applied: the last checkpoint stays the last good state.
+ */
+import { ncaConfigOf, validateRunConfig, type AdamRunConfig } from '../../shared/training-config';
+import type { Checkpoint, MetricRow, RunProgress } from '../../shared/run-record';
+import { LabStore } from '../store/lab-store';
+import { initParams } from '../../core/nca/config';
+import { makeSeed, type StateBatch } from '../../core/nca/state';
+import { AdamBptt, type AdamOptimizerState } from '../../core/adam/bptt';
+import { adamStream, AdamStreamPurpose } from '../../core/adam/streams';
+import { learningRateAt } from '../../core/adam/schedule';
+import { drawBatch, seedPool, writeBack } from '../../core/adam/sample-pool';
+import { growthEval } from '../../core/adam/growth-eval';
+import type { ProgressEvent, TrainerContext, TrainOutcome } from './context';
+
+export interface AdamTrainerDeps {
+  /** the workspace's store (default: a LabStore on ctx.workspace) */
+  store?: LabStore;
+  /** gradient checkpointing: steps per recomputed segment, 0 = none, 'auto' (default) = by tape memory */
+  checkpointEvery?: number | 'auto';
+  /** for tests: called after each applied update with the trainer (the parameters can be read or changed) */
+  onIteration?: (iteration: number, trainer: AdamBptt) => void;
+}
+
+/**
+ * Rows kept in metrics: every iteration up to 1000, then every 10th to 100k, then every 100th; all evaluation
+ * rows. The ES trainer keeps the same rows, so ES and Adam curves have the same density.
+ */
+export function keepMetricRow(iteration: number): boolean {
+  return iteration <= 1000 || (iteration <= 100_000 ? iteration % 10 === 0 : iteration % 100 === 0);
+}
+
+/** Names of the Adam state in a checkpoint's arrays and scalars. */
+export const ADAM_CHECKPOINT_KEYS = {
+  m: 'adam.m',
+  v: 'adam.v',
+  step: 'adam.step',
+  accBeta1: 'adam.accBeta1',
+  accBeta2: 'adam.accBeta2',
+} as const;
+
+function optimizerStateOf(ckpt: Checkpoint, runId: string): AdamOptimizerState {
+  const K = ADAM_CHECKPOINT_KEYS;
+  const m = ckpt.arrays[K.m];
+  const v = ckpt.arrays[K.v];
+  const num = (key: string) => {
+    const x = ckpt.scalars[key];
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`run ${runId}: checkpoint ${ckpt.generation} has no Adam state (scalar "${key}")`);
+    return x;
+  };
+  if (!m || !v) throw new Error(`run ${runId}: checkpoint ${ckpt.generation} has no Adam moments (arrays "${K.m}", "${K.v}")`);
+  return { step: num(K.step), accBeta1: num(K.accBeta1), accBeta2: num(K.accBeta2), m, v };
+}
+
+/** Lets the worker's message loop run (a cancel arrives as a message) between synchronous iterations. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {}): Promise<TrainOutcome> {
+  if (ctx.config.optimizer !== 'adam') throw new Error(`trainAdam: run ${ctx.runId} is an ${ctx.config.optimizer} run`);
+  const cfg = validateRunConfig(ctx.config) as AdamRunConfig;
+  const store = deps.store ?? new LabStore(ctx.workspace);
+  const adam = cfg.adam;
+  const nca = ncaConfigOf(cfg);
+  const { target } = ctx;
+  const B = adam.batchSize;
+  const seedOne = makeSeed(target.height, target.width, nca.channels, 1);
+  const poolKind = adam.pool.kind;
+  const damageN = poolKind === 'mordvintsev-regenerating' ? adam.pool.damageN : 0;
+
+  // --- state: fresh, or from the latest checkpoint
+  let params: Float32Array;
+  let optState: AdamOptimizerState | null = null;
+  let iteration = 0;
+  let evaluations = 0;
+  let wallBefore = 0;
+  let pool: StateBatch | null = null;
+  let bestEval40: number | null = null;
+  let bestLoss: number | null = null;
+  const ckpt = await store.readLatestCheckpoint(ctx.runId);
+  if (ckpt) {
+    params = ckpt.params.slice();
+    optState = optimizerStateOf(ckpt, ctx.runId);
+    iteration = ckpt.generation;
+    evaluations = ckpt.evaluations;
+    wallBefore = ckpt.wallSeconds;
+    pool = ckpt.pool;
+    bestEval40 = typeof ckpt.scalars.bestEval40 === 'number' ? ckpt.scalars.bestEval40 : null;
+    bestLoss = typeof ckpt.scalars.bestLoss === 'number' ? ckpt.scalars.bestLoss : null;
+    await store.truncateMetricsAfter(ctx.runId, iteration);
+  } else {
+    const rng = adamStream(cfg.seed, 0, AdamStreamPurpose.Init);
+    params = initParams(nca, cfg.model.init, () => rng.uniform());
+    if (poolKind !== 'none') pool = seedPool(seedOne, adam.pool.size);
+  }
+  if (poolKind !== 'none') {
+    if (!pool) throw new Error(`run ${ctx.runId}: the checkpoint has no sample pool but the config asks for one`);
+    if (pool.n !== adam.pool.size || pool.height !== target.height || pool.width !== target.width || pool.channels !== nca.channels) {
+      throw new Error(`run ${ctx.runId}: the checkpoint's pool is ${pool.n}×${pool.height}×${pool.width}×${pool.channels}, ` +
+        `the config asks for ${adam.pool.size}×${target.height}×${target.width}×${nca.channels}`);
+    }
+  }
+
+  const trainer = new AdamBptt(nca, adam, params, target, { checkpointEvery: deps.checkpointEvery ?? 'auto', maxSteps: cfg.stepsMax });
+  try {
+    if (optState) await trainer.setOptimizerState(optState);
+    return await loop();
+  } finally {
+    trainer.dispose();
+  }
+
+  async function loop(): Promise<TrainOutcome> {
+    const sessionStart = performance.now();
+    const wall = () => wallBefore + (performance.now() - sessionStart) / 1000;
+    let lastLoss: number | null = null;
+    let lastEval: { eval40: number; eval200: number } | null = null;
+    let pendingRows: MetricRow[] = [];
+    let lastFlush = performance.now();
+    let lastCheckpoint: number | null = ckpt ? ckpt.generation : null;
+    let window = { t: performance.now(), it: iteration };
+    let lastEventAt = 0;
+
+    const progress = (): RunProgress => ({
+      generation: iteration, evaluations, wallSeconds: wall(), bestLoss, lastLoss, bestEval40,
+      lastEval40: lastEval?.eval40 ?? null, lastEval200: lastEval?.eval200 ?? null,
+    });
+
+    const flushMetrics = async () => {
+      if (pendingRows.length === 0) return;
+      const rows = pendingRows;
+      pendingRows = [];
+      await store.appendMetrics(ctx.runId, rows);
+      lastFlush = performance.now();
+    };
+
+    const goodParams = (): Float32Array => {
+      const p = trainer.getParams();
+      const bad = p.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new Error(`parameter ${bad} became ${p[bad]} at iteration ${iteration}; nothing was written`);
+      return p;
+    };
+
+    const checkpoint = async () => {
+      const p = goodParams();
+      const s = await trainer.getOptimizerState();
+      await flushMetrics();
+      const K = ADAM_CHECKPOINT_KEYS;
+      await store.writeCheckpoint(ctx.runId, {
+        generation: iteration, evaluations, wallSeconds: wall(), params: p,
+        arrays: { [K.m]: s.m, [K.v]: s.v },
+        scalars: { [K.step]: s.step, [K.accBeta1]: s.accBeta1, [K.accBeta2]: s.accBeta2, bestEval40, bestLoss, gradientCheckpointEvery: trainer.checkpointEvery },
+        pool,
+        // not needed to resume (streams are per iteration), recorded for inspection: where the next iteration's
+        // fire masks start
+        rng: adamStream(cfg.seed, iteration + 1, AdamStreamPurpose.FireMask).getState(),
+      });
+      lastCheckpoint = iteration;
+      await store.updateRun(ctx.runId, { progress: progress() });
+    };
+
+    const lastGood = () => (lastCheckpoint === null ? 'none' : String(lastCheckpoint));
+
+    const fail = async (reason: string): Promise<TrainOutcome> => {
+      // keep what is good on disk: flushed metrics stay; the last checkpoint stays the last good state
+      await flushMetrics().catch(() => undefined);
+      await store.updateRun(ctx.runId, { status: 'failed', statusReason: reason, progress: progress() }).catch(() => undefined);
+      return { status: 'failed', reason, generation: iteration, bestEval40 };
+    };
+
+    const finish = async (status: 'finished' | 'stopped' | 'paused', reason: string): Promise<TrainOutcome> => {
+      if (iteration !== lastCheckpoint) await checkpoint();
+      else await flushMetrics();
+      if (status !== 'paused') {
+        await store.writeModel(ctx.runId, goodParams(), { config: cfg, generation: iteration, loss: lastEval?.eval40 ?? lastLoss });
+      }
+      await store.updateRun(ctx.runId, { status, statusReason: reason, progress: progress() });
+      return { status, reason, generation: iteration, bestEval40 };
+    };
+
+    await store.updateRun(ctx.runId, { status: 'running', statusReason: null, backend: ctx.backend });
+
+    try {
+      for (;;) {
+        await yieldToEventLoop();
+        if (ctx.control.requested === 'stop') return await finish('stopped', `stopped by the user at iteration ${iteration}`);
+        if (ctx.control.requested === 'pause') return await finish('paused', `paused at iteration ${iteration}`);
+        if (cfg.stop.maxGenerations !== null && iteration >= cfg.stop.maxGenerations) {
+          return await finish('finished', `reached max iterations (${cfg.stop.maxGenerations})`);
+        }
+        if (cfg.stop.maxSeconds !== null && wall() >= cfg.stop.maxSeconds) {
+          return await finish('finished', `reached max time (${cfg.stop.maxSeconds} s)`);
+        }
+
+        const it = iteration + 1;
+        const steps = adamStream(cfg.seed, it, AdamStreamPurpose.Steps).int(cfg.stepsMin, cfg.stepsMax + 1);
+        const batch = drawBatch(poolKind, pool, B, seedOne, target.rgba, damageN, {
+          pool: adamStream(cfg.seed, it, AdamStreamPurpose.Pool),
+          damage: adamStream(cfg.seed, it, AdamStreamPurpose.Damage),
+        });
+        const lr = learningRateAt(adam, it);
+        const r = trainer.iterate(batch.x0, steps, adamStream(cfg.seed, it, AdamStreamPurpose.FireMask), lr);
+        if (!r.applied) {
+          // the diverged iteration is logged (non-finite numbers are stored as such); its update is not applied
+          pendingRows.push({ generation: it, evaluations: evaluations + B, wallSeconds: wall(), loss: r.loss, bestLoss: r.loss, lr, gradNorm: r.gradNorm });
+          return await fail(`${r.rejected} at iteration ${it}; last good checkpoint: ${lastGood()}`);
+        }
+        writeBack(poolKind, pool, batch, r.finals, r.sampleLosses, seedOne);
+        iteration = it;
+        evaluations += B;
+        lastLoss = r.loss;
+        bestLoss = bestLoss === null ? r.loss : Math.min(bestLoss, r.loss);
+        deps.onIteration?.(it, trainer);
+
+        let evalNow: { eval40: number; eval200: number } | null = null;
+        if (it === 1 || it % cfg.evalEvery === 0) {
+          evalNow = growthEval(nca, cfg.seed, trainer.getParams(), target, it);
+          lastEval = evalNow;
+          if (Number.isFinite(evalNow.eval40)) bestEval40 = bestEval40 === null ? evalNow.eval40 : Math.min(bestEval40, evalNow.eval40);
+        }
+
+        const row: MetricRow = { generation: it, evaluations, wallSeconds: wall(), loss: r.loss, bestLoss: r.loss, lr, gradNorm: r.gradNorm };
+        if (evalNow) { row.eval40 = evalNow.eval40; row.eval200 = evalNow.eval200; }
+        if (evalNow || keepMetricRow(it)) pendingRows.push(row);
+
+        const now = performance.now();
+        if (ctx.onProgress && (evalNow || now - lastEventAt >= 200)) {
+          const dt = (now - window.t) / 1000;
+          const ev: ProgressEvent = { runId: ctx.runId, optimizer: 'adam', ...row };
+          if (dt > 0 && iteration > window.it) ev.iterationsPerSec = (iteration - window.it) / dt;
+          if (dt >= 1) window = { t: now, it: iteration };
+          lastEventAt = now;
+          ctx.onProgress(ev);
+        }
+        if (now - lastFlush >= 1000) await flushMetrics();
+        if (it % cfg.checkpointEvery === 0) await checkpoint();
+        if (evalNow && cfg.stop.targetLoss !== null && evalNow.eval40 <= cfg.stop.targetLoss) {
+          return await finish('finished', `reached the target 40-step loss ${cfg.stop.targetLoss} (${evalNow.eval40.toPrecision(4)}) at iteration ${it}`);
+        }
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return await fail(`${message} (at iteration ${iteration + 1}; last good checkpoint: ${lastGood()})`);
+    }
+  }
+}
