@@ -7,7 +7,7 @@ import { LabStore } from '../../src/node/store/lab-store';
 import { configFromPreset, ConfigError, type AdamRunConfig } from '../../src/shared/training-config';
 import { trainAdam, ADAM_CHECKPOINT_KEYS, type AdamTrainerDeps } from '../../src/node/training/adam-trainer';
 import { runTrainingSession } from '../../src/node/training/run-training';
-import { requestFromCancelReason } from '../../src/worker/jobs/adam-train';
+import { requestFromCancelReason, adamTrainJob } from '../../src/worker/jobs/adam-train';
 import { paramLayout, THESIS_ADAM_MODEL } from '../../src/core/nca/config';
 import type { ProgressEvent, StopRequest } from '../../src/node/training/context';
 
@@ -111,6 +111,27 @@ describe('Adam training (spec d.2)', () => {
     });
   }
 
+  it('finishes at the target 40-step loss, or at the time limit', async () => {
+    const { store } = workspace();
+    const run = await store.createRun(config((c) => { c.stop.maxGenerations = 300; c.stop.targetLoss = 0.03; c.evalEvery = 10; }), { backend: null });
+    const out = await train(store, run.id);
+    expect(out.status).toBe('finished');
+    const evals = (await store.readMetrics(run.id)).filter((r) => r.eval40 !== undefined);
+    const last = evals[evals.length - 1];
+    expect(out.generation).toBe(last.generation);
+    expect(out.generation).toBeLessThan(300);
+    expect(last.eval40!).toBeLessThanOrEqual(0.03);
+    expect(evals.slice(0, -1).every((r) => r.eval40! > 0.03)).toBe(true);
+    expect(out.reason).toBe(`reached the target 40-step loss 0.03 (${last.eval40!.toPrecision(4)}) at iteration ${out.generation}`);
+    expect((await store.loadModel(run.id)).params.length).toBe(2080);
+
+    const timed = await store.createRun(config((c) => { c.stop.maxGenerations = null; c.stop.maxSeconds = 1; }), { backend: null });
+    const t = await train(store, timed.id);
+    expect(t).toMatchObject({ status: 'finished', reason: 'reached max time (1 s)' });
+    expect(t.generation).toBeGreaterThan(0);
+    expect((await store.getRun(timed.id)).progress.wallSeconds).toBeGreaterThanOrEqual(1);
+  });
+
   it('stops on request: checkpoint and model at that iteration, status stopped', async () => {
     const { store } = workspace();
     const run = await store.createRun(config(), { backend: null });
@@ -184,6 +205,23 @@ describe('Adam training (spec d.2)', () => {
       await expect(store.createRun(cfg, { backend: null })).rejects.toThrow(message);
     }
     expect((await store.getRun(run.id)).status).not.toBe('running');
+  });
+
+  it("the adam-train job reads a cancel with reason 'pause' as a pause, anything else as a stop", async () => {
+    const { ws, store } = workspace();
+    for (const [reason, status] of [['pause', 'paused'], ['stop', 'stopped']] as const) {
+      const run = await store.createRun(config((c) => { c.stop.maxGenerations = 1000; }), { backend: null });
+      const abort = new AbortController();
+      const out = await adamTrainJob({ workspace: ws, runId: run.id }, {
+        init: {}, signal: abort.signal,
+        progress: (e) => { if (e.generation >= 2 && !abort.signal.aborted) abort.abort(reason); },
+      });
+      expect(out.status).toBe(status);
+      expect(out.generation).toBeGreaterThanOrEqual(2);
+      expect(out.generation).toBeLessThan(1000);
+      const rec = await store.getRun(run.id);
+      expect(rec).toMatchObject({ status, backend: 'wasm', checkpointGeneration: out.generation });
+    }
   });
 
   it('runs as the adam-train job in a worker process and records the worker backend', async () => {
