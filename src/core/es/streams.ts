@@ -29,6 +29,6 @@ export function memberNoiseIndex(member: number, mirrored: boolean): { pair: num
 }
 
 /** z_k ~ N(0, I) of the given dimension (rebuilt on demand, never stored). */
-export function noiseVector(seed: number, generation: number, pair: number, dim: number, out = new Float64Array(dim)): Float64Array {
+export function noiseVector(seed: number, generation: number, pair: number, dim: number, out: Float64Array = new Float64Array(dim)): Float64Array {
   return esStream(seed, generation, StreamPurpose.Noise, pair).fillNormal(out) as Float64Array;
 }

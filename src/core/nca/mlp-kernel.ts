@@ -59,7 +59,7 @@ export function mlpKernel(): MlpKernel | null {
     kernel = fromInstance(new wasm.Instance(new wasm.Module(decodeBase64(MLP_KERNEL_WASM_BASE64)), {}));
   } catch {
     // a browser main thread refuses synchronous compilation: leave it to initMlpKernel()
-    if (typeof window !== 'undefined') return null;
+    if ((globalThis as { window?: unknown }).window !== undefined) return null;
     kernel = null;
   }
   return kernel;
