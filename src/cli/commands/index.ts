@@ -7,6 +7,7 @@ import { infoCommand } from './info';
 import { trainCommand } from './train';
 import { resumeCommand } from './resume';
 import { benchCommand } from './bench';
+import { growCommand } from './grow';
 import { runsCommand } from './runs';
 import { serveCommand } from './serve';
 import { targetCommand } from './target';
@@ -17,6 +18,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   train: trainCommand,
   resume: resumeCommand,
   bench: benchCommand,
+  grow: growCommand,
   targets: targetsCommand,
   target: targetCommand,
   runs: runsCommand,
