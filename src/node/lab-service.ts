@@ -31,6 +31,7 @@ import {
   type Unsubscribe,
 } from '../shared/lab-api';
 import { initNodeBackend } from './backend';
+import { listGrowableModels, openModelFiles } from './model-files';
 import { packageVersion } from './package-paths';
 import { RunManager, type RunManagerOptions } from './run-manager';
 import { readSettingsKey, writeSettingsKey } from './settings-file';
@@ -101,6 +102,8 @@ export class LabService {
       'runs:setTags': (id, tags) => started(() => runs.setTags(id, tags))(),
       'runs:setNotes': (id, notes) => started(() => runs.setNotes(id, notes))(),
       'models:params': (request) => runs.modelParams(request.runId, request.generation),
+      'models:list': () => listGrowableModels(runs.store),
+      'models:open': (request) => openModelFiles(request),
       'settings:get': async () => this.settings(),
       'settings:update': async (patch) => this.updateSettings(patch),
     };

@@ -5,12 +5,14 @@
  */
 import {
   LAB_SETTINGS_LIMITS,
+  MODEL_FILE_LIMITS,
   RUN_TEXT_LIMITS,
   TARGET_IMPORT_LIMITS,
   type CreateRunRequest,
   type ForkRunRequest,
   type LabSettings,
   type MetricsRequest,
+  type ModelFilesRequest,
   type ModelParamsRequest,
   type RunTargetImage,
   type TargetImportRequest,
@@ -62,6 +64,11 @@ export const LAB_ARG_PARSERS: ArgParsers = {
   'models:params': (args) => {
     expectCount('models:params', args, 1);
     return [parseModelParamsRequest(args[0])];
+  },
+  'models:list': (args) => noArgs('models:list', args),
+  'models:open': (args) => {
+    expectCount('models:open', args, 1);
+    return [parseModelFilesRequest(args[0])];
   },
   'settings:get': (args) => noArgs('settings:get', args),
   'settings:update': (args) => {
@@ -220,6 +227,31 @@ export function parseModelParamsRequest(value: unknown): ModelParamsRequest {
   const out: ModelParamsRequest = { runId: parseRunId(`${where}: runId`, v.runId) };
   if (v.generation !== undefined) out.generation = intInRange(`${where}: generation`, v.generation, 0, Number.MAX_SAFE_INTEGER);
   return out;
+}
+
+/** Model files from the user's disk: one or two plain file names with base64 bytes, within the size limit. */
+export function parseModelFilesRequest(value: unknown): ModelFilesRequest {
+  const where = 'models.open';
+  const { maxFiles, maxBytes, nameMaxLength } = MODEL_FILE_LIMITS;
+  if (!isPlainObject(value) || !Array.isArray(value.files)) throw new Error(`${where}: expected an object {files: [{name, bytesBase64}]}, got ${describe(value)}`);
+  if (value.files.length === 0 || value.files.length > maxFiles) {
+    throw new Error(`${where}: pick a model folder's model.json and weights.bin, or one checkpoint file (${value.files.length} files given)`);
+  }
+  let total = 0;
+  const files = value.files.map((f, i) => {
+    if (!isPlainObject(f)) throw new Error(`${where}: files[${i}] must be {name, bytesBase64}, got ${describe(f)}`);
+    const name = f.name;
+    if (typeof name !== 'string' || name.trim() === '' || name.length > nameMaxLength || /[\\/\u0000-\u001f]/.test(name) || name === '.' || name === '..') {
+      throw new Error(`${where}: files[${i}].name must be a plain file name of at most ${nameMaxLength} characters, got ${describe(name)}`);
+    }
+    const b = f.bytesBase64;
+    if (typeof b !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(b) || b.length % 4 !== 0) throw new Error(`${where}: files[${i}].bytesBase64 is not valid base64`);
+    total += (b.length / 4) * 3;
+    return { name, bytesBase64: b };
+  });
+  if (total > maxBytes + 4) throw new Error(`${where}: the files are larger than ${maxBytes / (1024 * 1024)} MB together`);
+  if (new Set(files.map((f) => f.name)).size !== files.length) throw new Error(`${where}: two files have the same name`);
+  return { files };
 }
 
 export function parseSettingsPatch(value: unknown): Partial<LabSettings> {

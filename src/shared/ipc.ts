@@ -15,8 +15,11 @@ import type {
   LabSettings,
   MetricPoint,
   MetricsRequest,
+  ModelFilesRequest,
   ModelParams,
   ModelParamsRequest,
+  ModelSummary,
+  OpenedModel,
   RunInfo,
   RunListing,
   SystemInfo,
@@ -43,6 +46,8 @@ export interface LabChannels {
   'runs:setTags': { args: [string, string[]]; result: RunInfo };
   'runs:setNotes': { args: [string, string]; result: RunInfo };
   'models:params': { args: [ModelParamsRequest]; result: ModelParams };
+  'models:list': { args: []; result: ModelSummary[] };
+  'models:open': { args: [ModelFilesRequest]; result: OpenedModel };
   'settings:get': { args: []; result: LabSettings };
   'settings:update': { args: [Partial<LabSettings>]; result: LabSettings };
 }
@@ -74,7 +79,7 @@ export const LAB_API_ROUTES = {
     setTags: 'runs:setTags',
     setNotes: 'runs:setNotes',
   },
-  models: { params: 'models:params' },
+  models: { params: 'models:params', list: 'models:list', open: 'models:open' },
   settings: { get: 'settings:get', update: 'settings:update' },
 } as const satisfies { [D in LabDomain]: { [M in keyof LabApi[D]]: LabChannel } };
 

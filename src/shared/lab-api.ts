@@ -206,6 +206,54 @@ export interface ModelParams {
   width: number;
 }
 
+/** A run whose parameters can be grown (the playground's model list): its checkpoints and whether it has a model/. */
+export interface ModelSummary {
+  runId: string;
+  name: string;
+  optimizer: 'es' | 'adam';
+  preset: string;
+  status: RunRecord['status'];
+  /** the target it trains on (built-in name or image file), its size and padding */
+  target: { name: string; size: number; padding: number };
+  /** the canvas it trains on */
+  height: number;
+  width: number;
+  /** the generations of its checkpoints, oldest first */
+  checkpoints: number[];
+  /** whether model/ (its final parameters) exists */
+  hasModel: boolean;
+  bestLoss: number | null;
+}
+
+/** Limits of model files opened from disk (models.open), checked at the boundary. */
+export const MODEL_FILE_LIMITS = { maxFiles: 2, maxBytes: 16 * 1024 * 1024, nameMaxLength: 200 } as const;
+
+/**
+ * A model the user picked from disk: a model folder's model.json and weights.bin, or one checkpoint file (.nckpt),
+ * as file names and base64 bytes. The lab reads them with the same checks as `nca-lab grow`.
+ */
+export interface ModelFilesRequest {
+  files: { name: string; bytesBase64: string }[];
+}
+
+/** A model opened from files: its parameters, the canvas it was trained on and its target when the lab has it. */
+export interface OpenedModel {
+  /** the folder's or file's name */
+  name: string;
+  nca: NcaConfig;
+  /** flat float32 parameters, base64 (float32-base64.ts) */
+  paramsF32Base64: string;
+  /** the canvas it was trained on, when the file says (null: unknown) */
+  height: number | null;
+  width: number | null;
+  /** the target it was trained on, when the lab can load it (a built-in, or an image file that still exists) */
+  target: TargetData | null;
+  /** why `target` is null */
+  targetProblem: string | null;
+  runId: string | null;
+  generation: number | null;
+}
+
 // ---- settings ----
 
 export interface LabSettings {
@@ -273,6 +321,10 @@ export interface LabApi {
   models: {
     /** the parameters of a run's checkpoint or model, for growing it in the window */
     params(request: ModelParamsRequest): Promise<ModelParams>;
+    /** every run with parameters on disk (a model or a checkpoint), newest first */
+    list(): Promise<ModelSummary[]>;
+    /** reads a model from files the user picked; rejects with a message that names the file and the problem */
+    open(request: ModelFilesRequest): Promise<OpenedModel>;
   };
   settings: {
     get(): Promise<LabSettings>;

@@ -38,6 +38,11 @@ export interface AdamBenchRow {
   meanSteps: number;
   msPerIteration: number;
   iterationsPerSec: number;
+  /**
+   * CPU time of this process per iteration (user + system): close to the wall time on an idle core, and the
+   * figure to read when other work shares the machine (wall time then includes waiting for a core)
+   */
+  cpuMsPerIteration: number;
   /** steps per gradient-checkpoint segment, 0 = none */
   checkpointEvery: number;
   backend: string;
@@ -95,13 +100,16 @@ export async function benchAdam(opts: AdamBenchOptions, io: { out(line: string):
     try {
       out.note(`adam ${size}×${size}: ${warmup} warm-up + ${measured} measured iterations…`);
       for (let i = 1; i <= warmup; i++) iterate(i);
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       for (let i = 1; i <= measured; i++) stepsSum += iterate(warmup + i);
       const ms = (performance.now() - t0) / measured;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuMs = (cpu.user + cpu.system) / 1000 / measured;
       const row: AdamBenchRow = {
         bench: 'adam', size, batch: adam.batchSize, hidden: nca.hidden, steps: `${cfg.stepsMin}-${cfg.stepsMax}`,
         meanSteps: Math.round((stepsSum / measured) * 10) / 10, msPerIteration: Math.round(ms * 10) / 10,
-        iterationsPerSec: Math.round((1000 / ms) * 100) / 100, checkpointEvery: trainer.checkpointEvery, backend,
+        iterationsPerSec: Math.round((1000 / ms) * 100) / 100, cpuMsPerIteration: Math.round(cpuMs * 10) / 10, checkpointEvery: trainer.checkpointEvery, backend,
       };
       out.json(row);
       rows.push(row);
@@ -110,7 +118,8 @@ export async function benchAdam(opts: AdamBenchOptions, io: { out(line: string):
     }
   }
   out.table(`Adam iterations on ${backend} (batch 8; thesis-adam below 40 px, M's model from 40 px)`,
-    ['size', 'hidden', 'steps', 'mean steps', 'ms/iteration', 'iterations/s', 'grad. checkpoint'],
-    rows.map((r) => [`${r.size}×${r.size}`, r.hidden, r.steps, r.meanSteps, r.msPerIteration, r.iterationsPerSec, r.checkpointEvery ? `every ${r.checkpointEvery} steps` : 'none']));
+    ['size', 'hidden', 'steps', 'mean steps', 'ms/iteration', 'iterations/s', 'CPU ms/iteration', 'grad. checkpoint'],
+    rows.map((r) => [`${r.size}×${r.size}`, r.hidden, r.steps, r.meanSteps, r.msPerIteration, r.iterationsPerSec, r.cpuMsPerIteration,
+      r.checkpointEvery ? `every ${r.checkpointEvery} steps` : 'none']));
   return rows;
 }
