@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,6 +183,32 @@ describe('Adam training (spec d.2)', () => {
     expect(out.status).toBe('failed');
     expect(out.reason).toMatch(/^gradient norm \S+ exceeded adam.maxGradNorm 0.000001 at iteration 1; last good checkpoint: none$/);
     expect(await store.listCheckpoints(run.id)).toEqual([]);
+  });
+
+  it('fails to start, saying why, on a backend without a needed kernel or from a checkpoint without Adam state', async () => {
+    const { store } = workspace();
+    const run = await store.createRun(config(), { backend: null });
+    const saved = tf.getKernel('Transpose', 'wasm')!;
+    tf.unregisterKernel('Transpose', 'wasm');
+    let out;
+    try {
+      out = await train(store, run.id);
+    } finally {
+      tf.registerKernel(saved);
+    }
+    expect(out.status).toBe('failed');
+    expect(out.reason).toMatch(/^the wasm backend has no "Transpose" kernel, which Adam training needs/);
+    expect(await store.getRun(run.id)).toMatchObject({ status: 'failed', statusReason: out.reason, backend: 'wasm' });
+
+    await store.writeCheckpoint(run.id, {
+      generation: 3, evaluations: 24, wallSeconds: 1, params: new Float32Array(2080), arrays: {}, scalars: {}, pool: null, rng: null,
+    });
+    const again = await train(store, run.id);
+    expect(again.status).toBe('failed');
+    expect(again.reason).toBe(`run ${run.id}: checkpoint 3 has no Adam moments (arrays "adam.m", "adam.v")`);
+    // and a healthy start after the kernel is back: training runs on
+    const fresh = await store.createRun(config((c) => { c.stop.maxGenerations = 2; }), { backend: null });
+    expect((await train(store, fresh.id)).status).toBe('finished');
   });
 
   it('refuses invalid hyperparameters, naming the field and the allowed range', async () => {

@@ -86,39 +86,50 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
   let pool: StateBatch | null = null;
   let bestEval40: number | null = null;
   let bestLoss: number | null = null;
-  const ckpt = await store.readLatestCheckpoint(ctx.runId);
-  if (ckpt) {
-    params = ckpt.params.slice();
-    optState = optimizerStateOf(ckpt, ctx.runId);
-    iteration = ckpt.generation;
-    evaluations = ckpt.evaluations;
-    wallBefore = ckpt.wallSeconds;
-    pool = ckpt.pool;
-    bestEval40 = typeof ckpt.scalars.bestEval40 === 'number' ? ckpt.scalars.bestEval40 : null;
-    bestLoss = typeof ckpt.scalars.bestLoss === 'number' ? ckpt.scalars.bestLoss : null;
-    await store.truncateMetricsAfter(ctx.runId, iteration);
-  } else {
-    const rng = adamStream(cfg.seed, 0, AdamStreamPurpose.Init);
-    params = initParams(nca, cfg.model.init, () => rng.uniform());
-    if (poolKind !== 'none') pool = seedPool(seedOne, adam.pool.size);
-  }
-  if (poolKind !== 'none') {
-    if (!pool) throw new Error(`run ${ctx.runId}: the checkpoint has no sample pool but the config asks for one`);
-    if (pool.n !== adam.pool.size || pool.height !== target.height || pool.width !== target.width || pool.channels !== nca.channels) {
-      throw new Error(`run ${ctx.runId}: the checkpoint's pool is ${pool.n}×${pool.height}×${pool.width}×${pool.channels}, ` +
-        `the config asks for ${adam.pool.size}×${target.height}×${target.width}×${nca.channels}`);
-    }
-  }
-
-  const trainer = new AdamBptt(nca, adam, params, target, { checkpointEvery: deps.checkpointEvery ?? 'auto', maxSteps: cfg.stepsMax });
+  let trainer: AdamBptt | null = null;
+  let ckpt: Checkpoint | null;
   try {
+    ckpt = await store.readLatestCheckpoint(ctx.runId);
+    if (ckpt) {
+      params = ckpt.params.slice();
+      optState = optimizerStateOf(ckpt, ctx.runId);
+      iteration = ckpt.generation;
+      evaluations = ckpt.evaluations;
+      wallBefore = ckpt.wallSeconds;
+      pool = ckpt.pool;
+      bestEval40 = typeof ckpt.scalars.bestEval40 === 'number' ? ckpt.scalars.bestEval40 : null;
+      bestLoss = typeof ckpt.scalars.bestLoss === 'number' ? ckpt.scalars.bestLoss : null;
+    } else {
+      const rng = adamStream(cfg.seed, 0, AdamStreamPurpose.Init);
+      params = initParams(nca, cfg.model.init, () => rng.uniform());
+      if (poolKind !== 'none') pool = seedPool(seedOne, adam.pool.size);
+    }
+    if (poolKind !== 'none') {
+      if (!pool) throw new Error(`run ${ctx.runId}: the checkpoint has no sample pool but the config asks for one`);
+      if (pool.n !== adam.pool.size || pool.height !== target.height || pool.width !== target.width || pool.channels !== nca.channels) {
+        throw new Error(`run ${ctx.runId}: the checkpoint's pool is ${pool.n}×${pool.height}×${pool.width}×${pool.channels}, ` +
+          `the config asks for ${adam.pool.size}×${target.height}×${target.width}×${nca.channels}`);
+      }
+    }
+    // checks the backend's kernels (MissingKernelError names the one that is missing)
+    trainer = new AdamBptt(nca, adam, params, target, { checkpointEvery: deps.checkpointEvery ?? 'auto', maxSteps: cfg.stepsMax });
     if (optState) await trainer.setOptimizerState(optState);
-    return await loop();
+  } catch (err) {
+    trainer?.dispose();
+    // the run cannot start: say why in run.json, on this backend, and leave its checkpoints as they are
+    const reason = err instanceof Error ? err.message : String(err);
+    await store.updateRun(ctx.runId, { status: 'failed', statusReason: reason, backend: ctx.backend }).catch(() => undefined);
+    return { status: 'failed', reason, generation: iteration, bestEval40 };
+  }
+  const session = trainer;
+  try {
+    if (ckpt) await store.truncateMetricsAfter(ctx.runId, iteration);
+    return await loop(session, ckpt);
   } finally {
-    trainer.dispose();
+    session.dispose();
   }
 
-  async function loop(): Promise<TrainOutcome> {
+  async function loop(trainer: AdamBptt, ckpt: Checkpoint | null): Promise<TrainOutcome> {
     const sessionStart = performance.now();
     const wall = () => wallBefore + (performance.now() - sessionStart) / 1000;
     let lastLoss: number | null = null;
