@@ -9,8 +9,10 @@ import { initNodeBackend } from '../node/backend';
 import { registerJob, startWorkerRuntime } from './runtime';
 import { esSliceJob } from './jobs/es-slice';
 import { adamTrainJob } from './jobs/adam-train';
+import { experimentJob } from './jobs/experiment';
 
 registerJob('es-slice', esSliceJob);
 registerJob('adam-train', adamTrainJob);
+registerJob('experiment', experimentJob);
 
 startWorkerRuntime({ initBackend: async (forced) => (await initNodeBackend(forced)).name });
