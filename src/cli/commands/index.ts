@@ -7,6 +7,8 @@ import { infoCommand } from './info';
 import { trainCommand } from './train';
 import { resumeCommand } from './resume';
 import { benchCommand } from './bench';
+import { experimentCommand } from './experiment';
+import { reproduceCommand } from './reproduce';
 import { growCommand } from './grow';
 import { runsCommand } from './runs';
 import { serveCommand } from './serve';
@@ -18,6 +20,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   train: trainCommand,
   resume: resumeCommand,
   bench: benchCommand,
+  experiment: experimentCommand,
+  reproduce: reproduceCommand,
   grow: growCommand,
   targets: targetsCommand,
   target: targetCommand,

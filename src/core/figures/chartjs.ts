@@ -1,0 +1,182 @@
+/**
+ * A LineChartSpec as a chart.js configuration: the one chart code behind the PNGs rendered in Node
+ * (@napi-rs/canvas) and the charts of the Compare view, with the same axes as the SVG writer (ticks.ts).
+ *
+ * Sizes are in points when the canvas is laid out at inches × 72 with devicePixelRatio = DPI / 72 (Node);
+ * on screen they are CSS pixels. The background is painted white in a beforeDraw plugin: chart.js clears
+ * the canvas to transparent, which turns black in JPEG/GIF encoders and in some viewers.
+ */
+import type { ChartConfiguration, ChartDataset, Plugin, Scale } from 'chart.js';
+import { chartAxes, decimate, plottable, type LineChartSpec } from './line-chart';
+import { FIGURE_FONT } from './svg';
+import type { Axis } from './ticks';
+
+const FONT = { title: 12, label: 10, tick: 8.5, legend: 9 };
+const TEXT = '#222222';
+const GRID = '#e3e3e3';
+const GRID_MINOR = 'rgba(227, 227, 227, 0.45)';
+
+/** Paints the whole canvas before anything else is drawn. */
+export function backgroundPlugin(color = '#ffffff'): Plugin<'line'> {
+  return {
+    id: 'ncaBackground',
+    beforeDraw(chart) {
+      const { ctx } = chart;
+      // typed as HTMLCanvasElement, but an @napi-rs/canvas Canvas in Node: only its pixel size is read
+      const canvas = chart.canvas as unknown as { width: number; height: number };
+      ctx.save();
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.globalCompositeOperation = 'source-over';
+      ctx.fillStyle = color;
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.restore();
+    },
+  };
+}
+
+/** A dotted vertical line with a label (the damage step). */
+function markerPlugin(marker: NonNullable<LineChartSpec['marker']>): Plugin<'line'> {
+  return {
+    id: 'ncaMarker',
+    afterDatasetsDraw(chart) {
+      const x = chart.scales.x;
+      if (!x || marker.x < x.min || marker.x > x.max) return;
+      const px = x.getPixelForValue(marker.x);
+      const { top, bottom } = chart.chartArea;
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.strokeStyle = '#777777';
+      ctx.lineWidth = 0.8;
+      ctx.setLineDash([2, 2]);
+      ctx.beginPath();
+      ctx.moveTo(px, top);
+      ctx.lineTo(px, bottom);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = '#555555';
+      ctx.font = `${FONT.tick}px ${FIGURE_FONT}`;
+      ctx.fillText(marker.label, px + 3, top + 10);
+      ctx.restore();
+    },
+  };
+}
+
+/** Replaces chart.js's own ticks by the shared ones, so PNG, screen and SVG agree. */
+function fixedTicks(axis: Axis) {
+  const labels = new Map(axis.ticks.map((t) => [t.value, t.label]));
+  return {
+    afterBuildTicks: (scale: Scale) => {
+      scale.ticks = axis.ticks.map((t) => ({ value: t.value, major: t.major, label: t.label }));
+    },
+    ticks: {
+      autoSkip: false,
+      maxRotation: 0,
+      color: TEXT,
+      font: { family: FIGURE_FONT, size: FONT.tick },
+      callback: (value: number | string) => labels.get(Number(value)) ?? '',
+    },
+  };
+}
+
+type LineDataset = ChartDataset<'line', { x: number; y: number | null }[]> & { ncaBand?: boolean };
+
+export interface ChartJsOptions {
+  /** background colour painted under everything (default white) */
+  background?: string;
+  /** devicePixelRatio (Node: DPI / 72) */
+  devicePixelRatio?: number;
+  /** false for on-screen charts that follow their container */
+  responsive?: boolean;
+}
+
+export function lineChartConfig(spec: LineChartSpec, opts: ChartJsOptions = {}): ChartConfiguration<'line', { x: number; y: number | null }[]> {
+  const axes = chartAxes(spec);
+  const log = axes.y.log;
+  const datasets: LineDataset[] = [];
+  for (const s of spec.series) {
+    const x0 = s.x0 ?? 0;
+    if (s.band) {
+      // lo then hi filled down to it; both hidden from the legend
+      datasets.push({
+        label: `${s.label} (min)`, ncaBand: true, data: decimate(s.band.lo.map((v) => plottable(v, log)), x0),
+        borderWidth: 0, pointRadius: 0, borderColor: 'transparent', fill: false,
+      });
+      datasets.push({
+        label: `${s.label} (max)`, ncaBand: true, data: decimate(s.band.hi.map((v) => plottable(v, log)), x0),
+        borderWidth: 0, pointRadius: 0, borderColor: 'transparent', backgroundColor: withAlpha(s.color, 0.18), fill: '-1',
+      });
+    }
+    datasets.push({
+      label: s.label,
+      data: decimate(s.y.map((v) => plottable(v, log)), x0),
+      borderColor: s.color,
+      backgroundColor: s.color,
+      borderWidth: 1.5,
+      borderDash: s.dash ?? [],
+      pointRadius: 0,
+      pointHitRadius: 4,
+      spanGaps: false,
+      fill: false,
+      tension: 0,
+    });
+  }
+  const plugins: Plugin<'line'>[] = [backgroundPlugin(opts.background ?? '#ffffff')];
+  if (spec.marker) plugins.push(markerPlugin(spec.marker));
+  const gridColor = (ctx: { tick?: { label?: unknown } }) => (ctx.tick?.label ? GRID : GRID_MINOR);
+  return {
+    type: 'line',
+    data: { datasets },
+    plugins,
+    options: {
+      responsive: opts.responsive ?? false,
+      maintainAspectRatio: false,
+      animation: false,
+      devicePixelRatio: opts.devicePixelRatio ?? 1,
+      parsing: false,
+      normalized: true,
+      layout: { padding: { left: 4, right: 14, top: 4, bottom: 4 } },
+      interaction: { mode: 'nearest', intersect: false, axis: 'x' },
+      plugins: {
+        title: { display: !!spec.title, text: spec.title, color: TEXT, font: { family: FIGURE_FONT, size: FONT.title, weight: 600 }, padding: { top: 2, bottom: 4 } },
+        legend: {
+          display: true, position: 'top', align: 'end',
+          labels: {
+            color: TEXT, font: { family: FIGURE_FONT, size: FONT.legend }, usePointStyle: true, pointStyle: 'line',
+            pointStyleWidth: 18, boxHeight: 2, padding: 10,
+            filter: (item, data) => !(data.datasets[item.datasetIndex ?? 0] as LineDataset).ncaBand,
+          },
+        },
+        tooltip: { filter: (item) => !(item.dataset as LineDataset).ncaBand },
+        decimation: { enabled: false },
+      },
+      scales: {
+        x: {
+          type: 'linear', min: axes.x.min, max: axes.x.max,
+          title: { display: true, text: spec.xLabel, color: TEXT, font: { family: FIGURE_FONT, size: FONT.label } },
+          grid: { color: GRID, lineWidth: 0.6, tickLength: 4 },
+          border: { color: '#333333', width: 0.8 },
+          ...fixedTicks(axes.x),
+        },
+        y: {
+          type: log ? 'logarithmic' : 'linear', min: axes.y.min, max: axes.y.max,
+          title: { display: true, text: spec.yLabel, color: TEXT, font: { family: FIGURE_FONT, size: FONT.label } },
+          grid: { color: gridColor, lineWidth: 0.6, tickLength: 4 },
+          border: { color: '#333333', width: 0.8 },
+          ...fixedTicks(axes.y),
+        },
+      },
+    },
+  };
+}
+
+/** #rrggbb / #rgb → rgba(r, g, b, a); other CSS colours are returned as they are. */
+export function withAlpha(color: string, alpha: number): string {
+  let m = /^#([0-9a-f]{6})$/i.exec(color);
+  if (!m) {
+    const s = /^#([0-9a-f])([0-9a-f])([0-9a-f])$/i.exec(color);
+    if (s) m = [color, s[1] + s[1] + s[2] + s[2] + s[3] + s[3]] as unknown as RegExpExecArray;
+  }
+  if (!m) return color;
+  const n = parseInt(m[1], 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}

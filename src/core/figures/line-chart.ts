@@ -1,0 +1,121 @@
+/**
+ * A line chart as data (the lab's figures: log₁₀ loss vs update steps, spec g), independent of how it is drawn.
+ * `chartjs.ts` turns it into a chart.js configuration (PNG in Node on @napi-rs/canvas, and the screen);
+ * `svg.ts` writes it as SVG. Both take the axes from `chartAxes`, so every format shows the same ticks.
+ */
+import { linearAxis, logAxis, type Axis } from './ticks';
+
+export interface LineSeries {
+  label: string;
+  /** CSS colour */
+  color: string;
+  /** y at x = x0, x0 + 1, …; null for a gap */
+  y: (number | null)[];
+  /** x of the first value (default 0) */
+  x0?: number;
+  /** shaded band (min–max over repeats) */
+  band?: { lo: (number | null)[]; hi: (number | null)[] };
+  /** dash pattern in points, e.g. [4, 2]; solid when absent */
+  dash?: number[];
+}
+
+export interface LineChartSpec {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  yScale: 'log' | 'linear';
+  series: LineSeries[];
+  /** x range; default 0 .. the longest series' last x */
+  xMin?: number;
+  xMax?: number;
+  /** a dotted vertical marker (the damage index), with its label */
+  marker?: { x: number; label: string };
+}
+
+/** Physical size of a rendered figure: inches and dots per inch (matplotlib's 6.4 × 4.8 in by default). */
+export interface FigureSize {
+  widthIn: number;
+  heightIn: number;
+  dpi: number;
+}
+
+export const DEFAULT_FIGURE_SIZE: FigureSize = { widthIn: 6.4, heightIn: 4.8, dpi: 200 };
+
+export const FIGURE_SIZE_LIMITS = { inches: { min: 1, max: 40 }, dpi: { min: 36, max: 1200 }, maxPixels: 80_000_000 } as const;
+
+/** Refuses sizes that make no sense or no file, naming the field and the range. */
+export function checkFigureSize(s: FigureSize): FigureSize {
+  const { inches, dpi, maxPixels } = FIGURE_SIZE_LIMITS;
+  for (const [k, v] of [['width', s.widthIn], ['height', s.heightIn]] as const) {
+    if (!(v >= inches.min && v <= inches.max)) throw new RangeError(`figure ${k} must be ${inches.min}–${inches.max} inches, got ${v}`);
+  }
+  if (!(s.dpi >= dpi.min && s.dpi <= dpi.max)) throw new RangeError(`figure DPI must be ${dpi.min}–${dpi.max}, got ${s.dpi}`);
+  if (pixelSize(s).width * pixelSize(s).height > maxPixels) throw new RangeError(`figure of ${s.widthIn}×${s.heightIn} in at ${s.dpi} DPI is over ${maxPixels / 1e6} Mpx`);
+  return s;
+}
+
+/** Pixels of a figure: inches × DPI. */
+export function pixelSize(s: FigureSize): { width: number; height: number } {
+  return { width: Math.round(s.widthIn * s.dpi), height: Math.round(s.heightIn * s.dpi) };
+}
+
+export interface ChartAxes {
+  x: Axis;
+  y: Axis;
+}
+
+/** The axes of a chart: x linear over the steps, y log (or linear) around every value and band. */
+export function chartAxes(spec: LineChartSpec): ChartAxes {
+  const lastX = Math.max(1, ...spec.series.map((s) => (s.x0 ?? 0) + s.y.length - 1));
+  let x = linearAxis(spec.xMin ?? 0, spec.xMax ?? lastX);
+  if (spec.xMax === undefined) {
+    // 400 indices end at 399: show the axis to the round 400 (as the thesis's plots do) when it is that close
+    const ticks = x.ticks;
+    const step = ticks.length > 1 ? ticks[1].value - ticks[0].value : 1;
+    const next = ticks[ticks.length - 1].value + step;
+    if (next > lastX && next - lastX <= 0.02 * (lastX - x.min)) x = linearAxis(x.min, next);
+  }
+  const values: (number | null)[] = [];
+  for (const s of spec.series) {
+    values.push(...s.y);
+    if (s.band) values.push(...s.band.lo, ...s.band.hi);
+  }
+  if (spec.yScale === 'log') return { x, y: logAxis(values) };
+  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  const lo = finite.length ? Math.min(...finite) : 0;
+  const hi = finite.length ? Math.max(...finite) : 1;
+  const pad = (hi - lo || 1) * 0.05;
+  return { x, y: linearAxis(lo - pad, hi + pad) };
+}
+
+/** Values a log axis can show (positive and finite); everything else becomes a gap. */
+export function plottable(v: number | null, log: boolean): number | null {
+  if (v === null || !Number.isFinite(v)) return null;
+  return log && v <= 0 ? null : v;
+}
+
+/**
+ * Keeps at most `max` points per series for drawing (min/max per bucket, so spikes such as the damage jump
+ * survive). Curves of the thesis's length (≤ 2001 points) are kept whole.
+ */
+export function decimate(y: (number | null)[], x0: number, max = 4000): { x: number; y: number | null }[] {
+  if (y.length <= max) return y.map((v, i) => ({ x: x0 + i, y: v }));
+  const out: { x: number; y: number | null }[] = [];
+  const bucket = Math.ceil(y.length / (max / 2));
+  for (let s = 0; s < y.length; s += bucket) {
+    let lo = -1;
+    let hi = -1;
+    for (let i = s; i < Math.min(y.length, s + bucket); i++) {
+      const v = y[i];
+      if (v === null) continue;
+      if (lo < 0 || v < y[lo]!) lo = i;
+      if (hi < 0 || v > y[hi]!) hi = i;
+    }
+    if (lo < 0) {
+      out.push({ x: x0 + s, y: null });
+      continue;
+    }
+    for (const i of lo <= hi ? [lo, hi] : [hi, lo]) if (out.length === 0 || out[out.length - 1].x !== x0 + i) out.push({ x: x0 + i, y: y[i] });
+  }
+  return out;
+}

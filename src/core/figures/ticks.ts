@@ -1,0 +1,119 @@
+/**
+ * Axis ranges and ticks for the lab's line charts, computed once and used by both renderers (chart.js for PNG
+ * and the screen, the SVG writer for vector figures) so a figure's axes are the same in every format.
+ * The log axis follows matplotlib's conventions (the thesis's plots, spec g): major ticks at powers of ten,
+ * minor ticks at 2..9 × 10ⁿ, and minor ticks labelled too when the data spans less than a decade.
+ */
+
+export interface AxisTick {
+  value: number;
+  /** empty for an unlabelled (minor) tick */
+  label: string;
+  major: boolean;
+}
+
+export interface Axis {
+  min: number;
+  max: number;
+  ticks: AxisTick[];
+  log: boolean;
+}
+
+const SUPERSCRIPT: Record<string, string> = {
+  '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹',
+};
+
+/** 10⁻³ */
+export function powerOfTen(exponent: number): string {
+  return `10${String(exponent).split('').map((c) => SUPERSCRIPT[c] ?? c).join('')}`;
+}
+
+/** A plain number label without floating-point noise: 0.1 + 0.2 → "0.3", 1000 → "1000". */
+export function formatNumber(v: number): string {
+  if (v === 0) return '0';
+  const abs = Math.abs(v);
+  if (abs >= 1e5 || abs < 1e-3) return v.toExponential(1).replace('e', '×10^');
+  return String(Number(v.toPrecision(6)));
+}
+
+/** Linear ticks at 1, 2, 2.5 or 5 × 10ⁿ, at most `maxTicks`, covering [min, max] (which are kept). */
+export function linearAxis(min: number, max: number, maxTicks = 9): Axis {
+  if (!(max > min)) max = min + 1;
+  const span = max - min;
+  const raw = span / Math.max(1, maxTicks - 1);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => span / s <= maxTicks - 1) ?? 10 * mag;
+  const ticks: AxisTick[] = [];
+  const first = Math.ceil(min / step - 1e-9) * step;
+  for (let v = first; v <= max + step * 1e-9; v += step) {
+    const value = Number(v.toPrecision(12));
+    ticks.push({ value, label: formatNumber(value), major: true });
+  }
+  return { min, max, ticks, log: false };
+}
+
+/**
+ * A log axis around the finite positive values: the data range widened by `margin` of its log span on each
+ * side (matplotlib's 5 %), at least a factor of 2 tall.
+ */
+export function logAxis(values: Iterable<number | null>, margin = 0.05): Axis {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v === null || !(v > 0) || !Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (!Number.isFinite(lo)) {
+    lo = 1e-3;
+    hi = 1;
+  }
+  let a = Math.log10(lo);
+  let b = Math.log10(hi);
+  if (b - a < Math.log10(2)) {
+    const mid = (a + b) / 2;
+    a = mid - Math.log10(2) / 2;
+    b = mid + Math.log10(2) / 2;
+  }
+  const pad = (b - a) * margin;
+  a -= pad;
+  b += pad;
+  const min = 10 ** a;
+  const max = 10 ** b;
+  const ticks: AxisTick[] = [];
+  const majors: number[] = [];
+  // over many decades minor ticks are clutter, and every decade's label would collide: thin them out
+  const decades = b - a;
+  const minors = decades <= 6;
+  // at most ≈ 10 labelled decades (a diverged model's loss can span 80): every 1, 2, 5, 10, 20 … decades
+  const labelEvery = [1, 2, 5, 10, 20, 50, 100].find((k) => decades / k <= 10) ?? 200;
+  for (let e = Math.floor(a); e <= Math.ceil(b); e++) {
+    for (let m = 1; m <= (minors ? 9 : 1); m++) {
+      const value = m * 10 ** e;
+      if (value < min * (1 - 1e-12) || value > max * (1 + 1e-12)) continue;
+      const labelled = e % labelEvery === 0;
+      // beyond ≈ 20 decades, a grid line per decade is a grey wash: keep the labelled ones only
+      if (m === 1 && !labelled && decades > 20) continue;
+      if (m === 1) majors.push(e);
+      ticks.push({ value, label: m === 1 && labelled ? powerOfTen(e) : '', major: m === 1 });
+    }
+  }
+  // less than two labelled decades in view: label the minor ticks as m×10ⁿ (matplotlib does the same)
+  if (majors.length < 2) {
+    const minor = ticks.filter((t) => !t.major);
+    const every = minor.length > 6 ? 2 : 1;
+    minor.forEach((t, i) => {
+      if (i % every !== 0) return;
+      const e = Math.floor(Math.log10(t.value) + 1e-12);
+      const m = Math.round(t.value / 10 ** e);
+      t.label = `${m}×${powerOfTen(e)}`;
+    });
+  }
+  return { min, max, ticks, log: true };
+}
+
+/** Where a value sits on an axis, 0 at min and 1 at max. */
+export function axisFraction(axis: Axis, v: number): number {
+  if (axis.log) return (Math.log10(v) - Math.log10(axis.min)) / (Math.log10(axis.max) - Math.log10(axis.min));
+  return (v - axis.min) / (axis.max - axis.min);
+}
