@@ -32,6 +32,7 @@ import {
 } from '../shared/lab-api';
 import { initNodeBackend } from './backend';
 import { listGrowableModels, openModelFiles } from './model-files';
+import { ExperimentService } from './experiments/experiment-service';
 import { packageVersion } from './package-paths';
 import { RunManager, type RunManagerOptions } from './run-manager';
 import { readSettingsKey, writeSettingsKey } from './settings-file';
@@ -56,6 +57,7 @@ export class LabService {
   readonly handlers: LabHandlers;
   private readonly selectBackend: () => Promise<BackendChoice>;
   readonly runs: RunManager;
+  readonly experiments: ExperimentService;
   private readonly listeners = new Set<LabEventListener>();
   private builtinTargets: Promise<TargetData[]> | null = null;
   private started: Promise<void> | null = null;
@@ -64,6 +66,9 @@ export class LabService {
     this.workspace = resolve(options.workspace);
     this.selectBackend = options.selectBackend ?? (() => initNodeBackend());
     this.runs = new RunManager({ ...options.runs, workspace: this.workspace });
+    this.experiments = new ExperimentService({
+      workspace: this.workspace, spawn: options.runs?.spawn, emit: (e) => this.emit('experiment:progress', e),
+    });
     const saved = parseLabSettings(readSettingsKey(this.workspace, 'lab'));
     if (saved.maxConcurrentRuns !== undefined) this.runs.setMaxConcurrent(saved.maxConcurrentRuns);
     this.runs.on((event) => {
@@ -106,6 +111,10 @@ export class LabService {
       'models:open': (request) => openModelFiles(request),
       'settings:get': async () => this.settings(),
       'settings:update': async (patch) => this.updateSettings(patch),
+      'experiments:run': async (request) => this.experiments.start(request),
+      'experiments:cancel': async (id) => this.experiments.cancel(id),
+      'experiments:list': () => this.experiments.list(),
+      'experiments:get': (id) => this.experiments.get(id),
     };
   }
 
@@ -120,6 +129,7 @@ export class LabService {
 
   /** For quitting: pauses every training run (checkpoint first) and waits for them. Returns their ids. */
   async close(): Promise<string[]> {
+    this.experiments.cancelAll();
     return this.runs.stopAll();
   }
 

@@ -19,6 +19,7 @@ import {
 } from './lab-api';
 import type { ChannelArgs, LabChannel } from './ipc';
 import { configProblems, type RunConfig } from './training-config';
+import { parseExperimentId, parseExperimentRunRequest } from './experiment';
 
 export type ArgParsers = { [C in LabChannel]: (args: unknown[]) => ChannelArgs<C> };
 
@@ -74,6 +75,19 @@ export const LAB_ARG_PARSERS: ArgParsers = {
   'settings:update': (args) => {
     expectCount('settings:update', args, 1);
     return [parseSettingsPatch(args[0])];
+  },
+  'experiments:run': (args) => {
+    expectCount('experiments:run', args, 1);
+    return [parseExperimentRunRequest(args[0])];
+  },
+  'experiments:cancel': (args) => {
+    expectCount('experiments:cancel', args, 1);
+    return [parseExperimentId(args[0], 'experiments.cancel: id')];
+  },
+  'experiments:list': (args) => noArgs('experiments:list', args),
+  'experiments:get': (args) => {
+    expectCount('experiments:get', args, 1);
+    return [parseExperimentId(args[0], 'experiments.get: id')];
   },
 };
 

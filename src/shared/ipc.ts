@@ -26,6 +26,7 @@ import type {
   TargetData,
   TargetImportRequest,
 } from './lab-api';
+import type { ExperimentResults, ExperimentRunRequest, ExperimentSummary } from './experiment';
 
 export interface LabChannels {
   'system:info': { args: []; result: SystemInfo };
@@ -50,6 +51,10 @@ export interface LabChannels {
   'models:open': { args: [ModelFilesRequest]; result: OpenedModel };
   'settings:get': { args: []; result: LabSettings };
   'settings:update': { args: [Partial<LabSettings>]; result: LabSettings };
+  'experiments:run': { args: [ExperimentRunRequest]; result: { id: string } };
+  'experiments:cancel': { args: [string]; result: void };
+  'experiments:list': { args: []; result: ExperimentSummary[] };
+  'experiments:get': { args: [string]; result: ExperimentResults };
 }
 
 export type LabChannel = keyof LabChannels;
@@ -81,12 +86,13 @@ export const LAB_API_ROUTES = {
   },
   models: { params: 'models:params', list: 'models:list', open: 'models:open' },
   settings: { get: 'settings:get', update: 'settings:update' },
+  experiments: { run: 'experiments:run', cancel: 'experiments:cancel', list: 'experiments:list', get: 'experiments:get' },
 } as const satisfies { [D in LabDomain]: { [M in keyof LabApi[D]]: LabChannel } };
 
 export type LabDomain = Exclude<keyof LabApi, 'on'>;
 
 /** Every event name, at run time (the preload refuses to listen to anything else). */
-export const LAB_EVENT_NAMES = ['targets:imported', 'run:status', 'run:progress', 'run:deleted', 'settings:changed'] as const satisfies readonly LabEventName[];
+export const LAB_EVENT_NAMES = ['targets:imported', 'run:status', 'run:progress', 'run:deleted', 'settings:changed', 'experiment:progress'] as const satisfies readonly LabEventName[];
 
 /** Every channel name, at run time. */
 export const LAB_CHANNELS: readonly LabChannel[] = Object.values(LAB_API_ROUTES).flatMap(

@@ -15,6 +15,7 @@ import type { BackendName } from '../core/backend';
 import type { NcaConfig } from '../core/nca/config';
 import type { RunRecord } from './run-record';
 import type { RunConfig } from './training-config';
+import type { ExperimentProgressEvent, ExperimentResults, ExperimentRunRequest, ExperimentSummary } from './experiment';
 
 export interface SystemInfo {
   /** the lab's package version */
@@ -275,6 +276,8 @@ export interface LabEvents {
   'run:deleted': { runId: string };
   /** the settings changed (by any window) */
   'settings:changed': LabSettings;
+  /** a running experiment's progress, and its end (done, failed or cancelled) */
+  'experiment:progress': ExperimentProgressEvent;
 }
 
 export type LabEventName = keyof LabEvents;
@@ -329,6 +332,16 @@ export interface LabApi {
   settings: {
     get(): Promise<LabSettings>;
     update(patch: Partial<LabSettings>): Promise<LabSettings>;
+  };
+  experiments: {
+    /** starts a suite on saved runs in the workers and answers at once; progress comes as `experiment:progress` */
+    run(request: ExperimentRunRequest): Promise<{ id: string }>;
+    /** cancels a running experiment (nothing of it is saved) */
+    cancel(id: string): Promise<void>;
+    /** the stored experiments of the workspace, newest first */
+    list(): Promise<ExperimentSummary[]>;
+    /** a stored experiment's results (curves, frames, settings) */
+    get(id: string): Promise<ExperimentResults>;
   };
   /** Subscribes to a pushed event; returns the function that unsubscribes. */
   on<E extends LabEventName>(event: E, listener: (payload: LabEvents[E]) => void): Unsubscribe;
