@@ -5,6 +5,7 @@
 import type { Component } from 'vue';
 import NewRunView from './NewRunView.vue';
 import OverlayView from './OverlayView.vue';
+import PlaygroundView from './PlaygroundView.vue';
 import RunsView from './RunsView.vue';
 import TargetsView from './TargetsView.vue';
 
@@ -35,6 +36,12 @@ export const VIEWS: LabView[] = [
     label: 'Overlay',
     description: 'Several runs on one chart: ES and Adam compared by wall time and by evaluations.',
     component: OverlayView,
+  },
+  {
+    id: 'playground',
+    label: 'Playground',
+    description: 'Replay a saved model step by step from the seed, damage it, and see whether it heals; compare models side by side.',
+    component: PlaygroundView,
   },
   {
     id: 'targets',
