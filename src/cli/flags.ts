@@ -14,8 +14,13 @@ export const COMMON_FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionSpecs;
 
+/** What parseCommandArgs returns: parseArgs' typed result for the common flags plus the command's. */
+export type ParsedCommandArgs<O extends OptionSpecs> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: typeof COMMON_FLAGS & O; allowPositionals: true; strict: true }>
+>;
+
 /** `--workspace DIR` and `--help` plus the command's own flags; parse errors become UsageErrors. */
-export function parseCommandArgs<O extends OptionSpecs>(argv: string[], options: O) {
+export function parseCommandArgs<O extends OptionSpecs>(argv: string[], options: O): ParsedCommandArgs<O> {
   try {
     return parseArgs({ args: argv, options: { ...COMMON_FLAGS, ...options }, allowPositionals: true, strict: true });
   } catch (err) {
