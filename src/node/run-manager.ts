@@ -27,8 +27,9 @@ import { ncaConfigOf, type RunConfig } from '../shared/training-config';
 import type { Target } from '../core/targets/target';
 import type { ProgressEvent, StopRequest, TrainOutcome } from './training/context';
 import type { TrainingSessionOptions } from './training/run-training';
-import type { WorkerSpawner } from './workers/spawners';
+import { forkSpawner, type WorkerSpawner } from './workers/spawners';
 import { LabStore } from './store/lab-store';
+import { lowPrioritySpawner } from './worker-priority';
 import { shareWorkers, type WorkerClaim } from './worker-share';
 
 /** Trains one session of a stored run (runTrainingSession; tests pass a fake). */
@@ -49,8 +50,10 @@ export interface RunManagerOptions {
   cores?: number;
   /** runs training at once (default: `cores`) */
   maxConcurrent?: number;
-  /** how worker processes are started (Electron passes a utilityProcess spawner) */
+  /** how worker processes are started (Electron passes a utilityProcess spawner; default: Node's fork) */
   spawn?: WorkerSpawner;
+  /** run the worker processes at below-normal OS priority so the UI stays responsive (default true) */
+  lowPriorityWorkers?: boolean;
   /** force the workers' tfjs backend */
   backend?: string;
   /** the shortest time between two progress events of one run (default 100 ms: ≤ 10 a second) */
@@ -100,6 +103,7 @@ export class RunManager {
   private maxConcurrentRuns: number;
   private readonly trainFn: TrainSessionFn | undefined;
   private readonly spawn: WorkerSpawner | undefined;
+  private readonly lowPriorityWorkers: boolean;
   private readonly backend: string | undefined;
   private readonly progressIntervalMs: number;
   private readonly minReshareAgeMs: number;
@@ -117,6 +121,7 @@ export class RunManager {
     this.maxConcurrentRuns = Math.max(1, Math.floor(options.maxConcurrent ?? this.cores));
     this.trainFn = options.train;
     this.spawn = options.spawn;
+    this.lowPriorityWorkers = options.lowPriorityWorkers ?? true;
     this.backend = options.backend;
     this.progressIntervalMs = options.progressIntervalMs ?? 100;
     this.minReshareAgeMs = options.minReshareAgeMs ?? 10_000;
@@ -555,13 +560,14 @@ export class RunManager {
       const started = await this.store.updateRun(runId, { status: 'running', statusReason: null });
       this.emit({ type: 'status', run: this.info(started) });
       const train = this.trainFn ?? (await import('./training/run-training')).runTrainingSession;
+      const spawn = this.lowPriorityWorkers ? lowPrioritySpawner(this.spawn ?? forkSpawner()) : this.spawn;
       outcome = await train({
         workspace: this.store.workspace,
         runId,
         control: session.control,
         workers: session.workers,
         ...(this.backend ? { backend: this.backend } : {}),
-        ...(this.spawn ? { spawn: this.spawn } : {}),
+        ...(spawn ? { spawn } : {}),
         onProgress: (ev) => this.onProgress(session, ev),
         onLog: (line) => this.emit({ type: 'log', runId, line }),
       });

@@ -13,10 +13,11 @@ import { startServe } from './serve-process';
 
 const SHOTS = 'test-results/screenshots';
 
-function labUrl(): string {
+/** The lab's address (the access token in its query), optionally with more query and a view's hash. */
+function labUrl(query = '', hash = '#/targets'): string {
   const url = process.env.NCA_LAB_E2E_URL;
   if (!url) throw new Error('NCA_LAB_E2E_URL is not set: the global setup did not start `nca-lab serve`');
-  return url;
+  return `${url}${query}${hash}`;
 }
 
 /** A size×size PNG: an opaque red disc on a transparent background. */
@@ -76,8 +77,10 @@ test.describe('Targets view', () => {
     await page.goto(labUrl());
 
     await expect(page.getByRole('heading', { level: 1, name: 'Targets' })).toBeVisible();
-    // the navigation lists only real views: today, Targets alone
-    await expect(page.getByRole('navigation', { name: 'Views' }).getByRole('link')).toHaveText(['Targets']);
+    // the navigation lists real views only (others join as they are built): Runs first, the views of runs, Targets
+    const nav = await page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents();
+    expect(nav.slice(0, 3).map((t) => t.trim())).toEqual(['Runs', 'New run', 'Overlay']);
+    expect(nav.map((t) => t.trim())).toContain('Targets');
 
     const cards = page.getByTestId('builtin-gallery').locator('figure');
     await expect(cards).toHaveCount(6);
@@ -190,7 +193,7 @@ test.describe('Targets view', () => {
     page.on('response', (r) => {
       if (r.url().endsWith('.wasm')) wasmResponses.push(`${r.status()} ${r.headers()['content-type']}`);
     });
-    await page.goto(`${labUrl()}&backend=wasm`);
+    await page.goto(labUrl('&backend=wasm'));
     await expect(page.getByTestId('renderer-backend')).toContainText(/Renderer backend\s*wasm/, { timeout: 30_000 });
     expect(wasmResponses.length).toBeGreaterThan(0);
     expect(new Set(wasmResponses)).toEqual(new Set(['200 application/wasm']));
@@ -198,7 +201,7 @@ test.describe('Targets view', () => {
   });
 
   test('the page is refused without the token', async ({ page }) => {
-    const url = new URL(labUrl());
+    const url = new URL(labUrl('', ''));
     const response = await page.goto(`${url.origin}/`);
     expect(response?.status()).toBe(403);
     await expect(page.locator('body')).toContainText('open the address that `nca-lab serve` printed');
@@ -218,7 +221,7 @@ test.describe('Targets view when the built-ins are missing', () => {
   test('shows the error state with the service\'s message, and an empty state for an empty catalogue', async ({ page }) => {
     const broken = await startServe(join(dir, 'ws'), { NCA_LAB_RESOURCES: join(dir, 'resources') });
     try {
-      await page.goto(broken.url);
+      await page.goto(`${broken.url}#/targets`);
       const error = page.getByTestId('targets-error');
       await expect(error).toContainText('The built-in targets could not be loaded.');
       await expect(error).toContainText('cannot read the built-in target list');

@@ -31,11 +31,17 @@ describe('float32 base64', () => {
 
 describe('channel map', () => {
   it('lists every channel once, and knows channels and events by name', () => {
-    expect([...LAB_CHANNELS].sort()).toEqual(['system:info', 'targets:import', 'targets:list']);
+    expect(new Set(LAB_CHANNELS).size).toBe(LAB_CHANNELS.length);
+    expect(LAB_CHANNELS).toEqual(expect.arrayContaining([
+      'system:info', 'targets:import', 'targets:list', 'runs:list', 'runs:create', 'runs:pause', 'runs:resume', 'runs:stop',
+      'runs:delete', 'runs:fork', 'runs:metrics', 'runs:checkpoints', 'models:params', 'settings:get', 'settings:update',
+    ]));
+    for (const c of LAB_CHANNELS) expect(c).toMatch(/^[a-z]+:[A-Za-z]+$/);
     expect(isLabChannel('targets:list')).toBe(true);
     expect(isLabChannel('toString')).toBe(false);
     expect(isLabEventName('targets:imported')).toBe(true);
-    expect(isLabEventName('run:progress')).toBe(false);
+    expect(isLabEventName('run:progress')).toBe(true);
+    expect(isLabEventName('run:exploded')).toBe(false);
   });
 
   it('builds LabApi methods that send their channel and arguments', async () => {
@@ -51,9 +57,10 @@ describe('channel map', () => {
     await api.system.info();
     await api.targets.list();
     await api.targets.import(request);
-    expect(calls).toEqual([['system:info', []], ['targets:list', []], ['targets:import', [request]]]);
+    await api.runs.setTags('run-1', ['a']);
+    expect(calls).toEqual([['system:info', []], ['targets:list', []], ['targets:import', [request]], ['runs:setTags', ['run-1', ['a']]]]);
     // an event that is not in the map cannot be listened to
-    expect(() => api.on('run:progress' as 'targets:imported', () => undefined)).toThrow('unknown lab event "run:progress"');
+    expect(() => api.on('run:exploded' as 'targets:imported', () => undefined)).toThrow('unknown lab event "run:exploded"');
   });
 });
 

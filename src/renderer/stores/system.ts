@@ -24,10 +24,14 @@ export const useSystemStore = defineStore('system', () => {
   /** `?backend=wasm` in the address forces one, like NCA_LAB_BACKEND on the Node side (an error if it fails). */
   async function initRenderer(): Promise<void> {
     rendererBackendError.value = null;
+    performance.mark('nca-lab:renderer-backend:start');
     try {
       rendererBackend.value = await initRendererBackend(new URLSearchParams(location.search).get('backend') ?? undefined);
     } catch (err) {
       rendererBackendError.value = messageOf(err);
+    } finally {
+      // how long loading tfjs and starting its backend took (start-up measurements read it)
+      performance.measure('nca-lab:renderer-backend', 'nca-lab:renderer-backend:start');
     }
   }
 
