@@ -8,7 +8,7 @@
  * Every colour can be overridden by optimizer (`adam`, `es`) or by model key.
  */
 import type { LineChartSpec, LineSeries } from '../core/figures/line-chart';
-import { DAMAGE_INDEX } from '../core/experiments/protocols';
+import { DAMAGE_INDEX, type ExperimentProtocol } from '../core/experiments/protocols';
 import type { ExperimentModel, ExperimentResults } from './experiment';
 import { curveOf } from './experiment';
 
@@ -178,4 +178,15 @@ export function groupByTarget(models: ExperimentModel[]): { title: string; keys:
     groups.set(k, [...(groups.get(k) ?? []), m.key]);
   }
   return [...groups].map(([title, keys]) => ({ title, keys }));
+}
+
+/** Column headers of a strip: the loss index for hooked protocols (the thesis's "step 51"), else updates applied. */
+export function stripColumns(p: ExperimentProtocol, updates: number[]): { columns: string[]; subtitle: string } {
+  if (p.hooks.length > 0) {
+    return {
+      columns: updates.map((u) => (u === 0 ? 'seed' : String(u - 1))),
+      subtitle: 'column = step index k: the state after k+1 updates and that step\'s damage (spec f.1)',
+    };
+  }
+  return { columns: updates.map(String), subtitle: 'column = CA updates applied (0 = the seed)' };
 }

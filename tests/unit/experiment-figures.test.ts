@@ -11,6 +11,7 @@ import { main } from '../../src/cli/index';
 import { THESIS_ADAM_MODEL, THESIS_ES_MODEL, initParams, paramLayout, type NcaConfig } from '../../src/core/nca/config';
 import { chartAxes, type LineChartSpec } from '../../src/core/figures/line-chart';
 import { lineChartSvg } from '../../src/core/figures/svg';
+import { pngDpi, withPngDpi } from '../../src/core/figures/png-dpi';
 import { linearAxis, logAxis } from '../../src/core/figures/ticks';
 import { Philox } from '../../src/core/rng/philox';
 import { renderChartPng } from '../../src/node/experiments/figures';
@@ -115,6 +116,12 @@ describe('rendered figures', () => {
     }
     expect(cyan).toBeGreaterThan(50);
     expect(magenta).toBeGreaterThan(50);
+    // the DPI is in the file (pHYs), and the browser path's helper writes the same chunk
+    const bytes = new Uint8Array(renderChartPng(spec, { widthIn: 2, heightIn: 2, dpi: 150 }));
+    expect(pngDpi(bytes)).toBe(150);
+    const redone = withPngDpi(bytes, 300);
+    expect(pngDpi(redone)).toBe(300);
+    expect(decodePng(Buffer.from(redone)).width).toBe(300);
   });
 
   it('SVG: vector document with title, legend texts, axis labels and the series colours', () => {

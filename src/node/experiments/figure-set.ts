@@ -7,11 +7,10 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DEFAULT_FIGURE_SIZE, type FigureSize } from '../../core/figures/line-chart';
 import { escapeXml } from '../../core/figures/svg';
-import type { ExperimentProtocol } from '../../core/experiments/protocols';
 import { base64ToBytes } from '../../shared/float32-base64';
 import { RESULTS_FILE, type ExperimentFrameData, type ExperimentResults } from '../../shared/experiment';
 import {
-  groupByTarget, legendLabels, protocolChart, stripRowLabels, type ColorOverrides,
+  groupByTarget, legendLabels, protocolChart, stripColumns, stripRowLabels, type ColorOverrides,
 } from '../../shared/experiment-charts';
 import { writeBytesAtomic } from '../store/atomic-file';
 import { writeGifFile } from '../export/replay-files';
@@ -96,21 +95,6 @@ export interface WrittenFigure {
 
 export function slug(s: string): string {
   return s.toLowerCase().replace(/×/g, 'x').replace(/[^a-z0-9.]+/g, '-').replace(/^-+|-+$/g, '') || 'figure';
-}
-
-function hasHook(p: ExperimentProtocol): boolean {
-  return p.hooks.length > 0;
-}
-
-/** Column headers of a strip: loss index for hooked protocols (the thesis's "step 51"), else updates applied. */
-export function stripColumns(p: ExperimentProtocol, updates: number[]): { columns: string[]; subtitle: string } {
-  if (hasHook(p)) {
-    return {
-      columns: updates.map((u) => (u === 0 ? 'seed' : String(u - 1))),
-      subtitle: 'column = step index k: the state after k+1 updates and that step\'s damage (spec f.1)',
-    };
-  }
-  return { columns: updates.map(String), subtitle: 'column = CA updates applied (0 = the seed)' };
 }
 
 /** Every protocol: one chart per target (the models that grow it), a strip of all models, their GIFs. */

@@ -3,6 +3,7 @@
  * never as a placeholder. A run's detail is not in the menu: it opens from the Runs table (#/runs/<id>).
  */
 import type { Component } from 'vue';
+import CompareView from './CompareView.vue';
 import NewRunView from './NewRunView.vue';
 import OverlayView from './OverlayView.vue';
 import PlaygroundView from './PlaygroundView.vue';
@@ -42,6 +43,12 @@ export const VIEWS: LabView[] = [
     label: 'Playground',
     description: 'Replay a saved model step by step from the seed, damage it, and see whether it heals; compare models side by side.',
     component: PlaygroundView,
+  },
+  {
+    id: 'compare',
+    label: 'Compare',
+    description: 'Saved models under the thesis\'s experiments: growth, erasing, FGSM, the big canvas; curves, strips and settings side by side, exported as PNG, SVG and CSV.',
+    component: CompareView,
   },
   {
     id: 'targets',
