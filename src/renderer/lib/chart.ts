@@ -70,6 +70,7 @@ export function withAlpha(hex: string, alpha: number): string {
 }
 
 export function formatAxisSeconds(value: number): string {
+  if (value < 10 && !Number.isInteger(value)) return `${value.toFixed(1)} s`;
   if (value < 60) return `${Math.round(value)} s`;
   if (value < 3600) return `${(value / 60).toFixed(value < 600 ? 1 : 0)} min`;
   return `${(value / 3600).toFixed(1)} h`;
