@@ -3,7 +3,6 @@
  * runs it (src/worker/jobs/experiment.ts), and so does the runner in its own process when asked for 0 workers.
  */
 import type { NcaConfig } from '../nca/config';
-import { FusedNca } from '../nca/fused';
 import { targetFromU8 } from '../targets/target';
 import type { ExperimentProtocol } from './protocols';
 import { animationUpdates, runProtocol, type ExperimentFrame } from './rollout';
@@ -50,7 +49,7 @@ export function jobUpdates(protocols: ExperimentProtocol[]): number {
 
 export function runExperimentJob(payload: ExperimentJobPayload, ctx: ExperimentJobContext = {}): ExperimentJobResult {
   const t0 = performance.now();
-  const nca = new FusedNca(payload.cfg, payload.params);
+  const model = { nca: payload.cfg, params: payload.params };
   const t = payload.target;
   const target = targetFromU8(t.name, t.size, t.rgbaU8, t.padding);
   const total = jobUpdates(payload.protocols);
@@ -58,7 +57,7 @@ export function runExperimentJob(payload: ExperimentJobPayload, ctx: ExperimentJ
   const rollouts: ExperimentJobRollout[] = [];
   for (const protocol of payload.protocols) {
     const r = runProtocol({
-      nca, protocol, target, seed: payload.seed,
+      model, protocol, target, seed: payload.seed,
       animationUpdates: payload.animate.includes(protocol.id) ? animationUpdates(protocol) : undefined,
       progressEvery: 250,
       onProgress: (done) => ctx.progress?.({ updates: before + done, total }),
