@@ -452,4 +452,40 @@ test.describe.serial('Training from the interface', () => {
     expect(problems).toEqual([]);
   });
 
+  test('after a crash the run is interrupted and resumes from its checkpoint; quitting pauses it', async () => {
+    test.setTimeout(180_000);
+    await page.goto(labUrl('#/new'));
+    await setField(page, 'es.workers', '1');
+    await setField(page, 'checkpointEvery', '40');
+    await page.getByTestId('run-name-input').fill('Survivor');
+    await page.getByTestId('create-run').click();
+    await expect(page).toHaveURL(/#\/runs\/\d{8}-/);
+    const id = runIdFromUrl(page);
+    await expect.poll(() => statNumber(page, 'stat-generation'), { timeout: 30_000 }).toBeGreaterThan(90);
+
+    // the lab is killed (SIGKILL: no chance to checkpoint); a new one starts on the same workspace
+    await serve!.crash();
+    serve = await startServe(workspace);
+    await page.goto(labUrl(`#/runs/${id}`));
+    await expect(page.getByTestId('run-status')).toHaveText('interrupted');
+    const reason = (await page.getByTestId('status-reason').textContent()) ?? '';
+    expect(reason).toMatch(/^the lab stopped while the run was running \(crash, kill or power loss\); resume continues from the checkpoint at generation \d+$/);
+    const from = Number(/generation (\d+)$/.exec(reason)![1]);
+    expect(from % 40).toBe(0);
+    expect(from).toBeGreaterThanOrEqual(80);
+    await page.screenshot({ path: `${SHOTS}/run-detail-interrupted.png` });
+    await page.getByTestId('resume').click();
+    await expect(page.getByTestId('run-status')).toHaveText('running', { timeout: 30_000 });
+    await expect.poll(() => statNumber(page, 'stat-generation'), { timeout: 30_000 }).toBeGreaterThan(from + 20);
+
+    // Ctrl+C on nca-lab serve while the run trains: it pauses the run (checkpoint first) and exits cleanly
+    expect(await serve!.stop()).toBe(0);
+    serve = await startServe(workspace);
+    await page.goto(labUrl(`#/runs/${id}`));
+    await expect(page.getByTestId('run-status')).toHaveText('paused');
+    await expect(page.getByTestId('status-reason')).toHaveText(/^paused when the lab closed, at generation \d+; resume to continue$/);
+    const pausedAt = await statNumber(page, 'stat-generation');
+    await expect(page.getByTestId('checkpoints').locator('tbody tr').first()).toContainText(pausedAt.toLocaleString('en-US'));
+  });
+
 });

@@ -6,6 +6,8 @@ export interface ServeProcess {
   url: string;
   /** stops it with SIGINT (Ctrl+C) and resolves to its exit code; SIGKILL after 10 s */
   stop(): Promise<number | null>;
+  /** kills it at once with SIGKILL (a crash, a power cut) and resolves once it is gone */
+  crash(): Promise<void>;
   output(): string;
 }
 
@@ -38,6 +40,10 @@ export async function startServe(workspace: string, env: NodeJS.ProcessEnv = {})
   return {
     url,
     output: () => output,
+    crash: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
     stop: async () => {
       child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
