@@ -164,7 +164,7 @@ export const SUITE_DESCRIPTIONS: Record<SuiteName, string> = {
   'fgsm-after': 'FGSM once after step 51 with ε 0.007 and with ε 0.07, 1000 steps (f.4, i.1)',
   'big-canvas': 'growth on a 39×39 canvas (-s 40), 1000 steps, frames 0…1000 (f.5)',
   strip: 'growth frames after 0, 1, 2, 3, 4, 10, 30, 40, 100, 1000 updates (g)',
-  thesis: 'all of the above: the experiments of the thesis\'s chapter 6',
+  thesis: 'every suite above: the experiments of the thesis\'s chapter 6',
 };
 
 /** Loss indices a protocol's hooks touch (for tests and captions). */
