@@ -137,14 +137,17 @@ test.describe.serial('Training from the interface', () => {
     problems = watchForProblems(page);
   });
   test.afterAll(async () => {
-    await mkdir('test-results/perf', { recursive: true });
-    await writeFile(PERF_FILE, JSON.stringify(perf, null, 2) + '\n');
-    console.log(`[perf] ${JSON.stringify(perf)}`);
-    await page.close();
-    // runs still training are paused (checkpoint first) when serve gets Ctrl+C: it must exit cleanly
-    const code = await serve?.stop();
-    await rm(workspace, { recursive: true, force: true });
-    expect(code, serve?.output()).toBe(0);
+    try {
+      await mkdir('test-results/perf', { recursive: true });
+      await writeFile(PERF_FILE, JSON.stringify(perf, null, 2) + '\n');
+      console.log(`[perf] ${JSON.stringify(perf)}`);
+      await page.close().catch(() => undefined);
+    } finally {
+      // runs still training are paused (checkpoint first) when serve gets Ctrl+C: it must exit cleanly
+      const code = await serve?.stop();
+      await rm(workspace, { recursive: true, force: true });
+      expect(code, serve?.output()).toBe(0);
+    }
   });
 
   test('starts on an empty Runs view, quickly (measured)', async () => {
