@@ -110,7 +110,9 @@ export function isValidRunId(id: string): boolean {
 export function makeRunId(now: Date, optimizer: string, targetName: string, random = randomBytes(2).toString('hex')): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
-  const slug = targetName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+/, '').slice(0, 32).replace(/-+$/, '') || 'target';
+  // an imported image is named by its path: keep its base name without the extension
+  const base = targetName.split(/[\\/]/).pop()!.replace(/\.(png|jpe?g|webp)$/i, '');
+  const slug = base.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+/, '').slice(0, 32).replace(/-+$/, '') || 'target';
   return `${stamp}-${optimizer}-${slug}-${random}`;
 }
 
