@@ -38,7 +38,10 @@ describe('LabStore runs', () => {
   });
 
   it('makes sortable ids from UTC time, optimizer and target', () => {
-    expect(makeRunId(new Date('2026-01-02T03:04:05Z'), 'adam', 'Lizard 2018 (40).png', 'ab12')).toBe('20260102-030405-adam-lizard-2018-40-png-ab12');
+    expect(makeRunId(new Date('2026-01-02T03:04:05Z'), 'adam', 'Lizard 2018 (40).png', 'ab12')).toBe('20260102-030405-adam-lizard-2018-40-ab12');
+    // an imported image's path gives its base name
+    expect(makeRunId(new Date('2026-01-02T03:04:05Z'), 'es', '/home/me/Pictures/My Heart.webp', 'ab12')).toBe('20260102-030405-es-my-heart-ab12');
+    expect(makeRunId(new Date('2026-01-02T03:04:05Z'), 'es', 'carrot-9', 'ab12')).toBe('20260102-030405-es-carrot-9-ab12');
   });
 
   it('refuses an invalid config naming the field, and creates nothing', async () => {

@@ -10,7 +10,7 @@
  * ends the run as 'failed' before the update is applied: the last checkpoint stays the last good state.
  */
 import { ncaConfigOf, validateRunConfig, type AdamRunConfig } from '../../shared/training-config';
-import type { Checkpoint, MetricRow, RunProgress } from '../../shared/run-record';
+import type { Checkpoint, MetricRow } from '../../shared/run-record';
 import { LabStore } from '../store/lab-store';
 import { initParams } from '../../core/nca/config';
 import { makeSeed, type StateBatch } from '../../core/nca/state';
@@ -19,7 +19,8 @@ import { adamStream, AdamStreamPurpose } from '../../core/adam/streams';
 import { learningRateAt } from '../../core/adam/schedule';
 import { drawBatch, seedPool, writeBack } from '../../core/adam/sample-pool';
 import { growthEval } from '../../core/adam/growth-eval';
-import type { ProgressEvent, TrainerContext, TrainOutcome } from './context';
+import type { TrainerContext, TrainOutcome } from './context';
+import { TrainingLog } from './training-log';
 
 export interface AdamTrainerDeps {
   /** the workspace's store (default: a LabStore on ctx.workspace) */
@@ -28,14 +29,6 @@ export interface AdamTrainerDeps {
   checkpointEvery?: number | 'auto';
   /** for tests: called after each applied update with the trainer (the parameters can be read or changed) */
   onIteration?: (iteration: number, trainer: AdamBptt) => void;
-}
-
-/**
- * Rows kept in metrics: every iteration up to 1000, then every 10th to 100k, then every 100th; all evaluation
- * rows. The ES trainer keeps the same rows, so ES and Adam curves have the same density.
- */
-export function keepMetricRow(iteration: number): boolean {
-  return iteration <= 1000 || (iteration <= 100_000 ? iteration % 10 === 0 : iteration % 100 === 0);
 }
 
 /** Names of the Adam state in a checkpoint's arrays and scalars. */
@@ -130,28 +123,8 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
   }
 
   async function loop(trainer: AdamBptt, ckpt: Checkpoint | null): Promise<TrainOutcome> {
-    const sessionStart = performance.now();
-    const wall = () => wallBefore + (performance.now() - sessionStart) / 1000;
-    let lastLoss: number | null = null;
-    let lastEval: { eval40: number; eval200: number } | null = null;
-    let pendingRows: MetricRow[] = [];
-    let lastFlush = performance.now();
+    const log = new TrainingLog(store, ctx, { generation: iteration, evaluations, wallSeconds: wallBefore, bestEval40, bestLoss });
     let lastCheckpoint: number | null = ckpt ? ckpt.generation : null;
-    let window = { t: performance.now(), it: iteration };
-    let lastEventAt = 0;
-
-    const progress = (): RunProgress => ({
-      generation: iteration, evaluations, wallSeconds: wall(), bestLoss, lastLoss, bestEval40,
-      lastEval40: lastEval?.eval40 ?? null, lastEval200: lastEval?.eval200 ?? null,
-    });
-
-    const flushMetrics = async () => {
-      if (pendingRows.length === 0) return;
-      const rows = pendingRows;
-      pendingRows = [];
-      await store.appendMetrics(ctx.runId, rows);
-      lastFlush = performance.now();
-    };
 
     const goodParams = (): Float32Array => {
       const p = trainer.getParams();
@@ -163,38 +136,38 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
     const checkpoint = async () => {
       const p = goodParams();
       const s = await trainer.getOptimizerState();
-      await flushMetrics();
+      await log.flush();
       const K = ADAM_CHECKPOINT_KEYS;
       await store.writeCheckpoint(ctx.runId, {
-        generation: iteration, evaluations, wallSeconds: wall(), params: p,
+        generation: iteration, evaluations: log.evaluations, wallSeconds: log.wall(), params: p,
         arrays: { [K.m]: s.m, [K.v]: s.v },
-        scalars: { [K.step]: s.step, [K.accBeta1]: s.accBeta1, [K.accBeta2]: s.accBeta2, bestEval40, bestLoss, gradientCheckpointEvery: trainer.checkpointEvery },
+        scalars: { [K.step]: s.step, [K.accBeta1]: s.accBeta1, [K.accBeta2]: s.accBeta2, bestEval40: log.bestEval40, bestLoss: log.bestLoss, gradientCheckpointEvery: trainer.checkpointEvery },
         pool,
         // not needed to resume (streams are per iteration), recorded for inspection: where the next iteration's
         // fire masks start
         rng: adamStream(cfg.seed, iteration + 1, AdamStreamPurpose.FireMask).getState(),
       });
       lastCheckpoint = iteration;
-      await store.updateRun(ctx.runId, { progress: progress() });
+      await store.updateRun(ctx.runId, { progress: log.progress() });
     };
 
     const lastGood = () => (lastCheckpoint === null ? 'none' : String(lastCheckpoint));
 
     const fail = async (reason: string): Promise<TrainOutcome> => {
       // keep what is good on disk: flushed metrics stay; the last checkpoint stays the last good state
-      await flushMetrics().catch(() => undefined);
-      await store.updateRun(ctx.runId, { status: 'failed', statusReason: reason, progress: progress() }).catch(() => undefined);
-      return { status: 'failed', reason, generation: iteration, bestEval40 };
+      await log.flush().catch(() => undefined);
+      await store.updateRun(ctx.runId, { status: 'failed', statusReason: reason, progress: log.progress() }).catch(() => undefined);
+      return { status: 'failed', reason, generation: iteration, bestEval40: log.bestEval40 };
     };
 
     const finish = async (status: 'finished' | 'stopped' | 'paused', reason: string): Promise<TrainOutcome> => {
       if (iteration !== lastCheckpoint) await checkpoint();
-      else await flushMetrics();
+      else await log.flush();
       if (status !== 'paused') {
-        await store.writeModel(ctx.runId, goodParams(), { config: cfg, generation: iteration, loss: lastEval?.eval40 ?? lastLoss });
+        await store.writeModel(ctx.runId, goodParams(), { config: cfg, generation: iteration, loss: log.lastEval?.eval40 ?? log.lastLoss });
       }
-      await store.updateRun(ctx.runId, { status, statusReason: reason, progress: progress() });
-      return { status, reason, generation: iteration, bestEval40 };
+      await store.updateRun(ctx.runId, { status, statusReason: reason, progress: log.progress() });
+      return { status, reason, generation: iteration, bestEval40: log.bestEval40 };
     };
 
     await store.updateRun(ctx.runId, { status: 'running', statusReason: null, backend: ctx.backend });
@@ -207,7 +180,7 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
         if (cfg.stop.maxGenerations !== null && iteration >= cfg.stop.maxGenerations) {
           return await finish('finished', `reached max iterations (${cfg.stop.maxGenerations})`);
         }
-        if (cfg.stop.maxSeconds !== null && wall() >= cfg.stop.maxSeconds) {
+        if (cfg.stop.maxSeconds !== null && log.wall() >= cfg.stop.maxSeconds) {
           return await finish('finished', `reached max time (${cfg.stop.maxSeconds} s)`);
         }
 
@@ -221,37 +194,23 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
         const r = trainer.iterate(batch.x0, steps, adamStream(cfg.seed, it, AdamStreamPurpose.FireMask), lr);
         if (!r.applied) {
           // the diverged iteration is logged (non-finite numbers are stored as such); its update is not applied
-          pendingRows.push({ generation: it, evaluations: evaluations + B, wallSeconds: wall(), loss: r.loss, bestLoss: r.loss, lr, gradNorm: r.gradNorm });
+          log.keep({ generation: it, evaluations: log.evaluations + B, wallSeconds: log.wall(), loss: r.loss, bestLoss: r.loss, lr, gradNorm: r.gradNorm });
           return await fail(`${r.rejected} at iteration ${it}; last good checkpoint: ${lastGood()}`);
         }
         writeBack(poolKind, pool, batch, r.finals, r.sampleLosses, seedOne);
         iteration = it;
-        evaluations += B;
-        lastLoss = r.loss;
-        bestLoss = bestLoss === null ? r.loss : Math.min(bestLoss, r.loss);
+        log.advance(it, B, r.loss, r.loss);
         deps.onIteration?.(it, trainer);
 
         let evalNow: { eval40: number; eval200: number } | null = null;
         if (it === 1 || it % cfg.evalEvery === 0) {
           evalNow = growthEval(nca, cfg.seed, trainer.getParams(), target, it);
-          lastEval = evalNow;
-          if (Number.isFinite(evalNow.eval40)) bestEval40 = bestEval40 === null ? evalNow.eval40 : Math.min(bestEval40, evalNow.eval40);
+          log.noteEval(evalNow);
         }
 
-        const row: MetricRow = { generation: it, evaluations, wallSeconds: wall(), loss: r.loss, bestLoss: r.loss, lr, gradNorm: r.gradNorm };
+        const row: MetricRow = { generation: it, evaluations: log.evaluations, wallSeconds: log.wall(), loss: r.loss, bestLoss: r.loss, lr, gradNorm: r.gradNorm };
         if (evalNow) { row.eval40 = evalNow.eval40; row.eval200 = evalNow.eval200; }
-        if (evalNow || keepMetricRow(it)) pendingRows.push(row);
-
-        const now = performance.now();
-        if (ctx.onProgress && (evalNow || now - lastEventAt >= 200)) {
-          const dt = (now - window.t) / 1000;
-          const ev: ProgressEvent = { runId: ctx.runId, optimizer: 'adam', ...row };
-          if (dt > 0 && iteration > window.it) ev.iterationsPerSec = (iteration - window.it) / dt;
-          if (dt >= 1) window = { t: now, it: iteration };
-          lastEventAt = now;
-          ctx.onProgress(ev);
-        }
-        if (now - lastFlush >= 1000) await flushMetrics();
+        await log.record(row, evalNow !== null);
         if (it % cfg.checkpointEvery === 0) await checkpoint();
         if (evalNow && cfg.stop.targetLoss !== null && evalNow.eval40 <= cfg.stop.targetLoss) {
           return await finish('finished', `reached the target 40-step loss ${cfg.stop.targetLoss} (${evalNow.eval40.toPrecision(4)}) at iteration ${it}`);

@@ -6,7 +6,7 @@
  * retraces the trajectory of an uninterrupted one exactly.
  */
 import { ncaConfigOf } from '../../shared/training-config';
-import type { MetricRow, RunProgress } from '../../shared/run-record';
+import type { MetricRow } from '../../shared/run-record';
 import type { LabStore } from '../store/lab-store';
 import { initParams, type NcaConfig } from '../../core/nca/config';
 import type { Target } from '../../core/targets/target';
@@ -19,7 +19,8 @@ import { decayStep, type DecayState } from '../../core/es/decay';
 import { esStream, StreamPurpose } from '../../core/es/streams';
 import { drawFromPool, commitToPool } from '../../core/es/sample-pool';
 import type { EsEvaluator } from './es-evaluator';
-import type { ProgressEvent, TrainerContext, TrainOutcome } from './context';
+import type { TrainerContext, TrainOutcome } from './context';
+import { TrainingLog } from './training-log';
 
 /**
  * Growth evaluation (c.2): one rollout of 201 steps from the seed with θ; the losses after 41 and 201 steps
@@ -36,11 +37,6 @@ export function growthEval(nca: NcaConfig, seed: number, params: Float32Array, t
     if (k === 41) eval40 = rgbaMsePerSample(s, target.rgba)[0];
   }
   return { eval40, eval200: rgbaMsePerSample(s, target.rgba)[0] };
-}
-
-/** Rows kept in metrics: every generation up to 1000, then every 10th to 100k, then every 100th; all eval rows. */
-export function keepMetricRow(generation: number): boolean {
-  return generation <= 1000 || (generation <= 100_000 ? generation % 10 === 0 : generation % 100 === 0);
 }
 
 export interface EsTrainerDeps {
@@ -71,6 +67,7 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
   let wallBefore = 0;
   let pool: StateBatch | null = null;
   let bestEval40: number | null = null;
+  let bestLoss: number | null = null;
   const ckpt = await store.readLatestCheckpoint(ctx.runId);
   if (ckpt) {
     theta = ckpt.params.slice();
@@ -80,6 +77,7 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
     wallBefore = ckpt.wallSeconds;
     pool = ckpt.pool;
     bestEval40 = typeof ckpt.scalars.bestEval40 === 'number' ? ckpt.scalars.bestEval40 : null;
+    bestLoss = typeof ckpt.scalars.bestLoss === 'number' ? ckpt.scalars.bestLoss : null;
     await store.truncateMetricsAfter(ctx.runId, generation);
   } else {
     const rng = esStream(cfg.seed, 0, StreamPurpose.Init, 0);
@@ -89,50 +87,29 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
   }
   if (es.pool.kind !== 'none' && !pool) throw new Error(`run ${ctx.runId}: the checkpoint has no sample pool but the config asks for one`);
 
-  const sessionStart = performance.now();
-  const wall = () => wallBefore + (performance.now() - sessionStart) / 1000;
-  let lastLoss: number | null = null;
-  let bestLoss: number | null = null;
-  let lastEval: { eval40: number; eval200: number } | null = null;
-  let pendingRows: MetricRow[] = [];
-  let lastFlush = performance.now();
+  const log = new TrainingLog(store, ctx, { generation, evaluations, wallSeconds: wallBefore, bestEval40, bestLoss });
   let lastCheckpointGen = generation;
-  let window = { t: performance.now(), gen: generation, evals: evaluations };
-  let lastEventAt = 0;
-
-  const progress = (): RunProgress => ({
-    generation, evaluations, wallSeconds: wall(), bestLoss, lastLoss, bestEval40,
-    lastEval40: lastEval?.eval40 ?? null, lastEval200: lastEval?.eval200 ?? null,
-  });
-
-  const flushMetrics = async () => {
-    if (pendingRows.length === 0) return;
-    const rows = pendingRows;
-    pendingRows = [];
-    await store.appendMetrics(ctx.runId, rows);
-    lastFlush = performance.now();
-  };
 
   const checkpoint = async () => {
-    await flushMetrics();
+    await log.flush();
     await store.writeCheckpoint(ctx.runId, {
-      generation, evaluations, wallSeconds: wall(), params: theta, arrays: {},
-      scalars: { lr: decay.lr, decayStage: decay.stage, bestEval40 }, pool, rng: null,
+      generation, evaluations: log.evaluations, wallSeconds: log.wall(), params: theta, arrays: {},
+      scalars: { lr: decay.lr, decayStage: decay.stage, bestEval40: log.bestEval40, bestLoss: log.bestLoss }, pool, rng: null,
     });
     lastCheckpointGen = generation;
-    await store.updateRun(ctx.runId, { progress: progress() });
+    await store.updateRun(ctx.runId, { progress: log.progress() });
   };
 
   const finish = async (status: TrainOutcome['status'], reason: string): Promise<TrainOutcome> => {
     if (status !== 'failed') {
       if (generation !== lastCheckpointGen || !ckpt) await checkpoint();
-      await store.writeModel(ctx.runId, theta, { config: cfg, generation, loss: lastEval?.eval40 ?? lastLoss });
+      await store.writeModel(ctx.runId, theta, { config: cfg, generation, loss: log.lastEval?.eval40 ?? log.lastLoss });
     } else {
       // keep what is good on disk: flushed metrics stay; the last checkpoint stays the last good state
-      await flushMetrics().catch(() => undefined);
+      await log.flush().catch(() => undefined);
     }
-    await store.updateRun(ctx.runId, { status, statusReason: reason, progress: progress() });
-    return { status, reason, generation, bestEval40 };
+    await store.updateRun(ctx.runId, { status, statusReason: reason, progress: log.progress() });
+    return { status, reason, generation, bestEval40: log.bestEval40 };
   };
 
   await store.updateRun(ctx.runId, { status: 'running', statusReason: null, backend: ctx.backend });
@@ -144,7 +121,7 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
       if (cfg.stop.maxGenerations !== null && generation >= cfg.stop.maxGenerations) {
         return await finish('finished', `reached max generations (${cfg.stop.maxGenerations})`);
       }
-      if (cfg.stop.maxSeconds !== null && wall() >= cfg.stop.maxSeconds) {
+      if (cfg.stop.maxSeconds !== null && log.wall() >= cfg.stop.maxSeconds) {
         return await finish('finished', `reached max time (${cfg.stop.maxSeconds} s)`);
       }
 
@@ -172,39 +149,22 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
       if (pool && draw && out.best) commitToPool(pool, draw.indices, out.best.final, es.pool.kind === 'thesis' ? 'thesis' : 'mordvintsev', nca.aliveThreshold);
 
       generation = g;
-      evaluations += es.population * B;
       const meanLoss = out.losses.reduce((a, b) => a + b, 0) / out.losses.length;
       const genBest = Math.min(...out.losses);
-      lastLoss = meanLoss;
-      bestLoss = bestLoss === null ? genBest : Math.min(bestLoss, genBest);
+      log.advance(g, es.population * B, meanLoss, genBest);
       const lrUsed = decay.lr;
       decay = decayStep(decay, es.decay, g, -meanLoss);
 
       let evalNow: { eval40: number; eval200: number } | null = null;
       if (g === 1 || g % cfg.evalEvery === 0) {
         evalNow = growthEval(nca, cfg.seed, theta, target, g);
-        lastEval = evalNow;
-        if (Number.isFinite(evalNow.eval40)) bestEval40 = bestEval40 === null ? evalNow.eval40 : Math.min(bestEval40, evalNow.eval40);
+        log.noteEval(evalNow);
       }
       deps.onGeneration?.(g, theta);
 
-      const row: MetricRow = { generation: g, evaluations, wallSeconds: wall(), loss: meanLoss, bestLoss: genBest, lr: lrUsed };
+      const row: MetricRow = { generation: g, evaluations: log.evaluations, wallSeconds: log.wall(), loss: meanLoss, bestLoss: genBest, lr: lrUsed };
       if (evalNow) { row.eval40 = evalNow.eval40; row.eval200 = evalNow.eval200; }
-      if (evalNow || keepMetricRow(g)) pendingRows.push(row);
-
-      const now = performance.now();
-      if (ctx.onProgress && (evalNow || now - lastEventAt >= 200)) {
-        const dt = (now - window.t) / 1000;
-        const ev: ProgressEvent = { runId: ctx.runId, optimizer: 'es', ...row };
-        if (dt > 0 && generation > window.gen) {
-          ev.generationsPerSec = (generation - window.gen) / dt;
-          ev.mutantsPerSec = (evaluations - window.evals) / dt;
-        }
-        if (dt >= 1) window = { t: now, gen: generation, evals: evaluations };
-        lastEventAt = now;
-        ctx.onProgress(ev);
-      }
-      if (now - lastFlush >= 1000) await flushMetrics();
+      await log.record(row, evalNow !== null);
       if (g % cfg.checkpointEvery === 0) await checkpoint();
       if (evalNow && cfg.stop.targetLoss !== null && evalNow.eval40 <= cfg.stop.targetLoss) {
         return await finish('finished', `reached the target 40-step loss ${cfg.stop.targetLoss} (${evalNow.eval40.toPrecision(4)}) at generation ${g}`);
@@ -215,8 +175,8 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
     await store.updateRun(ctx.runId, {
       status: 'failed',
       statusReason: `${message} (the last good checkpoint is generation ${lastCheckpointGen})`,
-      progress: progress(),
+      progress: log.progress(),
     }).catch(() => undefined);
-    return { status: 'failed', reason: message, generation, bestEval40 };
+    return { status: 'failed', reason: message, generation, bestEval40: log.bestEval40 };
   }
 }

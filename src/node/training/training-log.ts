@@ -1,0 +1,115 @@
+/**
+ * What both trainers (ES and Adam) do after every generation/iteration, in one place: keep the metric rows the
+ * policy keeps, append them to the run's metrics in batches (at most one write a second, and before every
+ * checkpoint), emit throttled progress events with throughput, and track the run's progress summary.
+ */
+import type { MetricRow, RunProgress } from '../../shared/run-record';
+import type { LabStore } from '../store/lab-store';
+import type { ProgressEvent, TrainerContext } from './context';
+
+/**
+ * Rows kept in metrics: every generation/iteration up to 1000, then every 10th to 100k, then every 100th; all
+ * evaluation rows. ES and Adam keep the same rows, so their curves have the same density.
+ */
+export function keepMetricRow(generation: number): boolean {
+  return generation <= 1000 || (generation <= 100_000 ? generation % 10 === 0 : generation % 100 === 0);
+}
+
+/** Progress events at most this often, except evaluation rows, which always go out. */
+const EVENT_INTERVAL_MS = 200;
+const FLUSH_INTERVAL_MS = 1000;
+
+export interface TrainingLogStart {
+  generation: number;
+  evaluations: number;
+  /** training time of earlier sessions */
+  wallSeconds: number;
+  bestEval40: number | null;
+  bestLoss: number | null;
+}
+
+export class TrainingLog {
+  generation: number;
+  evaluations: number;
+  bestLoss: number | null;
+  lastLoss: number | null = null;
+  bestEval40: number | null;
+  lastEval: { eval40: number; eval200: number } | null = null;
+  private readonly wallBefore: number;
+  private readonly sessionStart = performance.now();
+  private pending: MetricRow[] = [];
+  private lastFlush = performance.now();
+  private lastEventAt = 0;
+  private window: { t: number; generation: number; evaluations: number };
+
+  constructor(private readonly store: LabStore, private readonly ctx: TrainerContext, start: TrainingLogStart) {
+    this.generation = start.generation;
+    this.evaluations = start.evaluations;
+    this.wallBefore = start.wallSeconds;
+    this.bestEval40 = start.bestEval40;
+    this.bestLoss = start.bestLoss;
+    this.window = { t: performance.now(), generation: start.generation, evaluations: start.evaluations };
+  }
+
+  /** Training wall time summed over sessions. */
+  wall(): number {
+    return this.wallBefore + (performance.now() - this.sessionStart) / 1000;
+  }
+
+  progress(): RunProgress {
+    return {
+      generation: this.generation, evaluations: this.evaluations, wallSeconds: this.wall(), bestLoss: this.bestLoss,
+      lastLoss: this.lastLoss, bestEval40: this.bestEval40,
+      lastEval40: this.lastEval?.eval40 ?? null, lastEval200: this.lastEval?.eval200 ?? null,
+    };
+  }
+
+  /** A generation/iteration is done: its loss (ES: population mean), its best loss, and how many rollouts it took. */
+  advance(generation: number, rollouts: number, loss: number, best: number): void {
+    this.generation = generation;
+    this.evaluations += rollouts;
+    this.lastLoss = loss;
+    this.bestLoss = this.bestLoss === null ? best : Math.min(this.bestLoss, best);
+  }
+
+  noteEval(e: { eval40: number; eval200: number }): void {
+    this.lastEval = e;
+    if (Number.isFinite(e.eval40)) this.bestEval40 = this.bestEval40 === null ? e.eval40 : Math.min(this.bestEval40, e.eval40);
+  }
+
+  /** The row of the generation just done (kept by policy), a throttled progress event, a flush when due. */
+  async record(row: MetricRow, isEval: boolean): Promise<void> {
+    if (isEval || keepMetricRow(row.generation)) this.pending.push(row);
+    const now = performance.now();
+    if (this.ctx.onProgress && (isEval || now - this.lastEventAt >= EVENT_INTERVAL_MS)) {
+      const dt = (now - this.window.t) / 1000;
+      const ev: ProgressEvent = { runId: this.ctx.runId, optimizer: this.ctx.config.optimizer, ...row };
+      if (dt > 0 && this.generation > this.window.generation) {
+        const perSec = (this.generation - this.window.generation) / dt;
+        if (this.ctx.config.optimizer === 'es') {
+          ev.generationsPerSec = perSec;
+          ev.mutantsPerSec = (this.evaluations - this.window.evaluations) / dt;
+        } else {
+          ev.iterationsPerSec = perSec;
+        }
+      }
+      if (dt >= 1) this.window = { t: now, generation: this.generation, evaluations: this.evaluations };
+      this.lastEventAt = now;
+      this.ctx.onProgress(ev);
+    }
+    if (now - this.lastFlush >= FLUSH_INTERVAL_MS) await this.flush();
+  }
+
+  /** Keeps a row whatever the policy (the diverged iteration of a failed run). */
+  keep(row: MetricRow): void {
+    this.pending.push(row);
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const rows = this.pending;
+    this.pending = [];
+    await this.store.appendMetrics(this.ctx.runId, rows);
+    this.lastFlush = performance.now();
+  }
+}
