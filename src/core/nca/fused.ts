@@ -19,6 +19,11 @@ import type { StateBatch } from './state';
 import type { Philox } from '../rng/philox';
 import { mlpKernel, type MlpKernel } from './mlp-kernel';
 
+/** How FusedNca computes in this process: the SIMD kernel, or its plain TypeScript fallback. */
+export function fusedBackendName(): 'fused-wasm-simd' | 'fused-js' {
+  return mlpKernel() ? 'fused-wasm-simd' : 'fused-js';
+}
+
 export class FusedNca {
   private readonly C: number;
   private readonly inputs: number;

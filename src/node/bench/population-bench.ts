@@ -1,7 +1,7 @@
 /**
  * Population-evaluation throughput (issue "Foundation" §8): mutants/s of `evaluatePopulation` for each
- * strategy (fused SIMD kernel, tfjs loop per member, tfjs batched) at 9, 15 and 40 px, 35 steps, on the
- * backend in use. Two start conditions bracket real training: `seed` (growth from the single seed cell, as
+ * strategy (fused SIMD kernel, tfjs loop per member, tfjs batched) at 9, 15 and 40 px, 35 steps. `backend`
+ * says what computed each row: `fused-wasm-simd` for the fused kernel, the tfjs backend for the tfjs strategies. Two start conditions bracket real training: `seed` (growth from the single seed cell, as
  * in every ES rollout; the pattern fills in over the steps) and `grown` (every cell alive and non-zero: the
  * worst case for the fused kernel, which skips empty neighbourhoods).
  * `gflops` counts the nominal dense work (every cell, every step), so it is comparable across strategies;
@@ -10,6 +10,7 @@
 import type { BenchIo } from './bench-io';
 import { THESIS_ES_MODEL, initParams, paramLayout, type NcaConfig } from '../../core/nca/config';
 import { evaluatePopulation, type PopulationStrategy } from '../../core/nca/population';
+import { fusedBackendName } from '../../core/nca/fused';
 import { makeSeed, type StateBatch } from '../../core/nca/state';
 import { Philox } from '../../core/rng/philox';
 
@@ -84,7 +85,7 @@ export async function benchPopulation(opts: PopulationBenchOptions, io: BenchIo)
         const sec = (performance.now() - t0) / 1000;
         const mutantsPerSec = mutants / sec;
         const row: PopulationBenchRow = {
-          bench: 'population', backend: opts.backend, strategy, start, size, population: P, steps,
+          bench: 'population', backend: strategy === 'fused' ? fusedBackendName() : opts.backend, strategy, start, size, population: P, steps,
           mutantsPerSec: round(mutantsPerSec, 1),
           gflops: round((mutantsPerSec * rolloutFlop(cfg, size * size, steps)) / 1e9, 2),
         };

@@ -16,7 +16,7 @@ import type { AdamTrainJobType } from '../../worker/jobs/adam-train';
 import { InProcessEsEvaluator, PoolEsEvaluator, type EsRunSettings } from './es-evaluator';
 import { trainEs } from './es-trainer';
 import type { ProgressEvent, StopRequest, TrainOutcome } from './context';
-import { mlpKernel } from '../../core/nca/mlp-kernel';
+import { fusedBackendName } from '../../core/nca/fused';
 
 export interface LabJobs {
   [kind: string]: JobType<any, any, any>;
@@ -40,9 +40,7 @@ export interface TrainingSessionOptions {
 }
 
 /** What computes the ES population: the fused WebAssembly SIMD kernel, or its plain TypeScript fallback. */
-export function esComputeBackend(): string {
-  return mlpKernel() ? 'fused-wasm-simd' : 'fused-js';
-}
+export const esComputeBackend = fusedBackendName;
 
 export async function runTrainingSession(opts: TrainingSessionOptions): Promise<TrainOutcome> {
   const store = new LabStore(opts.workspace);
