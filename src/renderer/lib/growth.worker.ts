@@ -9,6 +9,7 @@ import { mlpKernel } from '@core/nca/mlp-kernel';
 import { makeSeed, type StateBatch } from '@core/nca/state';
 import { renderRgbaOnWhite } from '@core/render';
 import { Philox } from '@core/rng/philox';
+import { messageOf } from './format';
 import type { GrowthReply, GrowthRequest } from './growth-protocol';
 
 interface Model {
@@ -88,6 +89,6 @@ self.onmessage = (event: MessageEvent<GrowthRequest>) => {
         break;
     }
   } catch (err) {
-    post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    post({ type: 'error', message: messageOf(err) });
   }
 };

@@ -6,6 +6,7 @@
 import type { Chart, ChartConfiguration, ChartDataset, ChartOptions, LegendItem, Plugin, Scale, TooltipItem } from 'chart.js';
 import { onBeforeUnmount, onMounted, ref, type Ref } from 'vue';
 import { loadChartJs, type XY } from './chart';
+import { messageOf } from './format';
 
 export type LossChart = Chart<'line', XY[]>;
 export type LossDataset = ChartDataset<'line', XY[]>;
@@ -119,7 +120,7 @@ export function useLogLossChart(setup: LogLossChartSetup): LogLossChartHandle {
     try {
       ChartJs = await loadChartJs();
     } catch (err) {
-      loadError.value = err instanceof Error ? err.message : String(err);
+      loadError.value = messageOf(err);
       return;
     }
     if (!canvas.value) return;

@@ -23,8 +23,8 @@ import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
 import { RUN_COLOURS } from '../lib/chart';
 import { fileToBase64 } from '../lib/files';
+import { messageOf } from '../lib/format';
 import { lab } from '../lib/lab';
-import { messageOf } from './system';
 
 export interface PlaygroundModel {
   /** unique within the playground */

@@ -3,6 +3,7 @@ import type { BackendChoice } from '@core/backend';
 import type { SystemInfo } from '@shared/lab-api';
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
+import { messageOf } from '../lib/format';
 import { lab } from '../lib/lab';
 import { initRendererBackend } from '../lib/renderer-backend';
 
@@ -47,7 +48,3 @@ export const useSystemStore = defineStore('system', () => {
 
   return { info, infoError, rendererBackend, rendererBackendError, loadInfo, initRenderer, initRendererWhenIdle };
 });
-
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

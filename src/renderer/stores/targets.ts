@@ -5,9 +5,9 @@
 import { TARGET_IMPORT_LIMITS, type TargetData } from '@shared/lab-api';
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import { fileToBase64 } from '../lib/files';
+import { messageOf } from '../lib/format';
 import { lab } from '../lib/lab';
-import { messageOf } from './system';
+import { useTargetImport } from '../lib/target-import';
 
 /** how many of this session's imports the gallery keeps */
 const SESSION_IMPORTS_KEPT = 12;
@@ -22,13 +22,8 @@ export const useTargetsStore = defineStore('targets', () => {
   const importSize = ref(15);
   const importPadding = ref(0);
   const importFile = shallowRef<File | null>(null);
-  const importing = ref(false);
-  const importError = ref<string | null>(null);
-  const preview = shallowRef<TargetData | null>(null);
+  const { preview, error: importError, importing, read } = useTargetImport();
   const sessionImports = shallowRef<TargetData[]>([]);
-
-  // A later request (a new file, another size) supersedes an earlier one still in flight.
-  let importRequest = 0;
 
   lab.on('targets:imported', (target) => {
     sessionImports.value = [target, ...sessionImports.value].slice(0, SESSION_IMPORTS_KEPT);
@@ -50,27 +45,7 @@ export const useTargetsStore = defineStore('targets', () => {
   async function runImport(file: File | null = importFile.value): Promise<void> {
     if (!file) return;
     importFile.value = file;
-    const request = ++importRequest;
-    importing.value = true;
-    importError.value = null;
-    try {
-      const limitError = checkLimits(file, importSize.value, importPadding.value);
-      if (limitError) throw new Error(limitError);
-      const target = await lab.targets.import({
-        name: file.name,
-        bytesBase64: await fileToBase64(file),
-        size: importSize.value,
-        padding: importPadding.value,
-      });
-      if (request !== importRequest) return;
-      preview.value = target;
-    } catch (err) {
-      if (request !== importRequest) return;
-      preview.value = null;
-      importError.value = messageOf(err);
-    } finally {
-      if (request === importRequest) importing.value = false;
-    }
+    await read(file, importSize.value, importPadding.value, checkLimits(file, importSize.value, importPadding.value));
   }
 
   return {
