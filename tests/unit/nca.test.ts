@@ -8,7 +8,8 @@ import { step, rollout, caStep, statesToTensor } from '../../src/core/nca/step';
 import { weightsFromParams, paramsFromWeights } from '../../src/core/nca/weights';
 import { evaluatePopulation } from '../../src/core/nca/population';
 import { FusedNca } from '../../src/core/nca/fused';
-import { rgbaMsePerSample } from '../../src/core/nca/loss';
+import { rgbaMse, rgbaMsePerSample } from '../../src/core/nca/loss';
+import { loadBuiltinTarget } from '../../src/node/targets';
 import { Philox } from '../../src/core/rng/philox';
 
 beforeAll(async () => {
@@ -58,6 +59,26 @@ describe('parameter layout (spec a.3)', () => {
 
   it('refuses a parameter vector of the wrong length', () => {
     expect(() => weightsFromParams(cfg, new Float32Array(2080))).toThrow(/expected 2048/);
+  });
+});
+
+describe('seed against the built-in targets (spec b.2)', () => {
+  // the spec's exact seed-vs-target MSE: RGBA of the seed (all zero but alpha 1 at the centre) vs the target
+  const expected: [string, number][] = [['carrot-9', 0.089656], ['carrot-15', 0.099958], ['rabbit-9', 0.244730], ['rabbit-15', 0.255684]];
+  for (const [name, mse] of expected) {
+    it(`${name}: ${mse}`, () => {
+      const t = loadBuiltinTarget(name);
+      const seed = makeSeed(t.height, t.width);
+      expect(Math.abs(rgbaMse(seed, t.rgba) - mse)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('lizard-40 padded to 72×72 (M, d.4): 0.030425 and 0.041461 for the 2018 version', () => {
+    for (const [name, mse] of [['lizard-40', 0.030425], ['lizard-2018-40', 0.041461]] as const) {
+      const t = loadBuiltinTarget(name);
+      expect([t.height, t.width]).toEqual([72, 72]);
+      expect(Math.abs(rgbaMse(makeSeed(72, 72), t.rgba) - mse)).toBeLessThan(1e-5);
+    }
   });
 });
 
