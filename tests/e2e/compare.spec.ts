@@ -5,63 +5,40 @@
  * axis labels, the edited colour), PNG (the chosen size and DPI, white corners) and CSV; a running suite cancelled.
  * Screenshots go to test-results/screenshots/.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
-import { THESIS_ADAM_MODEL, THESIS_ES_MODEL, initParams, paramLayout, type NcaConfig } from '../../src/core/nca/config';
+import { readFile } from 'node:fs/promises';
+import { expect, test } from '@playwright/test';
+import { THESIS_ADAM_MODEL, THESIS_ES_MODEL } from '../../src/core/nca/config';
 import { pngDpi } from '../../src/core/figures/png-dpi';
-import { Philox } from '../../src/core/rng/philox';
 import { decodePng } from '../../src/node/png';
 import { LabStore } from '../../src/node/store/lab-store';
 import { configFromPreset } from '../../src/shared/training-config';
-import { startServe, type ServeProcess } from './serve-process';
+import { growingParams } from '../fixtures/model-params';
+import { OwnLab, SHOTS, watchForProblems } from './bridge';
 
-const SHOTS = 'test-results/screenshots';
-let serve: ServeProcess | null = null;
-let workspace = '';
+let lab: OwnLab | null = null;
 const runIds: string[] = [];
 
-function params(cfg: NcaConfig, seed: number): Float32Array {
-  const rng = new Philox(seed);
-  const p = initParams(cfg, 'torch', () => rng.uniform());
-  const L = paramLayout(cfg);
-  for (let i = 0; i < L.kernel1.size; i++) p[L.kernel1.offset + i] = (rng.uniform() - 0.5) * 0.04;
-  return p;
-}
-
-function watchForProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  return problems;
-}
-
 test.beforeAll(async () => {
-  workspace = await mkdtemp(join(tmpdir(), 'nca-lab-e2e-compare-'));
-  const store = new LabStore(workspace);
-  for (const [preset, cfg, seed, name] of [['thesis-es', THESIS_ES_MODEL, 3, 'ES carrot'], ['thesis-adam', THESIS_ADAM_MODEL, 2, 'Adam carrot']] as const) {
-    const c = configFromPreset(preset);
-    const run = await store.createRun(c, { backend: null, name });
-    await store.writeModel(run.id, params(cfg, seed), { config: c, generation: 1, loss: null });
-    await store.updateRun(run.id, { status: 'finished' });
-    runIds.push(run.id);
-  }
-  serve = await startServe(workspace);
-  await mkdir(SHOTS, { recursive: true });
+  lab = await OwnLab.open('compare', async (workspace) => {
+    const store = new LabStore(workspace);
+    for (const [preset, cfg, seed, name] of [['thesis-es', THESIS_ES_MODEL, 3, 'ES carrot'], ['thesis-adam', THESIS_ADAM_MODEL, 2, 'Adam carrot']] as const) {
+      const c = configFromPreset(preset);
+      const run = await store.createRun(c, { backend: null, name });
+      await store.writeModel(run.id, growingParams(cfg, seed), { config: c, generation: 1, loss: null });
+      await store.updateRun(run.id, { status: 'finished' });
+      runIds.push(run.id);
+    }
+  });
 });
 
 test.afterAll(async () => {
-  await serve?.stop();
-  await rm(workspace, { recursive: true, force: true });
+  await lab?.close();
 });
 
 test('runs a suite from the Compare view and downloads its figures', async ({ page }) => {
   test.setTimeout(120_000);
   const problems = watchForProblems(page);
-  await page.goto(`${serve!.url}#/compare`);
+  await page.goto(lab!.url('#/compare'));
   await expect(page.getByRole('heading', { name: 'Compare', level: 1 })).toBeVisible();
   for (const id of runIds) await page.locator(`input[data-run="${id}"]`).check();
   await page.getByTestId('suite').selectOption('erase-bottom');
@@ -120,7 +97,7 @@ test('runs a suite from the Compare view and downloads its figures', async ({ pa
 
 test('cancels a running suite', async ({ page }) => {
   test.setTimeout(120_000);
-  await page.goto(`${serve!.url}#/compare?runs=${runIds.join(',')}`);
+  await page.goto(lab!.url(`#/compare?runs=${runIds.join(',')}`));
   await page.getByTestId('suite').selectOption('thesis');
   await page.getByTestId('repeats').fill('20');
   await page.getByTestId('run-suite').click();

@@ -6,7 +6,7 @@
  * asserted); models side by side; model files opened from disk. Screenshots go to test-results/screenshots/.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -16,14 +16,11 @@ import { Philox } from '../../src/core/rng/philox';
 import { LabStore } from '../../src/node/store/lab-store';
 import { configFromPreset, ncaConfigOf } from '../../src/shared/training-config';
 import type { CanvasInPage } from './browser-types';
-import { startServe, type ServeProcess } from './serve-process';
+import { OwnLab, SHOTS, watchForProblems } from './bridge';
 
-const SHOTS = 'test-results/screenshots';
 const OUT = 'test-results/playground';
 
-let dir: string;
-let workspace: string;
-let serve: ServeProcess;
+let lab: OwnLab;
 let esRun: string;
 let run40: string;
 let run72: string;
@@ -44,40 +41,29 @@ async function writeRandomModel(store: LabStore, preset: string, target: { name:
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
-  dir = await mkdtemp(join(tmpdir(), 'nca-lab-e2e-playground-'));
-  workspace = join(dir, 'ws');
-  // a real model: thesis-es on carrot-9 for 300 generations, trained by the CLI as a user would
-  const train = spawnSync(process.execPath, [
-    join(process.cwd(), 'bin', 'nca-lab.js'), 'train', '--optimizer', 'es', '--target', 'carrot-9',
-    '--max-generations', '300', '--seed', '7', '--workspace', workspace, '--json',
-  ], { encoding: 'utf8', timeout: 150_000 });
-  if (train.status !== 0) throw new Error(`training failed (${train.status}):\n${train.stdout}\n${train.stderr}`);
-  const summary = JSON.parse(train.stdout.trim().split('\n').pop()!);
-  esRun = summary.runId;
-  const store = new LabStore(workspace, { versions: { lab: 'e2e', tfjs: '4.22.0', node: process.version } });
-  run40 = await writeRandomModel(store, 'thesis-es', { name: 'lizard-40', size: 40, padding: 0 }, 2);
-  run72 = await writeRandomModel(store, 'mordvintsev-growing', { name: 'lizard-40', size: 40, padding: 16 }, 3);
-  serve = await startServe(workspace);
+  lab = await OwnLab.open('playground', async (workspace) => {
+    // a real model: thesis-es on carrot-9 for 300 generations, trained by the CLI as a user would
+    const train = spawnSync(process.execPath, [
+      join(process.cwd(), 'bin', 'nca-lab.js'), 'train', '--optimizer', 'es', '--target', 'carrot-9',
+      '--max-generations', '300', '--seed', '7', '--workspace', workspace, '--json',
+    ], { encoding: 'utf8', timeout: 150_000 });
+    if (train.status !== 0) throw new Error(`training failed (${train.status}):\n${train.stdout}\n${train.stderr}`);
+    const summary = JSON.parse(train.stdout.trim().split('\n').pop()!);
+    esRun = summary.runId;
+    const store = new LabStore(workspace, { versions: { lab: 'e2e', tfjs: '4.22.0', node: process.version } });
+    run40 = await writeRandomModel(store, 'thesis-es', { name: 'lizard-40', size: 40, padding: 0 }, 2);
+    run72 = await writeRandomModel(store, 'mordvintsev-growing', { name: 'lizard-40', size: 40, padding: 16 }, 3);
+  });
   await mkdir(OUT, { recursive: true });
 });
 
 test.afterAll(async () => {
-  const code = await serve?.stop();
-  await rm(dir, { recursive: true, force: true });
+  const code = await lab?.close();
   expect(code).toBe(0);
 });
 
-function watchForProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  return problems;
-}
-
 async function openPlayground(page: Page, runId: string): Promise<void> {
-  await page.goto(`${serve.url}#/playground`);
+  await page.goto(lab.url('#/playground'));
   await expect(page.getByRole('heading', { level: 1, name: 'Playground' })).toBeVisible();
   await page.getByTestId('model-run').selectOption(runId);
   await page.getByTestId('model-load').click();
@@ -300,7 +286,7 @@ test.describe('Playground', () => {
   test('damage tools, extra seed cells and views; a saved replay loads back to the same states', async ({ page }) => {
     const problems = watchForProblems(page);
     // from the run's page, as a user would
-    await page.goto(`${serve.url}#/runs/${esRun}`);
+    await page.goto(lab.url(`#/runs/${esRun}`));
     await page.getByTestId('open-playground').click();
     await expect(page.getByRole('heading', { level: 1, name: 'Playground' })).toBeVisible();
     await expect(page.getByTestId('model-chips')).toContainText('thesis-es');
@@ -377,14 +363,14 @@ test.describe('Playground', () => {
 
   test('opens a model folder\'s files from disk and refuses a malformed model.json', async ({ page }) => {
     const problems = watchForProblems(page);
-    await page.goto(`${serve.url}#/playground`);
-    const folder = join(workspace, 'runs', esRun, 'model');
+    await page.goto(lab.url('#/playground'));
+    const folder = join(lab.workspace, 'runs', esRun, 'model');
     await page.getByTestId('model-files').setInputFiles([join(folder, 'model.json'), join(folder, 'weights.bin')]);
     await expect(page.getByTestId('model-chips')).toContainText('model.json + weights.bin');
     await expect(page.getByTestId('model-chips')).toContainText('trained on 9×9');
     await expect(page.getByTestId('current-loss')).toHaveText(/0\.08966/);
 
-    const bad = join(dir, 'bad');
+    const bad = join(lab.dir, 'bad');
     await mkdir(bad, { recursive: true });
     await writeFile(join(bad, 'model.json'), '{"weightsManifest": [');
     await page.getByTestId('model-files').setInputFiles([join(bad, 'model.json')]);

@@ -9,25 +9,16 @@
  * view, and the frame times while two runs train (a requestAnimationFrame probe in the page). The numbers are
  * printed and written to test-results/perf/runs-perf.json.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { encodePng } from '../../src/node/png';
-import { startServe, type ServeProcess } from './serve-process';
+import { OwnLab, SHOTS, watchForProblems } from './bridge';
 
-const SHOTS = 'test-results/screenshots';
 const PERF_FILE = 'test-results/perf/runs-perf.json';
 const perf: Record<string, unknown> = {};
 
 // this file trains in its own workspace, behind its own `nca-lab serve` (started in beforeAll)
-let serve: ServeProcess | null = null;
-let workspace = '';
-
-function labUrl(hash = ''): string {
-  if (!serve) throw new Error('nca-lab serve is not running');
-  return `${serve.url}${hash}`;
-}
+let lab: OwnLab;
 
 /** A size×size PNG: an opaque blue square on transparent, a quarter of the side from each edge. */
 function squarePng(size: number): Buffer {
@@ -36,15 +27,6 @@ function squarePng(size: number): Buffer {
     for (let x = Math.floor(size / 4); x < Math.ceil((3 * size) / 4); x++) px.set([30, 60, 220, 255], (y * size + x) * 4);
   }
   return encodePng(px, size, size);
-}
-
-function watchForProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  return problems;
 }
 
 /** Fills a config field of the New Run form by its path (ConfigFieldInput's id). */
@@ -130,8 +112,7 @@ test.describe.serial('Training from the interface', () => {
   let adamRunId = '';
 
   test.beforeAll(async ({ browser: b }) => {
-    workspace = await mkdtemp(join(tmpdir(), 'nca-lab-e2e-runs-'));
-    serve = await startServe(workspace);
+    lab = await OwnLab.open('runs');
     browser = b;
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     problems = watchForProblems(page);
@@ -144,14 +125,13 @@ test.describe.serial('Training from the interface', () => {
       await page.close().catch(() => undefined);
     } finally {
       // runs still training are paused (checkpoint first) when serve gets Ctrl+C: it must exit cleanly
-      const code = await serve?.stop();
-      await rm(workspace, { recursive: true, force: true });
-      expect(code, serve?.output()).toBe(0);
+      const code = await lab?.close();
+      expect(code, lab?.serve.output()).toBe(0);
     }
   });
 
   test('starts on an empty Runs view, quickly (measured)', async () => {
-    await page.goto(labUrl());
+    await page.goto(lab.url());
     await expect(page.getByRole('heading', { level: 1, name: 'Runs' })).toBeVisible();
     await expect(page.getByTestId('runs-empty')).toBeVisible();
     await expect(page.getByTestId('runs-empty')).toContainText('No runs yet');
@@ -165,7 +145,7 @@ test.describe.serial('Training from the interface', () => {
     const cold = await startupTimes(page);
     // a second start in a fresh page (assets now in the browser's cache, as in the desktop app)
     const again = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await again.goto(labUrl());
+    await again.goto(lab.url());
     await expect(again.getByTestId('runs-empty')).toBeVisible();
     await expect.poll(async () => (await startupTimes(again)).runsUsableMs).not.toBeNull();
     await expect(again.getByTestId('renderer-backend')).toContainText(/webgl|wasm|cpu/, { timeout: 30_000 });
@@ -259,7 +239,7 @@ test.describe.serial('Training from the interface', () => {
 
   test('trains an Adam run next to it, with the window staying responsive (measured)', async () => {
     test.setTimeout(180_000);
-    await page.goto(labUrl('#/new'));
+    await page.goto(lab.url('#/new'));
     await page.getByRole('radio', { name: 'thesis-adam', exact: true }).check({ force: true });
     await expect(page.getByTestId('preset-description')).toContainText('Adam as the thesis code ran it');
     await setField(page, 'stop.maxGenerations', '250');
@@ -277,7 +257,7 @@ test.describe.serial('Training from the interface', () => {
     // each once the page's start-up (tfjs for the window's own compute, loaded when idle) is over
     await expect(page.getByTestId('renderer-backend')).toContainText(/webgl|wasm|cpu/, { timeout: 30_000 });
     const detail = await probeFrames(page, 4000);
-    await page.goto(labUrl('#/runs'));
+    await page.goto(lab.url('#/runs'));
     await expect(page.getByTestId('runs-table').locator('tbody tr')).toHaveCount(2);
     await expect(page.getByTestId('renderer-backend')).toContainText(/webgl|wasm|cpu/, { timeout: 30_000 });
     await expect(page.locator(`tr[data-run="${adamRunId}"] [data-testid="run-status"]`)).toHaveText('running');
@@ -287,7 +267,7 @@ test.describe.serial('Training from the interface', () => {
     console.log(`[perf] frames while 2 runs train: detail worst ${detail.worstMs} ms (p95 ${detail.p95Ms}, ${detail.over100} over 100 ms), table worst ${table.worstMs} ms (p95 ${table.p95Ms}, ${table.over100} over 100 ms)`);
     await page.screenshot({ path: `${SHOTS}/runs-table-two-training.png` });
 
-    await page.goto(labUrl(`#/runs/${adamRunId}`));
+    await page.goto(lab.url(`#/runs/${adamRunId}`));
     await expect(page.getByTestId('run-status')).toHaveText('finished', { timeout: 90_000 });
     await expect(page.getByTestId('status-reason')).toHaveText('reached max iterations (250)');
     await expect(page.getByTestId('loss-chart')).toBeVisible();
@@ -296,13 +276,13 @@ test.describe.serial('Training from the interface', () => {
   });
 
   test('stops the ES run; a reload finds it with its history', async () => {
-    await page.goto(labUrl(`#/runs/${esRunId}`));
+    await page.goto(lab.url(`#/runs/${esRunId}`));
     await page.getByTestId('stop').click();
     await expect(page.getByTestId('run-status')).toHaveText('stopped', { timeout: 30_000 });
     await expect(page.getByTestId('status-reason')).toHaveText(/^stopped by the user at generation \d+$/);
     const stoppedAt = await statNumber(page, 'stat-generation');
 
-    await page.goto(labUrl('#/runs'));
+    await page.goto(lab.url('#/runs'));
     await page.reload();
     const row = page.locator(`tr[data-run="${esRunId}"]`);
     await expect(row.getByTestId('run-status')).toHaveText('stopped');
@@ -330,7 +310,7 @@ test.describe.serial('Training from the interface', () => {
     await expect(page.locator('.card').filter({ hasText: 'Tags and notes' })).toContainText('Saved');
     await page.screenshot({ path: `${SHOTS}/run-detail-es-stopped.png`, fullPage: false });
 
-    await page.goto(labUrl('#/runs'));
+    await page.goto(lab.url('#/runs'));
     await page.locator(`tr[data-run="${esRunId}"] .tag`).click();
     await expect(page.getByRole('searchbox', { name: 'Filter runs' })).toHaveValue('baseline');
     await expect(page.getByTestId('runs-table').locator('tbody tr')).toHaveCount(1);
@@ -374,7 +354,7 @@ test.describe.serial('Training from the interface', () => {
   });
 
   test('imports a PNG as a run\'s target, previewed at the chosen size; a bad PNG shows the service\'s message', async () => {
-    await page.goto(labUrl('#/new'));
+    await page.goto(lab.url('#/new'));
     await page.getByTestId('run-target-file').setInputFiles({ name: 'blue-square.png', mimeType: 'image/png', buffer: squarePng(64) });
     const preview = page.getByTestId('run-target-preview');
     await expect(preview).toBeVisible();
@@ -405,7 +385,7 @@ test.describe.serial('Training from the interface', () => {
     await expect(page.locator('.meta')).toContainText('blue-square');
 
     // a text file named .png: refused with the importer's message, and no run can be created from it
-    await page.goto(labUrl('#/new'));
+    await page.goto(lab.url('#/new'));
     await page.getByTestId('run-target-file').setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('definitely not a PNG\n') });
     const error = page.getByTestId('run-target-error');
     await expect(error).toContainText('Could not import broken.png.');
@@ -415,7 +395,7 @@ test.describe.serial('Training from the interface', () => {
     await page.screenshot({ path: `${SHOTS}/new-run-import-error.png` });
 
     // delete the imported run, after confirming
-    await page.goto(labUrl('#/runs'));
+    await page.goto(lab.url('#/runs'));
     await page.getByRole('checkbox', { name: 'Select Imported square' }).check();
     await page.getByRole('checkbox', { name: 'Select ES carrot' }).uncheck();
     await page.getByRole('checkbox', { name: 'Select Adam carrot' }).uncheck();
@@ -430,16 +410,16 @@ test.describe.serial('Training from the interface', () => {
   });
 
   test('shows the service\'s message for a refused action and an unknown run', async () => {
-    await page.goto(labUrl(`#/runs/${adamRunId}`));
+    await page.goto(lab.url(`#/runs/${adamRunId}`));
     await expect(page.getByTestId('resume')).toBeDisabled(); // a finished run is forked, not resumed
-    await page.goto(labUrl('#/runs/20000101-000000-es-nothing-0000'));
+    await page.goto(lab.url('#/runs/20000101-000000-es-nothing-0000'));
     await expect(page.getByTestId('run-error')).toContainText('This run could not be opened.');
     await expect(page.getByTestId('run-error')).toContainText('no run "20000101-000000-es-nothing-0000"');
     await page.screenshot({ path: `${SHOTS}/run-detail-missing.png` });
   });
 
   test('forks the ES run from a checkpoint with a longer limit', async () => {
-    await page.goto(labUrl(`#/runs/${esRunId}`));
+    await page.goto(lab.url(`#/runs/${esRunId}`));
     await page.getByTestId('fork').click();
     const dialog = page.getByRole('dialog', { name: 'Fork ES carrot' });
     await expect(dialog).toBeVisible();
@@ -457,7 +437,7 @@ test.describe.serial('Training from the interface', () => {
 
   test('after a crash the run is interrupted and resumes from its checkpoint; quitting pauses it', async () => {
     test.setTimeout(180_000);
-    await page.goto(labUrl('#/new'));
+    await page.goto(lab.url('#/new'));
     await setField(page, 'es.workers', '1');
     await setField(page, 'checkpointEvery', '40');
     await page.getByTestId('run-name-input').fill('Survivor');
@@ -467,9 +447,9 @@ test.describe.serial('Training from the interface', () => {
     await expect.poll(() => statNumber(page, 'stat-generation'), { timeout: 30_000 }).toBeGreaterThan(90);
 
     // the lab is killed (SIGKILL: no chance to checkpoint); a new one starts on the same workspace
-    await serve!.crash();
-    serve = await startServe(workspace);
-    await page.goto(labUrl(`#/runs/${id}`));
+    await lab.serve.crash();
+    await lab.startAgain();
+    await page.goto(lab.url(`#/runs/${id}`));
     await expect(page.getByTestId('run-status')).toHaveText('interrupted');
     const reason = (await page.getByTestId('status-reason').textContent()) ?? '';
     expect(reason).toMatch(/^the lab stopped while the run was running \(crash, kill or power loss\); resume continues from the checkpoint at generation \d+$/);
@@ -482,9 +462,9 @@ test.describe.serial('Training from the interface', () => {
     await expect.poll(() => statNumber(page, 'stat-generation'), { timeout: 30_000 }).toBeGreaterThan(from + 20);
 
     // Ctrl+C on nca-lab serve while the run trains: it pauses the run (checkpoint first) and exits cleanly
-    expect(await serve!.stop()).toBe(0);
-    serve = await startServe(workspace);
-    await page.goto(labUrl(`#/runs/${id}`));
+    expect(await lab.serve.stop()).toBe(0);
+    await lab.startAgain();
+    await page.goto(lab.url(`#/runs/${id}`));
     await expect(page.getByTestId('run-status')).toHaveText('paused');
     await expect(page.getByTestId('status-reason')).toHaveText(/^paused when the lab closed, at generation \d+; resume to continue$/);
     const pausedAt = await statNumber(page, 'stat-generation');

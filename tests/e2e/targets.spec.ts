@@ -9,16 +9,8 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { encodePng } from '../../src/node/png';
 import type { BrowserGlobals, CanvasInPage } from './browser-types';
+import { sharedLabUrl, SHOTS, watchForProblems } from './bridge';
 import { startServe } from './serve-process';
-
-const SHOTS = 'test-results/screenshots';
-
-/** The lab's address (the access token in its query), optionally with more query and a view's hash. */
-function labUrl(query = '', hash = '#/targets'): string {
-  const url = process.env.NCA_LAB_E2E_URL;
-  if (!url) throw new Error('NCA_LAB_E2E_URL is not set: the global setup did not start `nca-lab serve`');
-  return `${url}${query}${hash}`;
-}
 
 /** A size×size PNG: an opaque red disc on a transparent background. */
 function discPng(size: number): Buffer {
@@ -30,16 +22,6 @@ function discPng(size: number): Buffer {
     }
   }
   return encodePng(px, size, size);
-}
-
-/** Console errors, page errors and CSP violations: a clean page has none. */
-function watchForProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  return problems;
 }
 
 /** The RGBA bytes of a canvas and its drawn/CSS sizes. */
@@ -74,7 +56,7 @@ function rgbaAt(p: CanvasPixels, x: number, y: number): number[] {
 test.describe('Targets view', () => {
   test('shows the six built-in targets, crisp, and both backends', async ({ page }) => {
     const problems = watchForProblems(page);
-    await page.goto(labUrl());
+    await page.goto(sharedLabUrl('', '#/targets'));
 
     await expect(page.getByRole('heading', { level: 1, name: 'Targets' })).toBeVisible();
     // the navigation lists real views only (others join as they are built): Runs first, the views of runs, Targets
@@ -115,7 +97,7 @@ test.describe('Targets view', () => {
 
   test('imports a PNG and previews it at the chosen size', async ({ page }) => {
     const problems = watchForProblems(page);
-    await page.goto(labUrl());
+    await page.goto(sharedLabUrl('', '#/targets'));
     await expect(page.getByTestId('builtin-gallery').locator('figure')).toHaveCount(6);
 
     await page.getByTestId('import-file').setInputFiles({ name: 'red-disc.png', mimeType: 'image/png', buffer: discPng(64) });
@@ -151,7 +133,7 @@ test.describe('Targets view', () => {
 
   test('imports a file dropped on the drop zone', async ({ page }) => {
     const problems = watchForProblems(page);
-    await page.goto(labUrl());
+    await page.goto(sharedLabUrl('', '#/targets'));
     await page.getByRole('button', { name: '9', exact: true }).click();
     const bytes = Array.from(discPng(32));
     const dataTransfer = await page.evaluateHandle((b) => {
@@ -170,7 +152,7 @@ test.describe('Targets view', () => {
 
   test('shows the service\'s message for a text file renamed .png', async ({ page }) => {
     const problems = watchForProblems(page);
-    await page.goto(labUrl());
+    await page.goto(sharedLabUrl('', '#/targets'));
     await expect(page.getByTestId('builtin-gallery').locator('figure')).toHaveCount(6);
     await page.getByTestId('import-file').setInputFiles({
       name: 'notes.png',
@@ -193,7 +175,7 @@ test.describe('Targets view', () => {
     page.on('response', (r) => {
       if (r.url().endsWith('.wasm')) wasmResponses.push(`${r.status()} ${r.headers()['content-type']}`);
     });
-    await page.goto(labUrl('&backend=wasm'));
+    await page.goto(sharedLabUrl('&backend=wasm', '#/targets'));
     await expect(page.getByTestId('renderer-backend')).toContainText(/Renderer backend\s*wasm/, { timeout: 30_000 });
     expect(wasmResponses.length).toBeGreaterThan(0);
     expect(new Set(wasmResponses)).toEqual(new Set(['200 application/wasm']));
@@ -201,7 +183,7 @@ test.describe('Targets view', () => {
   });
 
   test('the page is refused without the token', async ({ page }) => {
-    const url = new URL(labUrl('', ''));
+    const url = new URL(sharedLabUrl());
     const response = await page.goto(`${url.origin}/`);
     expect(response?.status()).toBe(403);
     await expect(page.locator('body')).toContainText('open the address that `nca-lab serve` printed');

@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandIo } from '../../src/cli/command';
 import { main } from '../../src/cli/index';
-import { THESIS_ADAM_MODEL, THESIS_ES_MODEL, initParams, paramLayout, type NcaConfig } from '../../src/core/nca/config';
+import { THESIS_ADAM_MODEL, THESIS_ES_MODEL } from '../../src/core/nca/config';
 import { chartAxes, type LineChartSpec } from '../../src/core/figures/line-chart';
 import { lineChartSvg } from '../../src/core/figures/svg';
 import { pngDpi, withPngDpi } from '../../src/core/figures/png-dpi';
 import { linearAxis, logAxis } from '../../src/core/figures/ticks';
-import { Philox } from '../../src/core/rng/philox';
 import { renderChartPng } from '../../src/node/experiments/figures';
 import { writeFigureSet } from '../../src/node/experiments/figure-set';
 import { runExperiment, type ExperimentOutcome } from '../../src/node/experiments/run-experiment';
@@ -24,18 +23,11 @@ import {
   legendLabels, modelColors, parseColorOverrides, protocolChart, targetTitle, THESIS_COLORS,
 } from '../../src/shared/experiment-charts';
 import { configFromPreset } from '../../src/shared/training-config';
+import { growingParams } from '../fixtures/model-params';
 
 let ws: string;
 let ids: string[];
 let outcome: ExperimentOutcome;
-
-function params(cfg: NcaConfig, seed: number): Float32Array {
-  const rng = new Philox(seed);
-  const p = initParams(cfg, 'torch', () => rng.uniform());
-  const L = paramLayout(cfg);
-  for (let i = 0; i < L.kernel1.size; i++) p[L.kernel1.offset + i] = (rng.uniform() - 0.5) * 0.04;
-  return p;
-}
 
 beforeAll(async () => {
   ws = mkdtempSync(join(tmpdir(), 'nca-lab-figures-'));
@@ -44,7 +36,7 @@ beforeAll(async () => {
   for (const [preset, cfg, seed] of [['thesis-adam', THESIS_ADAM_MODEL, 2], ['thesis-es', THESIS_ES_MODEL, 3]] as const) {
     const c = configFromPreset(preset);
     const run = await store.createRun(c, { backend: null });
-    await store.writeModel(run.id, params(cfg, seed), { config: c, generation: 1, loss: null });
+    await store.writeModel(run.id, growingParams(cfg, seed), { config: c, generation: 1, loss: null });
     ids.push(run.id);
   }
   outcome = await runExperiment({ workspace: ws, suite: 'erase-bottom', models: ids, workers: 0, animate: 'all' });
