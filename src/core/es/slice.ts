@@ -6,7 +6,8 @@
 import type { NcaConfig } from '../nca/config';
 import type { StateBatch } from '../nca/state';
 import { evaluatePopulation, type PopulationStrategy } from '../nca/population';
-import { esStream, memberNoiseIndex, noiseVector, StreamPurpose } from './streams';
+import { memberNoiseIndex, noiseVector } from './streams';
+import { runStream, StreamPurpose } from '../rng/run-streams';
 
 export interface EsMemberSettings {
   sigma: number;
@@ -51,7 +52,7 @@ function rolloutIndex(member: number, s: EsMemberSettings): number {
 /** c.1: 30..39 drawn per member (or once per generation). */
 export function memberSteps(seed: number, generation: number, member: number, s: EsMemberSettings): number {
   const index = s.perMemberSteps ? rolloutIndex(member, s) : 0;
-  return esStream(seed, generation, StreamPurpose.Steps, index).int(s.stepsMin, s.stepsMax + 1);
+  return runStream(seed, generation, StreamPurpose.Steps, index).int(s.stepsMin, s.stepsMax + 1);
 }
 
 /** θ + σ·sign·z for member i, in float32. */
@@ -73,7 +74,7 @@ export function evaluateEsSlice(req: EsSliceRequest): EsSliceResult {
     paramsList: members.map((i) => memberParams(req.params, req.seed, req.generation, i, req)),
     startStates: req.x0,
     steps,
-    rng: (j) => esStream(req.seed, req.generation, StreamPurpose.Rollout, rolloutIndex(members[j], req)),
+    rng: (j) => runStream(req.seed, req.generation, StreamPurpose.FireMasks, rolloutIndex(members[j], req)),
     target: req.target,
     keepFinals: req.wantBest,
     strategy: req.strategy,

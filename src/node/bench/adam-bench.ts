@@ -13,7 +13,7 @@ import { configFromPreset, ncaConfigOf, type AdamRunConfig } from '../../shared/
 import { initParams } from '../../core/nca/config';
 import { makeSeed } from '../../core/nca/state';
 import { AdamBptt } from '../../core/adam/bptt';
-import { adamStream, AdamStreamPurpose } from '../../core/adam/streams';
+import { runStream, StreamPurpose } from '../../core/rng/run-streams';
 import { drawBatch, seedPool, writeBack } from '../../core/adam/sample-pool';
 import { learningRateAt } from '../../core/adam/schedule';
 import { benchIo } from './bench-io';
@@ -83,17 +83,17 @@ export async function benchAdam(opts: AdamBenchOptions, io: { out(line: string):
     const warmup = small ? 3 : 1;
     const measured = opts.iterations ?? (small ? 20 : 2);
     const target = { rgba: discTarget(size), height: size, width: size };
-    const init = adamStream(cfg.seed, 0, AdamStreamPurpose.Init);
+    const init = runStream(cfg.seed, 0, StreamPurpose.Init);
     const trainer = new AdamBptt(nca, adam, initParams(nca, cfg.model.init, () => init.uniform()), target, { maxSteps: cfg.stepsMax });
     const seed = makeSeed(size, size, nca.channels, 1);
     const pool = adam.pool.kind === 'none' ? null : seedPool(seed, adam.pool.size);
     let stepsSum = 0;
     const iterate = (it: number) => {
-      const steps = adamStream(cfg.seed, it, AdamStreamPurpose.Steps).int(cfg.stepsMin, cfg.stepsMax + 1);
+      const steps = runStream(cfg.seed, it, StreamPurpose.Steps).int(cfg.stepsMin, cfg.stepsMax + 1);
       const batch = drawBatch(adam.pool.kind, pool, adam.batchSize, seed, target.rgba, adam.pool.damageN, {
-        pool: adamStream(cfg.seed, it, AdamStreamPurpose.Pool), damage: adamStream(cfg.seed, it, AdamStreamPurpose.Damage),
+        pool: runStream(cfg.seed, it, StreamPurpose.Pool), damage: runStream(cfg.seed, it, StreamPurpose.Damage),
       });
-      const r = trainer.iterate(batch.x0, steps, adamStream(cfg.seed, it, AdamStreamPurpose.FireMask), learningRateAt(adam, it));
+      const r = trainer.iterate(batch.x0, steps, runStream(cfg.seed, it, StreamPurpose.FireMasks), learningRateAt(adam, it));
       if (r.applied) writeBack(adam.pool.kind, pool, batch, r.finals, r.sampleLosses, seed);
       return steps;
     };

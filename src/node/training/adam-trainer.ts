@@ -15,10 +15,10 @@ import { LabStore } from '../store/lab-store';
 import { initParams } from '../../core/nca/config';
 import { makeSeed, type StateBatch } from '../../core/nca/state';
 import { AdamBptt, type AdamOptimizerState } from '../../core/adam/bptt';
-import { adamStream, AdamStreamPurpose } from '../../core/adam/streams';
+import { runStream, StreamPurpose } from '../../core/rng/run-streams';
 import { learningRateAt } from '../../core/adam/schedule';
 import { drawBatch, seedPool, writeBack } from '../../core/adam/sample-pool';
-import { growthEval } from '../../core/adam/growth-eval';
+import { growthEval } from '../../core/nca/growth-eval';
 import type { TrainerContext, TrainOutcome } from './context';
 import { TrainingLog } from './training-log';
 
@@ -93,7 +93,7 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
       bestEval40 = typeof ckpt.scalars.bestEval40 === 'number' ? ckpt.scalars.bestEval40 : null;
       bestLoss = typeof ckpt.scalars.bestLoss === 'number' ? ckpt.scalars.bestLoss : null;
     } else {
-      const rng = adamStream(cfg.seed, 0, AdamStreamPurpose.Init);
+      const rng = runStream(cfg.seed, 0, StreamPurpose.Init);
       params = initParams(nca, cfg.model.init, () => rng.uniform());
       if (poolKind !== 'none') pool = seedPool(seedOne, adam.pool.size);
     }
@@ -145,7 +145,7 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
         pool,
         // not needed to resume (streams are per iteration), recorded for inspection: where the next iteration's
         // fire masks start
-        rng: adamStream(cfg.seed, iteration + 1, AdamStreamPurpose.FireMask).getState(),
+        rng: runStream(cfg.seed, iteration + 1, StreamPurpose.FireMasks).getState(),
       });
       lastCheckpoint = iteration;
       await store.updateRun(ctx.runId, { progress: log.progress() });
@@ -185,13 +185,13 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
         }
 
         const it = iteration + 1;
-        const steps = adamStream(cfg.seed, it, AdamStreamPurpose.Steps).int(cfg.stepsMin, cfg.stepsMax + 1);
+        const steps = runStream(cfg.seed, it, StreamPurpose.Steps).int(cfg.stepsMin, cfg.stepsMax + 1);
         const batch = drawBatch(poolKind, pool, B, seedOne, target.rgba, damageN, {
-          pool: adamStream(cfg.seed, it, AdamStreamPurpose.Pool),
-          damage: adamStream(cfg.seed, it, AdamStreamPurpose.Damage),
+          pool: runStream(cfg.seed, it, StreamPurpose.Pool),
+          damage: runStream(cfg.seed, it, StreamPurpose.Damage),
         });
         const lr = learningRateAt(adam, it);
-        const r = trainer.iterate(batch.x0, steps, adamStream(cfg.seed, it, AdamStreamPurpose.FireMask), lr);
+        const r = trainer.iterate(batch.x0, steps, runStream(cfg.seed, it, StreamPurpose.FireMasks), lr);
         if (!r.applied) {
           // the diverged iteration is logged (non-finite numbers are stored as such); its update is not applied
           log.keep({ generation: it, evaluations: log.evaluations + B, wallSeconds: log.wall(), loss: r.loss, bestLoss: r.loss, lr, gradNorm: r.gradNorm });

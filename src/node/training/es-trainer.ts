@@ -8,36 +8,17 @@
 import { ncaConfigOf } from '../../shared/training-config';
 import type { MetricRow } from '../../shared/run-record';
 import type { LabStore } from '../store/lab-store';
-import { initParams, type NcaConfig } from '../../core/nca/config';
-import type { Target } from '../../core/targets/target';
+import { initParams } from '../../core/nca/config';
 import { makeSeed, stackStates, type StateBatch } from '../../core/nca/state';
-import { FusedNca, FusedScratch } from '../../core/nca/fused';
-import { rgbaMsePerSample } from '../../core/nca/loss';
+import { growthEval } from '../../core/nca/growth-eval';
 import { centredRankShaping } from '../../core/es/shaping';
 import { applyEsUpdate, GenerationNoise } from '../../core/es/update';
 import { decayStep, type DecayState } from '../../core/es/decay';
-import { esStream, StreamPurpose } from '../../core/es/streams';
+import { runStream, StreamPurpose } from '../../core/rng/run-streams';
 import { drawFromPool, commitToPool } from '../../core/es/sample-pool';
 import type { EsEvaluator } from './es-evaluator';
 import type { TrainerContext, TrainOutcome } from './context';
 import { TrainingLog } from './training-log';
-
-/**
- * Growth evaluation (c.2): one rollout of 201 steps from the seed with θ; the losses after 41 and 201 steps
- * (the thesis logs them as growth_loss/40 and /200). Uses its own random stream per generation.
- */
-export function growthEval(nca: NcaConfig, seed: number, params: Float32Array, target: Target, generation: number): { eval40: number; eval200: number } {
-  const fused = new FusedNca(nca, params);
-  const rng = esStream(seed, generation, StreamPurpose.Eval, 0);
-  const s = makeSeed(target.height, target.width, nca.channels);
-  const scratch = new FusedScratch(s);
-  let eval40 = NaN;
-  for (let k = 1; k <= 201; k++) {
-    fused.step(s, rng, scratch);
-    if (k === 41) eval40 = rgbaMsePerSample(s, target.rgba)[0];
-  }
-  return { eval40, eval200: rgbaMsePerSample(s, target.rgba)[0] };
-}
 
 export interface EsTrainerDeps {
   store: LabStore;
@@ -80,7 +61,7 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
     bestLoss = typeof ckpt.scalars.bestLoss === 'number' ? ckpt.scalars.bestLoss : null;
     await store.truncateMetricsAfter(ctx.runId, generation);
   } else {
-    const rng = esStream(cfg.seed, 0, StreamPurpose.Init, 0);
+    const rng = runStream(cfg.seed, 0, StreamPurpose.Init, 0);
     theta = initParams(nca, cfg.model.init, () => rng.uniform());
     decay = { lr: es.lr, stage: 0 };
     if (es.pool.kind !== 'none') pool = stackStates(Array.from({ length: es.pool.size }, () => seedOne));
@@ -126,7 +107,7 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
       }
 
       const g = generation + 1;
-      const draw = pool ? drawFromPool(pool, B, seedBatch, target.rgba, esStream(cfg.seed, g, StreamPurpose.Pool, 0)) : null;
+      const draw = pool ? drawFromPool(pool, B, seedBatch, target.rgba, runStream(cfg.seed, g, StreamPurpose.Pool, 0)) : null;
       const pending = evaluator.evaluate({ generation: g, params: theta, x0: draw ? draw.x0 : seedBatch, wantBest: !!pool });
       // the jobs are on their way: build this generation's noise while the workers evaluate
       const noise = evaluator.workers > 0 && !evaluator.inProcess
