@@ -72,13 +72,20 @@ export const RUN_PATCH_FIELDS = ['status', 'statusReason', 'backend', 'progress'
 
 /** One line of a run's metrics log: the same field names for ES and Adam, so curves overlay. */
 export interface MetricRow {
+  /** ES generation or Adam iteration, counted from 1 */
   generation: number;
+  /** rollouts evaluated so far (ES: population × batch per generation; Adam: batch per iteration) */
   evaluations: number;
+  /** training wall time so far, summed over sessions (resumes) */
   wallSeconds: number;
+  /** ES: mean loss of the perturbed population (= −mean raw fitness); Adam: batch loss */
   loss: number;
+  /** ES: best member's loss this generation; Adam: the batch loss */
   bestLoss: number;
   lr: number;
+  /** Adam: global gradient norm */
   gradNorm?: number;
+  /** growth loss from the seed after 40 / 200 steps (c.2), on evaluation generations only */
   eval40?: number;
   eval200?: number;
 }

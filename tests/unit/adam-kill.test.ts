@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabStore } from '../../src/node/store/lab-store';
 import { runTrainingSession } from '../../src/node/training/run-training';
 import { main } from '../../src/cli/index';
+import { trainThenKill } from './cli-kill';
 
 const dirs: string[] = [];
 afterEach(() => { while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true }); });
@@ -14,29 +14,8 @@ describe('Adam training survives SIGKILL (issue 4: "SIGKILL at any moment leaves
   it('resumes a killed CLI run onto the uninterrupted trajectory', async () => {
     const ws = mkdtempSync(join(tmpdir(), 'nca-adam-kill-'));
     dirs.push(ws);
-    const bin = join(__dirname, '../../bin/nca-lab.js');
-    const args = ['train', '--optimizer', 'adam', '--preset', 'thesis-adam', '--target', 'carrot-9', '--seed', '3',
-      '--max-iterations', '90', '--set', 'checkpointEvery=15', '--set', 'evalEvery=30', '--json', '--workspace', ws];
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let runId = '';
-    let killedAt = 0;
-    await new Promise<void>((resolve) => {
-      let buf = '';
-      child.stdout.on('data', (d) => {
-        buf += d;
-        const lines = buf.split('\n');
-        buf = lines.pop()!;
-        for (const line of lines) {
-          const ev = JSON.parse(line);
-          if (ev.event === 'run') runId = ev.runId;
-          if (ev.event === 'progress' && ev.generation >= 40 && !killedAt) {
-            killedAt = ev.generation;
-            child.kill('SIGKILL');
-          }
-        }
-      });
-      child.on('exit', () => resolve());
-    });
+    const { runId, killedAt } = await trainThenKill(['--optimizer', 'adam', '--preset', 'thesis-adam', '--target', 'carrot-9', '--seed', '3',
+      '--max-iterations', '90', '--set', 'checkpointEvery=15', '--set', 'evalEvery=30', '--workspace', ws], 40);
     expect(killedAt).toBeGreaterThanOrEqual(40);
     const store = new LabStore(ws);
     const killed = await store.getRun(runId);

@@ -1,5 +1,4 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { configFromPreset, type EsRunConfig } from '../../src/shared/training-co
 import { runTrainingSession } from '../../src/node/training/run-training';
 import type { ProgressEvent } from '../../src/node/training/context';
 import { main } from '../../src/cli/index';
+import { trainThenKill } from './cli-kill';
 import { forkSpawner, type WorkerHandle, type WorkerSpawner } from '../../src/node/workers/spawners';
 
 beforeAll(async () => { await initNodeBackend(); });
@@ -158,29 +158,8 @@ describe('ES training (spec c.2)', () => {
 
   it('survives SIGKILL of the CLI mid-run: resume reaches the uninterrupted result', async () => {
     const ws = workspace();
-    const bin = join(__dirname, '../../bin/nca-lab.js');
-    const args = ['train', '--optimizer', 'es', '--target', 'carrot-9', '--seed', '5', '--max-generations', '400',
-      '--set', 'checkpointEvery=25', '--set', 'evalEvery=100', '--workers', '1', '--json', '--workspace', ws];
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let runId = '';
-    let killedAt = 0;
-    await new Promise<void>((resolve) => {
-      let buf = '';
-      child.stdout.on('data', (d) => {
-        buf += d;
-        const lines = buf.split('\n');
-        buf = lines.pop()!;
-        for (const line of lines) {
-          const ev = JSON.parse(line);
-          if (ev.event === 'run') runId = ev.runId;
-          if (ev.event === 'progress' && ev.generation >= 120 && !killedAt) {
-            killedAt = ev.generation;
-            child.kill('SIGKILL');
-          }
-        }
-      });
-      child.on('exit', () => resolve());
-    });
+    const { runId, killedAt } = await trainThenKill(['--optimizer', 'es', '--target', 'carrot-9', '--seed', '5', '--max-generations', '400',
+      '--set', 'checkpointEvery=25', '--set', 'evalEvery=100', '--workers', '1', '--workspace', ws], 120);
     expect(killedAt).toBeGreaterThan(0);
     const store = new LabStore(ws);
     expect((await store.getRun(runId)).status).toBe('running'); // what a kill leaves: the lock's owner is gone

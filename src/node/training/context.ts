@@ -4,27 +4,12 @@
  */
 import type { RunConfig } from '../../shared/training-config';
 import type { Target } from '../../core/targets/target';
+import type { MetricRow } from '../../shared/run-record';
 
-/** One progress event (also appended to metrics): same field names for ES and Adam so curves overlay. */
-export interface ProgressEvent {
+/** One progress event: the metric row of the generation/iteration just done, and the throughput. */
+export interface ProgressEvent extends MetricRow {
   runId: string;
   optimizer: 'es' | 'adam';
-  /** ES generation or Adam iteration, counted from 1 */
-  generation: number;
-  /** rollouts evaluated so far (ES: population × batch per generation; Adam: batch per iteration) */
-  evaluations: number;
-  /** training wall time so far, summed over sessions (resumes) */
-  wallSeconds: number;
-  /** ES: mean loss of the perturbed population (= −mean raw fitness); Adam: batch loss */
-  loss: number;
-  /** ES: best member's loss this generation; Adam: the batch loss */
-  bestLoss: number;
-  lr: number;
-  /** Adam: global gradient norm */
-  gradNorm?: number;
-  /** growth loss from the seed after 40 / 200 steps (c.2), on evaluation generations only */
-  eval40?: number;
-  eval200?: number;
   /** throughput over the last reporting window */
   generationsPerSec?: number;
   mutantsPerSec?: number;
