@@ -33,6 +33,7 @@ import {
 import { initNodeBackend } from './backend';
 import { listGrowableModels, openModelFiles } from './model-files';
 import { ExperimentService } from './experiments/experiment-service';
+import { ReproduceService, type ReproduceServiceOptions } from './experiments/reproduce-service';
 import { packageVersion } from './package-paths';
 import { RunManager, type RunManagerOptions } from './run-manager';
 import { readSettingsKey, writeSettingsKey } from './settings-file';
@@ -45,6 +46,8 @@ export interface LabServiceOptions {
   selectBackend?: () => Promise<BackendChoice>;
   /** how runs train: the worker spawner (Electron), a fake trainer (tests), the cores to share */
   runs?: Omit<RunManagerOptions, 'workspace' | 'maxConcurrent'>;
+  /** the thesis study's budgets and Table 2 populations (defaults: reproduce.ts, NCA_LAB_QUICK_BUDGET) */
+  reproduce?: Pick<ReproduceServiceOptions, 'quickBudget' | 'fullBudget' | 'benchPopulations' | 'workers'>;
 }
 
 /** Imported images of runs' targets live here, so a run can be resumed (its config names the file). */
@@ -58,6 +61,7 @@ export class LabService {
   private readonly selectBackend: () => Promise<BackendChoice>;
   readonly runs: RunManager;
   readonly experiments: ExperimentService;
+  readonly reproduce: ReproduceService;
   private readonly listeners = new Set<LabEventListener>();
   private builtinTargets: Promise<TargetData[]> | null = null;
   private started: Promise<void> | null = null;
@@ -68,6 +72,10 @@ export class LabService {
     this.runs = new RunManager({ ...options.runs, workspace: this.workspace });
     this.experiments = new ExperimentService({
       workspace: this.workspace, spawn: options.runs?.spawn, emit: (e) => this.emit('experiment:progress', e),
+    });
+    this.reproduce = new ReproduceService({
+      ...options.reproduce, workspace: this.workspace, runs: this.runs, spawn: options.runs?.spawn,
+      emit: (e) => this.emit('reproduce:progress', e),
     });
     const saved = parseLabSettings(readSettingsKey(this.workspace, 'lab'));
     if (saved.maxConcurrentRuns !== undefined) this.runs.setMaxConcurrent(saved.maxConcurrentRuns);
@@ -115,6 +123,11 @@ export class LabService {
       'experiments:cancel': async (id) => this.experiments.cancel(id),
       'experiments:list': () => this.experiments.list(),
       'experiments:get': (id) => this.experiments.get(id),
+      'experiments:reproduce': (request) => started(async () => this.reproduce.start(request))(),
+      'experiments:cancelReproduce': (id) => this.reproduce.cancel(id),
+      'experiments:reproductions': () => this.reproduce.overview(),
+      'experiments:reproduceIndex': (id) => this.reproduce.index(id),
+      'experiments:reproduceFile': (id, file) => this.reproduce.file(id, file),
     };
   }
 
@@ -130,6 +143,8 @@ export class LabService {
   /** For quitting: pauses every training run (checkpoint first) and waits for them. Returns their ids. */
   async close(): Promise<string[]> {
     this.experiments.cancelAll();
+    // the study first: its trainings that ran are stopped with their model, those still waiting removed
+    await this.reproduce.cancelAll();
     return this.runs.stopAll();
   }
 

@@ -20,6 +20,7 @@ import {
 import type { ChannelArgs, LabChannel } from './ipc';
 import { configProblems, type RunConfig } from './training-config';
 import { parseExperimentId, parseExperimentRunRequest } from './experiment';
+import { parseFigureFileName, parseReproduceRequest, parseStudyId } from './reproduce';
 
 export type ArgParsers = { [C in LabChannel]: (args: unknown[]) => ChannelArgs<C> };
 
@@ -88,6 +89,23 @@ export const LAB_ARG_PARSERS: ArgParsers = {
   'experiments:get': (args) => {
     expectCount('experiments:get', args, 1);
     return [parseExperimentId(args[0], 'experiments.get: id')];
+  },
+  'experiments:reproduce': (args) => {
+    expectCount('experiments:reproduce', args, 1);
+    return [parseReproduceRequest(args[0])];
+  },
+  'experiments:cancelReproduce': (args) => {
+    expectCount('experiments:cancelReproduce', args, 1);
+    return [parseStudyId(args[0], 'experiments.cancelReproduce: id')];
+  },
+  'experiments:reproductions': (args) => noArgs('experiments:reproductions', args),
+  'experiments:reproduceIndex': (args) => {
+    expectCount('experiments:reproduceIndex', args, 1);
+    return [parseStudyId(args[0], 'experiments.reproduceIndex: id')];
+  },
+  'experiments:reproduceFile': (args) => {
+    expectCount('experiments:reproduceFile', args, 2);
+    return [parseStudyId(args[0], 'experiments.reproduceFile: id'), parseFigureFileName(args[1], 'experiments.reproduceFile: file')];
   },
 };
 

@@ -27,6 +27,7 @@ import type {
   TargetImportRequest,
 } from './lab-api';
 import type { ExperimentResults, ExperimentRunRequest, ExperimentSummary } from './experiment';
+import type { FigureFile, FigureIndex, ReproduceOverview, ReproduceRequest } from './reproduce';
 
 export interface LabChannels {
   'system:info': { args: []; result: SystemInfo };
@@ -55,6 +56,11 @@ export interface LabChannels {
   'experiments:cancel': { args: [string]; result: void };
   'experiments:list': { args: []; result: ExperimentSummary[] };
   'experiments:get': { args: [string]; result: ExperimentResults };
+  'experiments:reproduce': { args: [ReproduceRequest]; result: { id: string } };
+  'experiments:cancelReproduce': { args: [string]; result: void };
+  'experiments:reproductions': { args: []; result: ReproduceOverview };
+  'experiments:reproduceIndex': { args: [string]; result: FigureIndex };
+  'experiments:reproduceFile': { args: [string, string]; result: FigureFile };
 }
 
 export type LabChannel = keyof LabChannels;
@@ -86,13 +92,23 @@ export const LAB_API_ROUTES = {
   },
   models: { params: 'models:params', list: 'models:list', open: 'models:open' },
   settings: { get: 'settings:get', update: 'settings:update' },
-  experiments: { run: 'experiments:run', cancel: 'experiments:cancel', list: 'experiments:list', get: 'experiments:get' },
+  experiments: {
+    run: 'experiments:run',
+    cancel: 'experiments:cancel',
+    list: 'experiments:list',
+    get: 'experiments:get',
+    reproduce: 'experiments:reproduce',
+    cancelReproduce: 'experiments:cancelReproduce',
+    reproductions: 'experiments:reproductions',
+    reproduceIndex: 'experiments:reproduceIndex',
+    reproduceFile: 'experiments:reproduceFile',
+  },
 } as const satisfies { [D in LabDomain]: { [M in keyof LabApi[D]]: LabChannel } };
 
 export type LabDomain = Exclude<keyof LabApi, 'on'>;
 
 /** Every event name, at run time (the preload refuses to listen to anything else). */
-export const LAB_EVENT_NAMES = ['targets:imported', 'run:status', 'run:progress', 'run:deleted', 'settings:changed', 'experiment:progress'] as const satisfies readonly LabEventName[];
+export const LAB_EVENT_NAMES = ['targets:imported', 'run:status', 'run:progress', 'run:deleted', 'settings:changed', 'experiment:progress', 'reproduce:progress'] as const satisfies readonly LabEventName[];
 
 /** Every channel name, at run time. */
 export const LAB_CHANNELS: readonly LabChannel[] = Object.values(LAB_API_ROUTES).flatMap(

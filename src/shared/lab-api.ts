@@ -16,6 +16,7 @@ import type { NcaConfig } from '../core/nca/config';
 import type { RunRecord } from './run-record';
 import type { RunConfig } from './training-config';
 import type { ExperimentProgressEvent, ExperimentResults, ExperimentRunRequest, ExperimentSummary } from './experiment';
+import type { FigureFile, FigureIndex, ReproduceOverview, ReproduceProgressEvent, ReproduceRequest } from './reproduce';
 
 export interface SystemInfo {
   /** the lab's package version */
@@ -278,6 +279,8 @@ export interface LabEvents {
   'settings:changed': LabSettings;
   /** a running experiment's progress, and its end (done, failed or cancelled) */
   'experiment:progress': ExperimentProgressEvent;
+  /** the thesis study's progress (trainings, suite, Table 2, figures), and its end (done, failed or cancelled) */
+  'reproduce:progress': ReproduceProgressEvent;
 }
 
 export type LabEventName = keyof LabEvents;
@@ -342,6 +345,20 @@ export interface LabApi {
     list(): Promise<ExperimentSummary[]>;
     /** a stored experiment's results (curves, frames, settings) */
     get(id: string): Promise<ExperimentResults>;
+    /**
+     * Reproduces the thesis's study: queues its 16 trainings (they show in Runs and share the cores with other
+     * runs), runs the `thesis` suite on them, measures Table 2 and writes the chapter-6 figure set into
+     * <workspace>/reproduce/<id>/. Answers at once; progress comes as `reproduce:progress`. One study at a time.
+     */
+    reproduce(request: ReproduceRequest): Promise<{ id: string }>;
+    /** cancels a study: trainings that ran are stopped (checkpoint and model kept), ones still waiting are removed */
+    cancelReproduce(id: string): Promise<void>;
+    /** the quick and full budgets, and every study of the workspace (running, ended in this session, finished on disk), newest first */
+    reproductions(): Promise<ReproduceOverview>;
+    /** a finished study's figure index (index.html as data) */
+    reproduceIndex(id: string): Promise<FigureIndex>;
+    /** one file of a finished study's figure set (listed in its index) */
+    reproduceFile(id: string, file: string): Promise<FigureFile>;
   };
   /** Subscribes to a pushed event; returns the function that unsubscribes. */
   on<E extends LabEventName>(event: E, listener: (payload: LabEvents[E]) => void): Unsubscribe;

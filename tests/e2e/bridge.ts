@@ -36,16 +36,16 @@ export class OwnLab {
   private current: ServeProcess | null = null;
 
   /** `dir`: a temporary folder of the spec's own, around the workspace, for files that are not the lab's */
-  private constructor(readonly dir: string) {
+  private constructor(readonly dir: string, private readonly env: NodeJS.ProcessEnv) {
     this.workspace = join(dir, 'ws');
   }
 
   /**
    * Makes a fresh workspace, lets `prepare` fill it (runs, models) and starts `nca-lab serve` on it; the screenshots
-   * folder exists afterwards. A failure on the way removes it all again.
+   * folder exists afterwards. A failure on the way removes it all again. `env`: more environment for serve.
    */
-  static async open(name: string, prepare?: (workspace: string) => Promise<void>): Promise<OwnLab> {
-    const lab = new OwnLab(await mkdtemp(join(tmpdir(), `nca-lab-e2e-${name}-`)));
+  static async open(name: string, prepare?: (workspace: string) => Promise<void>, env: NodeJS.ProcessEnv = {}): Promise<OwnLab> {
+    const lab = new OwnLab(await mkdtemp(join(tmpdir(), `nca-lab-e2e-${name}-`)), env);
     try {
       await prepare?.(lab.workspace);
       await lab.startAgain();
@@ -71,7 +71,7 @@ export class OwnLab {
 
   /** Starts a new `nca-lab serve` on the same workspace (after the last one crashed or was stopped). */
   async startAgain(): Promise<void> {
-    this.current = await startServe(this.workspace);
+    this.current = await startServe(this.workspace, this.env);
   }
 
   /** Stops `nca-lab serve` with SIGINT (Ctrl+C), removes the workspace and `dir`, and resolves to serve's exit code. */

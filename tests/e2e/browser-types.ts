@@ -14,3 +14,12 @@ export interface BrowserGlobals {
   DataTransfer: new () => { items: { add(file: unknown): void } };
   File: new (parts: unknown[], name: string, options: { type: string }) => unknown;
 }
+
+export interface ImageInPage {
+  complete: boolean;
+  naturalWidth: number;
+}
+
+export interface ElementInPage {
+  scrollIntoView(): void;
+}

@@ -20,7 +20,9 @@ Queues the thesis's trainings — ES and Adam × carrot and rabbit × 9×9 and 1
 from the presets thesis-es, thesis-es-pool, thesis-adam, thesis-adam-nopool (${THESIS_TRAININGS.length} runs, tagged
 "thesis-reproduce") — trains them one after the other, runs the \`thesis\` suite on the results, measures Table 2
 (population vs generations/s vs mutants/s) with the ES benchmark, and writes the figure set of the thesis's
-chapter 6 into DIR with an index.html that shows it.
+chapter 6 into DIR with an index.html that shows it (and figures.json, the same index as data, and
+reproduce.json, the runs, budget and timings). The lab's window runs the same study (Compare → Reproduce the
+study). Ctrl-C stops the trainings that ran (checkpoint and model kept) and removes those still waiting.
 
   --out DIR             the figure folder (default ./nca-lab-reproduce)
   --quick               cap every training at ${QUICK_BUDGET.seconds} s so the whole study runs in minutes on a laptop
@@ -75,7 +77,7 @@ chapter 6 into DIR with an index.html that shows it.
     const onSigint = () => {
       if (abort.signal.aborted) process.exit(130);
       abort.abort('cancelled by Ctrl-C');
-      io.err('\nstopping: the current training is checkpointed and stopped; Ctrl-C again to quit now');
+      io.err('\nstopping: the current training is checkpointed and stopped, the ones still waiting are removed; Ctrl-C again to quit now');
     };
     process.on('SIGINT', onSigint);
     const view = experimentProgressView(io, json);
@@ -90,7 +92,7 @@ chapter 6 into DIR with an index.html that shows it.
           lastTrainLine = Date.now();
           const line = { event: 'training', index: i + 1, total, preset: t.preset, target: t.target, generation: ev.generation, loss: ev.loss, eval40: ev.eval40 ?? null, wallSeconds: ev.wallSeconds };
           if (json) io.out(JSON.stringify(line));
-          else io.err(`  ${t.optimizer === 'es' ? 'generation' : 'iteration'} ${ev.generation}, loss ${ev.loss.toPrecision(4)}, ${ev.wallSeconds.toFixed(0)} s`);
+          else io.err(`  ${t.optimizer === 'es' ? 'generation' : 'iteration'} ${ev.generation}, loss ${ev.loss?.toPrecision(4) ?? 'not finite'}, ${ev.wallSeconds.toFixed(0)} s`);
         },
         onExperiment: view.onProgress,
       });

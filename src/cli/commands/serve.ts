@@ -24,7 +24,10 @@ Needs the built interface (npm run build). Stops on Ctrl+C (SIGINT) or SIGTERM; 
 paused first (each writes a checkpoint) and can be resumed from the interface or with \`nca-lab resume\`.
 Runs that a crash left marked running are marked interrupted at start (resumable from their checkpoint).
 
-  --port P          TCP port, 0 to 65535 (0: any free port)`,
+  --port P          TCP port, 0 to 65535 (0: any free port)
+
+Environment: NCA_LAB_QUICK_BUDGET=seconds=S,es=N,adam=N sets the quick budget of Compare → "Reproduce the study"
+(default: 15 s per training), e.g. es=50,adam=50 for a demonstration that ends in a few minutes.`,
 
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { port: { type: 'string' } });

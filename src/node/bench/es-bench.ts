@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { BenchIo } from './bench-io';
 import { round } from './population-bench';
 import { WorkerPool } from '../workers/pool';
-import { forkSpawner } from '../workers/spawners';
+import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
 import type { LabJobs } from '../training/run-training';
 import { esComputeBackend } from '../training/run-training';
 import { PoolEsEvaluator, type EsRunSettings } from '../training/es-evaluator';
@@ -25,6 +25,12 @@ export interface EsBenchOptions {
   /** minimum measuring time per case (at least 2 generations are always measured) */
   seconds?: number;
   backend?: string;
+  /** how worker processes are started (Electron passes a utilityProcess spawner; default: Node's fork) */
+  spawn?: WorkerSpawner;
+  /** stops between two measurements (the study's cancel) */
+  signal?: AbortSignal;
+  /** after each measured case */
+  onRow?: (row: EsBenchRow) => void;
 }
 
 export interface EsBenchRow {
@@ -46,11 +52,13 @@ export async function benchEs(opts: EsBenchOptions, io: BenchIo): Promise<EsBenc
   const rows: EsBenchRow[] = [];
   const backend = esComputeBackend();
   for (const W of workerCounts) {
-    const pool = new WorkerPool<LabJobs>({ size: W, spawn: forkSpawner(), init: opts.backend ? { backend: opts.backend } : {} });
+    opts.signal?.throwIfAborted();
+    const pool = new WorkerPool<LabJobs>({ size: W, spawn: opts.spawn ?? forkSpawner(), init: opts.backend ? { backend: opts.backend } : {} });
     await pool.start();
     try {
       for (const size of sizes) {
         for (const population of populations) {
+          opts.signal?.throwIfAborted();
           const rng = new Philox(1);
           const theta = initParams(cfg, 'torch', () => rng.uniform());
           const L = paramLayout(cfg);
@@ -80,6 +88,7 @@ export async function benchEs(opts: EsBenchOptions, io: BenchIo): Promise<EsBenc
           };
           rows.push(row);
           io.json(row);
+          opts.onRow?.(row);
         }
       }
     } finally {

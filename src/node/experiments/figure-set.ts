@@ -9,6 +9,7 @@ import { DEFAULT_FIGURE_SIZE, type FigureSize } from '../../core/figures/line-ch
 import { escapeXml } from '../../core/figures/svg';
 import { base64ToBytes } from '../../shared/float32-base64';
 import { RESULTS_FILE, type ExperimentFrameData, type ExperimentResults } from '../../shared/experiment';
+import type { FigureIndex } from '../../shared/reproduce';
 import {
   groupByTarget, legendLabels, protocolChart, stripColumns, stripRowLabels, type ColorOverrides,
 } from '../../shared/experiment-charts';
@@ -196,6 +197,32 @@ export async function writeFigureSet(results: ExperimentResults, outDir: string,
   await writeText(join(outDir, 'index.html'), indexHtml(results, plan, links, formats.has('csv') ? csvNames(results) : [], size), 'index page');
   written.push({ kind: 'index', file: 'index.html' });
   return written;
+}
+
+/**
+ * The index page as data (shared/reproduce.ts FigureIndex): the plan's sections and items with the files
+ * `writeFigureSet` wrote for each, so a window can show the set without parsing index.html.
+ */
+export function figureIndex(plan: FigurePlan, written: WrittenFigure[]): FigureIndex {
+  const written1 = new Set(written.map((w) => w.file));
+  return {
+    formatVersion: 1,
+    title: plan.title,
+    intro: plan.intro ?? null,
+    data: written.filter((w) => w.kind === 'data').map((w) => w.file),
+    sections: plan.sections.map((s) => ({
+      title: s.title,
+      note: s.note ?? null,
+      items: s.items.flatMap((item) => {
+        const files = ['png', 'svg', 'gif', 'csv'].map((ext) => `${item.file}.${ext}`).filter((f) => written1.has(f));
+        if (files.length === 0) return [];
+        return [{
+          kind: item.kind, caption: item.caption, files,
+          ...(item.kind === 'table' ? { table: { header: [...item.header], rows: item.rows.map((r) => [...r]) } } : {}),
+        }];
+      }),
+    })).filter((s) => s.items.length > 0),
+  };
 }
 
 /** Copies a stored experiment's data files into another folder (the CLI's --out without figures). */

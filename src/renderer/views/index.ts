@@ -47,7 +47,7 @@ export const VIEWS: LabView[] = [
   {
     id: 'compare',
     label: 'Compare',
-    description: 'Saved models under the thesis\'s experiments: growth, erasing, FGSM, the big canvas; curves, strips and settings side by side, exported as PNG, SVG and CSV.',
+    description: 'Saved models under the thesis\'s experiments: growth, erasing, FGSM, the big canvas; curves, strips and settings side by side, exported as PNG, SVG and CSV. Or reproduce the whole study in one go.',
     component: CompareView,
   },
   {
