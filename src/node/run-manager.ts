@@ -675,19 +675,7 @@ function finiteOrNull(x: number | undefined): number | null {
 
 /** A trainer's event as it crosses to the renderer: non-finite losses as null (JSON has no NaN). */
 export function progressEvent(ev: ProgressEvent): RunProgressEvent {
-  const out: RunProgressEvent = {
-    runId: ev.runId,
-    optimizer: ev.optimizer,
-    generation: ev.generation,
-    evaluations: ev.evaluations,
-    wallSeconds: ev.wallSeconds,
-    loss: finiteOrNull(ev.loss),
-    bestLoss: finiteOrNull(ev.bestLoss),
-    lr: finiteOrNull(ev.lr),
-  };
-  if (ev.gradNorm !== undefined) out.gradNorm = finiteOrNull(ev.gradNorm);
-  if (ev.eval40 !== undefined) out.eval40 = finiteOrNull(ev.eval40);
-  if (ev.eval200 !== undefined) out.eval200 = finiteOrNull(ev.eval200);
+  const out: RunProgressEvent = { runId: ev.runId, optimizer: ev.optimizer, ...metricPoint(ev) };
   if (ev.generationsPerSec !== undefined) out.generationsPerSec = ev.generationsPerSec;
   if (ev.mutantsPerSec !== undefined) out.mutantsPerSec = ev.mutantsPerSec;
   if (ev.iterationsPerSec !== undefined) out.iterationsPerSec = ev.iterationsPerSec;

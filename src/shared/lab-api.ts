@@ -109,18 +109,9 @@ export interface RunListing {
  * Progress of a training session (pushed as `run:progress`, at most ~10 a second per run). The fields of a
  * metrics row, so live curves and stored curves are the same; a loss that is not finite (a diverged run) is null.
  */
-export interface RunProgressEvent {
+export interface RunProgressEvent extends MetricPoint {
   runId: string;
   optimizer: 'es' | 'adam';
-  generation: number;
-  evaluations: number;
-  wallSeconds: number;
-  loss: number | null;
-  bestLoss: number | null;
-  lr: number | null;
-  gradNorm?: number | null;
-  eval40?: number | null;
-  eval200?: number | null;
   generationsPerSec?: number;
   mutantsPerSec?: number;
   iterationsPerSec?: number;

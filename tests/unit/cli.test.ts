@@ -2,8 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/index';
-import type { CommandIo } from '../../src/cli/command';
+import { runCli } from './cli-run';
 import { COMMANDS } from '../../src/cli/commands/index';
 import { decodePng } from '../../src/node/png';
 
@@ -12,10 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the CLI in-process and collects what it printed. */
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CommandIo = { out: (l) => void out.push(l), err: (l) => void err.push(l) };
-  const code = await main(argv, io);
+  const { code, out, err } = await runCli(...argv);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

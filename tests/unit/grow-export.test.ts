@@ -7,8 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CommandIo } from '../../src/cli/command';
-import { main } from '../../src/cli/index';
+import { runCli } from './cli-run';
 import { THESIS_ES_MODEL, initParams, paramLayout } from '../../src/core/nca/config';
 import { Philox } from '../../src/core/rng/philox';
 import { upscaleNearest } from '../../src/core/render';
@@ -28,13 +27,7 @@ beforeEach(() => {
 });
 afterEach(() => ws.cleanup());
 
-async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CommandIo = { out: (l) => void out.push(l), err: (l) => void err.push(l) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const run = runCli;
 
 /** Parameters that grow something on carrot-9 (layer 2 random, not zero). */
 function growingParams(seed = 2): Float32Array {

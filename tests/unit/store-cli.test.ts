@@ -1,9 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CommandIo } from '../../src/cli/command';
 import { formatDuration } from '../../src/cli/commands/runs';
-import { main } from '../../src/cli/index';
+import { runCli } from './cli-run';
 import { configFromPreset } from '../../src/shared/training-config';
 import { esConfig, testWorkspace, type TestWorkspace } from './store-helpers';
 
@@ -13,13 +12,7 @@ beforeEach(() => {
 });
 afterEach(() => ws.cleanup());
 
-async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CommandIo = { out: (l) => void out.push(l), err: (l) => void err.push(l) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const run = runCli;
 
 async function twoRuns() {
   const es = await ws.store.createRun(esConfig(), { backend: 'wasm' });

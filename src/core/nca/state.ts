@@ -14,10 +14,6 @@ export function emptyStates(n: number, height: number, width: number, channels: 
   return { n, height, width, channels, data: new Float32Array(n * height * width * channels) };
 }
 
-export function cloneStates(s: StateBatch): StateBatch {
-  return { ...s, data: s.data.slice() };
-}
-
 /** One sample of a batch as its own batch of 1 (a copy). */
 export function sampleOf(s: StateBatch, i: number): StateBatch {
   const size = s.height * s.width * s.channels;
