@@ -10,8 +10,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { WorkerPool } from '../src/node/workers/pool';
-import { forkSpawner } from '../src/node/workers/spawners';
+import { WorkerPool } from '../src/services/workers/pool';
+import { forkSpawner } from '../src/services/workers/spawners';
 import type { TestJobs } from '../tests/fixtures/test-worker';
 
 const args = process.argv.slice(2);

@@ -6,14 +6,14 @@
  * The JSON holds the uint8 RGBA that Pillow's thumbnail(LANCZOS) gave the thesis (spec b.2); Lanczos is not
  * re-implemented here (b.2: "Do not re-implement Lanczos in TS"). Each target becomes a lossless RGBA8 PNG
  * with exactly those bytes (straight alpha), checked by decoding it again, plus targets.json (the catalogue
- * src/node/targets.ts reads) and ATTRIBUTION.md.
+ * src/services/targets/targets.ts reads) and ATTRIBUTION.md.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { decodePng, encodePng, writePng } from '../src/node/png';
-import { packageRoot } from '../src/node/package-paths';
-import type { BuiltinTargetInfo, BuiltinTargetCatalogue } from '../src/node/targets';
+import { decodePng, encodePng, writePng } from '../src/services/export/png';
+import { packageRoot } from '../src/services/resources/package-paths';
+import type { BuiltinTargetInfo, BuiltinTargetCatalogue } from '../src/services/targets/targets';
 
 interface TargetsU8Json {
   _doc?: string;

@@ -5,9 +5,9 @@
  * (checkpoint and model are written); a second one exits at once, leaving the last checkpoint resumable.
  */
 import cliProgress from 'cli-progress';
-import { LabStore } from '../node/store/lab-store';
-import { runTrainingSession } from '../node/training/run-training';
-import type { ProgressEvent, StopRequest } from '../node/training/context';
+import { LabStore } from '../services/store/lab-store';
+import { runTrainingSession } from '../services/training/run-training';
+import type { ProgressEvent, StopRequest } from '../services/training/context';
 import type { CommandIo } from './command';
 
 export interface FollowOptions {

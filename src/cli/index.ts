@@ -3,8 +3,8 @@
  * in commands/index.ts. Exit codes: 0 done, 1 the command failed (message as `nca-lab: …`), 2 the command
  * line was wrong (unknown command or flag, bad value).
  */
-import { packageVersion } from '../node/package-paths';
-import { platformWorkspaceDir } from '../node/workspace-path';
+import { packageVersion } from '../services/resources/package-paths';
+import { platformWorkspaceDir } from '../services/store/workspace-path';
 import { processIo, UsageError, type CommandIo } from './command';
 import { COMMANDS } from './commands/index';
 

@@ -1,6 +1,6 @@
 /**
  * Electron main: composes the small modules in app/ (architecture.md: main is thin). Everything the lab does is
- * in LabService (src/node), which has no Electron import; this file only wires it to a window.
+ * in LabService (src/services/lab), which has no Electron import; this file only wires it to a window.
  *
  *   nca-lab-desktop [--workspace DIR]     (else NCA_LAB_WORKSPACE, else the platform's data folder, as the CLI)
  */
@@ -8,10 +8,10 @@ import { app, BrowserWindow, dialog, utilityProcess } from 'electron';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LabService } from '../node/lab-service';
-import { packageVersion } from '../node/package-paths';
-import { utilityProcessSpawner } from '../node/workers/spawners';
-import { resolveWorkspaceDir } from '../node/workspace-path';
+import { LabService } from '../services/lab/lab-service';
+import { packageVersion } from '../services/resources/package-paths';
+import { utilityProcessSpawner } from '../services/workers/spawners';
+import { resolveWorkspaceDir } from '../services/store/workspace-path';
 import { registerLabIpc } from './app/ipc';
 import { installAppMenu } from './app/menu';
 import { APP_INDEX_URL, registerAppScheme, serveRenderer } from './app/protocol';

@@ -5,6 +5,9 @@
  * validator and the form use, so a message always names the field and the allowed range.
  */
 import type { NcaConfig, InitScheme } from '../core/nca/config';
+import type { AdamSettings, AdamPoolKind } from '../core/adam/settings';
+
+export type { AdamSettings, AdamPoolKind };
 
 export type Optimizer = 'es' | 'adam';
 
@@ -43,7 +46,6 @@ export interface CommonConfig {
 
 /** Sample-pool variants (spec e). */
 export type EsPoolKind = 'none' | 'thesis' | 'mordvintsev';
-export type AdamPoolKind = 'none' | 'thesis' | 'mordvintsev' | 'mordvintsev-regenerating';
 
 export interface EsSettings {
   population: number;
@@ -66,21 +68,6 @@ export interface EsSettings {
   workers: number;
 }
 
-export interface AdamSettings {
-  lr: number;
-  /** constant, or M's piecewise 2e-3 → 2e-4 after iteration `boundary` */
-  schedule: { kind: 'constant' } | { kind: 'piecewise'; boundary: number; after: number };
-  beta1: number;
-  beta2: number;
-  /** PyTorch 1e-8 (thesis), Keras/tfjs 1e-7 (M): always explicit (spec i.6) */
-  epsilon: number;
-  batchSize: number;
-  /** M: g ← g / (‖g‖₂ + 1e-8) per variable */
-  gradNorm: boolean;
-  pool: { kind: AdamPoolKind; size: number; damageN: number };
-  /** stop the run when the global gradient norm exceeds this (exploding gradients); null = never */
-  maxGradNorm: number | null;
-}
 
 export interface EsRunConfig extends CommonConfig { optimizer: 'es'; preset: string; es: EsSettings }
 export interface AdamRunConfig extends CommonConfig { optimizer: 'adam'; preset: string; adam: AdamSettings }

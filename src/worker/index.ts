@@ -5,7 +5,7 @@
  *
  * Add a job with one line: `registerJob('es-slice', esSliceJob);` (handlers live in ./jobs/).
  */
-import { initNodeBackend } from '../node/backend';
+import { initNodeBackend } from '../services/compute/backend';
 import { registerJob, startWorkerRuntime } from './runtime';
 import { esSliceJob } from './jobs/es-slice';
 import { adamTrainJob } from './jobs/adam-train';

@@ -1,5 +1,5 @@
 /**
- * The worker side of the WorkerPool protocol (src/node/workers/protocol.ts): a registry of job handlers and the
+ * The worker side of the WorkerPool protocol (src/services/workers/protocol.ts): a registry of job handlers and the
  * loop that runs them. The same code runs as a Node child process (process.send) and as an Electron utility
  * process (process.parentPort).
  *
@@ -12,8 +12,8 @@
  * aborts. What it throws becomes an 'error' message that fails that job only; an uncaught exception elsewhere
  * ends the process (exit code 1) and the pool starts a replacement.
  */
-import type { JobHandler, JobMessage, JobType, ParentMessage, WorkerInit, WorkerMessage } from '../node/workers/protocol';
-import { isParentMessage } from '../node/workers/protocol';
+import type { JobHandler, JobMessage, JobType, ParentMessage, WorkerInit, WorkerMessage } from '../services/workers/protocol';
+import { isParentMessage } from '../services/workers/protocol';
 
 const handlers = new Map<string, JobHandler<JobType<any, any, any>, any>>();
 

@@ -13,7 +13,7 @@ import { expect, test, type Page } from '@playwright/test';
 import sharp from 'sharp';
 import { initParams, paramLayout } from '../../src/core/nca/config';
 import { Philox } from '../../src/core/rng/philox';
-import { LabStore } from '../../src/node/store/lab-store';
+import { LabStore } from '../../src/services/store/lab-store';
 import { configFromPreset, ncaConfigOf } from '../../src/shared/training-config';
 import type { CanvasInPage } from './browser-types';
 import { OwnLab, SHOTS, watchForProblems } from './bridge';

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { decodePng } from '../../src/node/png';
+import { decodePng } from '../../src/services/export/png';
 import { parseFigureIndex, type ReproduceProgressEvent } from '../../src/shared/reproduce';
 import { OwnLab, SHOTS, watchForProblems } from './bridge';
 import type { ElementInPage, ImageInPage } from './browser-types';

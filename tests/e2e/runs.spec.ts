@@ -11,7 +11,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { encodePng } from '../../src/node/png';
+import { encodePng } from '../../src/services/export/png';
 import { OwnLab, SHOTS, watchForProblems } from './bridge';
 
 const PERF_FILE = 'test-results/perf/runs-perf.json';

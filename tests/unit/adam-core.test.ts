@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../../src/node/backend';
+import { initNodeBackend } from '../../src/services/compute/backend';
 import { THESIS_ADAM_MODEL, MORDVINTSEV_MODEL, initParams, paramLayout, type NcaConfig } from '../../src/core/nca/config';
 import { paramsFromWeights, weightsFromParams, disposeWeights } from '../../src/core/nca/weights';
 import { caStep, fireMaskData, rollout } from '../../src/core/nca/step';

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LabStore } from '../../src/node/store/lab-store';
-import { runTrainingSession } from '../../src/node/training/run-training';
+import { LabStore } from '../../src/services/store/lab-store';
+import { runTrainingSession } from '../../src/services/training/run-training';
 import { main } from '../../src/cli/index';
 import { trainThenKill } from './cli-kill';
 

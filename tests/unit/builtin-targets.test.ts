@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/node/package-paths';
-import { decodePng } from '../../src/node/png';
-import { builtinTargetsDir, findBuiltinTarget, listBuiltinTargets, loadBuiltinTarget, resolveTarget } from '../../src/node/targets';
+import { packageRoot } from '../../src/services/resources/package-paths';
+import { decodePng } from '../../src/services/export/png';
+import { builtinTargetsDir, findBuiltinTarget, listBuiltinTargets, loadBuiltinTarget, resolveTarget } from '../../src/services/targets/targets';
 
 // The exact pixels the thesis trained on (spec b.2), beside the repository as ../shared/data.
 const JSON_PATH = join(packageRoot(), '..', 'shared', 'data', 'targets_u8.json');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-run';
 import { COMMANDS } from '../../src/cli/commands/index';
-import { decodePng } from '../../src/node/png';
+import { decodePng } from '../../src/services/export/png';
 
 const dir = mkdtempSync(join(tmpdir(), 'nca-lab-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { encodePng } from '../../src/node/png';
+import { encodePng } from '../../src/services/export/png';
 import { LAB_CHANNELS } from '../../src/shared/ipc';
 import type { LabApi, TargetData } from '../../src/shared/lab-api';
 
@@ -63,7 +63,7 @@ vi.mock('electron', () => fake.electron);
 
 const { registerLabIpc } = await import('../../src/main/app/ipc');
 const { isAppUrl } = await import('../../src/main/app/security');
-const { LabService } = await import('../../src/node/lab-service');
+const { LabService } = await import('../../src/services/lab/lab-service');
 
 let workspace: string;
 let unregister: () => void;

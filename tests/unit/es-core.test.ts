@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initNodeBackend } from '../../src/node/backend';
+import { initNodeBackend } from '../../src/services/compute/backend';
 import { centredRankShaping } from '../../src/core/es/shaping';
 import { applyEsUpdate } from '../../src/core/es/update';
 import { decayStep, type DecaySettings } from '../../src/core/es/decay';

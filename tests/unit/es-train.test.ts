@@ -2,14 +2,14 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initNodeBackend } from '../../src/node/backend';
-import { LabStore } from '../../src/node/store/lab-store';
+import { initNodeBackend } from '../../src/services/compute/backend';
+import { LabStore } from '../../src/services/store/lab-store';
 import { configFromPreset, type EsRunConfig } from '../../src/shared/training-config';
-import { runTrainingSession } from '../../src/node/training/run-training';
-import type { ProgressEvent } from '../../src/node/training/context';
+import { runTrainingSession } from '../../src/services/training/run-training';
+import type { ProgressEvent } from '../../src/services/training/context';
 import { main } from '../../src/cli/index';
 import { trainThenKill } from './cli-kill';
-import { forkSpawner, type WorkerHandle, type WorkerSpawner } from '../../src/node/workers/spawners';
+import { forkSpawner, type WorkerHandle, type WorkerSpawner } from '../../src/services/workers/spawners';
 
 beforeAll(async () => { await initNodeBackend(); });
 

@@ -13,12 +13,12 @@ import { chartAxes, type LineChartSpec } from '../../src/core/figures/line-chart
 import { lineChartSvg } from '../../src/core/figures/svg';
 import { pngDpi, withPngDpi } from '../../src/core/figures/png-dpi';
 import { linearAxis, logAxis } from '../../src/core/figures/ticks';
-import { renderChartPng } from '../../src/node/experiments/figures';
-import { writeFigureSet } from '../../src/node/experiments/figure-set';
-import { runExperiment, type ExperimentOutcome } from '../../src/node/experiments/run-experiment';
-import { thesisPlan } from '../../src/node/experiments/thesis-figures';
-import { decodePng } from '../../src/node/png';
-import { LabStore } from '../../src/node/store/lab-store';
+import { renderChartPng } from '../../src/services/experiments/figures';
+import { writeFigureSet } from '../../src/services/experiments/figure-set';
+import { runExperiment, type ExperimentOutcome } from '../../src/services/experiments/run-experiment';
+import { thesisPlan } from '../../src/services/experiments/thesis-figures';
+import { decodePng } from '../../src/services/export/png';
+import { LabStore } from '../../src/services/store/lab-store';
 import {
   legendLabels, modelColors, parseColorOverrides, protocolChart, targetTitle, THESIS_COLORS,
 } from '../../src/shared/experiment-charts';

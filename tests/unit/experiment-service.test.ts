@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { THESIS_ES_MODEL, initParams, paramLayout } from '../../src/core/nca/config';
 import { Philox } from '../../src/core/rng/philox';
-import { LabService } from '../../src/node/lab-service';
-import { LabStore } from '../../src/node/store/lab-store';
+import { LabService } from '../../src/services/lab/lab-service';
+import { LabStore } from '../../src/services/store/lab-store';
 import type { ExperimentProgressEvent, ExperimentResults, ExperimentSummary } from '../../src/shared/experiment';
 import { configFromPreset } from '../../src/shared/training-config';
 

@@ -21,11 +21,11 @@ import { rgbaMsePerSample } from '../../src/core/nca/loss';
 import { makeSeed } from '../../src/core/nca/state';
 import { Philox } from '../../src/core/rng/philox';
 import type { Target } from '../../src/core/targets/target';
-import { initNodeBackend } from '../../src/node/backend';
-import { listExperiments, readExperiment } from '../../src/node/experiments/experiment-store';
-import { runExperiment, type ExperimentProgress } from '../../src/node/experiments/run-experiment';
-import { LabStore } from '../../src/node/store/lab-store';
-import { runTrainingSession } from '../../src/node/training/run-training';
+import { initNodeBackend } from '../../src/services/compute/backend';
+import { listExperiments, readExperiment } from '../../src/services/experiments/experiment-store';
+import { runExperiment, type ExperimentProgress } from '../../src/services/experiments/run-experiment';
+import { LabStore } from '../../src/services/store/lab-store';
+import { runTrainingSession } from '../../src/services/training/run-training';
 import { parseExperimentResults, type ExperimentResults } from '../../src/shared/experiment';
 import { configFromPreset } from '../../src/shared/training-config';
 

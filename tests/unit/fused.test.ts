@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { initNodeBackend } from '../../src/node/backend';
+import { initNodeBackend } from '../../src/services/compute/backend';
 import { THESIS_ES_MODEL, THESIS_ADAM_MODEL, MORDVINTSEV_MODEL, initParams, paramLayout, type NcaConfig } from '../../src/core/nca/config';
 import { FusedNca } from '../../src/core/nca/fused';
 import { rollout } from '../../src/core/nca/step';

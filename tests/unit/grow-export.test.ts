@@ -17,8 +17,8 @@ import { lossCsv } from '../../src/core/replay/loss-csv';
 import { renderFrame } from '../../src/core/replay/frames';
 import { GrowthReplay } from '../../src/core/replay/growth-replay';
 import { parseGrowthRecording } from '../../src/core/replay/recording';
-import { readPng } from '../../src/node/png';
-import { loadBuiltinTarget } from '../../src/node/targets';
+import { readPng } from '../../src/services/export/png';
+import { loadBuiltinTarget } from '../../src/services/targets/targets';
 import { esConfig, testWorkspace, type TestWorkspace } from './store-helpers';
 
 let ws: TestWorkspace;

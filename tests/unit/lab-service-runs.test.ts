@@ -11,11 +11,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeFloat32Base64 } from '../../src/shared/float32-base64';
 import type { LabEventMessage, ModelParams, RunInfo, RunListing, TargetData } from '../../src/shared/lab-api';
 import { configFromPreset } from '../../src/shared/training-config';
-import { LabService } from '../../src/node/lab-service';
-import { encodePng } from '../../src/node/png';
-import { LabStore } from '../../src/node/store/lab-store';
+import { LabService } from '../../src/services/lab/lab-service';
+import { encodePng } from '../../src/services/export/png';
+import { LabStore } from '../../src/services/store/lab-store';
 import { paramCount } from '../../src/core/nca/config';
-import type { TrainSessionFn } from '../../src/node/run-manager';
+import type { TrainSessionFn } from '../../src/services/runs/run-manager';
 
 let workspace: string;
 let service: LabService;

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFloat32Base64 } from '../../src/shared/float32-base64';
 import type { LabEventMessage, TargetData } from '../../src/shared/lab-api';
-import { LabService } from '../../src/node/lab-service';
-import { encodePng } from '../../src/node/png';
-import { loadBuiltinTarget } from '../../src/node/targets';
-import { packageVersion } from '../../src/node/package-paths';
+import { LabService } from '../../src/services/lab/lab-service';
+import { encodePng } from '../../src/services/export/png';
+import { loadBuiltinTarget } from '../../src/services/targets/targets';
+import { packageVersion } from '../../src/services/resources/package-paths';
 
 let workspace: string;
 let service: LabService;

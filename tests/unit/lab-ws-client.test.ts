@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startBridgeServer, type BridgeServer } from '../../src/node/bridge/server';
-import { LabService } from '../../src/node/lab-service';
-import { encodePng } from '../../src/node/png';
+import { startBridgeServer, type BridgeServer } from '../../src/services/bridge/server';
+import { LabService } from '../../src/services/lab/lab-service';
+import { encodePng } from '../../src/services/export/png';
 import type { TargetData } from '../../src/shared/lab-api';
 import { createWebSocketLab, type WebSocketLike } from '../../src/shared/lab-ws-client';
 

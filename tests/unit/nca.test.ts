@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../../src/node/backend';
+import { initNodeBackend } from '../../src/services/compute/backend';
 import { THESIS_ES_MODEL, THESIS_ADAM_MODEL, MORDVINTSEV_MODEL, paramCount, paramLayout, initParams } from '../../src/core/nca/config';
 import { perceive, perceiveBlocked } from '../../src/core/nca/perception';
 import { makeSeed, emptyStates, sampleOf, stackStates } from '../../src/core/nca/state';
@@ -9,7 +9,7 @@ import { weightsFromParams, paramsFromWeights } from '../../src/core/nca/weights
 import { evaluatePopulation } from '../../src/core/nca/population';
 import { FusedNca } from '../../src/core/nca/fused';
 import { rgbaMse, rgbaMsePerSample } from '../../src/core/nca/loss';
-import { loadBuiltinTarget } from '../../src/node/targets';
+import { loadBuiltinTarget } from '../../src/services/targets/targets';
 import { Philox } from '../../src/core/rng/philox';
 
 beforeAll(async () => {

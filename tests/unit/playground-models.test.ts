@@ -11,9 +11,9 @@ import { decodeFloat32Base64 } from '../../src/shared/float32-base64';
 import type { ModelSummary, OpenedModel } from '../../src/shared/lab-api';
 import { parseModelFilesRequest } from '../../src/shared/ipc-schema';
 import { configFromPreset } from '../../src/shared/training-config';
-import { LabService } from '../../src/node/lab-service';
-import { LabStore } from '../../src/node/store/lab-store';
-import { loadBuiltinTarget } from '../../src/node/targets';
+import { LabService } from '../../src/services/lab/lab-service';
+import { LabStore } from '../../src/services/store/lab-store';
+import { loadBuiltinTarget } from '../../src/services/targets/targets';
 import { TEST_VERSIONS, floats } from './store-helpers';
 
 let workspace: string;

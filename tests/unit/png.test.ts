@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodePng, encodePng, readPng, writePng } from '../../src/node/png';
+import { decodePng, encodePng, readPng, writePng } from '../../src/services/export/png';
 
 const dir = mkdtempSync(join(tmpdir(), 'nca-lab-png-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderRgbaOnWhite, scaleForMinSide, upscaleNearest } from '../../src/core/render';
-import { loadBuiltinTarget } from '../../src/node/targets';
+import { loadBuiltinTarget } from '../../src/services/targets/targets';
 
 describe('renderRgbaOnWhite (spec a.6: rgb = 1 − clip(a) + rgb_premult, uint8(clip(v)·255 + 0.5))', () => {
   it('renders alpha 0 as white and opaque red as 255,0,0', () => {

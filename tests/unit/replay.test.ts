@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initNodeBackend } from '../../src/node/backend';
+import { initNodeBackend } from '../../src/services/compute/backend';
 import { THESIS_ES_MODEL, THESIS_ADAM_MODEL, initParams, paramLayout, type NcaConfig } from '../../src/core/nca/config';
 import { FusedNca } from '../../src/core/nca/fused';
 import { step as tfjsStep } from '../../src/core/nca/step';
@@ -8,7 +8,7 @@ import { rgbaMse } from '../../src/core/nca/loss';
 import { eraseThesis, fgsmStep } from '../../src/core/damage/damage';
 import { padTarget } from '../../src/core/targets/target';
 import { Philox } from '../../src/core/rng/philox';
-import { loadBuiltinTarget } from '../../src/node/targets';
+import { loadBuiltinTarget } from '../../src/services/targets/targets';
 import { GrowthReplay, type ReplayModel, type ReplaySetup } from '../../src/core/replay/growth-replay';
 import { targetOnCanvas } from '../../src/core/replay/canvas-target';
 import { STREAM_FIRE, parseDamageEvent, type DamageEvent } from '../../src/core/replay/damage-event';

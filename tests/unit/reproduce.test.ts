@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   reproduceThesis, THESIS_TRAININGS, REPRODUCE_TAG, trainingConfig, trainingLabel, type ReproduceOutcome, type ReproduceStage,
-} from '../../src/node/experiments/reproduce';
-import { quickBudgetFromEnv } from '../../src/node/experiments/reproduce-service';
-import { LabService } from '../../src/node/lab-service';
-import type { TrainSessionFn } from '../../src/node/run-manager';
-import { decodePng } from '../../src/node/png';
-import { LabStore } from '../../src/node/store/lab-store';
+} from '../../src/services/experiments/reproduce';
+import { quickBudgetFromEnv } from '../../src/services/experiments/reproduce-service';
+import { LabService } from '../../src/services/lab/lab-service';
+import type { TrainSessionFn } from '../../src/services/runs/run-manager';
+import { decodePng } from '../../src/services/export/png';
+import { LabStore } from '../../src/services/store/lab-store';
 import type { LabEventMessage, RunListing } from '../../src/shared/lab-api';
 import {
   FIGURE_INDEX_FILE, REPRODUCE_DIR, REPRODUCE_SUMMARY_FILE, makeStudyId, parseFigureIndex, parseReproduceSummary,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFloat32Base64 } from '../../src/shared/float32-base64';
 import type { RunProgressEvent } from '../../src/shared/lab-api';
 import { configFromPreset } from '../../src/shared/training-config';
-import { RunManager } from '../../src/node/run-manager';
+import { RunManager } from '../../src/services/runs/run-manager';
 
 let workspace: string;
 let manager: RunManager;

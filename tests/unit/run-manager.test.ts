@@ -12,10 +12,10 @@ import { paramCount } from '../../src/core/nca/config';
 import type { RunInfo, RunProgressEvent } from '../../src/shared/lab-api';
 import type { RunStatus } from '../../src/shared/run-record';
 import { configFromPreset, ncaConfigOf, type RunConfig } from '../../src/shared/training-config';
-import { RunManager, thinRows, type RunManagerEvent, type TrainSessionFn } from '../../src/node/run-manager';
-import { LabStore } from '../../src/node/store/lab-store';
-import type { TrainOutcome } from '../../src/node/training/context';
-import { shareWorkers } from '../../src/node/worker-share';
+import { RunManager, thinRows, type RunManagerEvent, type TrainSessionFn } from '../../src/services/runs/run-manager';
+import { LabStore } from '../../src/services/store/lab-store';
+import type { TrainOutcome } from '../../src/services/training/context';
+import { shareWorkers } from '../../src/services/runs/worker-share';
 
 const VERSIONS = { lab: '0.0.0-test', tfjs: '0.0.0', node: process.version };
 

@@ -3,9 +3,9 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Philox } from '../../src/core/rng/philox';
-import { nodeStoreFs, type StoreFs, type WriteHandle } from '../../src/node/store/atomic-file';
-import { CHECKPOINT_MAGIC } from '../../src/node/store/checkpoint-format';
-import { LabStore } from '../../src/node/store/lab-store';
+import { nodeStoreFs, type StoreFs, type WriteHandle } from '../../src/services/store/atomic-file';
+import { CHECKPOINT_MAGIC } from '../../src/services/store/checkpoint-format';
+import { LabStore } from '../../src/services/store/lab-store';
 import type { Checkpoint } from '../../src/shared/run-record';
 import { esConfig, floats, sameBytes, TEST_VERSIONS, testWorkspace, type TestWorkspace } from './store-helpers';
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LabStore, type LabStoreOptions, type RunProblem } from '../../src/node/store/lab-store';
+import { LabStore, type LabStoreOptions, type RunProblem } from '../../src/services/store/lab-store';
 import { configFromPreset, type RunConfig } from '../../src/shared/training-config';
 
 export const TEST_VERSIONS = { lab: '0.0.0-test', tfjs: '4.22.0', node: 'v20.0.0' };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { paramLayout } from '../../src/core/nca/config';
-import type { ModelJson } from '../../src/node/store/model-format';
+import type { ModelJson } from '../../src/services/store/model-format';
 import { configFromPreset, ncaConfigOf, type RunConfig } from '../../src/shared/training-config';
 import { esConfig, floats, sameBytes, testWorkspace, type TestWorkspace } from './store-helpers';
 

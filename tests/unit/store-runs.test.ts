@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeRunId } from '../../src/node/store/lab-store';
-import { decodePng } from '../../src/node/png';
-import { loadBuiltinTarget } from '../../src/node/targets';
+import { makeRunId } from '../../src/services/store/lab-store';
+import { decodePng } from '../../src/services/export/png';
+import { loadBuiltinTarget } from '../../src/services/targets/targets';
 import type { MetricRow } from '../../src/shared/run-record';
 import { ConfigError } from '../../src/shared/training-config';
 import { esConfig, TEST_VERSIONS, testWorkspace, type TestWorkspace } from './store-helpers';

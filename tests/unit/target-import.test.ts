@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { builtinTargetsDir, importTargetImage, listBuiltinTargets, loadBuiltinTarget, resolveTarget } from '../../src/node/targets';
+import { builtinTargetsDir, importTargetImage, listBuiltinTargets, loadBuiltinTarget, resolveTarget } from '../../src/services/targets/targets';
 
 const dir = mkdtempSync(join(tmpdir(), 'nca-lab-import-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

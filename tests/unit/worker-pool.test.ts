@@ -15,9 +15,9 @@ import {
   WorkerPool,
   type WorkerPoolOptions,
   type WorkerRestartInfo,
-} from '../../src/node/workers/pool';
-import { forkSpawner } from '../../src/node/workers/spawners';
-import type { AnyJobMap } from '../../src/node/workers/protocol';
+} from '../../src/services/workers/pool';
+import { forkSpawner } from '../../src/services/workers/spawners';
+import type { AnyJobMap } from '../../src/services/workers/protocol';
 import type { TestInit, TestJobs } from '../fixtures/test-worker';
 
 const fixture = fileURLToPath(new URL('../fixtures/test-worker.ts', import.meta.url));

@@ -2,8 +2,8 @@
 import { spawn } from 'node:child_process';
 import { constants, getPriority } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { lowPrioritySpawner } from '../../src/node/worker-priority';
-import type { WorkerHandle, WorkerSpawner } from '../../src/node/workers/spawners';
+import { lowPrioritySpawner } from '../../src/services/workers/worker-priority';
+import type { WorkerHandle, WorkerSpawner } from '../../src/services/workers/spawners';
 
 /** A stand-in worker: a sleeping child process, or one whose pid appears only with its first message. */
 function sleeper(pidLater = false): { spawner: WorkerSpawner; kill(): void; emit(): void } {

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { platformWorkspaceDir, resolveWorkspaceDir } from '../../src/node/workspace-path';
+import { platformWorkspaceDir, resolveWorkspaceDir } from '../../src/services/store/workspace-path';
 
 describe('default workspace (the desktop app\'s data folder)', () => {
   it('follows each platform\'s convention', () => {

@@ -3,10 +3,10 @@
  * tables (never timed assertions in tests: style.md). `npm run bench` = population, `bench:es`, `bench:adam`.
  */
 import { availableParallelism } from 'node:os';
-import { initNodeBackend } from '../../node/backend';
-import { benchIo } from '../../node/bench/bench-io';
-import { benchPopulation } from '../../node/bench/population-bench';
-import { benchEs } from '../../node/bench/es-bench';
+import { initNodeBackend } from '../../services/compute/backend';
+import { benchIo } from '../../services/bench/bench-io';
+import { benchPopulation } from '../../services/bench/population-bench';
+import { benchEs } from '../../services/bench/es-bench';
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs } from '../flags';
 
@@ -58,7 +58,7 @@ Prints one JSON object per case (only those with --json) and a table.`,
         workers: listFlag('workers', values.workers, 1, 256), seconds, backend: values.backend,
       }, out);
     } else {
-      const { benchAdam } = await import('../../node/bench/adam-bench');
+      const { benchAdam } = await import('../../services/bench/adam-bench');
       await benchAdam({ json: !!values.json, sizes: listFlag('sizes', values.sizes, 3, 256) }, io);
     }
     return 0;

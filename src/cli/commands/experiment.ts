@@ -10,9 +10,9 @@ import { isSuiteName, SUITE_DESCRIPTIONS, SUITE_NAMES, type SuiteName } from '..
 import type { FgsmClamp } from '../../core/damage/damage';
 import { checkFigureSize, DEFAULT_FIGURE_SIZE, type FigureSize } from '../../core/figures/line-chart';
 import { parseColorOverrides, type ColorOverrides } from '../../shared/experiment-charts';
-import { runExperiment, type ExperimentProgress } from '../../node/experiments/run-experiment';
-import { FIGURE_FORMATS, writeFigureSet, type FigureFormat } from '../../node/experiments/figure-set';
-import { resolveWorkspaceDir } from '../../node/workspace-path';
+import { runExperiment, type ExperimentProgress } from '../../services/experiments/run-experiment';
+import { FIGURE_FORMATS, writeFigureSet, type FigureFormat } from '../../services/experiments/figure-set';
+import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { UsageError, type Command, type CommandIo } from '../command';
 import { expectPositionals, integerFlag, parseCommandArgs } from '../flags';
 

@@ -14,11 +14,11 @@ import { framesSideBySide, renderFrame, viewLabel, type FrameView } from '../../
 import { GIF_LIMITS } from '../../core/replay/gif';
 import { makeRecording, parseGrowthRecording, type GrowthRecording } from '../../core/replay/recording';
 import { parseStripSteps, STRIP_STEPS } from '../../core/replay/strip';
-import { writeGifFile, writeLossCsvFile, writeStripPng } from '../../node/export/replay-files';
-import { loadReplayModel, type LoadedReplayModel } from '../../node/replay-models';
-import { writeBytesAtomic } from '../../node/store/atomic-file';
-import { LabStore } from '../../node/store/lab-store';
-import { resolveWorkspaceDir } from '../../node/workspace-path';
+import { writeGifFile, writeLossCsvFile, writeStripPng } from '../../services/export/replay-files';
+import { loadReplayModel, type LoadedReplayModel } from '../../services/models/replay-models';
+import { writeBytesAtomic } from '../../services/store/atomic-file';
+import { LabStore } from '../../services/store/lab-store';
+import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { UsageError, type Command } from '../command';
 import { integerFlag, parseCommandArgs } from '../flags';
 

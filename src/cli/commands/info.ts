@@ -5,9 +5,9 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { isBackendName } from '../../core/backend';
-import { initNodeBackend } from '../../node/backend';
-import { packageVersion, resourcesDir } from '../../node/package-paths';
-import { resolveWorkspaceDir } from '../../node/workspace-path';
+import { initNodeBackend } from '../../services/compute/backend';
+import { packageVersion, resourcesDir } from '../../services/resources/package-paths';
+import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs } from '../flags';
 

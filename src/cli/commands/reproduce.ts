@@ -3,10 +3,10 @@
  * results, Table 2 from the ES benchmark, and the chapter-6 figure set in one folder with an index.html.
  */
 import { resolve } from 'node:path';
-import { resolveWorkspaceDir } from '../../node/workspace-path';
+import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import {
   FULL_BUDGET, QUICK_BUDGET, reproduceThesis, THESIS_TRAININGS, type ReproduceBudget,
-} from '../../node/experiments/reproduce';
+} from '../../services/experiments/reproduce';
 import { type Command } from '../command';
 import { expectPositionals, integerFlag, parseCommandArgs } from '../flags';
 import { experimentProgressView, parseColors, parseFigureSize, parseFormats } from './experiment';

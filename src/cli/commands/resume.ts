@@ -3,8 +3,8 @@
  * or finished with a raised limit). Every random number derives from (seed, generation), so the resumed run
  * follows exactly the trajectory an uninterrupted run would have.
  */
-import { LabStore } from '../../node/store/lab-store';
-import { resolveWorkspaceDir } from '../../node/workspace-path';
+import { LabStore } from '../../services/store/lab-store';
+import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { ConfigError } from '../../shared/training-config';
 import { UsageError, type Command } from '../command';
 import { expectPositionals, integerFlag, parseCommandArgs } from '../flags';

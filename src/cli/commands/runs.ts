@@ -1,7 +1,7 @@
 /** `nca-lab runs`: the runs in the workspace (architecture.md, "The command line"), newest first. */
 import type { RunRecord } from '../../shared/run-record';
-import { LabStore } from '../../node/store/lab-store';
-import { resolveWorkspaceDir } from '../../node/workspace-path';
+import { LabStore } from '../../services/store/lab-store';
+import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs } from '../flags';
 

@@ -6,10 +6,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startBridgeServer } from '../../node/bridge/server';
-import { LabService } from '../../node/lab-service';
-import { packageRoot } from '../../node/package-paths';
-import { resolveWorkspaceDir } from '../../node/workspace-path';
+import { startBridgeServer } from '../../services/bridge/server';
+import { LabService } from '../../services/lab/lab-service';
+import { packageRoot } from '../../services/resources/package-paths';
+import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { UsageError, type Command } from '../command';
 import { integerFlag, parseCommandArgs } from '../flags';
 

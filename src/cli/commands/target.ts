@@ -5,8 +5,8 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { renderRgbaOnWhite, scaleForMinSide, upscaleNearest } from '../../core/render';
-import { writePng } from '../../node/png';
-import { MAX_TARGET_PADDING, MAX_TARGET_SIZE, resolveTarget } from '../../node/targets';
+import { writePng } from '../../services/export/png';
+import { MAX_TARGET_PADDING, MAX_TARGET_SIZE, resolveTarget } from '../../services/targets/targets';
 import { UsageError, type Command } from '../command';
 import { expectPositionals, integerFlag, parseCommandArgs } from '../flags';
 

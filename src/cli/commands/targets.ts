@@ -1,5 +1,5 @@
 /** `nca-lab targets`: the built-in targets (resources/targets/targets.json). */
-import { listBuiltinTargets } from '../../node/targets';
+import { listBuiltinTargets } from '../../services/targets/targets';
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs } from '../flags';
 

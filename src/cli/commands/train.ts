@@ -4,9 +4,9 @@
  * --json). Ctrl-C stops the run cleanly (checkpoint and model first); a second Ctrl-C exits at once, and the
  * run stays resumable from its last checkpoint.
  */
-import { LabStore } from '../../node/store/lab-store';
-import { resolveWorkspaceDir } from '../../node/workspace-path';
-import { listBuiltinTargets } from '../../node/targets';
+import { LabStore } from '../../services/store/lab-store';
+import { resolveWorkspaceDir } from '../../services/store/workspace-path';
+import { listBuiltinTargets } from '../../services/targets/targets';
 import {
   configFromPreset, fieldByPath, parseFieldText, setPath, validateRunConfig, PRESETS, ConfigError, type RunConfig,
 } from '../../shared/training-config';

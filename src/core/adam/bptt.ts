@@ -11,7 +11,7 @@
  * `maxGradNorm`): a diverging run never writes non-finite parameters.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { AdamSettings } from '../../shared/training-config';
+import type { AdamSettings } from './settings';
 import type { NcaConfig } from '../nca/config';
 import { paramLayout } from '../nca/config';
 import { weightsFromParams, paramsFromWeights, disposeWeights, type NcaWeights } from '../nca/weights';

@@ -13,7 +13,7 @@
  * batch back into the slots in drawn order, i.e. it relabels the drawn slots; slots are drawn uniformly, so the
  * pool's distribution is the same.)
  */
-import type { AdamPoolKind } from '../../shared/training-config';
+import type { AdamPoolKind } from './settings';
 import type { StateBatch } from '../nca/state';
 import { stackStates } from '../nca/state';
 import { rgbaMsePerSample } from '../nca/loss';

@@ -6,7 +6,7 @@
  * that step ≤ boundary. With iterations counted from 1 (iteration i applies update i, at step i − 1), M's
  * boundary 2000 gives 2e-3 to iterations 1..2001 and 2e-4 from iteration 2002 on.
  */
-import type { AdamSettings } from '../../shared/training-config';
+import type { AdamSettings } from './settings';
 
 export function learningRateAt(adam: Pick<AdamSettings, 'lr' | 'schedule'>, iteration: number): number {
   if (!Number.isInteger(iteration) || iteration < 1) throw new RangeError(`iteration must be an integer ≥ 1, got ${iteration}`);

@@ -6,7 +6,7 @@
 import { BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { LAB_CHANNELS, type LabReply } from '../../shared/ipc';
 import { errorToData } from '../../shared/lab-client';
-import type { LabService } from '../../node/lab-service';
+import type { LabService } from '../../services/lab/lab-service';
 
 /** Returns the function that removes the handlers again. */
 export function registerLabIpc(service: LabService, isTrustedSender: (url: string) => boolean): () => void {

@@ -7,7 +7,7 @@ import { net, protocol } from 'electron';
 import { join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
-import { contentTypeOf } from '../../node/bridge/content-types';
+import { contentTypeOf } from '../../services/bridge/content-types';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'lab';

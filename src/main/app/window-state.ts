@@ -5,7 +5,7 @@
  * Synchronous on purpose: the last save happens while the window closes, and an asynchronous write could be cut
  * off by the app quitting right after; the file is a few hundred bytes.
  */
-import { readSettingsKey, writeSettingsKey } from '../../node/settings-file';
+import { readSettingsKey, writeSettingsKey } from '../../services/store/settings-file';
 
 export interface Rect {
   x: number;
@@ -23,7 +23,7 @@ export interface WindowState {
   maximized: boolean;
 }
 
-export { SETTINGS_FILE } from '../../node/settings-file';
+export { SETTINGS_FILE } from '../../services/store/settings-file';
 export const DEFAULT_WINDOW_STATE: WindowState = { width: 1280, height: 820, maximized: false };
 export const MIN_WINDOW_SIZE = { width: 800, height: 560 };
 

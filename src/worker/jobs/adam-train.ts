@@ -9,17 +9,12 @@
  * 72×72), so the outcome comes back instead of the worker being killed.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { JobHandler, JobType } from '../../node/workers/protocol';
-import { LabStore } from '../../node/store/lab-store';
-import { trainAdam } from '../../node/training/adam-trainer';
-import type { ProgressEvent, StopRequest, TrainOutcome } from '../../node/training/context';
+import type { JobHandler } from '../../services/workers/protocol';
+import type { AdamTrainJobType } from '../../services/workers/lab-jobs';
+import { LabStore } from '../../services/store/lab-store';
+import { trainAdam } from '../../services/training/adam-trainer';
+import type { StopRequest } from '../../services/training/context';
 
-export interface AdamTrainPayload {
-  workspace: string;
-  runId: string;
-}
-
-export type AdamTrainJobType = JobType<AdamTrainPayload, TrainOutcome, ProgressEvent>;
 
 /** The control request a cancel stands for. */
 export function requestFromCancelReason(reason: unknown): 'stop' | 'pause' {

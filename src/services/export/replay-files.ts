@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { writeBytesAtomic } from '../store/atomic-file';
-import { writePng } from '../png';
+import { writePng } from './png';
 import { encodeGif, type GifOptions } from '../../core/replay/gif';
 import { composeStrip } from '../../core/replay/strip';
 import { lossCsv, type LossSeries } from '../../core/replay/loss-csv';

@@ -26,7 +26,7 @@ import {
 import { configFromPreset, type RunConfig } from '../../shared/training-config';
 import { benchEs, type EsBenchRow } from '../bench/es-bench';
 import type { BenchIo } from '../bench/bench-io';
-import { RunManager } from '../run-manager';
+import { RunManager } from '../runs/run-manager';
 import { LabStore } from '../store/lab-store';
 import type { WorkerSpawner } from '../workers/spawners';
 import { figureIndex, writeFigureSet, type FigureFormat, type WrittenFigure } from './figure-set';

@@ -2,7 +2,7 @@
  * Where the lab's own files are: the package root (package.json) and `resources/` (built-in targets, icons).
  *
  * Found from this module's location rather than the working directory, so `nca-lab` works from any folder,
- * under tsx (src/node/…), bundled by electron-vite (out/main/…) and from a packed asar. The packaged app,
+ * under tsx (src/services/…), bundled by electron-vite (out/main/…) and from a packed asar. The packaged app,
  * whose resources may sit outside the asar, sets NCA_LAB_RESOURCES instead.
  */
 import { existsSync, readFileSync } from 'node:fs';

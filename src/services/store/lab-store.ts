@@ -26,9 +26,9 @@ import {
   type Checkpoint, type MetricRow, type RunPatch, type RunRecord, type RunVersions,
 } from '../../shared/run-record';
 import { configProblems, ncaConfigOf, validateRunConfig, type RunConfig, type TargetRef } from '../../shared/training-config';
-import { packageVersion } from '../package-paths';
-import { readPng, writePng } from '../png';
-import { resolveTarget } from '../targets';
+import { packageVersion } from '../resources/package-paths';
+import { readPng, writePng } from '../export/png';
+import { resolveTarget } from '../targets/targets';
 import { nodeStoreFs, writeBytesAtomic, type StoreFs } from './atomic-file';
 import {
   CHECKPOINT_MAGIC, CheckpointFormatError, checkpointFileName, generationOfCheckpointFile, readCheckpointFile, writeCheckpointFile,

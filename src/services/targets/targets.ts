@@ -11,9 +11,9 @@ import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import { targetFromU8, type Target } from '../core/targets/target';
-import { decodePng } from './png';
-import { resourcesDir } from './package-paths';
+import { targetFromU8, type Target } from '../../core/targets/target';
+import { decodePng } from '../export/png';
+import { resourcesDir } from '../resources/package-paths';
 
 /** One entry of resources/targets/targets.json. */
 export interface BuiltinTargetInfo {

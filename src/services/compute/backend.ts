@@ -4,7 +4,7 @@
  * machines cannot do), so it is loaded dynamically and skipped when absent.
  */
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendCandidate, type BackendChoice } from '../core/backend';
+import { selectBackend, type BackendCandidate, type BackendChoice } from '../../core/backend';
 
 let chosen: Promise<BackendChoice> | null = null;
 

@@ -16,20 +16,20 @@
  * session with a checkpoint first.
  */
 import { availableParallelism } from 'node:os';
-import { paramCount } from '../core/nca/config';
+import { paramCount } from '../../core/nca/config';
 import type {
   CheckpointSummary, CreateRunRequest, ForkRunRequest, MetricPoint, ModelParams, RunInfo, RunListing, RunProgressEvent,
-} from '../shared/lab-api';
-import { encodeFloat32Base64 } from '../shared/float32-base64';
-import type { MetricRow, RunProgress, RunRecord } from '../shared/run-record';
-import { actionRefusal, type RunAction } from '../shared/run-status';
-import { ncaConfigOf, type RunConfig } from '../shared/training-config';
-import type { Target } from '../core/targets/target';
-import type { ProgressEvent, StopRequest, TrainOutcome } from './training/context';
-import type { TrainingSessionOptions } from './training/run-training';
-import { forkSpawner, type WorkerSpawner } from './workers/spawners';
-import { LabStore } from './store/lab-store';
-import { lowPrioritySpawner } from './worker-priority';
+} from '../../shared/lab-api';
+import { encodeFloat32Base64 } from '../../shared/float32-base64';
+import type { MetricRow, RunProgress, RunRecord } from '../../shared/run-record';
+import { actionRefusal, type RunAction } from '../../shared/run-status';
+import { ncaConfigOf, type RunConfig } from '../../shared/training-config';
+import type { Target } from '../../core/targets/target';
+import type { ProgressEvent, StopRequest, TrainOutcome } from '../training/context';
+import type { TrainingSessionOptions } from '../training/run-training';
+import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
+import { LabStore } from '../store/lab-store';
+import { lowPrioritySpawner } from '../workers/worker-priority';
 import { shareWorkers, type WorkerClaim } from './worker-share';
 
 /** Trains one session of a stored run (runTrainingSession; tests pass a fake). */
@@ -559,7 +559,7 @@ export class RunManager {
       this.reshare();
       const started = await this.store.updateRun(runId, { status: 'running', statusReason: null });
       this.emit({ type: 'status', run: this.info(started) });
-      const train = this.trainFn ?? (await import('./training/run-training')).runTrainingSession;
+      const train = this.trainFn ?? (await import('../training/run-training')).runTrainingSession;
       const spawn = this.lowPriorityWorkers ? lowPrioritySpawner(this.spawn ?? forkSpawner()) : this.spawn;
       outcome = await train({
         workspace: this.store.workspace,

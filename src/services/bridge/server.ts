@@ -18,7 +18,7 @@ import { BRIDGE_SOCKET_PATH, BRIDGE_TOKEN_PARAM, parseBridgeRequest, requestIdOf
 import type { Unsubscribe } from '../../shared/lab-api';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { errorToData } from '../../shared/lab-client';
-import type { LabEventListener } from '../lab-service';
+import type { LabEventListener } from '../lab/lab-service';
 import { contentTypeOf } from './content-types';
 
 /** What the bridge needs of a service: LabService, or anything that dispatches channels and pushes events. */

@@ -6,12 +6,12 @@
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeFloat32Base64 } from '../shared/float32-base64';
-import type { ModelFilesRequest, ModelSummary, OpenedModel } from '../shared/lab-api';
-import { LabStore, MODEL_DIR } from './store/lab-store';
-import { MODEL_JSON } from './store/model-format';
+import { encodeFloat32Base64 } from '../../shared/float32-base64';
+import type { ModelFilesRequest, ModelSummary, OpenedModel } from '../../shared/lab-api';
+import { LabStore, MODEL_DIR } from '../store/lab-store';
+import { MODEL_JSON } from '../store/model-format';
 import { targetOfRef } from './replay-models';
-import { listBuiltinTargets } from './targets';
+import { listBuiltinTargets } from '../targets/targets';
 
 /** Every readable run with a model/ or at least one checkpoint, newest first. */
 export async function listGrowableModels(store: LabStore): Promise<ModelSummary[]> {

@@ -5,7 +5,7 @@
  * takes every cycle nobody else wants). Wraps any WorkerSpawner (fork or Electron's utilityProcess).
  */
 import { constants, setPriority } from 'node:os';
-import type { WorkerSpawner } from './workers/spawners';
+import type { WorkerSpawner } from './spawners';
 
 export const TRAINING_WORKER_PRIORITY = constants.priority.PRIORITY_BELOW_NORMAL;
 

@@ -9,20 +9,14 @@ import { acquireRunLock } from './run-lock';
 import type { Target } from '../../core/targets/target';
 import { WorkerPool, type WorkerRestartInfo } from '../workers/pool';
 import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
-import type { JobType } from '../workers/protocol';
 import { ncaConfigOf, type RunConfig } from '../../shared/training-config';
-import type { EsSliceJobType } from '../../worker/jobs/es-slice';
-import type { AdamTrainJobType } from '../../worker/jobs/adam-train';
+import type { LabJobs } from '../workers/lab-jobs';
 import { InProcessEsEvaluator, PoolEsEvaluator, type EsRunSettings } from './es-evaluator';
 import { trainEs } from './es-trainer';
 import type { ProgressEvent, StopRequest, TrainOutcome } from './context';
 import { fusedBackendName } from '../../core/nca/fused';
 
-export interface LabJobs {
-  [kind: string]: JobType<any, any, any>;
-  'es-slice': EsSliceJobType;
-  'adam-train': AdamTrainJobType;
-}
+export type { LabJobs };
 
 export interface TrainingSessionOptions {
   workspace: string;

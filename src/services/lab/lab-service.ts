@@ -1,7 +1,7 @@
 /**
  * LabService: the implementation of every LabApi channel, with no Electron import (architecture.md, "Testing
  * without Electron"). Electron's ipcMain wiring (src/main/app/ipc.ts) and the browser bridge
- * (src/node/bridge/server.ts) both hand requests to `dispatch`, which validates the arguments against the
+ * (src/services/bridge/server.ts) both hand requests to `dispatch`, which validates the arguments against the
  * channel's schema (shared/ipc-schema.ts) before a handler sees them. Pushed events go to `onEvent` listeners.
  *
  * Runs are RunManager's (run-manager.ts); this class adapts it to the channel map and relays its events.
@@ -12,11 +12,11 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
-import type { BackendChoice } from '../core/backend';
-import type { Target } from '../core/targets/target';
-import { encodeFloat32Base64 } from '../shared/float32-base64';
-import { isLabChannel, type LabHandlers } from '../shared/ipc';
-import { parseChannelArgs } from '../shared/ipc-schema';
+import type { BackendChoice } from '../../core/backend';
+import type { Target } from '../../core/targets/target';
+import { encodeFloat32Base64 } from '../../shared/float32-base64';
+import { isLabChannel, type LabHandlers } from '../../shared/ipc';
+import { parseChannelArgs } from '../../shared/ipc-schema';
 import {
   LAB_SETTINGS_LIMITS,
   type CreateRunRequest,
@@ -29,15 +29,15 @@ import {
   type TargetData,
   type TargetImportRequest,
   type Unsubscribe,
-} from '../shared/lab-api';
-import { initNodeBackend } from './backend';
-import { listGrowableModels, openModelFiles } from './model-files';
-import { ExperimentService } from './experiments/experiment-service';
-import { ReproduceService, type ReproduceServiceOptions } from './experiments/reproduce-service';
-import { packageVersion } from './package-paths';
-import { RunManager, type RunManagerOptions } from './run-manager';
-import { readSettingsKey, writeSettingsKey } from './settings-file';
-import { importTargetImage, listBuiltinTargets, loadBuiltinTarget } from './targets';
+} from '../../shared/lab-api';
+import { initNodeBackend } from '../compute/backend';
+import { listGrowableModels, openModelFiles } from '../models/model-files';
+import { ExperimentService } from '../experiments/experiment-service';
+import { ReproduceService, type ReproduceServiceOptions } from '../experiments/reproduce-service';
+import { packageVersion } from '../resources/package-paths';
+import { RunManager, type RunManagerOptions } from '../runs/run-manager';
+import { readSettingsKey, writeSettingsKey } from '../store/settings-file';
+import { importTargetImage, listBuiltinTargets, loadBuiltinTarget } from '../targets/targets';
 
 export interface LabServiceOptions {
   /** the workspace folder (runs, models, settings) */

@@ -16,7 +16,7 @@ import {
   parseFigureIndex, parseReproduceSummary, type FigureFile, type FigureIndex, type ReproduceBudget, type ReproduceOverview,
   type ReproduceProgressEvent, type ReproduceRequest, type ReproduceSummary,
 } from '../../shared/reproduce';
-import type { RunManager } from '../run-manager';
+import type { RunManager } from '../runs/run-manager';
 import type { WorkerSpawner } from '../workers/spawners';
 import { describeBudget, FULL_BUDGET, QUICK_BUDGET, reproduceThesis, THESIS_TRAININGS, type ReproduceStage } from './reproduce';
 

@@ -24,19 +24,16 @@ import {
   type ExperimentCurve, type ExperimentFrameData, type ExperimentModel, type ExperimentResults,
 } from '../../shared/experiment';
 import type { RunConfig } from '../../shared/training-config';
-import { packageVersion } from '../package-paths';
+import { packageVersion } from '../resources/package-paths';
 import { LabStore, isValidRunId } from '../store/lab-store';
-import { resolveTarget } from '../targets';
+import { resolveTarget } from '../targets/targets';
 import { WorkerPool } from '../workers/pool';
-import type { JobType } from '../workers/protocol';
 import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
-import type { ExperimentJobType } from '../../worker/jobs/experiment';
+import type { LabJobs } from '../workers/lab-jobs';
 import { makeExperimentId, saveExperiment } from './experiment-store';
 
-export interface ExperimentJobs {
-  [kind: string]: JobType<any, any, any>;
-  experiment: ExperimentJobType;
-}
+/** Experiment jobs run on the lab's worker processes (the same entry as training). */
+export type ExperimentJobs = LabJobs;
 
 /** Progress as the LabApi pushes it and the CLI shows it. */
 export type ExperimentProgress = ExperimentProgressEvent;

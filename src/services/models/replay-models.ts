@@ -11,14 +11,14 @@
  * may no longer exist): when it cannot be found the replay runs without a loss, and `targetProblem` says why.
  */
 import { basename, dirname } from 'node:path';
-import type { Target } from '../core/targets/target';
-import type { CanvasTarget } from '../core/replay/canvas-target';
-import type { ReplayModel } from '../core/replay/growth-replay';
-import type { RecordedModel } from '../core/replay/recording';
-import { ncaConfigOf, type TargetRef } from '../shared/training-config';
-import { isValidRunId, type LabStore } from './store/lab-store';
-import type { LoadedModel } from './store/model-format';
-import { resolveTarget } from './targets';
+import type { Target } from '../../core/targets/target';
+import type { CanvasTarget } from '../../core/replay/canvas-target';
+import type { ReplayModel } from '../../core/replay/growth-replay';
+import type { RecordedModel } from '../../core/replay/recording';
+import { ncaConfigOf, type TargetRef } from '../../shared/training-config';
+import { isValidRunId, type LabStore } from '../store/lab-store';
+import type { LoadedModel } from '../store/model-format';
+import { resolveTarget } from '../targets/targets';
 
 export interface LoadedReplayModel {
   model: ReplayModel;

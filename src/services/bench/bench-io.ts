@@ -2,7 +2,11 @@
  * How benchmarks print: one JSON object per line for programs (`--json` prints only those), plus readable
  * tables for people.
  */
-import type { CommandIo } from '../../cli/command';
+
+/** Where benchmark lines go (the CLI passes its CommandIo, which has this shape). */
+export interface LineSink {
+  out(line: string): void;
+}
 
 export interface BenchIo {
   json(row: object): void;
@@ -10,7 +14,7 @@ export interface BenchIo {
   note(line: string): void;
 }
 
-export function benchIo(io: CommandIo, jsonOnly: boolean): BenchIo {
+export function benchIo(io: LineSink, jsonOnly: boolean): BenchIo {
   return {
     json: (row) => io.out(JSON.stringify(row)),
     table: (title, header, rows) => {

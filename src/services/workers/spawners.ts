@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { packageRoot } from '../package-paths';
+import { packageRoot } from '../resources/package-paths';
 import { isWorkerMessage, type ParentMessage, type WorkerMessage } from './protocol';
 
 /** One running worker process, as the pool sees it. */

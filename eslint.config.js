@@ -1,0 +1,40 @@
+// Lint for NCA Lab: the layer rule (tools/eslint-layers.mjs) on every source file, typescript-eslint's and
+// eslint-plugin-vue's recommended rules on top. `npm run lint` runs it; `npm test` runs it first.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import vue from 'eslint-plugin-vue';
+import globals from 'globals';
+import layers from './tools/eslint-layers.mjs';
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'src/core/nca/mlp-kernel.wasm.ts', 'tests/e2e/screenshots/**', 'test-results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  ...vue.configs['flat/recommended'],
+  {
+    files: ['**/*.vue'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'] } },
+  },
+  {
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    plugins: { nca: layers },
+    rules: {
+      'nca/layers': 'error',
+      // TypeScript checks names (typescript-eslint's advice): no-undef does not know DOM/TS-only globals
+      'no-undef': 'off',
+      // layout is the formatter's business (.editorconfig, .prettierrc.json), not the linter's
+      'vue/max-attributes-per-line': 'off',
+      'vue/singleline-html-element-content-newline': 'off',
+      'vue/multiline-html-element-content-newline': 'off',
+      'vue/html-self-closing': 'off',
+      'vue/html-indent': 'off',
+      'vue/first-attribute-linebreak': 'off',
+      'vue/html-closing-bracket-newline': 'off',
+      // TODO(issue 15): tighten back to errors once the existing sites are fixed
+      '@typescript-eslint/no-explicit-any': 'warn',
+      'preserve-caught-error': 'warn',
+      'no-useless-assignment': 'warn',
+      'no-control-regex': 'warn',
+    },
+  },
+);

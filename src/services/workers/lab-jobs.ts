@@ -1,0 +1,30 @@
+/**
+ * The job kinds a lab worker process runs, as types: what the services send (payload), get back (result) and
+ * hear while a job runs (progress). The worker (src/worker/jobs/*) implements each one; the services only
+ * name them, so the dependency runs from the worker up to here and never back.
+ */
+import type { JobType } from './protocol';
+import type { EsSliceRequest, EsSliceResult } from '../../core/es/slice';
+import type { ExperimentJobPayload, ExperimentJobProgress, ExperimentJobResult } from '../../core/experiments/job';
+import type { ProgressEvent, TrainOutcome } from '../training/context';
+
+/** ES (thesis Algorithm 2): members [memberStart, memberEnd) of one generation; losses back. */
+export type EsSliceJobType = JobType<EsSliceRequest, EsSliceResult>;
+
+/** Adam: one whole training session of a stored run in the worker process. */
+export interface AdamTrainPayload {
+  workspace: string;
+  runId: string;
+}
+export type AdamTrainJobType = JobType<AdamTrainPayload, TrainOutcome, ProgressEvent>;
+
+/** One model × one suite × one repeat of an experiment (core/experiments/job.ts). */
+export type ExperimentJobType = JobType<ExperimentJobPayload, ExperimentJobResult, ExperimentJobProgress>;
+
+/** Every job kind by name, as the WorkerPool is typed. */
+export interface LabJobs {
+  [kind: string]: JobType<any, any, any>;
+  'es-slice': EsSliceJobType;
+  'adam-train': AdamTrainJobType;
+  experiment: ExperimentJobType;
+}
