@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './command';
+import { messageOf } from '../shared/validate';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
@@ -24,7 +25,7 @@ export function parseCommandArgs<O extends OptionSpecs>(argv: string[], options:
   try {
     return parseArgs({ args: argv, options: { ...COMMON_FLAGS, ...options }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(messageOf(err));
   }
 }
 

@@ -7,6 +7,7 @@ import { packageVersion } from '../services/resources/package-paths';
 import { platformWorkspaceDir } from '../services/store/workspace-path';
 import { processIo, UsageError, type CommandIo } from './command';
 import { COMMANDS } from './commands/index';
+import { messageOf } from '../shared/validate';
 
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -43,7 +44,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
       io.err(`Run 'nca-lab ${name} --help' for its flags.`);
       return 2;
     }
-    io.err(`nca-lab: ${err instanceof Error ? err.message : String(err)}`);
+    io.err(`nca-lab: ${messageOf(err)}`);
     // Users get one line; developers set NCA_LAB_DEBUG=1 for the stack.
     if (process.env.NCA_LAB_DEBUG === '1' && err instanceof Error && err.stack) io.err(err.stack);
     return 1;

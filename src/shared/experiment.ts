@@ -6,6 +6,7 @@
 import { isSuiteName, SUITE_NAMES, type ExperimentProtocol, type RunnableSuite, type SuiteName } from '../core/experiments/protocols';
 import type { FgsmClamp } from '../core/damage/damage';
 import type { RunConfig } from './training-config';
+import { fail, isRecord } from './validate';
 
 export const EXPERIMENT_FORMAT_VERSION = 1;
 export const RESULTS_FILE = 'results.json';
@@ -138,7 +139,7 @@ const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Checks an experiments.run request from another process; the message names the field and the range. */
 export function parseExperimentRunRequest(value: unknown, where = 'experiments.run'): ExperimentRunRequest {
-  if (!isObj(value)) fail(where, 'expected an object {suite, models, repeats?, seed?, fgsmClamp?}');
+  if (!isRecord(value)) fail(where, 'expected an object {suite, models, repeats?, seed?, fgsmClamp?}');
   const { suite, models, repeats, seed, fgsmClamp } = value;
   if (!isSuiteName(suite)) fail(`${where}: suite`, `must be one of ${SUITE_NAMES.join(', ')}, got ${JSON.stringify(suite)}`);
   const L = EXPERIMENT_LIMITS;
@@ -185,13 +186,7 @@ export function centralLoss(curve: ExperimentCurve): (number | null)[] {
   return curve.mean ?? curve.repeats[0]?.loss ?? [];
 }
 
-function fail(where: string, detail: string): never {
-  throw new Error(`${where}: ${detail}`);
-}
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function numberList(where: string, v: unknown): (number | null)[] {
   if (!Array.isArray(v)) fail(where, 'must be a list of numbers');
@@ -204,7 +199,7 @@ function numberList(where: string, v: unknown): (number | null)[] {
  * field. Unknown extra fields are kept.
  */
 export function parseExperimentResults(json: unknown, where = RESULTS_FILE): ExperimentResults {
-  if (!isObj(json)) fail(where, 'not an experiment: expected a JSON object');
+  if (!isRecord(json)) fail(where, 'not an experiment: expected a JSON object');
   if (json.formatVersion !== EXPERIMENT_FORMAT_VERSION) {
     fail(`${where}: formatVersion`, `this lab reads version ${EXPERIMENT_FORMAT_VERSION}, the file has ${JSON.stringify(json.formatVersion)}`);
   }
@@ -217,29 +212,29 @@ export function parseExperimentResults(json: unknown, where = RESULTS_FILE): Exp
   if (typeof json.repeats !== 'number' || !Number.isInteger(json.repeats) || json.repeats < 1) fail(`${where}: repeats`, 'must be an integer ≥ 1');
   const models = json.models as unknown[];
   models.forEach((m, i) => {
-    if (!isObj(m) || typeof m.key !== 'string' || typeof m.label !== 'string' || !isObj(m.target)) {
+    if (!isRecord(m) || typeof m.key !== 'string' || typeof m.label !== 'string' || !isRecord(m.target)) {
       fail(`${where}: models[${i}]`, 'needs key, label and target');
     }
   });
   const keys = new Set(models.map((m) => (m as ExperimentModel).key));
   const protocols = new Set((json.protocols as unknown[]).map((p, i) => {
-    if (!isObj(p) || typeof p.id !== 'string' || typeof p.steps !== 'number') fail(`${where}: protocols[${i}]`, 'needs id and steps');
+    if (!isRecord(p) || typeof p.id !== 'string' || typeof p.steps !== 'number') fail(`${where}: protocols[${i}]`, 'needs id and steps');
     return p.id as string;
   }));
   (json.curves as unknown[]).forEach((c, i) => {
     const at = `${where}: curves[${i}]`;
-    if (!isObj(c)) fail(at, 'must be an object');
+    if (!isRecord(c)) fail(at, 'must be an object');
     if (!protocols.has(c.protocol as string)) fail(`${at}.protocol`, `unknown protocol ${JSON.stringify(c.protocol)}`);
     if (!keys.has(c.model as string)) fail(`${at}.model`, `unknown model ${JSON.stringify(c.model)}`);
     if (!Array.isArray(c.repeats) || c.repeats.length === 0) fail(`${at}.repeats`, 'must be a non-empty list');
     (c.repeats as unknown[]).forEach((r, j) => {
-      if (!isObj(r) || typeof r.seed !== 'number') fail(`${at}.repeats[${j}]`, 'needs a seed');
+      if (!isRecord(r) || typeof r.seed !== 'number') fail(`${at}.repeats[${j}]`, 'needs a seed');
       numberList(`${at}.repeats[${j}].loss`, r.loss);
     });
     for (const k of ['mean', 'min', 'max']) if (c[k] !== null) numberList(`${at}.${k}`, c[k]);
   });
   (json.frames as unknown[]).forEach((f, i) => {
-    if (!isObj(f) || typeof f.rgba8Base64 !== 'string' || typeof f.updates !== 'number' || typeof f.height !== 'number' || typeof f.width !== 'number') {
+    if (!isRecord(f) || typeof f.rgba8Base64 !== 'string' || typeof f.updates !== 'number' || typeof f.height !== 'number' || typeof f.width !== 'number') {
       fail(`${where}: frames[${i}]`, 'needs updates, height, width and rgba8Base64');
     }
   });

@@ -21,6 +21,7 @@ import type { ChannelArgs, LabChannel } from './ipc';
 import { configProblems, type RunConfig } from './training-config';
 import { parseExperimentId, parseExperimentRunRequest } from './experiment';
 import { parseFigureFileName, parseReproduceRequest, parseStudyId } from './reproduce';
+import { describeValue, isRecord } from './validate';
 
 export type ArgParsers = { [C in LabChannel]: (args: unknown[]) => ChannelArgs<C> };
 
@@ -111,14 +112,14 @@ export const LAB_ARG_PARSERS: ArgParsers = {
 
 /** Validates the channel's arguments; the channel name itself must already be known. */
 export function parseChannelArgs<C extends LabChannel>(channel: C, args: unknown): ChannelArgs<C> {
-  if (!Array.isArray(args)) throw new Error(`${channel}: arguments must be a list, got ${describe(args)}`);
+  if (!Array.isArray(args)) throw new Error(`${channel}: arguments must be a list, got ${describeValue(args)}`);
   return LAB_ARG_PARSERS[channel](args) as ChannelArgs<C>;
 }
 
 export function parseTargetImportRequest(value: unknown): TargetImportRequest {
   const where = 'targets.import';
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error(`${where}: expected an object {name, bytesBase64, size, padding}, got ${describe(value)}`);
+    throw new Error(`${where}: expected an object {name, bytesBase64, size, padding}, got ${describeValue(value)}`);
   }
   const v = value as Record<string, unknown>;
   const { size, padding, maxBytes, nameMaxLength } = TARGET_IMPORT_LIMITS;
@@ -126,7 +127,7 @@ export function parseTargetImportRequest(value: unknown): TargetImportRequest {
     throw new Error(`${where}: name must be a non-empty file name of at most ${nameMaxLength} characters`);
   }
   if (typeof v.bytesBase64 !== 'string' || v.bytesBase64.length === 0) {
-    throw new Error(`${where}: bytesBase64 must be the file's bytes in base64; got ${describe(v.bytesBase64)}`);
+    throw new Error(`${where}: bytesBase64 must be the file's bytes in base64; got ${describeValue(v.bytesBase64)}`);
   }
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v.bytesBase64) || v.bytesBase64.length % 4 !== 0) {
     throw new Error(`${where}: bytesBase64 is not valid base64`);
@@ -148,7 +149,7 @@ export function parseTargetImportRequest(value: unknown): TargetImportRequest {
 /** A run id as the store names run folders: letters, digits, '.', '_' and '-' (the store checks the rest). */
 export function parseRunId(field: string, value: unknown): string {
   if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value) || value.includes('..')) {
-    throw new Error(`${field} must be a run id (letters, digits, '.', '_' and '-'), got ${describe(value)}`);
+    throw new Error(`${field} must be a run id (letters, digits, '.', '_' and '-'), got ${describeValue(value)}`);
   }
   return value;
 }
@@ -156,7 +157,7 @@ export function parseRunId(field: string, value: unknown): string {
 export function parseRunName(field: string, value: unknown): string {
   const max = RUN_TEXT_LIMITS.nameMaxLength;
   if (typeof value !== 'string' || value.trim() === '' || value.length > max) {
-    throw new Error(`${field} must be a non-empty name of at most ${max} characters, got ${describe(value)}`);
+    throw new Error(`${field} must be a non-empty name of at most ${max} characters, got ${describeValue(value)}`);
   }
   return value.trim();
 }
@@ -164,11 +165,11 @@ export function parseRunName(field: string, value: unknown): string {
 /** Tags: trimmed, non-empty, unique, at most `maxTags` of at most `tagMaxLength` characters. */
 export function parseTagList(field: string, value: unknown): string[] {
   const { maxTags, tagMaxLength } = RUN_TEXT_LIMITS;
-  if (!Array.isArray(value)) throw new Error(`${field} must be a list of tags, got ${describe(value)}`);
+  if (!Array.isArray(value)) throw new Error(`${field} must be a list of tags, got ${describeValue(value)}`);
   const out: string[] = [];
   for (const t of value) {
     if (typeof t !== 'string' || t.trim() === '' || t.trim().length > tagMaxLength || /[\u0000-\u001f]/.test(t)) {
-      throw new Error(`${field}: each tag must be a word of 1 to ${tagMaxLength} characters, got ${describe(t)}`);
+      throw new Error(`${field}: each tag must be a word of 1 to ${tagMaxLength} characters, got ${describeValue(t)}`);
     }
     if (!out.includes(t.trim())) out.push(t.trim());
   }
@@ -178,25 +179,25 @@ export function parseTagList(field: string, value: unknown): string[] {
 
 export function parseNotes(field: string, value: unknown): string {
   const max = RUN_TEXT_LIMITS.notesMaxLength;
-  if (typeof value !== 'string' || value.length > max) throw new Error(`${field} must be text of at most ${max} characters, got ${describe(value)}`);
+  if (typeof value !== 'string' || value.length > max) throw new Error(`${field} must be text of at most ${max} characters, got ${describeValue(value)}`);
   return value;
 }
 
 /** A full run config from outside: the shape first (so validation cannot trip over a missing part), then every field. */
 export function parseRunConfig(where: string, value: unknown): RunConfig {
-  if (!isPlainObject(value)) throw new Error(`${where}: config must be an object, got ${describe(value)}`);
+  if (!isRecord(value)) throw new Error(`${where}: config must be an object, got ${describeValue(value)}`);
   const v = value as Record<string, unknown>;
-  if (v.optimizer !== 'es' && v.optimizer !== 'adam') throw new Error(`${where}: config.optimizer must be "es" or "adam", got ${describe(v.optimizer)}`);
-  if (typeof v.preset !== 'string' || v.preset === '') throw new Error(`${where}: config.preset must name the preset it started from, got ${describe(v.preset)}`);
+  if (v.optimizer !== 'es' && v.optimizer !== 'adam') throw new Error(`${where}: config.optimizer must be "es" or "adam", got ${describeValue(v.optimizer)}`);
+  if (typeof v.preset !== 'string' || v.preset === '') throw new Error(`${where}: config.preset must name the preset it started from, got ${describeValue(v.preset)}`);
   for (const part of ['target', 'model', 'stop', v.optimizer]) {
-    if (!isPlainObject(v[part])) throw new Error(`${where}: config.${part} must be an object, got ${describe(v[part])}`);
+    if (!isRecord(v[part])) throw new Error(`${where}: config.${part} must be an object, got ${describeValue(v[part])}`);
   }
   if (v.optimizer === 'adam') {
     const adam = v.adam as Record<string, unknown>;
-    if (!isPlainObject(adam.schedule) || !isPlainObject(adam.pool)) throw new Error(`${where}: config.adam.schedule and config.adam.pool must be objects`);
+    if (!isRecord(adam.schedule) || !isRecord(adam.pool)) throw new Error(`${where}: config.adam.schedule and config.adam.pool must be objects`);
   } else {
     const es = v.es as Record<string, unknown>;
-    if (!isPlainObject(es.pool) || !isPlainObject(es.decay)) throw new Error(`${where}: config.es.pool and config.es.decay must be objects`);
+    if (!isRecord(es.pool) || !isRecord(es.decay)) throw new Error(`${where}: config.es.pool and config.es.decay must be objects`);
     const decay = es.decay as Record<string, unknown>;
     if (!Array.isArray(decay.thresholds) || !Array.isArray(decay.factors)) throw new Error(`${where}: config.es.decay.thresholds and factors must be lists of two numbers`);
   }
@@ -207,7 +208,7 @@ export function parseRunConfig(where: string, value: unknown): RunConfig {
 }
 
 function parseTargetImage(where: string, value: unknown): RunTargetImage {
-  if (!isPlainObject(value)) throw new Error(`${where}: targetImage must be {fileName, bytesBase64}, got ${describe(value)}`);
+  if (!isRecord(value)) throw new Error(`${where}: targetImage must be {fileName, bytesBase64}, got ${describeValue(value)}`);
   const v = value as Record<string, unknown>;
   // the same checks as an import of the same file
   const checked = parseTargetImportRequest({ name: v.fileName, bytesBase64: v.bytesBase64, size: 1, padding: 0 });
@@ -216,7 +217,7 @@ function parseTargetImage(where: string, value: unknown): RunTargetImage {
 
 export function parseCreateRunRequest(value: unknown): CreateRunRequest {
   const where = 'runs.create';
-  if (!isPlainObject(value)) throw new Error(`${where}: expected an object {config, name?, tags?, notes?, targetImage?, start?}, got ${describe(value)}`);
+  if (!isRecord(value)) throw new Error(`${where}: expected an object {config, name?, tags?, notes?, targetImage?, start?}, got ${describeValue(value)}`);
   const v = value as Record<string, unknown>;
   const out: CreateRunRequest = { config: parseRunConfig(where, v.config) };
   if (v.name !== undefined && v.name !== '') out.name = parseRunName(`${where}: name`, v.name);
@@ -229,7 +230,7 @@ export function parseCreateRunRequest(value: unknown): CreateRunRequest {
 
 export function parseForkRunRequest(value: unknown): ForkRunRequest {
   const where = 'runs.fork';
-  if (!isPlainObject(value)) throw new Error(`${where}: expected an object {runId, generation, config?, name?, tags?, start?}, got ${describe(value)}`);
+  if (!isRecord(value)) throw new Error(`${where}: expected an object {runId, generation, config?, name?, tags?, start?}, got ${describeValue(value)}`);
   const v = value as Record<string, unknown>;
   const out: ForkRunRequest = {
     runId: parseRunId(`${where}: runId`, v.runId),
@@ -244,7 +245,7 @@ export function parseForkRunRequest(value: unknown): ForkRunRequest {
 
 export function parseMetricsRequest(value: unknown): MetricsRequest {
   const where = 'runs.metrics';
-  if (!isPlainObject(value)) throw new Error(`${where}: expected an object {runId, maxPoints?}, got ${describe(value)}`);
+  if (!isRecord(value)) throw new Error(`${where}: expected an object {runId, maxPoints?}, got ${describeValue(value)}`);
   const v = value as Record<string, unknown>;
   const out: MetricsRequest = { runId: parseRunId(`${where}: runId`, v.runId) };
   const { min, max } = RUN_TEXT_LIMITS.metricsMaxPoints;
@@ -254,7 +255,7 @@ export function parseMetricsRequest(value: unknown): MetricsRequest {
 
 export function parseModelParamsRequest(value: unknown): ModelParamsRequest {
   const where = 'models.params';
-  if (!isPlainObject(value)) throw new Error(`${where}: expected an object {runId, generation?}, got ${describe(value)}`);
+  if (!isRecord(value)) throw new Error(`${where}: expected an object {runId, generation?}, got ${describeValue(value)}`);
   const v = value as Record<string, unknown>;
   const out: ModelParamsRequest = { runId: parseRunId(`${where}: runId`, v.runId) };
   if (v.generation !== undefined) out.generation = intInRange(`${where}: generation`, v.generation, 0, Number.MAX_SAFE_INTEGER);
@@ -265,16 +266,16 @@ export function parseModelParamsRequest(value: unknown): ModelParamsRequest {
 export function parseModelFilesRequest(value: unknown): ModelFilesRequest {
   const where = 'models.open';
   const { maxFiles, maxBytes, nameMaxLength } = MODEL_FILE_LIMITS;
-  if (!isPlainObject(value) || !Array.isArray(value.files)) throw new Error(`${where}: expected an object {files: [{name, bytesBase64}]}, got ${describe(value)}`);
+  if (!isRecord(value) || !Array.isArray(value.files)) throw new Error(`${where}: expected an object {files: [{name, bytesBase64}]}, got ${describeValue(value)}`);
   if (value.files.length === 0 || value.files.length > maxFiles) {
     throw new Error(`${where}: pick a model folder's model.json and weights.bin, or one checkpoint file (${value.files.length} files given)`);
   }
   let total = 0;
   const files = value.files.map((f, i) => {
-    if (!isPlainObject(f)) throw new Error(`${where}: files[${i}] must be {name, bytesBase64}, got ${describe(f)}`);
+    if (!isRecord(f)) throw new Error(`${where}: files[${i}] must be {name, bytesBase64}, got ${describeValue(f)}`);
     const name = f.name;
     if (typeof name !== 'string' || name.trim() === '' || name.length > nameMaxLength || /[\\/\u0000-\u001f]/.test(name) || name === '.' || name === '..') {
-      throw new Error(`${where}: files[${i}].name must be a plain file name of at most ${nameMaxLength} characters, got ${describe(name)}`);
+      throw new Error(`${where}: files[${i}].name must be a plain file name of at most ${nameMaxLength} characters, got ${describeValue(name)}`);
     }
     const b = f.bytesBase64;
     if (typeof b !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(b) || b.length % 4 !== 0) throw new Error(`${where}: files[${i}].bytesBase64 is not valid base64`);
@@ -288,7 +289,7 @@ export function parseModelFilesRequest(value: unknown): ModelFilesRequest {
 
 export function parseSettingsPatch(value: unknown): Partial<LabSettings> {
   const where = 'settings.update';
-  if (!isPlainObject(value)) throw new Error(`${where}: expected an object, got ${describe(value)}`);
+  if (!isRecord(value)) throw new Error(`${where}: expected an object, got ${describeValue(value)}`);
   const v = value as Record<string, unknown>;
   const known = Object.keys(LAB_SETTINGS_LIMITS);
   for (const key of Object.keys(v)) {
@@ -306,13 +307,10 @@ function runIdOnly(channel: LabChannel, args: unknown[]): [string] {
 }
 
 function parseBool(field: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new Error(`${field} must be true or false, got ${describe(value)}`);
+  if (typeof value !== 'boolean') throw new Error(`${field} must be true or false, got ${describeValue(value)}`);
   return value;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function noArgs(channel: LabChannel, args: unknown[]): [] {
   expectCount(channel, args, 0);
@@ -325,15 +323,8 @@ function expectCount(channel: LabChannel, args: unknown[], n: number): void {
 
 function intInRange(field: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${field} must be an integer from ${min} to ${max}, got ${describe(value)}`);
+    throw new Error(`${field} must be an integer from ${min} to ${max}, got ${describeValue(value)}`);
   }
   return value;
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
-  if (typeof value === 'object') return 'an object';
-  return String(value);
-}

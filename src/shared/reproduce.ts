@@ -5,6 +5,7 @@
  * `figures.json` (the index page as data, so the UI can show the figures without loading the HTML). One schema
  * each, checked where they arrive (ipc-schema.ts for requests, the parsers below for the files).
  */
+import { fail, isRecord } from './validate';
 
 /** How long each of the study's trainings may run (null = no cap of that kind). */
 export interface ReproduceBudget {
@@ -135,7 +136,7 @@ export function figureMime(file: string): string {
 // ---- parsers: requests from another process, files read back ----
 
 export function parseReproduceRequest(value: unknown, where = 'experiments.reproduce'): ReproduceRequest {
-  if (!isObj(value)) fail(where, 'expected an object {quick, reuse}');
+  if (!isRecord(value)) fail(where, 'expected an object {quick, reuse}');
   for (const key of Object.keys(value)) if (key !== 'quick' && key !== 'reuse') fail(`${where}: ${key}`, 'is not a field (quick, reuse)');
   if (typeof value.quick !== 'boolean') fail(`${where}: quick`, `must be true or false, got ${JSON.stringify(value.quick)}`);
   if (typeof value.reuse !== 'boolean') fail(`${where}: reuse`, `must be true or false, got ${JSON.stringify(value.reuse)}`);
@@ -156,7 +157,7 @@ export function parseFigureFileName(value: unknown, where: string): string {
 }
 
 export function parseFigureIndex(value: unknown, where = FIGURE_INDEX_FILE): FigureIndex {
-  if (!isObj(value) || value.formatVersion !== 1) fail(where, 'is not a figure index of format 1');
+  if (!isRecord(value) || value.formatVersion !== 1) fail(where, 'is not a figure index of format 1');
   const str = (v: unknown, w: string) => (typeof v === 'string' ? v : fail(w, 'must be a string'));
   const optStr = (v: unknown, w: string) => (v === null || v === undefined ? null : str(v, w));
   const files = (v: unknown, w: string) => (Array.isArray(v) ? v.map((f, i) => parseFigureFileName(f, `${w}[${i}]`)) : fail(w, 'must be a list of files'));
@@ -168,17 +169,17 @@ export function parseFigureIndex(value: unknown, where = FIGURE_INDEX_FILE): Fig
     data: files(value.data, `${where}: data`),
     sections: value.sections.map((s: unknown, i: number) => {
       const ws = `${where}: sections[${i}]`;
-      if (!isObj(s) || !Array.isArray(s.items)) fail(ws, 'must be {title, note, items}');
+      if (!isRecord(s) || !Array.isArray(s.items)) fail(ws, 'must be {title, note, items}');
       return {
         title: str(s.title, `${ws}.title`),
         note: optStr(s.note, `${ws}.note`),
         items: s.items.map((it: unknown, j: number) => {
           const wi = `${ws}.items[${j}]`;
-          if (!isObj(it) || !['chart', 'strip', 'gif', 'table'].includes(it.kind as string)) fail(wi, 'must be a chart, strip, gif or table');
+          if (!isRecord(it) || !['chart', 'strip', 'gif', 'table'].includes(it.kind as string)) fail(wi, 'must be a chart, strip, gif or table');
           const item: FigureIndexItem = { kind: it.kind as FigureIndexItem['kind'], caption: str(it.caption, `${wi}.caption`), files: files(it.files, `${wi}.files`) };
           if (it.table !== undefined) {
             const t = it.table;
-            if (!isObj(t) || !Array.isArray(t.header) || !Array.isArray(t.rows)) fail(`${wi}.table`, 'must be {header, rows}');
+            if (!isRecord(t) || !Array.isArray(t.header) || !Array.isArray(t.rows)) fail(`${wi}.table`, 'must be {header, rows}');
             const cell = (c: unknown) => (typeof c === 'string' || typeof c === 'number' ? c : fail(`${wi}.table`, 'cells must be strings or numbers'));
             item.table = {
               header: t.header.map((h: unknown) => String(cell(h))),
@@ -193,14 +194,14 @@ export function parseFigureIndex(value: unknown, where = FIGURE_INDEX_FILE): Fig
 }
 
 export function parseReproduceSummary(value: unknown, where = REPRODUCE_SUMMARY_FILE): ReproduceSummary {
-  if (!isObj(value) || value.formatVersion !== 1) fail(where, 'is not a study summary of format 1');
+  if (!isRecord(value) || value.formatVersion !== 1) fail(where, 'is not a study summary of format 1');
   const num = (v: unknown, w: string) => (typeof v === 'number' && Number.isFinite(v) ? v : fail(`${where}: ${w}`, 'must be a number'));
   const numOrNull = (v: unknown, w: string) => (v === null ? null : num(v, w));
   const str = (v: unknown, w: string) => (typeof v === 'string' ? v : fail(`${where}: ${w}`, 'must be a string'));
   const b = value.budget;
   const s = value.seconds;
-  if (!isObj(b)) fail(`${where}: budget`, 'must be {seconds, esGenerations, adamIterations}');
-  if (!isObj(s)) fail(`${where}: seconds`, 'must be {training, experiment, bench, figures}');
+  if (!isRecord(b)) fail(`${where}: budget`, 'must be {seconds, esGenerations, adamIterations}');
+  if (!isRecord(s)) fail(`${where}: seconds`, 'must be {training, experiment, bench, figures}');
   if (!Array.isArray(value.runIds) || !Array.isArray(value.table2)) fail(where, 'runIds and table2 must be lists');
   return {
     formatVersion: 1,
@@ -214,16 +215,10 @@ export function parseReproduceSummary(value: unknown, where = REPRODUCE_SUMMARY_
     finishedAt: str(value.finishedAt, 'finishedAt'),
     seconds: { training: num(s.training, 'seconds.training'), experiment: num(s.experiment, 'seconds.experiment'), bench: num(s.bench, 'seconds.bench'), figures: num(s.figures, 'seconds.figures') },
     table2: value.table2.map((r: unknown, i: number) => {
-      if (!isObj(r)) fail(`${where}: table2[${i}]`, 'must be an object');
+      if (!isRecord(r)) fail(`${where}: table2[${i}]`, 'must be an object');
       return { population: num(r.population, `table2[${i}].population`), generationsPerSec: num(r.generationsPerSec, `table2[${i}].generationsPerSec`), mutantsPerSec: num(r.mutantsPerSec, `table2[${i}].mutantsPerSec`), workers: num(r.workers, `table2[${i}].workers`) };
     }),
   };
 }
 
-function fail(where: string, detail: string): never {
-  throw new Error(`${where}: ${detail}`);
-}
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

@@ -10,6 +10,7 @@
 import type { StateBatch } from '../core/nca/state';
 import type { RngState } from '../core/rng/philox';
 import { configProblems, type RunConfig } from './training-config';
+import { describeValue, isRecord } from './validate';
 
 export type RunStatus = 'queued' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed' | 'interrupted';
 
@@ -153,43 +154,35 @@ export function runRecordToJson(r: RunRecord): unknown {
   return { ...r, progress };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function need(ok: boolean, field: string, detail: string): asserts ok {
   if (!ok) throw new RecordFormatError(field, detail);
 }
 
-function show(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
 
 function count(v: unknown, field: string): number {
-  need(typeof v === 'number' && Number.isSafeInteger(v) && v >= 0, field, `must be an integer ≥ 0, got ${show(v)}`);
+  need(typeof v === 'number' && Number.isSafeInteger(v) && v >= 0, field, `must be an integer ≥ 0, got ${describeValue(v)}`);
   return v;
 }
 
 function seconds(v: unknown, field: string): number {
-  need(typeof v === 'number' && Number.isFinite(v) && v >= 0, field, `must be a number ≥ 0, got ${show(v)}`);
+  need(typeof v === 'number' && Number.isFinite(v) && v >= 0, field, `must be a number ≥ 0, got ${describeValue(v)}`);
   return v;
 }
 
 function str(v: unknown, field: string): string {
-  need(typeof v === 'string', field, `must be a string, got ${show(v)}`);
+  need(typeof v === 'string', field, `must be a string, got ${describeValue(v)}`);
   return v;
 }
 
 function nullableStr(v: unknown, field: string): string | null {
-  need(v === null || typeof v === 'string', field, `must be a string or null, got ${show(v)}`);
+  need(v === null || typeof v === 'string', field, `must be a string or null, got ${describeValue(v)}`);
   return v;
 }
 
 function loss(v: unknown, field: string): number {
   const x = decodeNumber(v);
-  need(x !== undefined, field, `must be a number (or "NaN", "Infinity", "-Infinity"), got ${show(v)}`);
+  need(x !== undefined, field, `must be a number (or "NaN", "Infinity", "-Infinity"), got ${describeValue(v)}`);
   return x;
 }
 
@@ -198,17 +191,17 @@ function nullableLoss(v: unknown, field: string): number | null {
 }
 
 function isoDate(v: unknown, field: string): string {
-  need(typeof v === 'string' && !Number.isNaN(Date.parse(v)), field, `must be an ISO 8601 date, got ${show(v)}`);
+  need(typeof v === 'string' && !Number.isNaN(Date.parse(v)), field, `must be an ISO 8601 date, got ${describeValue(v)}`);
   return v;
 }
 
 export function parseRunStatus(v: unknown, field = 'status'): RunStatus {
-  need(typeof v === 'string' && (RUN_STATUSES as readonly string[]).includes(v), field, `must be one of ${RUN_STATUSES.join(', ')}, got ${show(v)}`);
+  need(typeof v === 'string' && (RUN_STATUSES as readonly string[]).includes(v), field, `must be one of ${RUN_STATUSES.join(', ')}, got ${describeValue(v)}`);
   return v as RunStatus;
 }
 
 export function parseRunProgress(v: unknown, field = 'progress'): RunProgress {
-  need(isObject(v), field, `must be an object, got ${show(v)}`);
+  need(isRecord(v), field, `must be an object, got ${describeValue(v)}`);
   return {
     generation: count(v.generation, `${field}.generation`),
     evaluations: count(v.evaluations, `${field}.evaluations`),
@@ -222,27 +215,27 @@ export function parseRunProgress(v: unknown, field = 'progress'): RunProgress {
 }
 
 export function parseTags(v: unknown, field = 'tags'): string[] {
-  need(Array.isArray(v) && v.every((t) => typeof t === 'string'), field, `must be a list of strings, got ${show(v)}`);
+  need(Array.isArray(v) && v.every((t) => typeof t === 'string'), field, `must be a list of strings, got ${describeValue(v)}`);
   return [...v] as string[];
 }
 
 export function parseForkedFrom(v: unknown, field = 'forkedFrom'): RunRecord['forkedFrom'] {
   if (v === null || v === undefined) return null;
-  need(isObject(v), field, `must be {runId, generation} or null, got ${show(v)}`);
+  need(isRecord(v), field, `must be {runId, generation} or null, got ${describeValue(v)}`);
   return { runId: str(v.runId, `${field}.runId`), generation: count(v.generation, `${field}.generation`) };
 }
 
 /** Validates a run.json's parsed JSON (non-finite losses decoded); throws RecordFormatError naming the field. */
 export function parseRunRecord(v: unknown): RunRecord {
-  need(isObject(v), '', `a run record must be a JSON object, got ${show(v)}`);
-  need(v.formatVersion === 1, 'formatVersion', `must be 1 (this lab reads run format 1), got ${show(v.formatVersion)}`);
-  need(isObject(v.config), 'config', `must be an object, got ${show(v.config)}`);
+  need(isRecord(v), '', `a run record must be a JSON object, got ${describeValue(v)}`);
+  need(v.formatVersion === 1, 'formatVersion', `must be 1 (this lab reads run format 1), got ${describeValue(v.formatVersion)}`);
+  need(isRecord(v.config), 'config', `must be an object, got ${describeValue(v.config)}`);
   const config = v.config as unknown as RunConfig;
   const problems = configProblems(config);
   need(problems.length === 0, problems.length ? `config.${problems[0].field}` : 'config', problems[0]?.message ?? '');
-  need(v.optimizer === config.optimizer, 'optimizer', `must match config.optimizer (${show(config.optimizer)}), got ${show(v.optimizer)}`);
+  need(v.optimizer === config.optimizer, 'optimizer', `must match config.optimizer (${describeValue(config.optimizer)}), got ${describeValue(v.optimizer)}`);
   const versions = v.versions;
-  need(isObject(versions), 'versions', `must be an object, got ${show(versions)}`);
+  need(isRecord(versions), 'versions', `must be an object, got ${describeValue(versions)}`);
   const record: RunRecord = {
     formatVersion: 1,
     id: str(v.id, 'id'),
@@ -272,7 +265,7 @@ export function parseRunRecord(v: unknown): RunRecord {
 
 /** Validates an update; unknown fields are refused rather than silently dropped. */
 export function parseRunPatch(v: unknown): RunPatch {
-  need(isObject(v), '', `an update must be an object, got ${show(v)}`);
+  need(isRecord(v), '', `an update must be an object, got ${describeValue(v)}`);
   const out: RunPatch = {};
   for (const key of Object.keys(v)) {
     need((RUN_PATCH_FIELDS as readonly string[]).includes(key), key, `cannot be changed (changeable: ${RUN_PATCH_FIELDS.join(', ')})`);
@@ -288,10 +281,10 @@ export function parseRunPatch(v: unknown): RunPatch {
     need(out.name.trim() !== '', 'name', 'must not be empty');
   }
   if ('stop' in v) {
-    need(isObject(v.stop), 'stop', `must be {maxGenerations, maxSeconds, targetLoss}, got ${show(v.stop)}`);
+    need(isRecord(v.stop), 'stop', `must be {maxGenerations, maxSeconds, targetLoss}, got ${describeValue(v.stop)}`);
     const st = v.stop as Record<string, unknown>;
     for (const k of ['maxGenerations', 'maxSeconds', 'targetLoss']) {
-      need(st[k] === null || (typeof st[k] === 'number' && Number.isFinite(st[k] as number) && (st[k] as number) > 0), `stop.${k}`, `must be a positive number or null, got ${show(st[k])}`);
+      need(st[k] === null || (typeof st[k] === 'number' && Number.isFinite(st[k] as number) && (st[k] as number) > 0), `stop.${k}`, `must be a positive number or null, got ${describeValue(st[k])}`);
     }
     out.stop = { maxGenerations: st.maxGenerations as number | null, maxSeconds: st.maxSeconds as number | null, targetLoss: st.targetLoss as number | null };
   }
@@ -316,7 +309,7 @@ export function metricRowToJson(r: MetricRow): unknown {
 
 /** Validates one metrics row (as given by a trainer, or parsed from a line with non-finite numbers encoded). */
 export function parseMetricRow(v: unknown): MetricRow {
-  need(isObject(v), '', `a metrics row must be an object, got ${show(v)}`);
+  need(isRecord(v), '', `a metrics row must be an object, got ${describeValue(v)}`);
   const row: MetricRow = {
     generation: count(v.generation, 'generation'),
     evaluations: count(v.evaluations, 'evaluations'),

@@ -14,6 +14,7 @@
  */
 import type { JobHandler, JobMessage, JobType, ParentMessage, WorkerInit, WorkerMessage } from '../services/workers/protocol';
 import { isParentMessage } from '../services/workers/protocol';
+import { messageOf } from '../shared/validate';
 
 const handlers = new Map<string, JobHandler<JobType<any, any, any>, any>>();
 
@@ -145,5 +146,5 @@ function connectToParent(): Transport {
 }
 
 function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return messageOf(err);
 }

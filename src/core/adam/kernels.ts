@@ -6,6 +6,7 @@
  * kernel is never worked around by moving the run to another backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import { messageOf } from '../validate';
 
 /** Forward kernels of the trainable step, the loss, its tfjs gradient and tf.train.adam's update. */
 export const ADAM_TRAINING_KERNELS = [
@@ -41,7 +42,7 @@ export function requireTrainingKernels(kernels: readonly string[] = ADAM_TRAININ
  * same clear message; anything else passes through unchanged.
  */
 export function explainKernelError(err: unknown): unknown {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = messageOf(err);
   const k = /Cannot find registered kernel '([^']+)' for backend '([^']+)'/.exec(msg);
   if (k) return new MissingKernelError(k[1], k[2], 'kernel');
   const g = /gradient function not found for ([A-Za-z0-9_]+)/.exec(msg);

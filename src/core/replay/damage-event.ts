@@ -16,6 +16,7 @@ import {
 } from '../damage/damage';
 import type { StateBatch } from '../nca/state';
 import { Philox } from '../rng/philox';
+import { describeValue, isRecord } from '../validate';
 
 export type DamageSpec =
   /** zero all channels in rows [y0, y1) × cols [x0, x1) (clipped to the canvas) */
@@ -154,17 +155,7 @@ export class DamageLogError extends Error {
   override name = 'DamageLogError';
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
-function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v === undefined) return 'nothing';
-  if (Array.isArray(v)) return 'a list';
-  if (isObj(v)) return 'an object';
-  return String(v);
-}
 
 function num(where: string, v: unknown, min: number, max: number, opts: { integer?: boolean; minExclusive?: boolean } = {}): number {
   const ok = typeof v === 'number' && Number.isFinite(v) && (opts.minExclusive ? v > min : v >= min) && v <= max &&
@@ -172,14 +163,14 @@ function num(where: string, v: unknown, min: number, max: number, opts: { intege
   if (!ok) {
     const kind = opts.integer ? 'an integer' : 'a number';
     const range = opts.minExclusive ? `greater than ${min} and at most ${max}` : `from ${min} to ${max}`;
-    throw new DamageLogError(`${where} must be ${kind} ${range}, got ${show(v)}`);
+    throw new DamageLogError(`${where} must be ${kind} ${range}, got ${describeValue(v)}`);
   }
   return v as number;
 }
 
 function oneOf<T extends string>(where: string, v: unknown, allowed: readonly T[]): T {
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new DamageLogError(`${where} must be one of ${allowed.join(', ')}, got ${show(v)}`);
+    throw new DamageLogError(`${where} must be one of ${allowed.join(', ')}, got ${describeValue(v)}`);
   }
   return v as T;
 }
@@ -188,7 +179,7 @@ const BIG = 1e9;
 
 /** Checks a damage spec from outside; returns a clean copy (unknown fields dropped). */
 export function parseDamageSpec(value: unknown, where = 'damage'): DamageSpec {
-  if (!isObj(value)) throw new DamageLogError(`${where} must be an object {kind, …}, got ${show(value)}`);
+  if (!isRecord(value)) throw new DamageLogError(`${where} must be an object {kind, …}, got ${describeValue(value)}`);
   const kind = oneOf(`${where}.kind`, value.kind, DAMAGE_KINDS);
   const f = (name: string) => value[name];
   switch (kind) {
@@ -228,7 +219,7 @@ export function parseDamageSpec(value: unknown, where = 'damage'): DamageSpec {
 }
 
 export function parseDamageEvent(value: unknown, where = 'damage event'): DamageEvent {
-  if (!isObj(value)) throw new DamageLogError(`${where} must be an object {afterUpdate, damage, repeatUntil?}, got ${show(value)}`);
+  if (!isRecord(value)) throw new DamageLogError(`${where} must be an object {afterUpdate, damage, repeatUntil?}, got ${describeValue(value)}`);
   const afterUpdate = num(`${where}.afterUpdate`, value.afterUpdate, 0, MAX_REPLAY_STEPS, { integer: true });
   const damage = parseDamageSpec(value.damage, `${where}.damage`);
   const out: DamageEvent = { afterUpdate, damage };
@@ -239,6 +230,6 @@ export function parseDamageEvent(value: unknown, where = 'damage event'): Damage
 }
 
 export function parseDamageLog(value: unknown, where = 'damage'): DamageEvent[] {
-  if (!Array.isArray(value)) throw new DamageLogError(`${where} must be a list of damage events, got ${show(value)}`);
+  if (!Array.isArray(value)) throw new DamageLogError(`${where} must be a list of damage events, got ${describeValue(value)}`);
   return value.map((e, i) => parseDamageEvent(e, `${where}[${i}]`));
 }

@@ -5,6 +5,7 @@
  */
 import { MAX_REPLAY_CANVAS } from './growth-replay';
 import { DamageLogError, MAX_REPLAY_STEPS, parseDamageLog, type DamageEvent } from './damage-event';
+import { isRecord } from '../validate';
 
 export const RECORDING_FORMAT = 'nca-lab-growth-recording';
 
@@ -48,9 +49,6 @@ export function makeRecording(r: Omit<GrowthRecording, 'format' | 'formatVersion
   };
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function int(where: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -62,7 +60,7 @@ function int(where: string, v: unknown, min: number, max: number): number {
 /** Checks a recording read from a file; the message names the field. */
 export function parseGrowthRecording(value: unknown): GrowthRecording {
   const where = 'recording';
-  if (!isObj(value)) throw new DamageLogError(`${where}: expected a JSON object`);
+  if (!isRecord(value)) throw new DamageLogError(`${where}: expected a JSON object`);
   if (value.format !== RECORDING_FORMAT) {
     throw new DamageLogError(`${where}: not a growth recording (format must be "${RECORDING_FORMAT}", got ${JSON.stringify(value.format) ?? 'nothing'})`);
   }
@@ -81,7 +79,7 @@ export function parseGrowthRecording(value: unknown): GrowthRecording {
   if (value.models !== undefined) {
     if (!Array.isArray(value.models)) throw new DamageLogError(`${where}.models must be a list`);
     value.models.forEach((m, i) => {
-      if (!isObj(m) || typeof m.name !== 'string') throw new DamageLogError(`${where}.models[${i}] must be {name, runId?, generation?, file?}`);
+      if (!isRecord(m) || typeof m.name !== 'string') throw new DamageLogError(`${where}.models[${i}] must be {name, runId?, generation?, file?}`);
       const out: RecordedModel = { name: m.name };
       if (typeof m.runId === 'string') out.runId = m.runId;
       if (m.generation !== undefined) out.generation = int(`${where}.models[${i}].generation`, m.generation, 0, Number.MAX_SAFE_INTEGER);

@@ -4,6 +4,7 @@
  */
 import { BrowserWindow, screen } from 'electron';
 import { DEFAULT_WINDOW_STATE, MIN_WINDOW_SIZE, fitToDisplays, loadWindowState, saveWindowState, type WindowState } from './window-state';
+import { messageOf } from '../../shared/validate';
 
 export interface MainWindowOptions {
   workspace: string;
@@ -53,7 +54,7 @@ function rememberBounds(win: BrowserWindow, workspace: string): void {
     try {
       saveWindowState(workspace, last);
     } catch (err) {
-      console.warn(`nca-lab: ${err instanceof Error ? err.message : String(err)}`);
+      console.warn(`nca-lab: ${messageOf(err)}`);
     }
   };
   const schedule = () => {

@@ -47,6 +47,4 @@ export function targetLabel(name: string): string {
   return base.replace(/\.[A-Za-z0-9]+$/, '').replace(/-[0-9a-f]{8}$/, '');
 }
 
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+export { messageOf } from '@shared/validate';

@@ -20,6 +20,7 @@ import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { errorToData } from '../../shared/lab-client';
 import type { LabEventListener } from '../lab/lab-service';
 import { contentTypeOf } from './content-types';
+import { messageOf } from '../../shared/validate';
 
 /** What the bridge needs of a service: LabService, or anything that dispatches channels and pushes events. */
 export interface LabDispatcher {
@@ -63,7 +64,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
 
   const server = createServer((req, res) => {
     handleHttp(req, res).catch((err) => {
-      if (!res.headersSent) sendText(res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) sendText(res, 500, `internal error: ${messageOf(err)}`);
       else res.destroy();
     });
   });

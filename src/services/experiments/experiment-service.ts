@@ -7,6 +7,7 @@ import type { WorkerSpawner } from '../workers/spawners';
 import type { ExperimentProgressEvent, ExperimentResults, ExperimentRunRequest, ExperimentSummary } from '../../shared/experiment';
 import { listExperiments, makeExperimentId, readExperiment } from './experiment-store';
 import { runExperiment } from './run-experiment';
+import { messageOf } from '../../shared/validate';
 
 export interface ExperimentServiceOptions {
   workspace: string;
@@ -45,7 +46,7 @@ export class ExperimentService {
         emit({
           id, phase: cancelled ? 'cancelled' : 'failed', jobsDone: last?.jobsDone ?? 0, jobs: last?.jobs ?? 0,
           updatesDone: last?.updatesDone ?? 0, updatesTotal: last?.updatesTotal ?? 0, elapsedSeconds: last?.elapsedSeconds ?? 0,
-          message: cancelled ? 'cancelled: nothing was saved' : err instanceof Error ? err.message : String(err),
+          message: cancelled ? 'cancelled: nothing was saved' : messageOf(err),
         });
       }
     }).finally(() => this.running.delete(id));

@@ -19,6 +19,7 @@ import {
 import type { RunManager } from '../runs/run-manager';
 import type { WorkerSpawner } from '../workers/spawners';
 import { describeBudget, FULL_BUDGET, QUICK_BUDGET, reproduceThesis, THESIS_TRAININGS, type ReproduceStage } from './reproduce';
+import { messageOf } from '../../shared/validate';
 
 export interface ReproduceServiceOptions {
   workspace: string;
@@ -121,7 +122,7 @@ export class ReproduceService {
       last = {
         ...last, phase: cancelled ? 'cancelled' : 'failed', elapsedSeconds: (performance.now() - t0) / 1000,
         message: !cancelled
-          ? err instanceof Error ? err.message : String(err)
+          ? messageOf(err)
           : this.closing
             ? 'Cancelled because the lab closed: its trainings were paused; a new study with "reuse" resumes them. No figures were written.'
             : 'Cancelled by the user: trainings that ran were stopped with their checkpoint and model (a new study with "reuse" uses them), those still waiting were removed. No figures were written.',

@@ -32,6 +32,7 @@ import type { WorkerSpawner } from '../workers/spawners';
 import { figureIndex, writeFigureSet, type FigureFormat, type WrittenFigure } from './figure-set';
 import { runExperiment, type ExperimentProgress } from './run-experiment';
 import { thesisPlan } from './thesis-figures';
+import { messageOf } from '../../shared/validate';
 
 export type { ReproduceBudget } from '../../shared/reproduce';
 
@@ -377,7 +378,7 @@ async function trainStudy(
         } catch (err) {
           index.delete(hit.id);
           pending.delete(hit.id);
-          log(`[${i + 1}/${n}] ${label}: could not resume run ${hit.id} (${err instanceof Error ? err.message : String(err)}); training a new one`);
+          log(`[${i + 1}/${n}] ${label}: could not resume run ${hit.id} (${messageOf(err)}); training a new one`);
         }
       }
       const info = await runs.create({

@@ -38,6 +38,7 @@ import { packageVersion } from '../resources/package-paths';
 import { RunManager, type RunManagerOptions } from '../runs/run-manager';
 import { readSettingsKey, writeSettingsKey } from '../store/settings-file';
 import { importTargetImage, listBuiltinTargets, loadBuiltinTarget } from '../targets/targets';
+import { messageOf } from '../../shared/validate';
 
 export interface LabServiceOptions {
   /** the workspace folder (runs, models, settings) */
@@ -187,7 +188,7 @@ export class LabService {
       target = await importTargetImage(tmp, { size: config.target.size, padding: config.target.padding });
     } catch (err) {
       await rm(tmp, { force: true });
-      const message = err instanceof Error ? err.message : String(err);
+      const message = messageOf(err);
       throw new Error(message.split(tmp).join(safe));
     }
     await rename(tmp, file);
@@ -252,7 +253,7 @@ export class LabService {
       try {
         target = await importTargetImage(path, { size: request.size, padding: request.padding });
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = messageOf(err);
         throw new Error(message.split(path).join(fileName));
       }
       const data = targetToData(target, false);

@@ -12,6 +12,7 @@ import { LabStore, MODEL_DIR } from '../store/lab-store';
 import { MODEL_JSON } from '../store/model-format';
 import { targetOfRef } from './replay-models';
 import { listBuiltinTargets } from '../targets/targets';
+import { messageOf } from '../../shared/validate';
 
 /** Every readable run with a model/ or at least one checkpoint, newest first. */
 export async function listGrowableModels(store: LabStore): Promise<ModelSummary[]> {
@@ -51,7 +52,7 @@ export async function openModelFiles(request: ModelFilesRequest): Promise<Opened
     try {
       loaded = await new LabStore(dir).loadModel(path);
     } catch (err) {
-      throw new Error(scrub(err instanceof Error ? err.message : String(err)));
+      throw new Error(scrub(messageOf(err)));
     }
     let runId: string | null = null;
     let generation: number | null = null;

@@ -19,6 +19,7 @@ import { ncaConfigOf, type TargetRef } from '../../shared/training-config';
 import { isValidRunId, type LabStore } from '../store/lab-store';
 import type { LoadedModel } from '../store/model-format';
 import { resolveTarget } from '../targets/targets';
+import { messageOf } from '../../shared/validate';
 
 export interface LoadedReplayModel {
   model: ReplayModel;
@@ -34,9 +35,6 @@ export function canvasTargetOf(t: Target): CanvasTarget {
   return { height: t.height, width: t.width, rgba: t.rgba };
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** The target a model file names, or why it cannot be had. */
 export async function targetOfRef(ref: TargetRef | null): Promise<{ target: Target | null; problem: string | null }> {

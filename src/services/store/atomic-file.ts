@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { messageOf } from '../../shared/validate';
 
 /** The part of a FileHandle that writing needs (node's FileHandle has it). */
 export interface WriteHandle {
@@ -100,7 +101,7 @@ export function writeBytesAtomic(path: string, bytes: Uint8Array | string, opts:
 export function writeError(path: string, what: string, err: unknown): StoreWriteError {
   if (err instanceof StoreWriteError) return err;
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = messageOf(err);
   const message = isDiskFull(err)
     ? `the disk is full: cannot write ${what} ${path} (${code}); the previous ${what} is untouched and the partial file was removed. Free some space and try again.`
     : `cannot write ${what} ${path}: ${detail}; the previous ${what} is untouched`;

@@ -21,6 +21,7 @@ import type { RngState } from '../../core/rng/philox';
 import type { Checkpoint, CheckpointScalar } from '../../shared/run-record';
 import type { RunConfig } from '../../shared/training-config';
 import { writeFileAtomic, type StoreFs } from './atomic-file';
+import { fail, isRecord } from '../../shared/validate';
 
 export const CHECKPOINT_MAGIC = 'NCACKPT1';
 export const CHECKPOINT_FORMAT_VERSION = 1;
@@ -226,12 +227,10 @@ export async function writeCheckpointFile(path: string, ckpt: Checkpoint, run: C
 
 // ---- reading ----
 
-function fail(file: string, problem: string): never {
-  throw new CheckpointFormatError(file, problem);
-}
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+const checkpointProblem = (file: string, problem: string) => new CheckpointFormatError(file, problem);
+/** A checkpoint problem, thrown as CheckpointFormatError (a declaration, so `never` narrows at call sites). */
+function failCheckpoint(file: string, problem: string): never {
+  return fail(file, problem, checkpointProblem);
 }
 
 function isCount(v: unknown): v is number {
@@ -239,38 +238,38 @@ function isCount(v: unknown): v is number {
 }
 
 function parseSlot(v: unknown, file: string, what: string): PayloadSlot {
-  if (!isObj(v) || !isCount(v.offset) || !isCount(v.length) || v.offset % 4 !== 0) {
-    fail(file, `malformed header: ${what} is not {offset, length} with a 4-byte-aligned offset (${JSON.stringify(v)})`);
+  if (!isRecord(v) || !isCount(v.offset) || !isCount(v.length) || v.offset % 4 !== 0) {
+    failCheckpoint(file, `malformed header: ${what} is not {offset, length} with a 4-byte-aligned offset (${JSON.stringify(v)})`);
   }
   return { offset: v.offset, length: v.length };
 }
 
 function parseHeader(json: unknown, file: string): CheckpointHeader {
-  if (!isObj(json)) fail(file, 'malformed header: not a JSON object');
+  if (!isRecord(json)) failCheckpoint(file, 'malformed header: not a JSON object');
   const h = json;
-  if (h.formatVersion !== CHECKPOINT_FORMAT_VERSION) fail(file, `unsupported checkpoint format version ${JSON.stringify(h.formatVersion)} (this lab reads ${CHECKPOINT_FORMAT_VERSION})`);
+  if (h.formatVersion !== CHECKPOINT_FORMAT_VERSION) failCheckpoint(file, `unsupported checkpoint format version ${JSON.stringify(h.formatVersion)} (this lab reads ${CHECKPOINT_FORMAT_VERSION})`);
   for (const k of ['generation', 'evaluations', 'payloadBytes'] as const) {
-    if (!isCount(h[k])) fail(file, `malformed header: ${k} must be an integer ≥ 0, got ${JSON.stringify(h[k])}`);
+    if (!isCount(h[k])) failCheckpoint(file, `malformed header: ${k} must be an integer ≥ 0, got ${JSON.stringify(h[k])}`);
   }
-  if (!(typeof h.wallSeconds === 'number' && h.wallSeconds >= 0)) fail(file, `malformed header: wallSeconds is ${JSON.stringify(h.wallSeconds)}`);
-  if (typeof h.crc32 !== 'string' || !/^[0-9a-f]{8}$/.test(h.crc32)) fail(file, `malformed header: crc32 is ${JSON.stringify(h.crc32)}`);
-  if (!isObj(h.scalars)) fail(file, 'malformed header: scalars is not an object');
-  if (!isObj(h.arrays)) fail(file, 'malformed header: arrays is not an object');
+  if (!(typeof h.wallSeconds === 'number' && h.wallSeconds >= 0)) failCheckpoint(file, `malformed header: wallSeconds is ${JSON.stringify(h.wallSeconds)}`);
+  if (typeof h.crc32 !== 'string' || !/^[0-9a-f]{8}$/.test(h.crc32)) failCheckpoint(file, `malformed header: crc32 is ${JSON.stringify(h.crc32)}`);
+  if (!isRecord(h.scalars)) failCheckpoint(file, 'malformed header: scalars is not an object');
+  if (!isRecord(h.arrays)) failCheckpoint(file, 'malformed header: arrays is not an object');
   const arrays: Record<string, PayloadSlot> = {};
   for (const [name, slot] of Object.entries(h.arrays)) arrays[name] = parseSlot(slot, file, `array "${name}"`);
   let pool: CheckpointHeader['pool'] = null;
   if (h.pool !== null && h.pool !== undefined) {
     const p = h.pool;
-    if (!isObj(p) || !isCount(p.n) || !isCount(p.height) || !isCount(p.width) || !isCount(p.channels)) {
-      fail(file, `malformed header: pool shape is ${JSON.stringify(p)}`);
+    if (!isRecord(p) || !isCount(p.n) || !isCount(p.height) || !isCount(p.width) || !isCount(p.channels)) {
+      failCheckpoint(file, `malformed header: pool shape is ${JSON.stringify(p)}`);
     }
     const data = parseSlot(p.data, file, 'pool');
     if (data.length !== p.n * p.height * p.width * p.channels) {
-      fail(file, `malformed header: pool ${p.n}×${p.height}×${p.width}×${p.channels} does not match its ${data.length} floats`);
+      failCheckpoint(file, `malformed header: pool ${p.n}×${p.height}×${p.width}×${p.channels} does not match its ${data.length} floats`);
     }
     pool = { n: p.n, height: p.height, width: p.width, channels: p.channels, data };
   }
-  const run = isObj(h.run) && typeof h.run.id === 'string' && isObj(h.run.config)
+  const run = isRecord(h.run) && typeof h.run.id === 'string' && isRecord(h.run.config)
     ? { id: h.run.id, config: h.run.config as unknown as RunConfig }
     : null;
   return {
@@ -280,7 +279,7 @@ function parseHeader(json: unknown, file: string): CheckpointHeader {
     wallSeconds: h.wallSeconds,
     createdAt: typeof h.createdAt === 'string' ? h.createdAt : '',
     scalars: h.scalars as Record<string, EncodedScalar>,
-    rng: h.rng === null || h.rng === undefined ? null : isRngState(h.rng) ? h.rng : fail(file, `malformed header: rng is ${JSON.stringify(h.rng)}`),
+    rng: h.rng === null || h.rng === undefined ? null : isRngState(h.rng) ? h.rng : failCheckpoint(file, `malformed header: rng is ${JSON.stringify(h.rng)}`),
     params: parseSlot(h.params, file, 'params'),
     arrays,
     pool,
@@ -295,7 +294,7 @@ async function readFully(fh: Awaited<ReturnType<typeof open>>, into: Uint8Array,
   let done = 0;
   while (done < into.length) {
     const { bytesRead } = await fh.read(into, done, into.length - done, position + done);
-    if (bytesRead === 0) fail(file, `truncated: the file ends at byte ${position + done}, expected ${position + into.length} bytes or more`);
+    if (bytesRead === 0) failCheckpoint(file, `truncated: the file ends at byte ${position + done}, expected ${position + into.length} bytes or more`);
     done += bytesRead;
   }
 }
@@ -311,19 +310,19 @@ export async function readCheckpointHeader(file: string): Promise<{ header: Chec
   try {
     size = (await stat(file)).size;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') fail(file, 'no such file');
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') failCheckpoint(file, 'no such file');
     throw err;
   }
-  if (size < PREFIX_BYTES) fail(file, `truncated: ${size} bytes, shorter than the ${PREFIX_BYTES}-byte prefix`);
+  if (size < PREFIX_BYTES) failCheckpoint(file, `truncated: ${size} bytes, shorter than the ${PREFIX_BYTES}-byte prefix`);
   const fh = await open(file, 'r');
   try {
     const prefix = Buffer.alloc(PREFIX_BYTES);
     await readFully(fh, prefix, 0, file);
     const magic = prefix.toString('latin1', 0, 8);
-    if (magic !== CHECKPOINT_MAGIC) fail(file, `not an NCA Lab checkpoint (bad magic ${JSON.stringify(magic)}, expected "${CHECKPOINT_MAGIC}")`);
+    if (magic !== CHECKPOINT_MAGIC) failCheckpoint(file, `not an NCA Lab checkpoint (bad magic ${JSON.stringify(magic)}, expected "${CHECKPOINT_MAGIC}")`);
     const headerLength = prefix.readUInt32LE(8);
     if (headerLength > MAX_HEADER_BYTES || PREFIX_BYTES + headerLength > size) {
-      fail(file, `truncated or corrupt: the header claims ${headerLength} bytes, the file has ${size - PREFIX_BYTES} after the prefix`);
+      failCheckpoint(file, `truncated or corrupt: the header claims ${headerLength} bytes, the file has ${size - PREFIX_BYTES} after the prefix`);
     }
     const body = Buffer.alloc(headerLength);
     await readFully(fh, body, PREFIX_BYTES, file);
@@ -331,13 +330,13 @@ export async function readCheckpointHeader(file: string): Promise<{ header: Chec
     try {
       json = JSON.parse(body.toString('utf8'));
     } catch (err) {
-      fail(file, `malformed header (not JSON: ${(err as Error).message})`);
+      failCheckpoint(file, `malformed header (not JSON: ${(err as Error).message})`);
     }
     const header = parseHeader(json, file);
     const payloadStart = PREFIX_BYTES + headerLength;
-    if (payloadStart % 4 !== 0) fail(file, `malformed: the payload starts at byte ${payloadStart}, not 4-byte aligned`);
+    if (payloadStart % 4 !== 0) failCheckpoint(file, `malformed: the payload starts at byte ${payloadStart}, not 4-byte aligned`);
     if (size !== payloadStart + header.payloadBytes) {
-      fail(file, size < payloadStart + header.payloadBytes
+      failCheckpoint(file, size < payloadStart + header.payloadBytes
         ? `truncated: ${size} bytes, the header says ${payloadStart + header.payloadBytes}`
         : `${size - payloadStart - header.payloadBytes} unexpected bytes after the payload (${size} bytes, the header says ${payloadStart + header.payloadBytes})`);
     }
@@ -358,10 +357,10 @@ export async function readCheckpointFile(file: string): Promise<CheckpointFile> 
   ].sort((a, b) => a.slot.offset - b.slot.offset);
   let expected = 0;
   for (const { key, slot } of slots) {
-    if (slot.offset !== expected) fail(file, `malformed directory: ${key} starts at payload byte ${slot.offset}, expected ${expected}`);
+    if (slot.offset !== expected) failCheckpoint(file, `malformed directory: ${key} starts at payload byte ${slot.offset}, expected ${expected}`);
     expected += slot.length * 4;
   }
-  if (expected !== header.payloadBytes) fail(file, `malformed directory: the arrays cover ${expected} payload bytes, the header says ${header.payloadBytes}`);
+  if (expected !== header.payloadBytes) failCheckpoint(file, `malformed directory: the arrays cover ${expected} payload bytes, the header says ${header.payloadBytes}`);
 
   const fh = await open(file, 'r');
   const out = new Map<string, Float32Array>();
@@ -382,7 +381,7 @@ export async function readCheckpointFile(file: string): Promise<CheckpointFile> 
     await fh.close();
   }
   const actual = (crc >>> 0).toString(16).padStart(8, '0');
-  if (actual !== header.crc32) fail(file, `checksum mismatch: the payload's CRC-32 is ${actual}, the header says ${header.crc32} (the file is corrupt)`);
+  if (actual !== header.crc32) failCheckpoint(file, `checksum mismatch: the payload's CRC-32 is ${actual}, the header says ${header.crc32} (the file is corrupt)`);
 
   const arrays: Record<string, Float32Array> = {};
   for (const name of Object.keys(header.arrays)) arrays[name] = out.get(`arrays.${name}`)!;

@@ -35,6 +35,7 @@ import {
 } from './checkpoint-format';
 import { appendMetricRows, METRICS_FILE, readMetricRows, truncateMetricRowsAfter } from './metrics-log';
 import { encodeModel, firstNonFinite, MODEL_JSON, ModelFormatError, readModelFolder, WEIGHTS_BIN, type LoadedModel } from './model-format';
+import { messageOf } from '../../shared/validate';
 
 export const RUNS_DIR = 'runs';
 export const RUN_JSON = 'run.json';
@@ -145,9 +146,6 @@ async function defaultVersions(): Promise<RunVersions> {
   return { lab: packageVersion(), tfjs: tf.version.tfjs, node: process.version, ...(electron ? { electron } : {}) };
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export class LabStore {
   readonly workspace: string;

@@ -19,6 +19,7 @@ import { endianness } from 'node:os';
 import { paramLayout, validateNcaConfig, type NcaConfig, type ParamLayout } from '../../core/nca/config';
 import { encodeNumber } from '../../shared/run-record';
 import { configProblems, ncaConfigOf, type RunConfig, type TargetRef } from '../../shared/training-config';
+import { isRecord } from '../../shared/validate';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -137,9 +138,6 @@ export function encodeModel(params: Float32Array, meta: {
   return { modelJson, weights };
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Index and name of the first non-finite parameter, or null. */
 export function firstNonFinite(params: Float32Array, layout: ParamLayout): string | null {
@@ -155,7 +153,7 @@ export function firstNonFinite(params: Float32Array, layout: ParamLayout): strin
 
 /** Checks an NcaConfig read from a file; the message names the file. */
 export function checkNca(v: unknown, file: string, field: string): NcaConfig {
-  if (!isObj(v)) throw new ModelFormatError(file, `${field} is missing or not an object`);
+  if (!isRecord(v)) throw new ModelFormatError(file, `${field} is missing or not an object`);
   const nca: NcaConfig = {
     channels: v.channels as number, hidden: v.hidden as number, bias1: v.bias1 as boolean, bias2: v.bias2 as boolean,
     fireRate: v.fireRate as number, aliveThreshold: v.aliveThreshold as number, stepSize: v.stepSize as number,
@@ -171,7 +169,7 @@ export function checkNca(v: unknown, file: string, field: string): NcaConfig {
 
 /** A run config read from a file, or null when it is absent or no longer valid (the NcaConfig still is). */
 function optionalConfig(v: unknown): RunConfig | null {
-  if (!isObj(v)) return null;
+  if (!isRecord(v)) return null;
   try {
     return configProblems(v as unknown as RunConfig).length === 0 ? (v as unknown as RunConfig) : null;
   } catch {
@@ -180,7 +178,7 @@ function optionalConfig(v: unknown): RunConfig | null {
 }
 
 function optionalTarget(v: unknown): TargetRef | null {
-  if (!isObj(v) || typeof v.name !== 'string' || !Number.isInteger(v.size) || !Number.isInteger(v.padding)) return null;
+  if (!isRecord(v) || typeof v.name !== 'string' || !Number.isInteger(v.size) || !Number.isInteger(v.padding)) return null;
   return { name: v.name, size: v.size as number, padding: v.padding as number };
 }
 
@@ -204,10 +202,10 @@ export async function readModelFolder(modelJsonPath: string, weightsPathFor: (na
   } catch (err) {
     throw new ModelFormatError(file, `not a model: the file is not JSON (${(err as Error).message})`);
   }
-  if (!isObj(json)) throw new ModelFormatError(file, 'not a model: expected a JSON object');
+  if (!isRecord(json)) throw new ModelFormatError(file, 'not a model: expected a JSON object');
   const manifest = json.weightsManifest;
-  const meta = isObj(json.userDefinedMetadata) ? json.userDefinedMetadata.ncaLab : undefined;
-  if (!Array.isArray(manifest) || !isObj(meta)) {
+  const meta = isRecord(json.userDefinedMetadata) ? json.userDefinedMetadata.ncaLab : undefined;
+  if (!Array.isArray(manifest) || !isRecord(meta)) {
     throw new ModelFormatError(file, `unknown format: not an NCA Lab model (needs "weightsManifest" and "userDefinedMetadata.ncaLab"${json.format ? `; this file's format is ${JSON.stringify(json.format)}` : ''})`);
   }
   if (meta.formatVersion !== 1) throw new ModelFormatError(file, `unsupported NCA Lab model format version ${JSON.stringify(meta.formatVersion)} (this lab reads 1)`);
@@ -217,7 +215,7 @@ export async function readModelFolder(modelJsonPath: string, weightsPathFor: (na
   const nca = checkNca(meta.nca, file, 'userDefinedMetadata.ncaLab.nca');
   const layout = paramLayout(nca);
   const expected = weightSpecs(layout);
-  if (manifest.length !== 1 || !isObj(manifest[0]) || !Array.isArray(manifest[0].paths) || manifest[0].paths.length !== 1 || typeof manifest[0].paths[0] !== 'string') {
+  if (manifest.length !== 1 || !isRecord(manifest[0]) || !Array.isArray(manifest[0].paths) || manifest[0].paths.length !== 1 || typeof manifest[0].paths[0] !== 'string') {
     throw new ModelFormatError(file, 'incompatible model: weightsManifest must be one group with one weights file');
   }
   const group = manifest[0] as { paths: string[]; weights: unknown };

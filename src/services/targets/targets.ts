@@ -14,6 +14,7 @@ import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { targetFromU8, type Target } from '../../core/targets/target';
 import { decodePng } from '../export/png';
 import { resourcesDir } from '../resources/package-paths';
+import { firstLineOf } from '../../shared/validate';
 
 /** One entry of resources/targets/targets.json. */
 export interface BuiltinTargetInfo {
@@ -75,7 +76,7 @@ export function listBuiltinTargets(): BuiltinTargetInfo[] {
     try {
       catalogue = JSON.parse(readFileSync(path, 'utf8')) as BuiltinTargetCatalogue;
     } catch (err) {
-      throw new Error(`cannot read the built-in target list ${path}: ${messageOf(err)} (run \`npm run targets:build\`)`);
+      throw new Error(`cannot read the built-in target list ${path}: ${firstLineOf(err)} (run \`npm run targets:build\`)`);
     }
     catalogueCache = { dir, targets: catalogue.targets };
   }
@@ -102,7 +103,7 @@ export function loadBuiltinTarget(name: string, opts: { padding?: number } = {})
   try {
     image = decodePng(readFileSync(path));
   } catch (err) {
-    throw new Error(`built-in target ${name}: cannot read ${path}: ${messageOf(err)} (run \`npm run targets:build\`)`);
+    throw new Error(`built-in target ${name}: cannot read ${path}: ${firstLineOf(err)} (run \`npm run targets:build\`)`);
   }
   if (image.width !== info.size || image.height !== info.size) {
     throw new Error(`built-in target ${name}: ${path} is ${image.width}×${image.height}, the catalogue says ${info.size}×${info.size}`);
@@ -129,8 +130,8 @@ export async function importTargetImage(file: string, opts: { size: number; padd
     meta = await sharp(bytes).metadata();
   } catch (err) {
     throw new Error(header || sniffFormat(bytes)
-      ? `${file}: the ${sniffFormat(bytes) ?? 'PNG'} header is corrupt (${messageOf(err)})`
-      : `${file}: not an image (PNG, JPEG or WebP expected; the decoder says: ${messageOf(err)})`);
+      ? `${file}: the ${sniffFormat(bytes) ?? 'PNG'} header is corrupt (${firstLineOf(err)})`
+      : `${file}: not an image (PNG, JPEG or WebP expected; the decoder says: ${firstLineOf(err)})`);
   }
   if (!IMPORT_FORMATS.includes(meta.format)) {
     throw new Error(`${file}: ${meta.format.toUpperCase()} images are not imported; use PNG, JPEG or WebP`);
@@ -150,7 +151,7 @@ export async function importTargetImage(file: string, opts: { size: number; padd
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
-    throw new Error(`${file}: the ${meta.format.toUpperCase()} data is truncated or corrupt (${messageOf(err)})`);
+    throw new Error(`${file}: the ${meta.format.toUpperCase()} data is truncated or corrupt (${firstLineOf(err)})`);
   }
   const { info } = pixels;
   if (info.width !== size || info.height !== size || info.channels !== 4) {
@@ -198,7 +199,7 @@ async function readImageFile(file: string): Promise<Buffer> {
     size = st.size;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${file}: no such file`);
-    throw err instanceof Error && err.message.startsWith(file) ? err : new Error(`${file}: ${messageOf(err)}`);
+    throw err instanceof Error && err.message.startsWith(file) ? err : new Error(`${file}: ${firstLineOf(err)}`);
   }
   if (size === 0) throw new Error(`${file}: the file is empty (0 bytes)`);
   if (size > MAX_IMPORT_BYTES) {
@@ -251,6 +252,3 @@ function checkPadding(padding: number): number {
 }
 
 // libvips repeats its complaint over several lines; the first says it.
-function messageOf(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).trim().split('\n')[0];
-}
