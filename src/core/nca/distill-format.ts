@@ -1,0 +1,178 @@
+/**
+ * The model format of the Distill article's WebGL demo ("Growing Neural Cellular Automata", Mordvintsev et al.
+ * 2020; its `public/webgl_models8/*.json`, written by the growing-CA notebook's `export_ca_to_webgl_demo`), read
+ * into and written from the lab's flat parameters (config.ts). Pure: no Node, no tfjs, so the window can use it.
+ *
+ * A file is a JSON array of two dense layers, each
+ *   { data_b64, in_ch, out_ch, weight_scale, bias_scale, type: "uint8" }
+ * whose bytes are an (in_ch + 1) × out_ch row-major matrix: rows 0…in_ch−1 the weights (input × output), the last
+ * row the bias. A byte b stands for (b / 255 − 0.5) · scale (weight_scale for weight rows, bias_scale for the bias
+ * row); the exporter wrote round((v / scale + 0.5) · 255) with scale = 2·max|v|, so one value is off by at most
+ * scale / 510.
+ *
+ * Axes (checked on the published lizard files, tests/unit/distill-format.test.ts):
+ *  - the first layer's 48 input rows are grouped by filter band, row = band·16 + c (band 0 identity, 1 sobel-x,
+ *    2 sobel-y): the demo's perception shader packs channel vectors by band (`filterBand = floor(ch / depth4)`).
+ *    The lab's kernel0 interleaves them, row = 3c + band (spec a.2), so the rows are permuted here.
+ *  - the demo's `mat3(-1,0,1, -2,0,2, -1,0,1)/8` is column-major, so `sobel[y][x]` = (x − 1)·(y = 1 ? 2 : 1)/8:
+ *    right minus left, the lab's sobel_x; `sobel[x][y]` its transpose, down minus up (texture row 0 is drawn at
+ *    the top), the lab's sobel_y. No sign or axis flip is needed.
+ *  - the demo's hidden layer is fixed at 128 units and its state at 16 channels; the layers carry both biases
+ *    (Mordvintsev's model, config.ts MORDVINTSEV_MODEL).
+ */
+import { describeValue, isIntegerIn, isNumberIn, isRecord } from '../validate';
+import { MORDVINTSEV_MODEL, paramLayout, PERCEPTION_KERNELS, type NcaConfig } from './config';
+
+export interface DistillLayer {
+  data_b64: string;
+  in_ch: number;
+  out_ch: number;
+  weight_scale: number;
+  bias_scale: number;
+  type: 'uint8';
+}
+
+/** What the demo can run: 16 state channels and a 128-unit hidden layer (its shaders' fixed buffers). */
+export const DISTILL_CHANNELS = 16;
+export const DISTILL_HIDDEN = 128;
+
+/** A Distill model file that cannot be read; the message names the field. */
+export class DistillFormatError extends Error {
+  override name = 'DistillFormatError';
+}
+
+function fail(msg: string): never {
+  throw new DistillFormatError(msg);
+}
+
+function bytesOfBase64(text: string, field: string): Uint8Array {
+  let binary: string;
+  try {
+    binary = atob(text);
+  } catch {
+    fail(`${field} is not base64`);
+  }
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+function base64OfBytes(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/** Whether a parsed JSON value looks like a Distill demo model (so a file picker can tell it from a lab model). */
+export function isDistillModelJson(v: unknown): boolean {
+  return Array.isArray(v) && v.length === 2 && v.every((l) => isRecord(l) && typeof l.data_b64 === 'string' && 'in_ch' in l);
+}
+
+interface DecodedLayer {
+  inCh: number;
+  outCh: number;
+  /** [inCh][outCh] */
+  weights: Float32Array;
+  bias: Float32Array;
+}
+
+function decodeLayer(v: unknown, i: number): DecodedLayer {
+  const at = `layer ${i}`;
+  if (!isRecord(v)) fail(`${at} must be an object { data_b64, in_ch, out_ch, weight_scale, bias_scale, type }`);
+  if (v.type !== 'uint8') fail(`${at}.type must be "uint8" (the demo's 8-bit export), got ${describeValue(v.type)}`);
+  for (const k of ['in_ch', 'out_ch'] as const) {
+    if (!isIntegerIn(v[k], 1, 4096)) fail(`${at}.${k} must be an integer in [1, 4096], got ${describeValue(v[k])}`);
+  }
+  for (const k of ['weight_scale', 'bias_scale'] as const) {
+    if (!isNumberIn(v[k], 0, Number.MAX_VALUE)) fail(`${at}.${k} must be a finite number ≥ 0, got ${describeValue(v[k])}`);
+  }
+  if (typeof v.data_b64 !== 'string') fail(`${at}.data_b64 must be a base64 string`);
+  const inCh = v.in_ch as number;
+  const outCh = v.out_ch as number;
+  const bytes = bytesOfBase64(v.data_b64, `${at}.data_b64`);
+  if (bytes.length !== (inCh + 1) * outCh) {
+    fail(`${at}.data_b64 holds ${bytes.length} bytes; (in_ch + 1) × out_ch = ${(inCh + 1) * outCh} expected`);
+  }
+  const ws = v.weight_scale as number;
+  const bs = v.bias_scale as number;
+  const weights = new Float32Array(inCh * outCh);
+  for (let j = 0; j < weights.length; j++) weights[j] = (bytes[j] / 255 - 0.5) * ws;
+  const bias = new Float32Array(outCh);
+  for (let o = 0; o < outCh; o++) bias[o] = (bytes[inCh * outCh + o] / 255 - 0.5) * bs;
+  return { inCh, outCh, weights, bias };
+}
+
+/** Distill band-major row (band·C + c) → the lab's interleaved row (3c + band). */
+function labRow(distillRow: number, channels: number): number {
+  const band = Math.floor(distillRow / channels);
+  const c = distillRow % channels;
+  return PERCEPTION_KERNELS * c + band;
+}
+
+/**
+ * A Distill demo model as the lab's NCA: Mordvintsev's configuration (both biases, fire rate 0.5, alive
+ * threshold 0.1) with its hidden width and channels read from the layers, and the flat parameters.
+ */
+export function decodeDistillModel(json: unknown): { nca: NcaConfig; params: Float32Array } {
+  if (!Array.isArray(json)) fail('a Distill model is a JSON array of two layers');
+  if (json.length !== 2) fail(`a Distill model has 2 layers, this one has ${json.length}`);
+  const [l0, l1] = json.map(decodeLayer);
+  if (l0.inCh % PERCEPTION_KERNELS !== 0) fail(`layer 0.in_ch must be 3 × the state channels, got ${l0.inCh}`);
+  const channels = l0.inCh / PERCEPTION_KERNELS;
+  if (l1.inCh !== l0.outCh) fail(`layer 1.in_ch (${l1.inCh}) must equal layer 0.out_ch (${l0.outCh})`);
+  if (l1.outCh !== channels) fail(`layer 1.out_ch (${l1.outCh}) must equal the state channels (layer 0.in_ch / 3 = ${channels})`);
+  if (channels < 4 || channels > 64) fail(`the state must have 4 to 64 channels, got ${channels}`);
+  const nca: NcaConfig = { ...MORDVINTSEV_MODEL, channels, hidden: l0.outCh };
+  const L = paramLayout(nca);
+  const params = new Float32Array(L.total);
+  const h = nca.hidden;
+  for (let r = 0; r < l0.inCh; r++) {
+    params.set(l0.weights.subarray(r * h, (r + 1) * h), L.kernel0.offset + labRow(r, channels) * h);
+  }
+  params.set(l0.bias, L.bias0!.offset);
+  params.set(l1.weights, L.kernel1.offset);
+  params.set(l1.bias, L.bias1!.offset);
+  return { nca, params };
+}
+
+function encodeLayer(weights: Float32Array, bias: Float32Array, inCh: number, outCh: number): DistillLayer {
+  const maxAbs = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  // the exporter's scale: 2·max|v|, so the extremes land on bytes 0 and 255
+  const weightScale = 2 * maxAbs(weights);
+  const biasScale = 2 * maxAbs(bias);
+  const bytes = new Uint8Array((inCh + 1) * outCh);
+  const q = (v: number, s: number) => (s === 0 ? 128 : Math.min(255, Math.max(0, Math.round((v / s + 0.5) * 255))));
+  for (let j = 0; j < weights.length; j++) bytes[j] = q(weights[j], weightScale);
+  for (let o = 0; o < outCh; o++) bytes[inCh * outCh + o] = q(bias[o], biasScale);
+  return { data_b64: base64OfBytes(bytes), in_ch: inCh, out_ch: outCh, weight_scale: weightScale, bias_scale: biasScale, type: 'uint8' };
+}
+
+/**
+ * The lab's model as a Distill demo file. The demo runs 16 channels and 128 hidden units: a narrower hidden layer
+ * is padded with units whose weights are all zero (relu(0) = 0 adds nothing, so it grows the same), missing biases
+ * are written as zeros. Throws, naming the field, for a model the demo cannot run.
+ */
+export function encodeDistillModel(nca: NcaConfig, params: Float32Array): DistillLayer[] {
+  const L = paramLayout(nca);
+  if (params.length !== L.total) fail(`parameters: expected ${L.total} values for the model's config, got ${params.length}`);
+  if (nca.channels !== DISTILL_CHANNELS) fail(`model.channels must be ${DISTILL_CHANNELS} for the Distill demo, got ${nca.channels}`);
+  if (nca.hidden > DISTILL_HIDDEN) fail(`model.hidden must be at most ${DISTILL_HIDDEN} for the Distill demo, got ${nca.hidden}`);
+  if (nca.fireRate !== 0.5 || nca.aliveThreshold !== 0.1 || nca.stepSize !== 1) {
+    fail(`the Distill demo runs fire rate 0.5, alive threshold 0.1 and step size 1; this model has ${nca.fireRate}, ${nca.aliveThreshold}, ${nca.stepSize}`);
+  }
+  const C = nca.channels;
+  const h = nca.hidden;
+  const H = DISTILL_HIDDEN;
+  const w0 = new Float32Array(L.inputs * H);
+  for (let r = 0; r < L.inputs; r++) {
+    const src = L.kernel0.offset + labRow(r, C) * h;
+    w0.set(params.subarray(src, src + h), r * H);
+  }
+  const b0 = new Float32Array(H);
+  if (L.bias0) b0.set(params.subarray(L.bias0.offset, L.bias0.offset + h));
+  const w1 = new Float32Array(H * C);
+  w1.set(params.subarray(L.kernel1.offset, L.kernel1.offset + L.kernel1.size));
+  const b1 = new Float32Array(C);
+  if (L.bias1) b1.set(params.subarray(L.bias1.offset, L.bias1.offset + C));
+  return [encodeLayer(w0, b0, L.inputs, H), encodeLayer(w1, b1, H, C)];
+}
