@@ -1,0 +1,83 @@
+/**
+ * Forking a run from one of its checkpoints: what a fork may change, and where its progress starts.
+ */
+import { paramCount } from '../../core/nca/config';
+import type { ForkRunRequest } from '../../shared/lab-api';
+import type { MetricRow, RunProgress, RunRecord } from '../../shared/run-record';
+import { ncaConfigOf, type RunConfig } from '../../shared/training-config';
+import type { LabStore } from '../store/lab-store';
+
+/** A fork must be able to load the checkpoint: same optimizer, same model shape, same canvas. Returns the refusal. */
+export function forkRefusal(source: RunConfig, config: RunConfig): string | null {
+  if (config.optimizer !== source.optimizer) {
+    return `a fork keeps the optimizer: the source is an ${source.optimizer} run, the new config is ${config.optimizer}`;
+  }
+  const a = ncaConfigOf(source);
+  const b = ncaConfigOf(config);
+  if (a.channels !== b.channels || a.hidden !== b.hidden || a.bias1 !== b.bias1 || a.bias2 !== b.bias2 || paramCount(a) !== paramCount(b)) {
+    return `a fork keeps the model's shape (channels ${a.channels}, hidden ${a.hidden}, biases ${a.bias1}/${a.bias2}): the checkpoint's parameters must fit`;
+  }
+  if (config.target.size !== source.target.size || config.target.padding !== source.target.padding) {
+    return `a fork keeps the target canvas (${source.target.size} px, padding ${source.target.padding}): the checkpoint's states must fit`;
+  }
+  return null;
+}
+
+/** A fork's progress as of its checkpoint: counters from the checkpoint, losses from the copied metrics. */
+export function forkProgress(ckpt: { generation: number; evaluations: number; wallSeconds: number; scalars: Record<string, unknown> }, rows: MetricRow[]): RunProgress {
+  const last = rows.at(-1);
+  const evals = rows.filter((r) => r.eval40 !== undefined);
+  const lastEval = evals.at(-1);
+  const finite = (xs: number[]) => xs.filter(Number.isFinite);
+  const best = finite(rows.map((r) => r.bestLoss));
+  const best40 = finite(evals.map((r) => r.eval40!));
+  const scalarBest = typeof ckpt.scalars.bestEval40 === 'number' ? ckpt.scalars.bestEval40 : null;
+  return {
+    generation: ckpt.generation,
+    evaluations: ckpt.evaluations,
+    wallSeconds: ckpt.wallSeconds,
+    bestLoss: best.length ? Math.min(...best) : null,
+    lastLoss: last ? last.loss : null,
+    bestEval40: scalarBest ?? (best40.length ? Math.min(...best40) : null),
+    lastEval40: lastEval?.eval40 ?? null,
+    lastEval200: lastEval?.eval200 ?? null,
+  };
+}
+
+/**
+ * Creates the fork of checkpoint `request.generation` of `request.runId`: same optimizer, model and target canvas;
+ * stop conditions and hyperparameters may differ (ES takes α and its decay stage from the checkpoint). The
+ * source's metrics up to the checkpoint are copied, so the new run's curves start where the source's were. A fork
+ * that cannot be completed is removed again. `refuse` builds the error for a fork the source does not allow.
+ */
+export async function createFork(store: LabStore, request: ForkRunRequest, refuse: (why: string) => Error): Promise<{ record: RunRecord; start: boolean }> {
+  const source = await store.getRun(request.runId);
+  const ckpt = await store.readCheckpoint(source.id, request.generation);
+  const config: RunConfig = structuredClone(request.config ?? source.config);
+  const refusal = forkRefusal(source.config, config);
+  if (refusal) throw refuse(refusal);
+  const target = config.target.name === source.config.target.name ? await store.loadRunTarget(source.id) : undefined;
+  const record = await store.createRun(config, {
+    name: request.name ?? `${source.name} · fork @${request.generation}`,
+    tags: request.tags ?? source.tags,
+    notes: '',
+    backend: null,
+    forkedFrom: { runId: source.id, generation: request.generation },
+    ...(target ? { target } : {}),
+  });
+  const start = request.start !== false;
+  try {
+    await store.writeCheckpoint(record.id, ckpt);
+    const rows = (await store.readMetrics(source.id)).filter((r) => r.generation <= request.generation);
+    if (rows.length > 0) await store.appendMetrics(record.id, rows);
+    const updated = await store.updateRun(record.id, {
+      progress: forkProgress(ckpt, rows),
+      status: start ? 'queued' : 'paused',
+      statusReason: start ? null : `forked from ${source.id} at generation ${request.generation}; not started yet`,
+    });
+    return { record: updated, start };
+  } catch (err) {
+    await store.deleteRun(record.id, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}
