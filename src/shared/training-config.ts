@@ -44,6 +44,13 @@ export interface CommonConfig {
   checkpointEvery: number;
 }
 
+/**
+ * ES update rules (c.4), each an ask/tell strategy (core/es/strategy.ts) registered in
+ * services/training/optimizers/es-strategies.ts.
+ */
+export const ES_UPDATE_RULES = ['thesis', 'salimans'] as const;
+export type EsUpdateRule = (typeof ES_UPDATE_RULES)[number];
+
 /** Sample-pool variants (spec e). */
 export type EsPoolKind = 'none' | 'thesis' | 'mordvintsev';
 
@@ -54,7 +61,7 @@ export interface EsSettings {
   /** antithetic pairs θ ± σz (c.2) */
   mirrored: boolean;
   /** c.4: 'thesis' = θ += (α/n)Σ u_i(±z_i) (σ cancels, the code); 'salimans' = θ += α/(nσ)Σ u_i ε_i, ε ~ N(0, I) */
-  update: 'thesis' | 'salimans';
+  update: EsUpdateRule;
   /** mirrored pairs share step count and fire masks (common random numbers) */
   commonRandomNumbers: boolean;
   /** c.1: each member draws its own step count; off = one draw per generation */
@@ -249,7 +256,7 @@ export const RUN_CONFIG_FIELDS: FieldSpec[] = [
   { path: 'es.sigma', label: 'σ (noise std)', kind: 'number', optimizer: 'es', min: 0, max: 10, exclusiveMin: true, help: '0.01 in the thesis' },
   { path: 'es.lr', label: 'α (learning rate)', kind: 'number', optimizer: 'es', min: 0, max: 100, exclusiveMin: true, help: '0.005 in the thesis' },
   { path: 'es.mirrored', label: 'Mirrored sampling', kind: 'bool', optimizer: 'es', help: 'antithetic pairs θ ± σz' },
-  { path: 'es.update', label: 'Update form', kind: 'choice', optimizer: 'es', choices: ['thesis', 'salimans'], help: 'c.4: the thesis code (σ cancels) or the textbook form' },
+  { path: 'es.update', label: 'Update form', kind: 'choice', optimizer: 'es', choices: ES_UPDATE_RULES, help: 'c.4: the thesis code (σ cancels) or the textbook form' },
   { path: 'es.commonRandomNumbers', label: 'Common random numbers', kind: 'bool', optimizer: 'es', help: 'mirrored pairs share steps and fire masks' },
   { path: 'es.perMemberSteps', label: 'Per-member step count', kind: 'bool', optimizer: 'es', help: 'each member draws its own 30–39 (c.1)' },
   { path: 'es.batchSize', label: 'Batch size', kind: 'int', optimizer: 'es', min: 1, max: 1024, help: '1 reproduces the thesis (its pool is never read)' },

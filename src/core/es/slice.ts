@@ -1,6 +1,6 @@
 /**
  * Evaluation of one slice of an ES generation (thesis Algorithm 2: what a worker does): for members
- * [memberStart, memberEnd), rebuild θ_i = θ + σ·(±z), draw the step count, roll out from x0 and score the
+ * [memberStart, memberEnd), rebuild θ_i = θ ± σ⊙z (σ one number, or one per parameter), draw the step count, roll out from x0 and score the
  * loss (fitness = −loss, c.2). Returns per-member losses and, when asked, the slice's best final states.
  */
 import type { NcaConfig } from '../nca/config';
@@ -10,7 +10,13 @@ import { memberNoiseIndex, noiseVector } from './streams';
 import { runStream, StreamPurpose } from '../rng/run-streams';
 
 export interface EsMemberSettings {
+  /** σ for every parameter (ignored when `sigmaVector` is given) */
   sigma: number;
+  /**
+   * one σ per parameter, for diagonal strategies (core/es/strategy.ts): sent with θ once per generation.
+   * Absent for isotropic ones, so their requests are what they always were.
+   */
+  sigmaVector?: Float32Array;
   mirrored: boolean;
   commonRandomNumbers: boolean;
   perMemberSteps: boolean;
@@ -55,13 +61,19 @@ export function memberSteps(seed: number, generation: number, member: number, s:
   return runStream(seed, generation, StreamPurpose.Steps, index).int(s.stepsMin, s.stepsMax + 1);
 }
 
-/** θ + σ·sign·z for member i, in float32. */
+/** θ + sign·σ⊙z for member i, in float32. */
 export function memberParams(params: Float32Array, seed: number, generation: number, member: number, s: EsMemberSettings): Float32Array {
   const { pair, sign } = memberNoiseIndex(member, s.mirrored);
   const z = noiseVector(seed, generation, pair, params.length);
   const out = new Float32Array(params.length);
-  const scale = sign * s.sigma;
-  for (let j = 0; j < params.length; j++) out[j] = params[j] + scale * z[j];
+  const sv = s.sigmaVector;
+  if (sv) {
+    if (sv.length !== params.length) throw new Error(`ES member ${member}: σ has ${sv.length} entries for ${params.length} parameters`);
+    for (let j = 0; j < params.length; j++) out[j] = params[j] + sign * sv[j] * z[j];
+  } else {
+    const scale = sign * s.sigma;
+    for (let j = 0; j < params.length; j++) out[j] = params[j] + scale * z[j];
+  }
   return out;
 }
 

@@ -11,7 +11,10 @@ import { evaluateEsSlice, type EsMemberSettings, type EsSliceRequest, type EsSli
 
 export interface GenerationRequest {
   generation: number;
+  /** the strategy's centre θ this generation */
   params: Float32Array;
+  /** the strategy's σ this generation (core/es/strategy.ts); absent = the run's configured σ */
+  sigma?: number | Float32Array;
   x0: StateBatch;
   wantBest: boolean;
 }
@@ -37,12 +40,15 @@ export interface EsEvaluator {
 }
 
 function sliceRequest(run: EsRunSettings, req: GenerationRequest, memberStart: number, memberEnd: number): EsSliceRequest {
-  return {
+  const out: EsSliceRequest = {
     cfg: run.cfg, params: req.params, seed: run.seed, generation: req.generation, memberStart, memberEnd,
     x0: req.x0, target: run.target, wantBest: req.wantBest,
-    sigma: run.sigma, mirrored: run.mirrored, commonRandomNumbers: run.commonRandomNumbers,
+    sigma: typeof req.sigma === 'number' ? req.sigma : run.sigma, mirrored: run.mirrored, commonRandomNumbers: run.commonRandomNumbers,
     perMemberSteps: run.perMemberSteps, stepsMin: run.stepsMin, stepsMax: run.stepsMax,
   };
+  // only diagonal strategies send a σ vector (the key stays absent otherwise, so requests are as before)
+  if (req.sigma instanceof Float32Array) out.sigmaVector = req.sigma;
+  return out;
 }
 
 /** Joins slice results in member order and keeps the overall best. */

@@ -12,8 +12,9 @@ import { initParams } from '../../core/nca/config';
 import { makeSeed, stackStates, type StateBatch } from '../../core/nca/state';
 import { growthEval } from '../../core/nca/growth-eval';
 import { centredRankShaping } from '../../core/es/shaping';
-import { applyEsUpdate, GenerationNoise } from '../../core/es/update';
-import { decayStep, type DecayState } from '../../core/es/decay';
+import { GenerationNoise } from '../../core/es/update';
+import { PopulationNoise, type EsStrategy } from '../../core/es/strategy';
+import { esStrategyFor } from './optimizers/es-strategies';
 import { runStream, StreamPurpose } from '../../core/rng/run-streams';
 import { drawFromPool, commitToPool } from '../../core/es/sample-pool';
 import type { EsEvaluator } from './es-evaluator';
@@ -41,8 +42,7 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
   const seedOne = makeSeed(H, W, nca.channels, 1);
 
   // --- state: fresh, or from the latest checkpoint
-  let theta: Float32Array;
-  let decay: DecayState;
+  let strategy: EsStrategy;
   let generation = 0;
   let evaluations = 0;
   let wallBefore = 0;
@@ -51,8 +51,7 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
   let bestLoss: number | null = null;
   const ckpt = await store.readLatestCheckpoint(ctx.runId);
   if (ckpt) {
-    theta = ckpt.params.slice();
-    decay = { lr: Number(ckpt.scalars.lr), stage: Number(ckpt.scalars.decayStage) };
+    strategy = esStrategyFor(cfg).restore(cfg, ckpt.params, ckpt);
     generation = ckpt.generation;
     evaluations = ckpt.evaluations;
     wallBefore = ckpt.wallSeconds;
@@ -62,8 +61,7 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
     await store.truncateMetricsAfter(ctx.runId, generation);
   } else {
     const rng = runStream(cfg.seed, 0, StreamPurpose.Init, 0);
-    theta = initParams(nca, cfg.model.init, () => rng.uniform());
-    decay = { lr: es.lr, stage: 0 };
+    strategy = esStrategyFor(cfg).create(cfg, initParams(nca, cfg.model.init, () => rng.uniform()));
     if (es.pool.kind !== 'none') pool = stackStates(Array.from({ length: es.pool.size }, () => seedOne));
   }
   if (es.pool.kind !== 'none' && !pool) throw new Error(`run ${ctx.runId}: the checkpoint has no sample pool but the config asks for one`);
@@ -73,9 +71,10 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
 
   const checkpoint = async () => {
     await log.flush();
+    const state = strategy.checkpointState();
     await store.writeCheckpoint(ctx.runId, {
-      generation, evaluations: log.evaluations, wallSeconds: log.wall(), params: theta, arrays: {},
-      scalars: { lr: decay.lr, decayStage: decay.stage, bestEval40: log.bestEval40, bestLoss: log.bestLoss }, pool, rng: null,
+      generation, evaluations: log.evaluations, wallSeconds: log.wall(), params: strategy.ask().center, arrays: state.arrays,
+      scalars: { ...state.scalars, bestEval40: log.bestEval40, bestLoss: log.bestLoss }, pool, rng: null,
     });
     lastCheckpointGen = generation;
     await store.updateRun(ctx.runId, { progress: log.progress() });
@@ -84,7 +83,7 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
   const finish = async (status: TrainOutcome['status'], reason: string): Promise<TrainOutcome> => {
     if (status !== 'failed') {
       if (generation !== lastCheckpointGen || !ckpt) await checkpoint();
-      await store.writeModel(ctx.runId, theta, { config: cfg, generation, loss: log.lastEval?.eval40 ?? log.lastLoss });
+      await store.writeModel(ctx.runId, strategy.ask().center, { config: cfg, generation, loss: log.lastEval?.eval40 ?? log.lastLoss });
     } else {
       // keep what is good on disk: flushed metrics stay; the last checkpoint stays the last good state
       await log.flush().catch(() => undefined);
@@ -108,10 +107,11 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
 
       const g = generation + 1;
       const draw = pool ? drawFromPool(pool, B, seedBatch, target.rgba, runStream(cfg.seed, g, StreamPurpose.Pool, 0)) : null;
-      const pending = evaluator.evaluate({ generation: g, params: theta, x0: draw ? draw.x0 : seedBatch, wantBest: !!pool });
+      const { center, sigma } = strategy.ask();
+      const pending = evaluator.evaluate({ generation: g, params: center, sigma, x0: draw ? draw.x0 : seedBatch, wantBest: !!pool });
       // the jobs are on their way: build this generation's noise while the workers evaluate
-      const noise = evaluator.workers > 0 && !evaluator.inProcess
-        ? GenerationNoise.forPopulation(cfg.seed, g, es.population, es.mirrored, theta.length) : undefined;
+      const prebuilt = evaluator.workers > 0 && !evaluator.inProcess
+        ? GenerationNoise.forPopulation(cfg.seed, g, es.population, es.mirrored, center.length) : null;
       const out = await pending;
       const bad = out.losses.findIndex((l) => !Number.isFinite(l));
       if (bad >= 0) {
@@ -120,28 +120,25 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
       }
       const fitness = out.losses.map((l) => -l);
       const shaped = centredRankShaping(fitness);
-      const next = theta.slice();
-      applyEsUpdate({ theta: next, shaped, seed: cfg.seed, generation: g, mirrored: es.mirrored, lr: decay.lr, sigma: es.sigma, form: es.update, noise });
-      if (!next.every(Number.isFinite)) {
+      const noise = new PopulationNoise(cfg.seed, g, es.population, es.mirrored, center.length, prebuilt);
+      const { lr: lrUsed } = strategy.tell({ generation: g, fitness, shaped, noise });
+      if (!strategy.ask().center.every(Number.isFinite)) {
         return await finish('failed', `the update made the parameters non-finite at generation ${g}; ` +
           `the last good checkpoint is generation ${lastCheckpointGen}`);
       }
-      theta = next;
       if (pool && draw && out.best) commitToPool(pool, draw.indices, out.best.final, es.pool.kind === 'thesis' ? 'thesis' : 'mordvintsev', nca.aliveThreshold);
 
       generation = g;
       const meanLoss = out.losses.reduce((a, b) => a + b, 0) / out.losses.length;
       const genBest = Math.min(...out.losses);
       log.advance(g, es.population * B, meanLoss, genBest);
-      const lrUsed = decay.lr;
-      decay = decayStep(decay, es.decay, g, -meanLoss);
 
       let evalNow: { eval40: number; eval200: number } | null = null;
       if (g === 1 || g % cfg.evalEvery === 0) {
-        evalNow = growthEval(nca, cfg.seed, theta, target, g);
+        evalNow = growthEval(nca, cfg.seed, strategy.ask().center, target, g);
         log.noteEval(evalNow);
       }
-      deps.onGeneration?.(g, theta);
+      deps.onGeneration?.(g, strategy.ask().center);
 
       const row: MetricRow = { generation: g, evaluations: log.evaluations, wallSeconds: log.wall(), loss: meanLoss, bestLoss: genBest, lr: lrUsed };
       if (evalNow) { row.eval40 = evalNow.eval40; row.eval200 = evalNow.eval200; }
