@@ -4,7 +4,7 @@ import { initNodeBackend } from '../../src/services/compute/backend';
 import { THESIS_ADAM_MODEL, MORDVINTSEV_MODEL, initParams, paramLayout, type NcaConfig } from '../../src/core/nca/config';
 import { paramsFromWeights, weightsFromParams, disposeWeights } from '../../src/core/nca/weights';
 import { caStep, fireMaskData, rollout } from '../../src/core/nca/step';
-import { makeSeed, type StateBatch } from '../../src/core/nca/state';
+import { makeSeed } from '../../src/core/nca/state';
 import { rgbaMsePerSample } from '../../src/core/nca/loss';
 import { Philox } from '../../src/core/rng/philox';
 import { AdamBptt } from '../../src/core/adam/bptt';
@@ -12,6 +12,7 @@ import { learningRateAt } from '../../src/core/adam/schedule';
 import { globalNorm, normalizePerVariable, normalizePerVariableData } from '../../src/core/adam/gradients';
 import { autoCheckpointEvery, tapeBytesPerStep } from '../../src/core/adam/trainable-step';
 import { requireTrainingKernels, explainKernelError, MissingKernelError } from '../../src/core/adam/kernels';
+import { refLoss } from '../fixtures/nca-reference';
 
 beforeAll(async () => {
   const b = await initNodeBackend();
@@ -38,74 +39,6 @@ function discTarget(size: number): Float32Array {
     t.set([0.6, 0.3, 0.1, 0.8], (y * size + x) * 4);
   }
   return t;
-}
-
-// ---- a float64 reference of the CA step (spec a.2–a.4), written from the spec, for finite differences ----
-
-const SX = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]].map((r) => r.map((v) => v / 8));
-const SY = [[-1, -2, -1], [0, 0, 0], [1, 2, 1]].map((r) => r.map((v) => v / 8));
-
-function refAlive(x: Float64Array, n: number, h: number, w: number, c: number, thr: number): Uint8Array {
-  const out = new Uint8Array(n * h * w);
-  for (let b = 0; b < n; b++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) {
-    let m = -Infinity;
-    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-      const yy = y + dy, x2 = xx + dx;
-      if (yy < 0 || yy >= h || x2 < 0 || x2 >= w) continue;
-      m = Math.max(m, x[((b * h + yy) * w + x2) * c + 3]);
-    }
-    out[(b * h + y) * w + xx] = m > thr ? 1 : 0;
-  }
-  return out;
-}
-
-function refStep(cfg: NcaConfig, p: Float64Array, x: Float64Array, mask: Float32Array, n: number, h: number, w: number): Float64Array {
-  const C = cfg.channels, H = cfg.hidden, L = paramLayout(cfg);
-  const pre = refAlive(x, n, h, w, C, cfg.aliveThreshold);
-  const x1 = x.slice();
-  const y = new Float64Array(3 * C);
-  const hid = new Float64Array(H);
-  for (let b = 0; b < n; b++) for (let r = 0; r < h; r++) for (let q = 0; q < w; q++) {
-    const cell = (b * h + r) * w + q;
-    for (let c = 0; c < C; c++) {
-      let sx = 0, sy = 0;
-      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-        const rr = r + i - 1, qq = q + j - 1;
-        if (rr < 0 || rr >= h || qq < 0 || qq >= w) continue;
-        const v = x[((b * h + rr) * w + qq) * C + c];
-        sx += SX[i][j] * v;
-        sy += SY[i][j] * v;
-      }
-      y[3 * c] = x[cell * C + c]; y[3 * c + 1] = sx; y[3 * c + 2] = sy;
-    }
-    for (let k = 0; k < H; k++) {
-      let z = L.bias0 ? p[L.bias0.offset + k] : 0;
-      for (let j = 0; j < 3 * C; j++) z += y[j] * p[L.kernel0.offset + j * H + k];
-      hid[k] = Math.max(0, z);
-    }
-    for (let c = 0; c < C; c++) {
-      let d = L.bias1 ? p[L.bias1.offset + c] : 0;
-      for (let k = 0; k < H; k++) d += hid[k] * p[L.kernel1.offset + k * C + c];
-      x1[cell * C + c] += cfg.stepSize * d * mask[cell];
-    }
-  }
-  const post = refAlive(x1, n, h, w, C, cfg.aliveThreshold);
-  for (let cell = 0; cell < n * h * w; cell++) {
-    if (pre[cell] && post[cell]) continue;
-    for (let c = 0; c < C; c++) x1[cell * C + c] = 0;
-  }
-  return x1;
-}
-
-function refLoss(cfg: NcaConfig, p: Float64Array, x0: StateBatch, masks: Float32Array[], target: Float32Array): number {
-  const { n, height: h, width: w, channels: C } = x0;
-  let x: Float64Array = Float64Array.from(x0.data);
-  for (const m of masks) x = refStep(cfg, p, x, m, n, h, w);
-  let s = 0;
-  for (let cell = 0; cell < n * h * w; cell++) {
-    for (let k = 0; k < 4; k++) s += (x[cell * C + k] - target[(cell % (h * w)) * 4 + k]) ** 2;
-  }
-  return s / (n * h * w * 4);
 }
 
 describe('learning-rate schedule (spec d.4)', () => {
