@@ -262,6 +262,20 @@ export function parseModelParamsRequest(value: unknown): ModelParamsRequest {
   return out;
 }
 
+/**
+ * What is wrong with a pick of model files before any is read (the playground's "Open model files…"): too many,
+ * or together larger than MODEL_FILE_LIMITS.maxBytes, with the sizes named; null when it is fine to read them.
+ */
+export function modelFilesProblem(files: readonly { name: string; size: number }[]): string | null {
+  const { maxFiles, maxBytes } = MODEL_FILE_LIMITS;
+  if (files.length > maxFiles) return `Pick a model folder's model.json and weights.bin, or one checkpoint file (${files.length} files picked).`;
+  const total = files.reduce((n, f) => n + f.size, 0);
+  if (total <= maxBytes) return null;
+  const mb = (b: number) => `${(b / (1024 * 1024)).toFixed(1)} MB`;
+  return `${files.map((f) => `${f.name} (${mb(f.size)})`).join(' + ')} ${files.length === 1 ? 'is' : 'are'} larger than the ` +
+    `${maxBytes / (1024 * 1024)} MB the playground opens; load the run from the list above instead, or grow it with \`nca-lab grow\`.`;
+}
+
 /** Model files from the user's disk: one or two plain file names with base64 bytes, within the size limit. */
 export function parseModelFilesRequest(value: unknown): ModelFilesRequest {
   const where = 'models.open';

@@ -218,8 +218,12 @@ export interface ModelSummary {
   bestLoss: number | null;
 }
 
-/** Limits of model files opened from disk (models.open), checked at the boundary. */
-export const MODEL_FILE_LIMITS = { maxFiles: 2, maxBytes: 16 * 1024 * 1024, nameMaxLength: 200 } as const;
+/**
+ * Limits of model files opened from disk (models.open), checked by the playground before reading and at the
+ * boundary. A lizard checkpoint with its sample pool is ≈18 MB; over the browser bridge the request travels in
+ * parts (bridge-protocol.ts), so the limit is the memory a window should hold, not a frame size.
+ */
+export const MODEL_FILE_LIMITS = { maxFiles: 2, maxBytes: 64 * 1024 * 1024, nameMaxLength: 200 } as const;
 
 /**
  * A model the user picked from disk: a model folder's model.json and weights.bin, or one checkpoint file (.nckpt),

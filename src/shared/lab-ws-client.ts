@@ -3,7 +3,7 @@
  * a minimal WebSocket shape so it runs on the browser's WebSocket and, in unit tests, on the `ws` package.
  */
 import type { LabApi, LabEventName, Unsubscribe } from './lab-api';
-import type { BridgeRequest } from './bridge-protocol';
+import { BRIDGE_CLOSE_TOO_BIG, BRIDGE_MAX_FRAME_BYTES, bridgeRequestFrames, megabytes, type BridgeRequest } from './bridge-protocol';
 import { isLabEventName, type LabChannel } from './ipc';
 import { createLabApi, errorFromData, type LabTransport } from './lab-client';
 
@@ -12,7 +12,8 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: 'open' | 'close' | 'error', listener: () => void): void;
+  addEventListener(type: 'open' | 'error', listener: () => void): void;
+  addEventListener(type: 'close', listener: (event: { code?: number; reason?: string }) => void): void;
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
 }
 
@@ -57,12 +58,14 @@ export function createWebSocketTransport(options: WebSocketLabOptions): LabTrans
       ws.addEventListener('error', () => {
         // the close event follows and does the cleanup; browsers give no reason here
       });
-      ws.addEventListener('close', () => {
+      ws.addEventListener('close', (event) => {
         if (socket === attempt) socket = null;
         const err = new Error(
-          opened
-            ? 'the connection to the lab closed; is `nca-lab serve` still running?'
-            : 'cannot connect to the lab: is `nca-lab serve` running, and is the token in the address the current one?',
+          event?.code === BRIDGE_CLOSE_TOO_BIG
+            ? `the lab closed the connection: a message was larger than the ${megabytes(BRIDGE_MAX_FRAME_BYTES)} one frame may carry`
+            : opened
+              ? 'the connection to the lab closed; is `nca-lab serve` still running?'
+              : 'cannot connect to the lab: is `nca-lab serve` running, and is the token in the address the current one?',
         );
         if (!opened) reject(err);
         for (const p of pending.values()) p.reject(err);
@@ -111,9 +114,11 @@ export function createWebSocketTransport(options: WebSocketLabOptions): LabTrans
   return {
     async invoke(channel: LabChannel, args: unknown[]): Promise<unknown> {
       closedByUser = false;
-      const ws = await connect();
       const id = nextId++;
       const request: BridgeRequest = { id, channel, args };
+      // checked before connecting: a request over the limit is refused here, with its size, and nothing is sent
+      const frames = bridgeRequestFrames(request);
+      const ws = await connect();
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
         if (ws.readyState !== OPEN) {
@@ -121,7 +126,8 @@ export function createWebSocketTransport(options: WebSocketLabOptions): LabTrans
           reject(new Error('the connection to the lab closed; is `nca-lab serve` still running?'));
           return;
         }
-        ws.send(JSON.stringify(request));
+        // a large request goes in parts, so no frame comes near the server's frame limit
+        for (const frame of frames) ws.send(frame);
       });
     },
     subscribe(event: LabEventName, listener: (payload: unknown) => void): Unsubscribe {

@@ -173,7 +173,27 @@ describe('bridge HTTP', () => {
     expect(await js.text()).toBe('console.log("lab")');
     expect((await get('/assets/k.wasm')).headers.get('content-type')).toBe('application/wasm');
     expect((await get('/assets/missing.js')).status).toBe(404);
-    expect((await get('/../secret.txt')).status).toBe(404);
-    expect((await get('/assets/..%2f..%2fsecret.txt')).status).toBe(404);
+    // outside /assets everything needs the token; with it, nothing outside the renderer folder is found
+    expect((await get('/../secret.txt')).status).toBe(403);
+    expect((await get(`/../secret.txt?token=${server.token}`)).status).toBe(404);
+    expect((await get('/assets/..%2f..%2fsecret.txt')).status).toBe(403);
+    expect((await get(`/assets/..%2f..%2fsecret.txt?token=${server.token}`)).status).toBe(404);
+  });
+
+  it('decodes and normalises a path before the token gate: every spelling of the page needs the token (issue 16.8)', async () => {
+    for (const path of ['/%69ndex.html', '/index%2ehtml', '//index.html', '/./index.html', '/assets/../index.html', '/assets/%2e%2e/index.html', '/ind%65x.html']) {
+      const res = await get(path);
+      expect(res.status, path).toBe(403);
+      expect(res.headers.get('content-security-policy'), path).toBe(CONTENT_SECURITY_POLICY);
+      const ok = await get(`${path}?token=${server.token}`);
+      expect(ok.status, path).toBe(200);
+      expect(ok.headers.get('content-security-policy'), path).toBe(CONTENT_SECURITY_POLICY);
+    }
+    // every response carries the same headers, errors included
+    for (const res of [await get('/assets/missing.js'), await get('/%zz'), await get('/assets/app.js')]) {
+      expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    }
   });
 });

@@ -109,7 +109,7 @@ describe('models.open', () => {
     expect(() => parseModelFilesRequest({ files: [{ name: '../model.json', bytesBase64: '' }] })).toThrow(/files\[0\]\.name must be a plain file name/);
     expect(() => parseModelFilesRequest({ files: [{ name: 'model.json', bytesBase64: '***' }] })).toThrow('models.open: files[0].bytesBase64 is not valid base64');
     expect(() => parseModelFilesRequest({ files: [{ name: 'a', bytesBase64: '' }, { name: 'a', bytesBase64: '' }] })).toThrow('two files have the same name');
-    expect(() => parseModelFilesRequest({ files: [{ name: 'big.bin', bytesBase64: 'A'.repeat(24 * 1024 * 1024) }] })).toThrow('larger than 16 MB');
+    expect(() => parseModelFilesRequest({ files: [{ name: 'big.bin', bytesBase64: 'A'.repeat(88 * 1024 * 1024) }] })).toThrow('larger than 64 MB');
     expect(parseModelFilesRequest({ files: [{ name: 'm.json', bytesBase64: 'e30=', extra: 1 }] })).toEqual({ files: [{ name: 'm.json', bytesBase64: 'e30=' }] });
   });
 });

@@ -19,6 +19,7 @@ import { makeRecording, parseGrowthRecording, type GrowthRecording, type Recorde
 import { composeStrip } from '@core/replay/strip';
 import { decodeFloat32Base64 } from '@shared/float32-base64';
 import type { ModelSummary } from '@shared/lab-api';
+import { modelFilesProblem } from '@shared/ipc-schema';
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
 import { RUN_COLOURS } from '../lib/chart';
@@ -199,6 +200,9 @@ export const usePlaygroundStore = defineStore('playground', () => {
     loading.value = true;
     loadError.value = null;
     try {
+      // checked before a byte is read, so a too-large pick says so instead of stalling the window
+      const problem = modelFilesProblem(files);
+      if (problem) throw new Error(problem);
       const request = { files: await Promise.all(files.map(async (f) => ({ name: f.name, bytesBase64: await fileToBase64(f) }))) };
       const m = await lab.models.open(request);
       const fileNames = files.map((f) => f.name).join(' + ');

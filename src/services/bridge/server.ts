@@ -4,7 +4,14 @@
  *
  * Access: a random token, printed once by `nca-lab serve`, must be on the page URL and on the socket URL; the
  * socket also refuses other Origins and Hosts (a web page the user visits cannot reach the lab, nor can a DNS
- * rebinding). The built JS/CSS under /assets are the same files the package ships and are served without it.
+ * rebinding). The built JS/CSS under /assets are the same files the package ships and are served without it;
+ * every other path, however it is spelled (`/%69ndex.html`, `/assets/../index.html`), is decoded and normalised
+ * first and needs the token. Every response carries the same security headers (CSP included).
+ *
+ * A client can neither crash nor stall the server: a frame over BRIDGE_MAX_FRAME_BYTES closes that socket with
+ * 1009 (the socket's error is handled per connection), a large request comes in parts (bridge-protocol.ts) that
+ * are reassembled up to BRIDGE_MAX_REQUEST_BYTES, and a malformed, binary or deeply nested frame gets an error
+ * reply on a socket that stays open.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -12,9 +19,12 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { join, normalize, resolve, sep } from 'node:path';
+import { join, normalize, posix, resolve, sep } from 'node:path';
 import { WebSocketServer, WebSocket } from 'ws';
-import { BRIDGE_SOCKET_PATH, BRIDGE_TOKEN_PARAM, parseBridgeRequest, requestIdOf, type BridgeServerMessage } from '../../shared/bridge-protocol';
+import {
+  BRIDGE_CLOSE_TOO_BIG, BRIDGE_MAX_FRAME_BYTES, BRIDGE_MAX_REQUEST_BYTES, BRIDGE_SOCKET_PATH, BRIDGE_TOKEN_PARAM, megabytes,
+  parseBridgeFrame, parseBridgeRequest, requestIdOf, type BridgeServerMessage,
+} from '../../shared/bridge-protocol';
 import type { Unsubscribe } from '../../shared/lab-api';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { errorToData } from '../../shared/lab-client';
@@ -36,6 +46,8 @@ export interface BridgeServerOptions {
   port?: number;
   /** defaults to a fresh random token (32 bytes, hex) */
   token?: string;
+  /** told about a socket closed for a protocol error (a frame over the limit): default, a line on stderr */
+  onSocketProblem?: (message: string) => void;
 }
 
 export interface BridgeServer {
@@ -49,9 +61,8 @@ export interface BridgeServer {
 }
 
 const HOST = '127.0.0.1';
-/** the largest request frame: a 16 MB import in base64, plus the envelope */
-const MAX_FRAME_BYTES = 24 * 1024 * 1024;
-
+/** requests being reassembled on one socket at once (a client sends one large request at a time) */
+const MAX_PARTIAL_REQUESTS = 4;
 
 export async function startBridgeServer(options: BridgeServerOptions): Promise<BridgeServer> {
   const rendererDir = resolve(options.rendererDir);
@@ -77,25 +88,26 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed');
     const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
-    if (url.pathname === '/' || url.pathname === '/index.html') {
-      if (!tokenMatches(url.searchParams.get(BRIDGE_TOKEN_PARAM), token)) {
-        return sendText(res, 403, 'NCA Lab: open the address that `nca-lab serve` printed; it carries the access token (?token=…).');
-      }
-      return sendFile(req, res, join(rendererDir, 'index.html'), true);
-    }
+    // decode and normalise before deciding anything: /%69ndex.html and /assets/../index.html are the page
     let pathname: string;
     try {
-      pathname = decodeURIComponent(url.pathname);
+      pathname = posix.normalize(decodeURIComponent(url.pathname));
     } catch {
       return sendText(res, 400, 'bad path');
     }
-    const file = normalize(join(rendererDir, pathname));
+    if (pathname.includes('\0') || pathname.includes('\\')) return sendText(res, 400, 'bad path');
+    const file = pathname === '/' ? join(rendererDir, 'index.html') : normalize(join(rendererDir, pathname));
     // never serve anything outside the renderer folder
     if (!file.startsWith(rendererDir + sep)) return sendText(res, 404, 'not found');
-    return sendFile(req, res, file, false);
+    const isAsset = file.startsWith(join(rendererDir, 'assets') + sep);
+    if (!isAsset && !tokenMatches(url.searchParams.get(BRIDGE_TOKEN_PARAM), token)) {
+      return sendText(res, 403, 'NCA Lab: open the address that `nca-lab serve` printed; it carries the access token (?token=…).');
+    }
+    return sendFile(req, res, file, file === join(rendererDir, 'index.html'));
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: BRIDGE_MAX_FRAME_BYTES });
+  const onSocketProblem = options.onSocketProblem ?? ((m: string) => process.stderr.write(`nca-lab serve: ${m}\n`));
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
@@ -111,9 +123,65 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   });
 
   wss.on('connection', (ws: WebSocket) => {
+    // requests arriving in parts on this socket: id → the text so far
+    const partial = new Map<number, { parts: number; next: number; chunks: string[]; chars: number }>();
+    let partialChars = 0;
+    // One socket's protocol error (a frame over maxPayload, bad UTF-8, a bad opcode) is that socket's: `ws`
+    // has already begun closing it with the matching code; without this listener the error would end the process.
+    ws.on('error', (err) => {
+      const code = (err as { code?: string }).code;
+      onSocketProblem(code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+        ? `closed a connection that sent a frame over ${megabytes(BRIDGE_MAX_FRAME_BYTES)} (close code ${BRIDGE_CLOSE_TOO_BIG})`
+        : `closed a connection after a protocol error: ${err.message}`);
+    });
+    ws.on('close', () => partial.clear());
     ws.on('message', (data, isBinary) => {
-      const text = isBinary ? '' : data.toString();
-      void answer(ws, text);
+      if (isBinary) {
+        send(ws, { id: 0, error: { message: 'bridge: binary frames are not accepted; a request is a JSON text frame {id, channel, args}' } });
+        return;
+      }
+      const text = data.toString();
+      let frame;
+      try {
+        frame = parseBridgeFrame(text);
+      } catch (err) {
+        send(ws, { id: requestIdOf(text), error: errorToData(err) });
+        return;
+      }
+      if (frame.kind === 'request') {
+        void answer(ws, frame.text);
+        return;
+      }
+      const { id, part, parts, chunk } = frame.part;
+      const fail = (message: string) => {
+        const had = partial.get(id);
+        if (had) partialChars -= had.chars;
+        partial.delete(id);
+        send(ws, { id, error: { message } });
+      };
+      let entry = partial.get(id);
+      if (!entry) {
+        if (part !== 0) return fail(`bridge: request ${id} arrived from part ${part}; parts are sent in order from 0`);
+        if (partial.size >= MAX_PARTIAL_REQUESTS) return fail(`bridge: more than ${MAX_PARTIAL_REQUESTS} large requests at once on one connection`);
+        entry = { parts, next: 0, chunks: [], chars: 0 };
+        partial.set(id, entry);
+      }
+      if (part !== entry.next || parts !== entry.parts) return fail(`bridge: request ${id}: part ${part} of ${parts} arrived, expected part ${entry.next} of ${entry.parts}`);
+      if (partialChars + chunk.length > BRIDGE_MAX_REQUEST_BYTES) {
+        return fail(`bridge: request ${id} is larger than the ${megabytes(BRIDGE_MAX_REQUEST_BYTES)} the lab accepts`);
+      }
+      entry.chunks.push(chunk);
+      entry.chars += chunk.length;
+      partialChars += chunk.length;
+      entry.next++;
+      if (entry.next < entry.parts) return;
+      partial.delete(id);
+      partialChars -= entry.chars;
+      const whole = entry.chunks.join('');
+      const inner = requestIdOf(whole);
+      if (inner === 0) return fail(`bridge: request ${id}: its parts do not join into a JSON request {id, channel, args}`);
+      if (inner !== id) return fail(`bridge: request ${id}: its reassembled parts carry another id`);
+      void answer(ws, whole);
     });
   });
 
@@ -160,7 +228,16 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
 }
 
 function send(ws: WebSocket, message: BridgeServerMessage): void {
-  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  if (ws.readyState !== WebSocket.OPEN) return;
+  let text: string;
+  try {
+    text = JSON.stringify(message);
+  } catch (err) {
+    // a result that does not serialise (a cycle, a BigInt) is that call's error, not the server's
+    if (!('id' in message)) return;
+    text = JSON.stringify({ id: message.id, error: { message: `bridge: the reply could not be encoded: ${errorToData(err).message}` } });
+  }
+  ws.send(text);
 }
 
 /** Constant-time comparison, so the token cannot be guessed a character at a time from response times. */
@@ -182,15 +259,11 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, file: string,
     return sendText(res, 404, 'not found');
   }
   res.writeHead(200, {
+    ...SECURITY_HEADERS,
     'Content-Type': contentTypeOf(file),
     'Content-Length': size,
     // the page is tiny and names hashed assets: always fetch it; hashed assets may be cached
     'Cache-Control': isPage ? 'no-store' : 'public, max-age=31536000, immutable',
-    'X-Content-Type-Options': 'nosniff',
-    ...(isPage ? { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } : {}),
-    // the token is in the page URL: never send it on as a Referer
-    'Referrer-Policy': 'no-referrer',
-    'X-Frame-Options': 'DENY',
   });
   if (req.method === 'HEAD') {
     res.end();
@@ -199,7 +272,16 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, file: string,
   createReadStream(file).pipe(res);
 }
 
+/** Sent with every response, page, asset or error, so no spelling of a path gets a response without them. */
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  // the token is in the page URL: never send it on as a Referer
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+} as const;
+
 function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
   res.end(text + '\n');
 }

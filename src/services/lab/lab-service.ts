@@ -37,7 +37,7 @@ import { ReproduceService, type ReproduceServiceOptions } from '../experiments/r
 import { packageVersion } from '../resources/package-paths';
 import { RunManager, type RunManagerOptions } from '../runs/run-manager';
 import { readSettingsKey, writeSettingsKey } from '../store/settings-file';
-import { importTargetImage, listBuiltinTargets, loadBuiltinTarget } from '../targets/targets';
+import { importTargetImage, listBuiltinTargets, loadBuiltinTarget, windowTargetProblem } from '../targets/targets';
 import { messageOf } from '../../shared/validate';
 
 export interface LabServiceOptions {
@@ -108,7 +108,11 @@ export class LabService {
       'runs:pause': (id) => started(() => runs.pause(id))(),
       'runs:stop': (id) => started(() => runs.stop(id))(),
       'runs:delete': (id) => started(() => runs.delete(id))(),
-      'runs:fork': (request) => started(() => runs.fork(request))(),
+      'runs:fork': (request) => started(async () => {
+        // a fork may name another target for the same canvas: the same rule as a new run
+        if (request.config) this.checkWindowTarget('runs.fork', request.config.target);
+        return runs.fork(request);
+      })(),
       'runs:metrics': (request) => runs.metrics(request.runId, request.maxPoints),
       'runs:checkpoints': (id) => runs.checkpoints(id),
       'runs:target': async (id) => targetToData(await runs.target(id), false),
@@ -117,7 +121,7 @@ export class LabService {
       'runs:setNotes': (id, notes) => started(() => runs.setNotes(id, notes))(),
       'models:params': (request) => runs.modelParams(request.runId, request.generation),
       'models:list': () => listGrowableModels(runs.store),
-      'models:open': (request) => openModelFiles(request),
+      'models:open': (request) => openModelFiles(request, { importedTargets: join(this.workspace, RUN_TARGETS_DIR) }),
       'settings:get': async () => this.settings(),
       'settings:update': async (patch) => this.updateSettings(patch),
       'experiments:run': async (request) => this.experiments.start(request),
@@ -171,7 +175,10 @@ export class LabService {
    * by its content) and the config names that file, so the run can be resumed and forked later.
    */
   async createRun(request: CreateRunRequest): Promise<RunInfo> {
-    if (!request.targetImage) return this.runs.create(request);
+    if (!request.targetImage) {
+      this.checkWindowTarget('runs.create', request.config.target);
+      return this.runs.create(request);
+    }
     const { fileName, bytesBase64 } = request.targetImage;
     const bytes = Buffer.from(bytesBase64, 'base64');
     const safe = safeFileName(fileName);
@@ -194,6 +201,12 @@ export class LabService {
     await rename(tmp, file);
     config.target.name = file;
     return this.runs.create({ ...request, config, targetImage: undefined }, { ...target, name: stem });
+  }
+
+  /** A window names only built-in targets or images imported into the workspace (windowTargetProblem). */
+  private checkWindowTarget(where: string, target: { name: string; size: number }): void {
+    const problem = windowTargetProblem(target.name, target.size, join(this.workspace, RUN_TARGETS_DIR));
+    if (problem) throw new Error(`${where}: config.target.name: ${problem}`);
   }
 
   /**

@@ -11,7 +11,7 @@ import type { ModelFilesRequest, ModelSummary, OpenedModel } from '../../shared/
 import { LabStore, MODEL_DIR } from '../store/lab-store';
 import { MODEL_JSON } from '../store/model-format';
 import { targetOfRef } from './replay-models';
-import { listBuiltinTargets } from '../targets/targets';
+import { listBuiltinTargets, windowTargetProblem } from '../targets/targets';
 import { messageOf } from '../../shared/validate';
 
 /** Every readable run with a model/ or at least one checkpoint, newest first. */
@@ -37,7 +37,7 @@ export async function listGrowableModels(store: LabStore): Promise<ModelSummary[
  * Reads the picked files in a private temporary folder under their own names, so model.json finds its weights
  * file beside it, and reports problems with the user's file names rather than the temporary path.
  */
-export async function openModelFiles(request: ModelFilesRequest): Promise<OpenedModel> {
+export async function openModelFiles(request: ModelFilesRequest, opts: { importedTargets: string }): Promise<OpenedModel> {
   const dir = await mkdtemp(join(tmpdir(), 'nca-lab-model-'));
   const scrub = (message: string) => message.split(`${dir}/`).join('').split(dir).join('the picked files');
   try {
@@ -62,7 +62,9 @@ export async function openModelFiles(request: ModelFilesRequest): Promise<Opened
       runId = typeof meta.runId === 'string' ? meta.runId : null;
       generation = typeof meta.generation === 'number' ? meta.generation : null;
     }
-    const { target, problem } = await targetOfRef(loaded.target);
+    // the file comes from a window: its target is read only when it is a built-in or an imported image
+    const refused = loaded.target ? windowTargetProblem(loaded.target.name, loaded.target.size, opts.importedTargets) : null;
+    const { target, problem } = refused ? { target: null, problem: `its target is not read: ${refused}` } : await targetOfRef(loaded.target);
     const ref = loaded.target;
     return {
       name: runId ?? picked.name,

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { targetFromU8, type Target } from '../../core/targets/target';
 import { decodePng } from '../export/png';
@@ -125,9 +125,14 @@ export async function importTargetImage(file: string, opts: { size: number; padd
   if (header && (header.width === 0 || header.height === 0)) {
     throw new Error(`${file}: the image is ${header.width}×${header.height}; it has no pixels`);
   }
+  // the side limit is checked before sharp sees the file: its own pixel limit (268 Mpx) would otherwise trip
+  // first and read as a corrupt header
+  if (header && (header.width > MAX_IMPORT_SIDE || header.height > MAX_IMPORT_SIDE)) {
+    throw new Error(`${file}: the image is ${header.width}×${header.height}; at most ${MAX_IMPORT_SIDE} px a side is accepted`);
+  }
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw new Error(header || sniffFormat(bytes)
       ? `${file}: the ${sniffFormat(bytes) ?? 'PNG'} header is corrupt (${firstLineOf(err)})`
@@ -176,6 +181,22 @@ export async function resolveTarget(nameOrFile: string, opts: TargetOptions = {}
     throw new Error(`${nameOrFile}: importing an image needs a target size (e.g. --size 15; the thesis used 9 and 15, Mordvintsev 40)`);
   }
   return importTargetImage(nameOrFile, { size, padding: opts.padding });
+}
+
+/**
+ * Why a window (Electron IPC or the browser bridge) may not train on or read `name`, or null when it may: only a
+ * built-in or an image imported into the workspace (`<workspace>/targets/`, where runs:create and the Targets
+ * view keep imports) is read on a window's behalf. Any other path would let a page probe which files exist on the
+ * machine and read any image the lab can see. The command line, run by the user, may name any file.
+ */
+export function windowTargetProblem(name: string, size: number | undefined, importedDir: string): string | null {
+  if (!looksLikePath(name)) {
+    return findBuiltinTarget(name, size) ? null : unknownBuiltinMessage(name, size).replace(' and not an image file', '');
+  }
+  const dir = resolve(importedDir);
+  if (isAbsolute(name) && resolve(name) === name && dirname(name) === dir) return null;
+  return `target "${name}" is neither a built-in target nor an image imported into the workspace (${dir}); ` +
+    'import the image first (the run form\'s own target, or Targets → Import)';
 }
 
 function unknownBuiltinMessage(name: string, size?: number): string {
