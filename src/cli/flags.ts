@@ -1,7 +1,7 @@
 /**
  * Flag parsing shared by every command (node:util parseArgs, strict): the flags all commands take
  * (`--workspace DIR`, `--help`), and numbers checked with a message that names the flag and its range
- * (style.md: "validated at every boundary … names the field and the allowed range").
+ * (CONTRIBUTING.md, "Conventions": "validated at every boundary … names the field and the allowed range").
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './command';

@@ -1,5 +1,5 @@
 /**
- * `nca-lab`: the lab without the window (architecture.md, "The command line"). Dispatches to the commands
+ * `nca-lab`: the lab without the window (docs/architecture.md, "The command line"). Dispatches to the commands
  * in commands/index.ts. Exit codes: 0 done, 1 the command failed (message as `nca-lab: …`), 2 the command
  * line was wrong (unknown command or flag, bad value).
  */

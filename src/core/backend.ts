@@ -1,5 +1,5 @@
 /**
- * Backend choice, in one place (architecture.md, "Compute"): try candidates in order, keep the first that
+ * Backend choice, in one place (docs/architecture.md, "Compute"): try candidates in order, keep the first that
  * initialises, and say which one is in use. Node processes try tensorflow → wasm → cpu; the renderer
  * webgl → wasm → cpu. `NCA_LAB_BACKEND` (or a flag) forces one; forcing a backend that cannot load is an
  * error, never a silent fallback.

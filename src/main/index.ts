@@ -1,5 +1,5 @@
 /**
- * Electron main: composes the small modules in app/ (architecture.md: main is thin). Everything the lab does is
+ * Electron main: composes the small modules in app/ (docs/architecture.md: main is thin). Everything the lab does is
  * in LabService (src/services/lab), which has no Electron import; this file only wires it to a window.
  *
  *   nca-lab-desktop [--workspace DIR]     (else NCA_LAB_WORKSPACE, else the platform's data folder, as the CLI)

@@ -1,5 +1,5 @@
 /**
- * Argument validation for every channel (style.md: one schema per transmitted shape, validated at every
+ * Argument validation for every channel (CONTRIBUTING.md, "Conventions": one schema per transmitted shape, validated at every
  * boundary). Arguments arrive from another process or a browser tab as plain JSON, so each channel's parser
  * turns `unknown[]` into its typed tuple or throws an Error whose message names the field and the allowed range.
  */

@@ -1,5 +1,5 @@
 /**
- * The one channel map (style.md, typed IPC as in @electron-toolkit/typed-ipc): every request channel with its
+ * The one channel map (CONTRIBUTING.md, "Conventions"; typed IPC as in @electron-toolkit/typed-ipc): every request channel with its
  * argument tuple and result, every pushed event, and where each channel sits in LabApi. Electron main, the
  * preload, the browser bridge and its client all type-check against this file; no channel name is written
  * anywhere else.

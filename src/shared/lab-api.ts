@@ -1,5 +1,5 @@
 /**
- * LabApi: everything the renderer may ask of the rest of the lab, grouped by domain (style.md: one preload
+ * LabApi: everything the renderer may ask of the rest of the lab, grouped by domain (CONTRIBUTING.md, "Conventions": one preload
  * object, `lab.targets.list()`, as in Heynote). The renderer sees only this interface; it is implemented by the
  * Electron preload (over ipcRenderer) and by the browser bridge client (over a WebSocket), both built from the
  * one channel map in `ipc.ts`.

@@ -1,5 +1,5 @@
 /**
- * A run as the workspace stores it (architecture.md, "Data on disk"): the record in `runs/<id>/run.json`, the
+ * A run as the workspace stores it (docs/architecture.md, "Data on disk"): the record in `runs/<id>/run.json`, the
  * rows of its append-only metrics log, and what a checkpoint holds. One schema per persisted shape: every
  * run.json and metrics line read from disk goes through `parseRunRecord` / `parseMetricRow`, which name the
  * field and what was expected.
@@ -52,7 +52,7 @@ export interface RunRecord {
   /** ISO 8601 */
   createdAt: string;
   updatedAt: string;
-  /** the tfjs backend the run computes on (architecture.md, "Compute"); null until it first starts */
+  /** the tfjs backend the run computes on (docs/architecture.md, "Compute"); null until it first starts */
   backend: string | null;
   versions: RunVersions;
   progress: RunProgress;

@@ -1,5 +1,5 @@
 /**
- * The training worker process (architecture.md, "Compute"): one per core for ES, one per Adam run. Started by
+ * The training worker process (docs/architecture.md, "Compute"): one per core for ES, one per Adam run. Started by
  * WorkerPool through forkSpawner (CLI, from these sources via tsx) or utilityProcessSpawner (the desktop app,
  * built to out/main/worker.js). It picks the tfjs backend on its first init and runs the jobs registered here.
  *

@@ -1,6 +1,6 @@
 /**
  * `nca-lab bench [population|es|adam]`: throughput figures printed as one JSON line per case plus readable
- * tables (never timed assertions in tests: style.md). `npm run bench` = population, `bench:es`, `bench:adam`.
+ * tables (never timed assertions in tests: CONTRIBUTING.md). `npm run bench` = population, `bench:es`, `bench:adam`.
  */
 import { availableParallelism } from 'node:os';
 import { initNodeBackend } from '../../services/compute/backend';

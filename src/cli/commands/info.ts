@@ -1,5 +1,5 @@
 /**
- * `nca-lab info`: what this installation is and which tfjs backend it gets (architecture.md, "Compute":
+ * `nca-lab info`: what this installation is and which tfjs backend it gets (docs/architecture.md, "Compute":
  * tensorflow → wasm → cpu, the one in use shown to the user), and where the workspace is.
  */
 import { availableParallelism } from 'node:os';

@@ -1,4 +1,4 @@
-/** `nca-lab runs`: the runs in the workspace (architecture.md, "The command line"), newest first. */
+/** `nca-lab runs`: the runs in the workspace (docs/architecture.md, "The command line"), newest first. */
 import type { RunRecord } from '../../shared/run-record';
 import { LabStore } from '../../services/store/lab-store';
 import { resolveWorkspaceDir } from '../../services/store/workspace-path';

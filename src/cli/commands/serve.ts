@@ -1,5 +1,5 @@
 /**
- * `nca-lab serve`: the lab's UI in a browser (architecture.md, "Testing without Electron"): the built renderer
+ * `nca-lab serve`: the lab's UI in a browser (docs/architecture.md, "Testing without Electron"): the built renderer
  * and the LabApi over a WebSocket, bound to 127.0.0.1, behind a random token printed once. Runs until Ctrl+C.
  * On a remote many-core machine: `ssh -L 8080:127.0.0.1:8080 host nca-lab serve --port 8080`.
  */

@@ -1,6 +1,6 @@
 /**
  * A hand-fused CA step over typed arrays with the per-cell MLP in a 128-bit SIMD WebAssembly kernel: the ES hot
- * path (architecture.md, "Compute": a fused kernel may live beside the tfjs path behind the same
+ * path (docs/architecture.md, "Compute": a fused kernel may live beside the tfjs path behind the same
  * evaluatePopulation interface, tested to give the same states).
  *
  * Why it beats tfjs-wasm on small grids: one CA step on 9×9 is ≈20 tfjs ops at 1–3 µs overhead each, more

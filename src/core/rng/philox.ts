@@ -2,7 +2,7 @@
  * Philox4x32-10: a counter-based random number generator (Salmon et al., "Parallel random numbers:
  * as easy as 1, 2, 3", SC 2011). Output block i is a pure function of (key, counter i), so any member's
  * noise or fire masks can be rebuilt anywhere from (seed, ids) without shipping numbers between
- * processes (architecture.md, "Compute"; spec c.2 / c.8).
+ * processes (docs/architecture.md, "Compute"; spec c.2 / c.8).
  */
 
 const M0 = 0xd2511f53;

@@ -1,5 +1,5 @@
 /**
- * Where every random number of a training run comes from (architecture.md, "Compute"; thesis Algorithm 2):
+ * Where every random number of a training run comes from (docs/architecture.md, "Compute"; thesis Algorithm 2):
  * a Philox stream keyed by the run seed, with the generation (ES) or iteration (Adam) and a (purpose, index)
  * pair as the stream id. Nothing random is carried from one generation to the next, so:
  *  - ES workers and the master rebuild the same noise independently and only fitness scalars cross processes;

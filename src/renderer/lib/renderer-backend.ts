@@ -1,5 +1,5 @@
 /**
- * The renderer's own tfjs backend (architecture.md, "Compute"): webgl → wasm → cpu through the same
+ * The renderer's own tfjs backend (docs/architecture.md, "Compute"): webgl → wasm → cpu through the same
  * selectBackend as the Node side. tfjs is imported lazily so the first paint does not wait for it.
  * The wasm binaries are bundled as files (`?url`) and handed to setWasmPaths; the CSP allows
  * 'wasm-unsafe-eval' for them. Software WebGL (no GPU) is left refused, as tfjs does by default: wasm is

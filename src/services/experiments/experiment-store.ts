@@ -1,5 +1,5 @@
 /**
- * Experiments in the workspace (architecture.md, "Data on disk"): data first, figures second.
+ * Experiments in the workspace (docs/architecture.md, "Data on disk"): data first, figures second.
  *
  *   <workspace>/experiments/<id>/results.json      everything (ExperimentResults, shared/experiment.ts)
  *                                <suite>.csv        tidy loss curves of each suite (shared/experiment-csv.ts)

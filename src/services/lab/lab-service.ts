@@ -1,5 +1,5 @@
 /**
- * LabService: the implementation of every LabApi channel, with no Electron import (architecture.md, "Testing
+ * LabService: the implementation of every LabApi channel, with no Electron import (docs/architecture.md, "Testing
  * without Electron"). Electron's ipcMain wiring (src/main/app/ipc.ts) and the browser bridge
  * (src/services/bridge/server.ts) both hand requests to `dispatch`, which validates the arguments against the
  * channel's schema (shared/ipc-schema.ts) before a handler sees them. Pushed events go to `onEvent` listeners.

@@ -1,6 +1,6 @@
 /**
  * How the cores are shared between the runs that train at the same time (RunManager). An Adam run is one
- * worker process on one core (tfjs-wasm/cpu use one; architecture.md, "Compute"); the ES runs split the other
+ * worker process on one core (tfjs-wasm/cpu use one; docs/architecture.md, "Compute"); the ES runs split the other
  * cores evenly, each taking no more than it can use (its `es.workers` when set, and never more workers than
  * members). Every run gets at least one worker, even when that oversubscribes the machine.
  *

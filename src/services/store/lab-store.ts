@@ -1,5 +1,5 @@
 /**
- * LabStore: the workspace folder on disk (architecture.md, "Data on disk"), with no Electron import. The ES and
+ * LabStore: the workspace folder on disk (docs/architecture.md, "Data on disk"), with no Electron import. The ES and
  * Adam trainers, the run manager, the CLI and the browser bridge all read and write runs through it.
  *
  *   <workspace>/runs/<id>/run.json        the RunRecord (shared/run-record.ts), rewritten atomically

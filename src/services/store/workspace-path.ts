@@ -1,6 +1,6 @@
 /**
  * The default workspace: the folder where the desktop app keeps runs, checkpoints, models and experiment
- * results (architecture.md, "Data on disk"). The CLI uses the same folder, so a run started from either is
+ * results (docs/architecture.md, "Data on disk"). The CLI uses the same folder, so a run started from either is
  * seen by both. Order: `--workspace DIR` > NCA_LAB_WORKSPACE > the platform's per-user data folder.
  */
 import { homedir } from 'node:os';

@@ -3,7 +3,7 @@
  * restart on crash. No Electron import: the main process hands in `utilityProcessSpawner(utilityProcess)`, the
  * CLI and tests `forkSpawner()`.
  *
- * ES follows the thesis's Algorithm 2 (architecture.md, "Compute"): every generation the trainer `map`s one job
+ * ES follows the thesis's Algorithm 2 (docs/architecture.md, "Compute"): every generation the trainer `map`s one job
  * per slice of the population over the pool; each job carries the parameters and the generation seed, and comes
  * back with fitness scalars. Per-run data that does not change between generations (target, config) goes once per
  * worker through `init` / `setInit`, and is resent by the pool to any worker it starts to replace a dead one.

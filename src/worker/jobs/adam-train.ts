@@ -1,5 +1,5 @@
 /**
- * The Adam worker job: one whole training session of a stored run in this worker process (architecture.md,
+ * The Adam worker job: one whole training session of a stored run in this worker process (docs/architecture.md,
  * "Compute": Adam runs in one worker per run; tfjs-node would use every core itself, wasm and cpu use one). The
  * run computes on this worker's tfjs backend, which the trainer records in run.json.
  *
