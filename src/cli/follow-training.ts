@@ -8,7 +8,9 @@ import cliProgress from 'cli-progress';
 import { LabStore } from '../services/store/lab-store';
 import { runTrainingSession } from '../services/training/run-training';
 import type { ProgressEvent, StopRequest } from '../services/training/context';
+import { forkSpawner } from '../services/workers/spawners';
 import type { CommandIo } from './command';
+import { formatCliDuration, progressLine, type ProgressParts } from './progress-line';
 
 export interface FollowOptions {
   io: CommandIo;
@@ -23,12 +25,7 @@ export interface FollowOptions {
 
 const fmt = (x: number | undefined | null, digits = 4) => (x === undefined || x === null || !Number.isFinite(x) ? '–' : x.toPrecision(digits));
 
-function formatSeconds(s: number): string {
-  if (!Number.isFinite(s) || s < 0) return '–';
-  if (s < 60) return `${s.toFixed(0)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${Math.round(s % 60).toString().padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${Math.round((s % 3600) / 60).toString().padStart(2, '0')}m`;
-}
+const formatSeconds = formatCliDuration;
 
 export async function followTraining(opts: FollowOptions): Promise<number> {
   const { io } = opts;
@@ -43,26 +40,40 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
     interrupts++;
     if (interrupts === 1) {
       control.requested = 'stop';
-      if (!opts.json) io.err('\nstopping after this ' + unit + ' (checkpoint and model are written); Ctrl-C again to quit now');
+      if (!opts.json) logLine(`stopping after this ${unit} (checkpoint and model are written); Ctrl-C again to quit now`);
     } else {
       process.exit(130);
     }
   };
   process.on('SIGINT', onSigint);
 
-  const tty = !opts.json && process.stderr.isTTY;
-  const bar = tty
-    ? new cliProgress.SingleBar({
-      format: `{bar} ${unit} {value}${limit ? '/{total}' : ''} | loss {loss} | best {best} | 40-step {e40} | {rate} | {eta}`,
-      hideCursor: true, barsize: 24, stream: process.stderr, etaBuffer: 50,
-    }, cliProgress.Presets.shades_classic)
+  const tty = !opts.json && process.stderr.isTTY === true;
+  const parts: ProgressParts = {
+    unit, value: run.progress.generation, total: limit ?? null, loss: '–', best: '–', eval40: '–', rate: '', eta: '',
+  };
+  // One bar in a MultiBar: its log() prints a line above the bar on the next redraw, so worker start-up messages
+  // and log lines never overwrite it. The line is ours (progressLine), fitted to the width on every redraw: the
+  // bar's own {eta} token (seconds as a bare number) is not used. Cleared at the end, so the summary stands alone.
+  const multi = tty
+    ? new cliProgress.MultiBar({
+      format: (_options, params) => progressLine({ ...parts, value: params.value }, process.stderr.columns || 80),
+      hideCursor: true, stream: process.stderr, clearOnComplete: true, gracefulExit: false,
+      // terminal wrapping stays on (the line always fits): log lines above the bar keep their full length
+      linewrap: true,
+    })
     : null;
+  const bar = multi?.create(limit ?? 0, run.progress.generation) ?? null;
+  let barStopped = false;
+  const logLine = (line: string) => {
+    if (multi && !barStopped) multi.log(`${line}\n`);
+    else io.err(line);
+  };
   let last: ProgressEvent | null = null;
   let lastLine = 0;
   const header = `${opts.created ? 'created' : 'resuming'} run ${run.id} (${cfg.optimizer}, preset ${cfg.preset}, target ${cfg.target.name} ${cfg.target.size}px, seed ${cfg.seed})`;
   if (opts.json) io.out(JSON.stringify({ event: 'run', runId: run.id, optimizer: cfg.optimizer, preset: cfg.preset, workspace: opts.workspace }));
+  else if (multi) logLine(header);
   else io.err(header);
-  bar?.start(limit ?? 0, run.progress.generation, { loss: '–', best: '–', e40: '–', rate: '', eta: '' });
 
   const onProgress = (ev: ProgressEvent) => {
     last = ev;
@@ -76,8 +87,9 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
     const perSec = ev.generationsPerSec ?? ev.iterationsPerSec;
     const eta = limit && perSec ? `ETA ${formatSeconds((limit - ev.generation) / perSec)}` : `${formatSeconds(ev.wallSeconds)} elapsed`;
     const e40 = ev.eval40 !== undefined ? fmt(ev.eval40) : undefined;
+    Object.assign(parts, { value: ev.generation, loss: fmt(ev.loss), best: fmt(ev.bestLoss), rate, eta, ...(e40 ? { eval40: e40 } : {}) });
     if (bar) {
-      bar.update(ev.generation, { loss: fmt(ev.loss), best: fmt(ev.bestLoss), ...(e40 ? { e40 } : {}), rate, eta });
+      bar.update(ev.generation);
     } else if (ev.eval40 !== undefined || Date.now() - lastLine > 5000) {
       lastLine = Date.now();
       io.err(`${unit} ${ev.generation} loss ${fmt(ev.loss)} best ${fmt(ev.bestLoss)}${e40 ? ` 40-step ${e40}` : ''} ${rate} ${eta}`);
@@ -85,15 +97,25 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
   };
   const onLog = (line: string) => {
     if (opts.json) io.out(JSON.stringify({ event: 'log', message: line }));
-    else if (bar) bar.render?.();
-    if (!opts.json) io.err(line);
+    else logLine(line);
+  };
+  // worker output (tfjs's start-up notes, a worker's own warnings) goes through the same line log; with --json it
+  // stays on stderr, away from the JSON lines
+  const spawn = opts.json ? undefined : forkSpawner({ onOutputLine: logLine });
+  const stopBar = () => {
+    if (!multi || barStopped) return;
+    barStopped = true;
+    // the last log lines are still in the bar's buffer: one more redraw writes them before the bar is cleared
+    multi.update();
+    multi.stop();
   };
 
   try {
     const outcome = await runTrainingSession({
       workspace: opts.workspace, runId: run.id, control, onProgress, onLog, workers: opts.workers, backend: opts.backend,
+      ...(spawn ? { spawn } : {}),
     });
-    bar?.stop();
+    stopBar();
     const final = await store.getRun(run.id);
     const summary = {
       event: 'summary', runId: run.id, status: outcome.status, reason: outcome.reason, generation: outcome.generation,
@@ -110,7 +132,7 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
     }
     return outcome.status === 'failed' ? 1 : 0;
   } finally {
-    bar?.stop();
+    stopBar();
     process.off('SIGINT', onSigint);
   }
 }

@@ -41,6 +41,9 @@ export interface SpawnerOptions {
   /** echo the workers' stdout and stderr to this process's stderr (default true). Worker output never goes to this
    *  process's stdout, which `nca-lab … --json` keeps for JSON lines. */
   echoOutput?: boolean;
+  /** instead of echoing: each whole line the workers write goes here (the CLI prints it above its progress bar,
+   *  so a worker's start-up message never overwrites the bar) */
+  onOutputLine?: (line: string) => void;
 }
 
 const OUTPUT_TAIL_CHARS = 4096;
@@ -71,7 +74,7 @@ export function forkSpawner(options: SpawnerOptions = {}): WorkerSpawner {
   const entry = options.entry ?? defaultWorkerEntry();
   const execArgv = [...(options.execArgv ?? [])];
   if (/\.[cm]?ts$/.test(entry)) execArgv.unshift(tsxImportFlag());
-  const echo = options.echoOutput ?? true;
+  const echo = options.onOutputLine ?? options.echoOutput ?? true;
 
   return () => {
     const child = fork(entry, [], {
@@ -154,7 +157,7 @@ export function utilityProcessSpawner(
   entry: string = defaultWorkerEntry(),
   options: Omit<SpawnerOptions, 'entry'> & { serviceName?: string } = {},
 ): WorkerSpawner {
-  const echo = options.echoOutput ?? true;
+  const echo = options.onOutputLine ?? options.echoOutput ?? true;
   return ({ slot }) => {
     const child = utilityProcess.fork(entry, [], {
       env: options.env ?? process.env,
@@ -209,10 +212,15 @@ export function utilityProcessSpawner(
 /** The last few KB of a worker's output, optionally echoed to this process's stderr as it arrives. */
 class OutputTail {
   private buffer = '';
-  constructor(private readonly echo: boolean) {}
+  private partial = '';
+  constructor(private readonly echo: boolean | ((line: string) => void)) {}
 
   push(chunk: Buffer | string): void {
-    if (this.echo) process.stderr.write(chunk);
+    if (typeof this.echo === 'function') {
+      const lines = (this.partial + chunk.toString()).split(/\r?\n/);
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) if (line.trim() !== '') this.echo(line);
+    } else if (this.echo) process.stderr.write(chunk);
     this.buffer += chunk.toString();
     if (this.buffer.length > 2 * OUTPUT_TAIL_CHARS) this.buffer = this.buffer.slice(-OUTPUT_TAIL_CHARS);
   }

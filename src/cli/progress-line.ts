@@ -1,0 +1,76 @@
+/**
+ * The CLI's training progress line: what `nca-lab train` and `resume` show on a terminal, built to fit the
+ * terminal's width so it never wraps (a wrapped line leaves its first half behind on every redraw). Parts are
+ * dropped from the least useful (throughput detail) to the most (the step and the loss) until the line fits.
+ */
+
+export interface ProgressParts {
+  /** 'generation' (ES) or 'iteration' (Adam) */
+  unit: string;
+  value: number;
+  /** the stop condition's step count, if any */
+  total: number | null;
+  loss: string;
+  best: string;
+  /** the latest 40-step growth loss, '–' before the first evaluation */
+  eval40: string;
+  /** '412 mutants/s, 6.9 gen/s' or '3.10 it/s' ('' before the first rate) */
+  rate: string;
+  /** 'ETA 3m05s' or '12s elapsed' ('' at the start) */
+  eta: string;
+}
+
+/** A duration as people read it on a terminal: 42s, 3m05s, 2h07m; '–' for an unknown one. */
+export function formatCliDuration(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '–';
+  const whole = Math.round(s);
+  if (whole < 60) return `${whole}s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
+  return `${Math.floor(whole / 3600)}h${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+const BAR_FULL = '\u2588';
+const BAR_EMPTY = '\u2591';
+
+function bar(value: number, total: number | null, width: number): string {
+  if (width <= 0) return '';
+  if (!total) return '';
+  const filled = Math.max(0, Math.min(width, Math.round((value / total) * width)));
+  return BAR_FULL.repeat(filled) + BAR_EMPTY.repeat(width - filled);
+}
+
+/**
+ * The line for a terminal `columns` wide: never longer than columns − 1 (the last column makes some terminals
+ * wrap). Order of what is given up when narrow: the ES gen/s detail, the rate, the bar, the best loss, the
+ * 40-step loss; the step, the loss and the ETA stay.
+ */
+export function progressLine(p: ProgressParts, columns: number): string {
+  const max = Math.max(20, columns - 1);
+  const step = `${p.unit} ${p.value.toLocaleString('en-US')}${p.total ? `/${p.total.toLocaleString('en-US')}` : ''}`;
+  const rateShort = p.rate.split(',')[0].trim();
+  type Layout = { bar: number; best: boolean; e40: boolean; rate: string };
+  const layouts: Layout[] = [
+    { bar: 24, best: true, e40: true, rate: p.rate },
+    { bar: 16, best: true, e40: true, rate: p.rate },
+    { bar: 16, best: true, e40: true, rate: rateShort },
+    { bar: 10, best: true, e40: true, rate: rateShort },
+    { bar: 10, best: true, e40: true, rate: '' },
+    { bar: 0, best: true, e40: true, rate: '' },
+    { bar: 0, best: false, e40: true, rate: '' },
+    { bar: 0, best: false, e40: false, rate: '' },
+  ];
+  let line = '';
+  for (const l of layouts) {
+    const fields = [
+      [bar(p.value, p.total, l.bar), step].filter(Boolean).join(' '),
+      `loss ${p.loss}`,
+      l.best ? `best ${p.best}` : '',
+      l.e40 ? `40-step ${p.eval40}` : '',
+      l.rate,
+      p.eta,
+    ].filter(Boolean);
+    line = fields.join(' | ');
+    if ([...line].length <= max) return line;
+  }
+  return [...line].slice(0, max).join('');
+}
