@@ -110,6 +110,11 @@ export interface Checkpoint {
   rng: RngState | null;
 }
 
+/** What a run counts its steps in: ES generations, Adam iterations ("checkpoint at iteration 916"). */
+export function stepWord(optimizer: 'es' | 'adam'): 'generation' | 'iteration' {
+  return optimizer === 'adam' ? 'iteration' : 'generation';
+}
+
 export function emptyProgress(): RunProgress {
   return { generation: 0, evaluations: 0, wallSeconds: 0, bestLoss: null, lastLoss: null, bestEval40: null, lastEval40: null, lastEval200: null };
 }

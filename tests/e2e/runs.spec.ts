@@ -37,7 +37,7 @@ async function setField(page: Page, path: string, value: string): Promise<void> 
 
 async function chartPoints(page: Page): Promise<number> {
   const text = (await page.locator('.chart-note').textContent()) ?? '';
-  return Number(/([\d,]+) points/.exec(text)?.[1].replace(/,/g, '') ?? 0);
+  return Number(/([\d,]+) points?/.exec(text)?.[1].replace(/,/g, '') ?? 0);
 }
 
 async function statNumber(page: Page, testId: string): Promise<number> {

@@ -1,10 +1,18 @@
 /** How the lab writes numbers for people: losses, durations, rates, sizes. */
 
-/** A loss: 4 significant digits, exponent notation below 1e-3; '–' when unknown or not finite. */
+/**
+ * A loss: 4 significant digits, exponent notation below 1e-3 and from 1000 up (a diverging model's 200-step loss
+ * of 9141 must not read as a count: 9.14e+3); '–' when unknown or not finite.
+ */
 export function formatLoss(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '–';
-  if (x !== 0 && Math.abs(x) < 1e-3) return x.toExponential(2);
+  if (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e3)) return x.toExponential(2);
   return x.toPrecision(4);
+}
+
+/** "1 point", "2 points", "1,200 points": a count with its noun in the right number. */
+export function countOf(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${Math.round(n) === 1 ? one : many}`;
 }
 
 export function formatCount(n: number | null | undefined): string {

@@ -10,6 +10,11 @@ export function unitOf(run: Pick<RunInfo, 'optimizer'>): { one: string; many: st
     : { one: 'iteration', many: 'iterations', short: 'it' };
 }
 
+/** Where a Playground model came from, in its optimizer's words: "checkpoint at iteration 916" (Adam counts iterations). */
+export function modelSourceText(source: 'checkpoint' | 'model', optimizer: 'es' | 'adam', generation: number): string {
+  return `${source === 'checkpoint' ? 'checkpoint' : 'model'} at ${unitOf({ optimizer }).one} ${generation.toLocaleString('en-US')}`;
+}
+
 /** Generations (ES) or iterations (Adam) per second in the current session, if any. */
 export function stepsPerSecond(run: RunInfo): number | null {
   if (!run.live) return null;

@@ -26,12 +26,13 @@ import { RUN_COLOURS } from '../lib/chart';
 import { fileToBase64 } from '../lib/files';
 import { messageOf } from '../lib/format';
 import { lab } from '../lib/lab';
+import { modelSourceText } from '../lib/run-summary';
 
 export interface PlaygroundModel {
   /** unique within the playground */
   key: string;
   name: string;
-  /** where it came from, for the model chip: "checkpoint at generation 300", "model.json" */
+  /** where it came from, for the model chip: "checkpoint at generation 300", "checkpoint at iteration 916", "model.json" */
   source: string;
   nca: NcaConfig;
   params: Float32Array;
@@ -177,16 +178,17 @@ export const usePlaygroundStore = defineStore('playground', () => {
         lab.models.params({ runId, ...(generation !== undefined ? { generation } : {}) }),
         lab.runs.target(runId),
       ]);
-      const summary = catalogue.value.find((c) => c.runId === runId);
+      // opened by address (a run page's link) before the catalogue arrived: the run itself names it
+      const summary = catalogue.value.find((c) => c.runId === runId) ?? await lab.runs.get(runId);
       await addModel({
-        name: summary?.name ?? runId,
-        source: `${p.source === 'checkpoint' ? 'checkpoint' : 'model'} at generation ${p.generation.toLocaleString('en-US')}`,
+        name: summary.name,
+        source: modelSourceText(p.source, summary.optimizer, p.generation),
         nca: p.nca,
         params: decodeFloat32Base64(p.paramsF32Base64),
         target: { height: target.height, width: target.width, rgba: decodeFloat32Base64(target.rgbaF32Base64) },
         targetProblem: null,
         trainingCanvas: { height: p.height, width: p.width },
-        recorded: { name: summary?.name ?? runId, runId, ...(generation !== undefined ? { generation } : { generation: p.generation }) },
+        recorded: { name: summary.name, runId, ...(generation !== undefined ? { generation } : { generation: p.generation }) },
       }, replace);
     } catch (err) {
       loadError.value = messageOf(err);

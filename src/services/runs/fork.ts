@@ -3,7 +3,7 @@
  */
 import { paramCount } from '../../core/nca/config';
 import type { ForkRunRequest } from '../../shared/lab-api';
-import type { MetricRow, RunProgress, RunRecord } from '../../shared/run-record';
+import { stepWord, type MetricRow, type RunProgress, type RunRecord } from '../../shared/run-record';
 import { ncaConfigOf, type RunConfig } from '../../shared/training-config';
 import type { LabStore } from '../store/lab-store';
 
@@ -73,7 +73,7 @@ export async function createFork(store: LabStore, request: ForkRunRequest, refus
     const updated = await store.updateRun(record.id, {
       progress: forkProgress(ckpt, rows),
       status: start ? 'queued' : 'paused',
-      statusReason: start ? null : `forked from ${source.id} at generation ${request.generation}; not started yet`,
+      statusReason: start ? null : `forked from ${source.id} at ${stepWord(source.optimizer)} ${request.generation}; not started yet`,
     });
     return { record: updated, start };
   } catch (err) {

@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import type {
   CheckpointSummary, CreateRunRequest, ForkRunRequest, MetricPoint, ModelParams, RunInfo, RunListing, RunProgressEvent,
 } from '../../shared/lab-api';
-import type { RunRecord } from '../../shared/run-record';
+import { stepWord, type RunRecord } from '../../shared/run-record';
 import { actionRefusal, type RunAction } from '../../shared/run-status';
 import type { Target } from '../../core/targets/target';
 import type { WorkerSpawner } from '../workers/spawners';
@@ -319,7 +319,7 @@ export class RunManager {
       }
       const reason = action === 'pause'
         ? (queued ? 'paused while waiting in the queue' : record.statusReason)
-        : `stopped by the user at generation ${record.progress.generation}`;
+        : `stopped by the user at ${stepWord(record.optimizer)} ${record.progress.generation}`;
       const updated = await this.store.updateRun(runId, { status: action === 'pause' ? 'paused' : 'stopped', statusReason: reason });
       this.emit({ type: 'status', run: this.info(updated) });
       if (queued) this.announceQueue();

@@ -3,7 +3,7 @@
  * reported, read against why the lab asked it to end.
  */
 import type { TrainOutcome } from '../training/context';
-import type { RunStatus } from '../../shared/run-record';
+import { stepWord, type RunStatus } from '../../shared/run-record';
 
 /** Why a session is being ended early. */
 export type Ending =
@@ -13,16 +13,17 @@ export type Ending =
 
 export type SessionSettlement = { relaunch: true } | { relaunch: false; status: RunStatus; reason: string };
 
-export function settleSession(outcome: TrainOutcome, ending: Ending | null, closing: boolean): SessionSettlement {
+/** `optimizer` words the reason: ES stops at a generation, Adam at an iteration. */
+export function settleSession(outcome: TrainOutcome, ending: Ending | null, closing: boolean, optimizer: 'es' | 'adam' = 'es'): SessionSettlement {
   // same slot, new share: straight back to training
   if (ending?.kind === 'reshare' && outcome.status === 'paused' && !closing) return { relaunch: true };
   let status: RunStatus = outcome.status;
   let reason = outcome.reason;
   if (ending?.kind === 'user' && (status === 'paused' || status === 'stopped')) {
     status = ending.action === 'pause' ? 'paused' : 'stopped';
-    reason = `${ending.action === 'pause' ? 'paused' : 'stopped'} by the user at generation ${outcome.generation}`;
+    reason = `${ending.action === 'pause' ? 'paused' : 'stopped'} by the user at ${stepWord(optimizer)} ${outcome.generation}`;
   } else if ((ending?.kind === 'quit' || (ending?.kind === 'reshare' && closing)) && status === 'paused') {
-    reason = `paused when the lab closed, at generation ${outcome.generation}; resume to continue`;
+    reason = `paused when the lab closed, at ${stepWord(optimizer)} ${outcome.generation}; resume to continue`;
   } else if (status === 'paused' && !ending) {
     status = 'failed';
     reason = `the trainer ended the session unasked (${reason})`;

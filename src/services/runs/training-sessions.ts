@@ -166,7 +166,7 @@ export class TrainingSessions {
     session.progress.flush();
     this.sessions.delete(runId);
 
-    const settled = settleSession(outcome, session.ending, this.deps.isClosing());
+    const settled = settleSession(outcome, session.ending, this.deps.isClosing(), session.claim?.optimizer);
     if (settled.relaunch) {
       this.launch(runId);
       return;

@@ -22,7 +22,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { paramCount, paramLayout, type NcaConfig } from '../../core/nca/config';
 import { targetFromU8, type Target } from '../../core/targets/target';
 import {
-  emptyProgress, parseRunPatch, parseRunRecord, runRecordToJson,
+  emptyProgress, parseRunPatch, parseRunRecord, runRecordToJson, stepWord,
   type Checkpoint, type MetricRow, type RunPatch, type RunRecord, type RunVersions,
 } from '../../shared/run-record';
 import { configProblems, ncaConfigOf, validateRunConfig, type RunConfig, type TargetRef } from '../../shared/training-config';
@@ -332,7 +332,7 @@ export class LabStore {
     for (const r of runs.filter((x) => x.status === 'running')) {
       const from = r.checkpointGeneration === null
         ? 'no checkpoint had been written, so it restarts from the beginning'
-        : `resume continues from the checkpoint at generation ${r.checkpointGeneration}`;
+        : `resume continues from the checkpoint at ${stepWord(r.optimizer)} ${r.checkpointGeneration}`;
       await this.updateRun(r.id, { status: 'interrupted', statusReason: `the lab stopped while the run was running (crash, kill or power loss); ${from}` });
       ids.push(r.id);
     }
