@@ -19,7 +19,7 @@ describe('LabStore runs', () => {
     const run = await ws.store.createRun(esConfig(), { backend: 'wasm', tags: ['thesis'], notes: 'first' });
     expect(run.id).toMatch(/^20261125-184700-es-carrot-9-[0-9a-f]{4}$/);
     expect(run).toMatchObject({
-      formatVersion: 1, name: 'thesis-es · carrot-9', optimizer: 'es', preset: 'thesis-es', status: 'queued', statusReason: null,
+      formatVersion: 1, name: `thesis-es · carrot-9 · ${run.id.slice(-4)}`, optimizer: 'es', preset: 'thesis-es', status: 'queued', statusReason: null,
       createdAt: '2026-11-25T18:47:00.000Z', updatedAt: '2026-11-25T18:47:00.000Z', backend: 'wasm', versions: TEST_VERSIONS,
       tags: ['thesis'], notes: 'first', forkedFrom: null, checkpointGeneration: null,
       progress: { generation: 0, evaluations: 0, wallSeconds: 0, bestLoss: null, lastLoss: null, bestEval40: null, lastEval40: null, lastEval200: null },

@@ -7,6 +7,7 @@
 import type {
   CheckpointSummary, CreateRunRequest, ForkRunRequest, MetricPoint, RunFolderProblem, RunInfo, RunProgressEvent, TargetData,
 } from '@shared/lab-api';
+import { runLabels, type RunLabel } from '@shared/run-names';
 import { defineStore } from 'pinia';
 import { computed, markRaw, reactive, ref, shallowRef } from 'vue';
 import { messageOf } from '../lib/format';
@@ -46,6 +47,13 @@ export const useRunsStore = defineStore('runs', () => {
   const targets = new Map<string, Promise<TargetData>>();
 
   const runs = computed(() => [...byId.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1)));
+  /** every run's name with a distinguishing suffix where names are shared (shared/run-names.ts) */
+  const labels = computed(() => runLabels(runs.value));
+
+  function labelOf(id: string): RunLabel {
+    const name = byId.get(id)?.name ?? id;
+    return labels.value.get(id) ?? { base: name, suffix: '', full: name };
+  }
 
   function bump(id: string): void {
     metricsVersion.set(id, (metricsVersion.get(id) ?? 0) + 1);
@@ -202,7 +210,7 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   return {
-    byId, runs, problems, status, loadError, selected, pending, actionErrors, metricsVersion,
+    byId, runs, labels, labelOf, problems, status, loadError, selected, pending, actionErrors, metricsVersion,
     load, fetchRun, seriesOf, loadMetrics, create, fork, resume, pause, stop, rename, setTags, setNotes, remove, checkpoints, targetOf,
   };
 });

@@ -25,6 +25,7 @@ import {
   emptyProgress, parseRunPatch, parseRunRecord, runRecordToJson, stepWord,
   type Checkpoint, type MetricRow, type RunPatch, type RunRecord, type RunVersions,
 } from '../../shared/run-record';
+import { defaultRunName } from '../../shared/run-names';
 import { configProblems, ncaConfigOf, validateRunConfig, type RunConfig, type TargetRef } from '../../shared/training-config';
 import { packageVersion } from '../resources/package-paths';
 import { readPng, writePng } from '../export/png';
@@ -187,11 +188,12 @@ export class LabStore {
     }
     const versions = this.versions ?? await defaultVersions();
     const created = this.now();
-    const name = opts.name?.trim() || `${cfg.preset} · ${cfg.target.name}`;
     await mkdir(this.runsDir, { recursive: true });
 
     for (let attempt = 0; ; attempt++) {
       const id = makeRunId(created, cfg.optimizer, cfg.target.name);
+      // the id's random tail tells two runs of the same preset and target apart (issue 14, point 6)
+      const name = opts.name?.trim() || defaultRunName(cfg.preset, target.name, id);
       const record = parseRunRecord(runRecordToJson({
         formatVersion: 1, id, name, optimizer: cfg.optimizer, preset: cfg.preset, config: cfg,
         status: 'queued', statusReason: null, createdAt: created.toISOString(), updatedAt: created.toISOString(),
