@@ -1,8 +1,8 @@
 /** The lab's words for numbers and units (issue 14, point 9): Adam counts iterations, "1 point", a large loss reads as a loss. */
 import { describe, expect, it } from 'vitest';
-import { countOf, formatLoss } from '../../src/renderer/lib/format';
-import { modelSourceText } from '../../src/renderer/lib/run-summary';
-import { stepWord } from '../../src/shared/run-record';
+import { countOf, formatLoss } from '../../../src/renderer/lib/format';
+import { modelSourceText } from '../../../src/renderer/lib/run-summary';
+import { stepWord } from '../../../src/shared/run-record';
 
 describe('the lab\'s words', () => {
   it('names Adam checkpoints by iteration and ES ones by generation', () => {
