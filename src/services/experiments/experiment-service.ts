@@ -5,12 +5,15 @@
  */
 import type { WorkerSpawner } from '../workers/spawners';
 import type { ExperimentProgressEvent, ExperimentResults, ExperimentRunRequest, ExperimentSummary } from '../../shared/experiment';
+import type { LabStore } from '../store/lab-store';
 import { listExperiments, makeExperimentId, readExperiment } from './experiment-store';
 import { runExperiment } from './run-experiment';
 import { messageOf } from '../../shared/validate';
 
 export interface ExperimentServiceOptions {
   workspace: string;
+  /** the lab's store of that workspace */
+  store?: LabStore;
   emit: (event: ExperimentProgressEvent) => void;
   /** how worker processes are started (Electron passes a utilityProcess spawner) */
   spawn?: WorkerSpawner;
@@ -37,7 +40,7 @@ export class ExperimentService {
       this.opts.emit(e);
     };
     void runExperiment({
-      workspace: this.opts.workspace, id, suite: request.suite, models: request.models, repeats: request.repeats, seed: request.seed,
+      workspace: this.opts.workspace, store: this.opts.store, id, suite: request.suite, models: request.models, repeats: request.repeats, seed: request.seed,
       fgsmClamp: request.fgsmClamp, workers: this.opts.workers, spawn: this.opts.spawn, signal: abort.signal, onProgress: emit, now,
     }).catch((err: unknown) => {
       // runExperiment reports its own failures once it is running; a failure before that (a bad model) is told here

@@ -192,7 +192,7 @@ export async function reproduceThesis(opts: ReproduceOptions): Promise<Reproduce
   stage({ phase: 'suite', message: `loading ${runIds.length} models`, done: 0, total: 0 }, runIds);
   const animated = ['growth', 'erase-bottom'];
   const exp = await runExperiment({
-    workspace: opts.workspace, suite: 'thesis', models: runIds, workers, animate: animated, spawn: opts.spawn,
+    workspace: opts.workspace, store: runs.store, suite: 'thesis', models: runIds, workers, animate: animated, spawn: opts.spawn,
     signal: opts.signal,
     onProgress: (p) => {
       opts.onExperiment?.(p);

@@ -40,6 +40,8 @@ export type ExperimentProgress = ExperimentProgressEvent;
 
 export interface ExperimentRequest {
   workspace: string;
+  /** the lab's store of that workspace (default: one of its own) */
+  store?: LabStore;
   suite: SuiteName;
   /** run ids, or paths of model folders / model.json / checkpoint files */
   models: string[];
@@ -162,7 +164,7 @@ export async function runExperiment(req: ExperimentRequest): Promise<ExperimentO
   const progress = (p: Omit<ExperimentProgress, 'id' | 'elapsedSeconds'>) => req.onProgress?.({ id, elapsedSeconds: elapsed(), ...p });
 
   progress({ phase: 'loading', jobsDone: 0, jobs: 0, updatesDone: 0, updatesTotal: 0, message: `loading ${req.models.length} model(s)` });
-  const store = new LabStore(req.workspace);
+  const store = req.store ?? new LabStore(req.workspace);
   const models: LoadedExperimentModel[] = [];
   for (const ref of req.models) {
     const m = await loadExperimentModel(store, ref);

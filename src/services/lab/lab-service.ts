@@ -37,6 +37,7 @@ import { ReproduceService, type ReproduceServiceOptions } from '../experiments/r
 import { packageVersion } from '../resources/package-paths';
 import { RunManager, type RunManagerOptions } from '../runs/run-manager';
 import { readSettingsKey, writeSettingsKey } from '../store/settings-file';
+import { LabStore } from '../store/lab-store';
 import { importTargetImage, listBuiltinTargets, loadBuiltinTarget, windowTargetProblem } from '../targets/targets';
 import { messageOf } from '../../shared/validate';
 
@@ -60,6 +61,8 @@ export class LabService {
   readonly workspace: string;
   readonly handlers: LabHandlers;
   private readonly selectBackend: () => Promise<BackendChoice>;
+  /** the one store of this lab's workspace, shared by its runs, experiments and studies */
+  readonly store: LabStore;
   readonly runs: RunManager;
   readonly experiments: ExperimentService;
   readonly reproduce: ReproduceService;
@@ -70,9 +73,10 @@ export class LabService {
   constructor(options: LabServiceOptions) {
     this.workspace = resolve(options.workspace);
     this.selectBackend = options.selectBackend ?? (() => initNodeBackend());
-    this.runs = new RunManager({ ...options.runs, workspace: this.workspace });
+    this.store = new LabStore(this.workspace);
+    this.runs = new RunManager({ ...options.runs, workspace: this.workspace, store: this.store });
     this.experiments = new ExperimentService({
-      workspace: this.workspace, spawn: options.runs?.spawn, emit: (e) => this.emit('experiment:progress', e),
+      workspace: this.workspace, store: this.store, spawn: options.runs?.spawn, emit: (e) => this.emit('experiment:progress', e),
     });
     this.reproduce = new ReproduceService({
       ...options.reproduce, workspace: this.workspace, runs: this.runs, spawn: options.runs?.spawn,

@@ -152,6 +152,7 @@ export class TrainingSessions {
       const spawn = this.deps.lowPriorityWorkers ? lowPrioritySpawner(this.deps.spawn ?? forkSpawner()) : this.deps.spawn;
       outcome = await train({
         workspace: this.deps.store.workspace,
+        store: this.deps.store,
         runId,
         control: session.control,
         workers: session.workers,

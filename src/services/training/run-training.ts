@@ -20,6 +20,8 @@ export type { LabJobs };
 
 export interface TrainingSessionOptions {
   workspace: string;
+  /** the lab's store of that workspace (default: one of its own, as the CLI's single run has) */
+  store?: LabStore;
   runId: string;
   control: StopRequest;
   onProgress?: (ev: ProgressEvent) => void;
@@ -37,7 +39,7 @@ export interface TrainingSessionOptions {
 export const esComputeBackend = fusedBackendName;
 
 export async function runTrainingSession(opts: TrainingSessionOptions): Promise<TrainOutcome> {
-  const store = new LabStore(opts.workspace);
+  const store = opts.store ?? new LabStore(opts.workspace);
   const run = await store.getRun(opts.runId);
   const config = run.config;
   // the exact pixels the run was created with (imported images included), padded as configured
