@@ -45,6 +45,7 @@ describe('fused CA step against the tfjs step', () => {
     ['thesis ES (no biases)', THESIS_ES_MODEL],
     ['thesis Adam (layer-1 bias)', THESIS_ADAM_MODEL],
     ['Mordvintsev (both biases, hidden 128)', MORDVINTSEV_MODEL],
+    ['hidden 24 (the per-cell generic kernel)', { ...THESIS_ADAM_MODEL, hidden: 24 }],
     ['hidden 30 (plain TypeScript fallback)', { ...THESIS_ADAM_MODEL, hidden: 30 }],
   ];
   for (const [name, cfg] of cases) {
@@ -53,6 +54,7 @@ describe('fused CA step against the tfjs step', () => {
       for (const start of [makeSeed(9, 9, 16, 2), dense(2, 9, 1)]) {
         const fused = new FusedNca(cfg, p);
         expect(fused.usesKernel).toBe(cfg.hidden % 4 === 0);
+        expect(fused.usesStepKernel).toBe(cfg.hidden === 32 || cfg.hidden === 128);
         const a = fused.rollout(start, 8, new Philox(21));
         const b = rollout(cfg, start, p, 8, new Philox(21));
         expect(maxAbsDiff(a.data, b.data)).toBeLessThan(1e-4);
@@ -61,6 +63,70 @@ describe('fused CA step against the tfjs step', () => {
       }
     });
   }
+
+  it('the whole-step kernel: step by step equals the rollout bit for bit, and the random stream ends where the tfjs step leaves it', () => {
+    for (const cfg of [THESIS_ES_MODEL, MORDVINTSEV_MODEL]) {
+      const p = params(cfg, 6, 0.05);
+      const start = dense(2, 11, 5);
+      const a = new FusedNca(cfg, p);
+      expect(a.usesStepKernel).toBe(true);
+      const rngA = new Philox(3, 1);
+      const rolled = a.rollout(start, 7, rngA);
+      expect(a.cellsEvaluated).toBeGreaterThan(7 * 2 * 121 * 0.3);
+      const b = new FusedNca(cfg, p);
+      const s = { ...start, data: start.data.slice() };
+      const rngB = new Philox(3, 1);
+      for (let i = 0; i < 7; i++) b.step(s, rngB);
+      expect(Array.from(s.data)).toEqual(Array.from(rolled.data));
+      // 7 steps × 2 samples × 121 cells = 1694 uniforms, partly drawn in wasm
+      const ref = new Philox(3, 1);
+      for (let i = 0; i < 7 * 2 * 121; i++) ref.uniform();
+      expect(rngB.getState()).toEqual(rngA.getState());
+      expect(rngA.getState()).toEqual(ref.getState());
+      expect(rngA.uniform()).toBe(ref.uniform());
+    }
+  });
+
+  it('a member\'s rollout does not depend on the rest of the population (bit for bit)', () => {
+    const cfg = THESIS_ES_MODEL;
+    const target = new Float32Array(15 * 15 * 4).fill(0.25);
+    const paramsList = [1, 2, 3].map((s) => params(cfg, s, 0.05));
+    const start = dense(1, 15, 8);
+    const all = evaluatePopulation({ cfg, paramsList, startStates: start, steps: [9, 12, 10], rng: (i) => new Philox(4, i), target, keepFinals: true, strategy: 'fused' });
+    const one = evaluatePopulation({ cfg, paramsList: [paramsList[1]], startStates: start, steps: [12], rng: () => new Philox(4, 1), target, keepFinals: true, strategy: 'fused' });
+    expect(Array.from(one.finals![0].data)).toEqual(Array.from(all.finals![1].data));
+    expect(one.losses[0]).toBe(all.losses[1]);
+  });
+
+  it('a batch too big to stay in kernel memory (each sample copied in and out per step) gives the tfjs states', () => {
+    const cfg = THESIS_ADAM_MODEL;
+    const p = params(cfg, 9, 0.05);
+    const size = 300;
+    const start = makeSeed(size, size, 16, 3);
+    const r = new Philox(12);
+    for (let b = 0; b < 3; b++) {
+      for (let y = 140; y < 160; y++) for (let x = 100 + 20 * b; x < 120 + 20 * b; x++) {
+        const o = ((b * size + y) * size + x) * 16;
+        for (let c = 0; c < 16; c++) start.data[o + c] = c === 3 ? 0.05 + r.uniform() : r.uniform() - 0.3;
+      }
+    }
+    const fused = new FusedNca(cfg, p);
+    const a = fused.rollout(start, 3, new Philox(2));
+    const b = rollout(cfg, start, p, 3, new Philox(2));
+    expect(maxAbsDiff(a.data, b.data)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(a.data, start.data)).toBeGreaterThan(1e-3);
+  });
+
+  it('the SIMD peak loops compute a ← a·0.999 + 0.001 on every accumulator', () => {
+    const k = mlpKernel()!;
+    expect([...k.peak.keys()].sort((x, y) => x - y)).toEqual([8, 10, 12]);
+    for (const [chains, loop] of k.peak) {
+      const n = 1000;
+      let expected = 0;
+      for (let i = 0; i < chains; i++) expected += 1 + ((i + 1) / chains - 1) * 0.999 ** n;
+      expect(loop(n)).toBeCloseTo(expected, 3);
+    }
+  });
 
   it('keeps two models apart when they share the kernel memory', () => {
     const pa = params(THESIS_ES_MODEL, 1, 0.05);

@@ -25,7 +25,8 @@ export const benchCommand: Command = {
                 [--workers 1,2] [--seconds S]
 
   population   mutants/s of the population evaluation per strategy (fused kernel, tfjs loop, tfjs batched),
-               at 9, 15 and 40 px, 35 steps, from the seed and from a fully grown state
+               at 9, 15 and 40 px, 35 steps, from the seed and from a fully grown state; rates per CPU-second
+               as fractions of the f32x4 SIMD peak measured in the same run, and the process's RSS
   es           the thesis's Table 2: generations/s and mutants/s for population {6,10,40,100,1000}
                × size {9,15} × workers {1…cores}, and the scaling efficiency
   adam         ms per iteration of thesis-adam at 9 and 15 px and M's 72×72, on the backend in use

@@ -12,6 +12,15 @@
  *  - zero perception inputs and zero ReLU outputs are skipped inside the kernel.
  * It consumes the random stream exactly like the tfjs step (one uniform per cell, [n][y][x] order), so both
  * give the same states to float32 rounding.
+ *
+ * Two kernel paths:
+ *  - the whole-step kernel (scripts/kernel-wat-step.ts) for the shapes it is generated for (thesis 32/16,
+ *    Mordvintsev 128/16) with alive threshold ≥ 0: the state lives in kernel memory on a zero-padded grid for the
+ *    whole rollout, masks, perception, the register-blocked MLP and the update all run in wasm; TypeScript only
+ *    draws the fire mask. Every listed cell does the full dense MLP (no data-dependent skipping inside), so its
+ *    floats do not depend on the sparsity or on its block partner;
+ *  - the per-cell MLP kernel (any hidden and channels that are multiples of 4): perception and masks here,
+ *    the MLP in `mlp`/`mlp_h*_c*`, zero inputs and activations skipped.
  */
 import type { NcaConfig } from './config';
 import { paramLayout } from './config';
@@ -35,6 +44,12 @@ export class FusedNca {
   private readonly kernel: MlpKernel | null;
   /** kernel memory layout, in float offsets */
   private readonly at = { w0: 0, b0: 0, w1: 0, b1: 0, h: 0, in: 0, out: 0, chunk: 0 };
+  /** the whole-step kernel's weight layout (byte offsets), when this shape has one */
+  private readonly tiled: { key: string; w0: number; b0: number; w1: number; b1: number; dz: number; perc: number; hbuf: number; end: number; useDz: number } | null = null;
+  /** listed cells run through the MLP since construction (the work actually done; the bench reports it) */
+  cellsEvaluated = 0;
+  /** the same over every FusedNca of this process */
+  static cellsEvaluatedTotal = 0;
   /** plain-TypeScript MLP for configurations the kernel does not take */
   private readonly jsIn: Float64Array;
   private readonly jsOut: Float64Array;
@@ -69,6 +84,148 @@ export class FusedNca {
       a.out = align(a.in + a.chunk * L.inputs);
       if (a.chunk < 64) this.kernel = null;
     }
+    const key = `h${cfg.hidden}_c${cfg.channels}`;
+    if (this.kernel && this.kernel.step.cells.has(key) && this.kernel.step.channels.has(cfg.channels) && cfg.aliveThreshold >= 0) {
+      const al = (n: number) => Math.ceil(n / 16) * 16;
+      const w0 = 0;
+      const b0 = al(w0 + 4 * L.kernel0.size);
+      const w1 = al(b0 + 4 * cfg.hidden);
+      const b1 = al(w1 + 4 * L.kernel1.size);
+      const dz = al(b1 + 4 * cfg.channels);
+      const perc = al(dz + 4 * cfg.channels);
+      const hbuf = al(perc + 4 * 4 * L.inputs); // room for blocks of up to 4 cells
+      const end = al(hbuf + 4 * 4 * cfg.hidden);
+      this.tiled = { key, w0, b0, w1, b1, dz, perc, hbuf, end, useDz: 0 };
+    }
+  }
+
+  /** The whole-step kernel's weights (layouts in scripts/kernel-wat-step.ts) into kernel memory, unless there. */
+  private loadTiled(k: MlpKernel): void {
+    const t = this.tiled!;
+    // its own identity: the per-cell path's layout differs, and a sample too big for this path uses that one
+    if (k.loaded === t) return;
+    const L = paramLayout(this.cfg);
+    const p = this.params;
+    const { C, hidden: H } = this;
+    const f = k.f32;
+    const G = 16; // hidden units per pass (4 vectors of 4), the generator's `group`
+    const fr = Math.fround;
+    for (let g = 0; g < H / G; g++) {
+      for (let kk = 0; kk < 3; kk++) {
+        for (let c = 0; c < C; c++) {
+          const src = L.kernel0.offset + (3 * c + kk) * H + g * G;
+          const dst = t.w0 / 4 + (g * 3 * C + kk * C + c) * G;
+          for (let l = 0; l < G; l++) f[dst + l] = p[src + l];
+        }
+      }
+    }
+    for (let h = 0; h < H; h++) f[t.b0 / 4 + h] = L.bias0 ? p[L.bias0.offset + h] : 0;
+    f.set(p.subarray(L.kernel1.offset, L.kernel1.offset + L.kernel1.size), t.w1 / 4);
+    for (let c = 0; c < C; c++) f[t.b1 / 4 + c] = L.bias1 ? p[L.bias1.offset + c] : 0;
+    // dx of zero perception exactly as the kernel computes it (f32, k = 0..H−1): relu(b0)·W1 + b1, times stepSize
+    let any = 0;
+    for (let c = 0; c < C; c++) {
+      let d = f[t.b1 / 4 + c];
+      for (let h = 0; h < H; h++) {
+        const a = Math.max(f[t.b0 / 4 + h], 0);
+        d = fr(d + fr(a * f[t.w1 / 4 + h * C + c]));
+      }
+      const v = fr(d * this.cfg.stepSize);
+      f[t.dz / 4 + c] = v;
+      if (v !== 0) any = 1;
+    }
+    t.useDz = any;
+    k.loaded = t;
+  }
+
+  /**
+   * `steps` CA steps of `s` in place on the whole-step kernel. The batch stays in kernel memory for all steps
+   * when it fits (else each sample is copied in and out around its step). False when not even one sample fits.
+   */
+  private runTiled(s: StateBatch, steps: number, rng: Philox): boolean {
+    const k = this.kernel!;
+    const t = this.tiled!;
+    const { C } = this;
+    const { n, height: H, width: W } = s;
+    const Wp = W + 2;
+    const padCells = (H + 2) * Wp;
+    const al = (x: number) => Math.ceil(x / 16) * 16;
+    // per sample: the padded state, its nz bytes and alpha map (kept across steps); shared: x1, A1, alive, live, fire, list
+    const perSlot = padCells * C * 4 + al(padCells) + 4 * padCells;
+    const shared = padCells * C * 4 + 4 * padCells + 3 * al(padCells) + al(4 * H * W);
+    const room = k.f32.length * 4 - t.end - shared;
+    if (room < perSlot) return false;
+    const slots = room >= n * perSlot ? n : 1;
+    const X = t.end;
+    const NZ = X + slots * padCells * C * 4;
+    const A = NZ + slots * al(padCells);
+    const X1 = A + slots * 4 * padCells;
+    const A1 = X1 + padCells * C * 4;
+    const AL = A1 + 4 * padCells;
+    const LV = AL + al(padCells);
+    const FI = LV + al(padCells);
+    const LI = FI + al(padCells);
+    this.loadTiled(k);
+    const { f32, u8 } = k;
+    const passes = k.step.channels.get(C)!;
+    const cells = k.step.cells.get(t.key)!;
+    // zero borders: the padded grids, maps and A1 are never written there
+    f32.fill(0, X / 4, NZ / 4);
+    u8.fill(0, NZ, A);
+    f32.fill(0, A / 4, AL / 4);
+    const rowF = W * C;
+    const xAt = (slot: number) => X + slot * padCells * C * 4;
+    const nzAt = (slot: number) => NZ + slot * al(padCells);
+    const aAt = (slot: number) => A + slot * 4 * padCells;
+    const copyIn = (b: number, slot: number) => {
+      for (let y = 0; y < H; y++) {
+        const src = (b * H + y) * rowF;
+        f32.set(s.data.subarray(src, src + rowF), xAt(slot) / 4 + ((y + 1) * Wp + 1) * C);
+      }
+      passes.scan(xAt(slot), nzAt(slot), aAt(slot), H, W);
+    };
+    const copyOut = (b: number, slot: number) => {
+      for (let y = 0; y < H; y++) {
+        const at = xAt(slot) / 4 + ((y + 1) * Wp + 1) * C;
+        s.data.set(f32.subarray(at, at + rowF), (b * H + y) * rowF);
+      }
+    };
+    const resident = slots === n;
+    if (resident) for (let b = 0; b < n; b++) copyIn(b, b);
+    const rate = this.cfg.fireRate;
+    const T = rate * 4294967296; // uniform() ≤ rate ⇔ u32 ≤ rate·2^32 (exact)
+    const thr = this.cfg.aliveThreshold;
+    const stepSize = this.cfg.stepSize;
+    const cellCount = H * W;
+    const fireCell = (c: number) => { u8[FI + (Math.floor(c / W) + 1) * Wp + (c % W) + 1] = rng.uniform() <= rate ? 1 : 0; };
+    for (let i = 0; i < steps; i++) {
+      for (let b = 0; b < n; b++) {
+        const slot = resident ? b : 0;
+        if (!resident) copyIn(b, 0);
+        const x = xAt(slot);
+        // the fire mask: the current block's leftovers here, whole blocks in wasm, the tail here (same stream)
+        let c = 0;
+        const head = Math.min(rng.pendingInBlock, cellCount);
+        for (; c < head; c++) fireCell(c);
+        const blocks = Math.floor((cellCount - c) / 4);
+        if (blocks > 0) {
+          const at = rng.claimBlocks(blocks);
+          k.step.fire(FI, W, c, blocks, at.key0, at.key1, at.ctrLo, at.ctrHi, at.stream0, at.stream1, T);
+          c += 4 * blocks;
+        }
+        for (; c < cellCount; c++) fireCell(c);
+        k.step.alive(aAt(slot), AL, H, W, thr);
+        const m = passes.select(x, X1, FI, nzAt(slot), LI, A1, H, W, t.dz, t.useDz);
+        if (m > 0) cells(x, X1, LI, m, Wp * C * 4, t.w0, t.b0, t.w1, t.b1, t.perc, t.hbuf, stepSize, A1);
+        this.cellsEvaluated += m;
+        FusedNca.cellsEvaluatedTotal += m;
+        k.step.alive(A1, LV, H, W, thr);
+        passes.post(x, X1, AL, LV, nzAt(slot), aAt(slot), H, W);
+        if (!resident) copyOut(b, 0);
+      }
+    }
+    if (resident) for (let b = 0; b < n; b++) copyOut(b, b);
+    return true;
   }
 
   /** Puts this model's weights into the shared kernel memory unless they are there already. */
@@ -109,7 +266,12 @@ export class FusedNca {
   }
 
   /** One CA step of every sample, in place on `s.data`. `scratch` is reused between calls. */
-  step(s: StateBatch, rng: Philox, scratch = new FusedScratch(s)): void {
+  step(s: StateBatch, rng: Philox, scratch?: FusedScratch): void {
+    if (this.tiled && this.runTiled(s, 1, rng)) return;
+    this.stepPerCell(s, rng, scratch ?? new FusedScratch(s));
+  }
+
+  private stepPerCell(s: StateBatch, rng: Philox, scratch: FusedScratch): void {
     const { C, inputs } = this;
     const { height: H, width: W } = s;
     const cells = H * W;
@@ -139,6 +301,8 @@ export class FusedNca {
         const src = outBase + t * C;
         for (let c = 0; c < C; c++) x1[o + c] = x[o + c] + f32[src + c] * stepSize;
       }
+      this.cellsEvaluated += m;
+      FusedNca.cellsEvaluatedTotal += m;
       m = 0;
     };
 
@@ -178,6 +342,8 @@ export class FusedNca {
           } else {
             perceiveCell(x, base, C, H, W, y, xx, this.jsIn, 0);
             this.mlpJs(this.jsIn, this.jsOut);
+            this.cellsEvaluated++;
+            FusedNca.cellsEvaluatedTotal++;
             for (let c = 0; c < C; c++) x1[o + c] = x[o + c] + this.jsOut[c] * stepSize;
           }
         }
@@ -199,9 +365,15 @@ export class FusedNca {
   /** `steps` CA steps on a copy of `start`. */
   rollout(start: StateBatch, steps: number, rng: Philox): StateBatch {
     const s: StateBatch = { ...start, data: start.data.slice() };
+    if (this.tiled && this.runTiled(s, steps, rng)) return s;
     const scratch = new FusedScratch(s);
-    for (let i = 0; i < steps; i++) this.step(s, rng, scratch);
+    for (let i = 0; i < steps; i++) this.stepPerCell(s, rng, scratch);
     return s;
+  }
+
+  /** Whether the whole-step kernel runs this model (else the per-cell kernel or the plain TypeScript MLP). */
+  get usesStepKernel(): boolean {
+    return this.tiled !== null;
   }
 
   /** Whether the SIMD kernel is in use (else the plain TypeScript MLP). */

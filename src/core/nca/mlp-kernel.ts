@@ -25,12 +25,32 @@ export type GenericMlp = (inPtr: number, n: number, outPtr: number, w0: number, 
 export type SpecialisedMlp = (inPtr: number, n: number, outPtr: number, w0: number, b0: number, w1: number, b1: number,
   inputs: number) => void;
 
+/** The whole-step kernel's passes (scripts/kernel-wat-step.ts); pointers are byte offsets into `memory`. */
+export interface StepKernel {
+  alive(A: number, alive: number, H: number, W: number, thr: number): void;
+  fire(fire: number, W: number, start: number, blocks: number, k0: number, k1: number, c0: number, c1: number,
+    s0: number, s1: number, threshold: number): void;
+  /** by channel count */
+  channels: Map<number, {
+    scan(x: number, nz: number, A: number, H: number, W: number): void;
+    select(x: number, x1: number, fire: number, nz: number, list: number, A1: number, H: number, W: number, dz: number, useDz: number): number;
+    post(x: number, x1: number, alive: number, live: number, nz: number, A: number, H: number, W: number): void;
+  }>;
+  /** perception + MLP + update of listed cells, by `h{hidden}_c{channels}` */
+  cells: Map<string, (x: number, x1: number, list: number, m: number, row: number, w0: number, b0: number, w1: number,
+    b1: number, perc: number, hbuf: number, step: number, A1: number) => void>;
+}
+
 export interface MlpKernel {
   memory: WasmMemory;
   f32: Float32Array;
+  u8: Uint8Array;
   mlp: GenericMlp;
   /** unrolled variants by `h{hidden}_c{channels}` */
   specialised: Map<string, SpecialisedMlp>;
+  step: StepKernel;
+  /** the SIMD peak loops by accumulator count: `peak(n)` runs n iterations of `chains` f32x4 mul+add pairs */
+  peak: Map<number, (n: number) => number>;
   /** identity of the weights currently in memory (see FusedNca) */
   loaded: object | null;
 }
@@ -44,11 +64,30 @@ function decodeBase64(s: string): Uint8Array {
 function fromInstance(instance: WasmInstance): MlpKernel {
   const memory = instance.exports.memory as WasmMemory;
   const specialised = new Map<string, SpecialisedMlp>();
-  for (const [name, fn] of Object.entries(instance.exports)) {
+  const cells: StepKernel['cells'] = new Map();
+  const peak = new Map<number, (n: number) => number>();
+  const ex = instance.exports;
+  for (const [name, fn] of Object.entries(ex)) {
     const m = /^mlp_(h\d+_c\d+)$/.exec(name);
     if (m) specialised.set(m[1], fn as SpecialisedMlp);
+    const c = /^cells_(h\d+_c\d+)$/.exec(name);
+    if (c) cells.set(c[1], fn as ReturnType<StepKernel['cells']['get']> & object);
+    const p = /^peak_(\d+)$/.exec(name);
+    if (p) peak.set(Number(p[1]), fn as (n: number) => number);
   }
-  return { memory, f32: new Float32Array(memory.buffer), mlp: instance.exports.mlp as GenericMlp, specialised, loaded: null };
+  type Passes = StepKernel['channels'] extends Map<number, infer P> ? P : never;
+  const channels: StepKernel['channels'] = new Map();
+  for (const name of Object.keys(ex)) {
+    const m = /^ca_scan_c(\d+)$/.exec(name);
+    if (!m) continue;
+    channels.set(Number(m[1]), {
+      scan: ex[name] as Passes['scan'], select: ex[`ca_select_c${m[1]}`] as Passes['select'], post: ex[`ca_post_c${m[1]}`] as Passes['post'],
+    });
+  }
+  const step: StepKernel = { alive: ex.ca_alive as StepKernel['alive'], fire: ex.philox_fire as StepKernel['fire'], channels, cells };
+  return {
+    memory, f32: new Float32Array(memory.buffer), u8: new Uint8Array(memory.buffer), mlp: ex.mlp as GenericMlp, specialised, step, peak, loaded: null,
+  };
 }
 
 /** The kernel, or null where WebAssembly SIMD is unavailable (callers fall back to plain TypeScript). */

@@ -117,6 +117,27 @@ export class Philox {
     return this.block[this.used++];
   }
 
+  /** uint32 outputs left in the current block (0..4): drawn one by one before `claimBlocks` may be called. */
+  get pendingInBlock(): number {
+    return 4 - this.used;
+  }
+
+  /**
+   * Hands `blocks` whole blocks to a generator outside this object (FusedNca's WebAssembly Philox, which makes
+   * them bit for bit like philox4x32) and moves the stream past them, exactly as 4·blocks nextUint32() calls
+   * would. Only at a block boundary (pendingInBlock = 0). Returns the key, the stream words and the first
+   * block's counter.
+   */
+  claimBlocks(blocks: number): { key0: number; key1: number; ctrLo: number; ctrHi: number; stream0: number; stream1: number } {
+    if (this.used !== 4) throw new Error('claimBlocks: the current block is not used up');
+    if (!Number.isInteger(blocks) || blocks < 0) throw new RangeError(`claimBlocks: ${blocks} is not a block count`);
+    const at = { key0: this.key[0], key1: this.key[1], ctrLo: this.ctrLo, ctrHi: this.ctrHi, stream0: this.stream[0], stream1: this.stream[1] };
+    const lo = this.ctrLo + blocks;
+    this.ctrLo = lo >>> 0;
+    this.ctrHi = (this.ctrHi + Math.floor(lo / TWO_POW_32)) >>> 0;
+    return at;
+  }
+
   /** Uniform in [0, 1), 32 bits of resolution (like torch.rand / tf.random.uniform: never 1). */
   uniform(): number {
     return this.nextUint32() / TWO_POW_32;
