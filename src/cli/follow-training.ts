@@ -19,6 +19,8 @@ export interface FollowOptions {
   json: boolean;
   backend?: string;
   workers?: number;
+  /** ES on the cluster at this Redis URL */
+  cluster?: string;
   /** the run was just created (printed in the header) */
   created: boolean;
 }
@@ -112,7 +114,7 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
 
   try {
     const outcome = await runTrainingSession({
-      workspace: opts.workspace, runId: run.id, control, onProgress, onLog, workers: opts.workers, backend: opts.backend,
+      workspace: opts.workspace, runId: run.id, control, onProgress, onLog, workers: opts.workers, backend: opts.backend, cluster: opts.cluster,
       ...(spawn ? { spawn } : {}),
     });
     stopBar();

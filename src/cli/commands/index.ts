@@ -14,6 +14,7 @@ import { runsCommand } from './runs';
 import { serveCommand } from './serve';
 import { targetCommand } from './target';
 import { targetsCommand } from './targets';
+import { workerCommand } from './worker';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   info: infoCommand,
@@ -27,4 +28,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   target: targetCommand,
   runs: runsCommand,
   serve: serveCommand,
+  worker: workerCommand,
 };

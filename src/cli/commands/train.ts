@@ -13,6 +13,7 @@ import {
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs, expectPositionals } from '../flags';
 import { followTraining } from '../follow-training';
+import { parseClusterUrl } from '../../services/cluster/redis-url';
 
 export const trainCommand: Command = {
   summary: 'train an NCA on a target with ES (all cores) or Adam; progress bar or --json events',
@@ -26,7 +27,10 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
   --target NAME|FILE      a built-in (carrot-9, rabbit-15, lizard-40, …) or a PNG/JPEG/WebP file
   --size N, --padding P   target size and zero padding (a file needs --size)
   --seed N                master seed (every random number of the run derives from it)
-  --workers N             ES worker processes (default: one per core)
+  --workers N             ES worker processes (default: one per core); with --cluster, this computer's
+                          processes that join the cluster (0: only the cluster's workers)
+  --cluster URL           evaluate ES on a cluster: redis://[:password@]host[:port] or rediss://… (TLS);
+                          every \`nca-lab worker --redis URL\` on it takes slices (README, docs/scale-out.md)
   --max-generations N     stop after N generations (ES) or iterations (Adam); --max-iterations is the same
   --max-seconds S         stop after S seconds of training
   --target-loss X         stop when the 40-step growth loss reaches X
@@ -51,16 +55,25 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
       set: { type: 'string', multiple: true },
       name: { type: 'string' },
       backend: { type: 'string' },
+      cluster: { type: 'string' },
       json: { type: 'boolean' },
     });
     expectPositionals(positionals, []);
     const config = buildConfig(values);
+    if (values.cluster !== undefined) {
+      try {
+        parseClusterUrl(values.cluster);
+      } catch (err) {
+        throw new UsageError(`--cluster: ${(err as Error).message}`);
+      }
+      if (config.optimizer !== 'es') throw new UsageError('--cluster: only ES runs evaluate a population on a cluster');
+    }
     const workspace = resolveWorkspaceDir(values.workspace);
     const store = new LabStore(workspace);
     const run = await store.createRun(config, { name: values.name, backend: null });
     return followTraining({
       io, workspace, runId: run.id, json: !!values.json, backend: values.backend,
-      workers: values.workers === undefined ? undefined : Number(values.workers), created: true,
+      workers: values.workers === undefined ? undefined : Number(values.workers), created: true, cluster: values.cluster,
     });
   },
 };

@@ -32,6 +32,14 @@ export interface EsRunSettings extends EsMemberSettings {
   target: Float32Array;
 }
 
+/**
+ * The evaluator cannot go on for now (the cluster's Redis is unreachable): the trainer pauses after a checkpoint
+ * with this message as the run's status line, and whoever runs the session may resume it when the cause is gone.
+ */
+export class EvaluationPaused extends Error {
+  override name = 'EvaluationPaused';
+}
+
 export interface EsEvaluator {
   readonly workers: number;
   /** evaluates in the calling process (evaluate() returns only when done) */

@@ -17,7 +17,7 @@ import { PopulationNoise, type EsStrategy } from '../../core/es/strategy';
 import { esStrategyFor } from './optimizers/es-strategies';
 import { runStream, StreamPurpose } from '../../core/rng/run-streams';
 import { drawFromPool, commitToPool } from '../../core/es/sample-pool';
-import type { EsEvaluator } from './es-evaluator';
+import { EvaluationPaused, type EsEvaluator } from './es-evaluator';
 import type { TrainerContext, TrainOutcome } from './context';
 import { TrainingLog } from './training-log';
 
@@ -112,7 +112,14 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
       // the jobs are on their way: build this generation's noise while the workers evaluate
       const prebuilt = evaluator.workers > 0 && !evaluator.inProcess
         ? GenerationNoise.forPopulation(cfg.seed, g, es.population, es.mirrored, center.length) : null;
-      const out = await pending;
+      let out: Awaited<typeof pending>;
+      try {
+        out = await pending;
+      } catch (err) {
+        // the cluster is away: keep what is done (a checkpoint at generation g − 1) and let the session resume
+        if (err instanceof EvaluationPaused) return await finish('paused', err.message);
+        throw err;
+      }
       const bad = out.losses.findIndex((l) => !Number.isFinite(l));
       if (bad >= 0) {
         return await finish('failed', `fitness of member ${bad} is ${out.losses[bad]} at generation ${g}; ` +

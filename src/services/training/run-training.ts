@@ -15,6 +15,11 @@ import { InProcessEsEvaluator, PoolEsEvaluator, type EsRunSettings } from './es-
 import { trainEs } from './es-trainer';
 import type { ProgressEvent, StopRequest, TrainOutcome } from './context';
 import { fusedBackendName } from '../../core/nca/fused';
+import type { TrainerContext } from './context';
+import { parseClusterUrl } from '../cluster/redis-url';
+import { ClusterSliceRunner } from '../cluster/cluster-runner';
+import { ClusterWorkerNode, type JobExecutor } from '../cluster/cluster-worker';
+import { localCompat, measureWorker } from '../cluster/compat';
 
 export type { LabJobs };
 
@@ -33,6 +38,11 @@ export interface TrainingSessionOptions {
   backend?: string;
   /** how to start worker processes (Electron passes a utilityProcess spawner) */
   spawn?: WorkerSpawner;
+  /**
+   * ES on the cluster at this Redis URL (services/cluster): slices go to every `nca-lab worker` on it, and this
+   * machine's own cores join them unless `workers` is 0. Adam runs ignore it (one process, no population).
+   */
+  cluster?: string;
 }
 
 /** What computes the ES population: the fused WebAssembly SIMD kernel, or its plain TypeScript fallback. */
@@ -66,6 +76,7 @@ async function runLocked(opts: TrainingSessionOptions, store: LabStore, config: 
       perMemberSteps: config.es.perMemberSteps, stepsMin: config.stepsMin, stepsMax: config.stepsMax,
     };
     const ctxBase = { workspace: opts.workspace, runId: opts.runId, config, target, control: opts.control, onProgress: opts.onProgress };
+    if (opts.cluster) return runEsOnCluster(opts, store, settings, ctxBase, opts.cluster, opts.workers ?? (config.es.workers || availableParallelism()), onRestart);
     if (requested <= 0) {
       return trainEs({ ...ctxBase, backend: `${esComputeBackend()} (in process)` }, { store, evaluator: new InProcessEsEvaluator(settings) });
     }
@@ -100,5 +111,69 @@ async function runLocked(opts: TrainingSessionOptions, store: LabStore, config: 
   } finally {
     clearInterval(poll);
     await pool.close();
+  }
+}
+
+/**
+ * ES as the master of a cluster run: the trainer is the same, its slices go through the cluster's Redis. When
+ * Redis goes away the trainer pauses after a checkpoint ("cluster unreachable since …"); this session waits for
+ * Redis and resumes it from that checkpoint, on the same trajectory, unless the user stops or pauses meanwhile.
+ */
+async function runEsOnCluster(
+  opts: TrainingSessionOptions, store: LabStore, settings: EsRunSettings, ctxBase: Omit<TrainerContext, 'backend'>,
+  url: string, localWorkers: number, onRestart: (info: WorkerRestartInfo) => void,
+): Promise<TrainOutcome> {
+  const log = opts.onLog ?? (() => undefined);
+  const addr = parseClusterUrl(url);
+  const compat = localCompat();
+  const runner = new ClusterSliceRunner({
+    addr, runId: opts.runId, compat, onLog: log,
+    onWaiting: (reason) => void store.updateRun(opts.runId, { statusReason: reason }).catch(() => undefined),
+    // a generation can wait for workers for ever: the user's pause or stop must not
+    interrupt: () => (opts.control.requested ? `${opts.control.requested === 'stop' ? 'stopped' : 'paused'} by the user while waiting for the cluster` : null),
+  });
+  let pool: WorkerPool<LabJobs> | null = null;
+  let node: ClusterWorkerNode | null = null;
+  try {
+    await runner.open();
+    log(`cluster ${addr.display}: run key ${runner.runKey}, compatibility ${runner.compatId} (lab ${compat.labVersion}, ${compat.kernel})`);
+    if (localWorkers > 0) {
+      const local = new WorkerPool<LabJobs>({
+        size: Math.min(localWorkers, settings.population), spawn: opts.spawn ?? forkSpawner(),
+        init: opts.backend ? { backend: opts.backend } : {}, onWorkerRestart: onRestart,
+      });
+      pool = local;
+      await local.start();
+      const executor: JobExecutor = { run: (kind: 'es-slice' | 'experiment', payload: never) => local.run(kind, payload) } as JobExecutor;
+      const measured = await measureWorker(executor, local.size);
+      node = new ClusterWorkerNode({ addr, executor, concurrency: local.size, cores: availableParallelism(), compat: measured.compat, mutantsPerSec: measured.mutantsPerSec, label: 'local' });
+      await node.start();
+      log(`this computer joins with ${local.size} worker process${local.size === 1 ? '' : 'es'} (${measured.mutantsPerSec.toFixed(0)} mutants/s)`);
+    }
+    const evaluator = new PoolEsEvaluator(settings, runner);
+    const backend = `${esComputeBackend()} on cluster ${addr.display}`;
+    for (;;) {
+      const outcome = await trainEs({ ...ctxBase, backend }, { store, evaluator });
+      if (outcome.status === 'paused' && opts.control.requested === 'stop') {
+        // stopped mid-generation: the trainer paused after a checkpoint; the user asked for the end of the run
+        await store.updateRun(opts.runId, { status: 'stopped', statusReason: `stopped by the user at generation ${outcome.generation}` });
+        return { ...outcome, status: 'stopped', reason: `stopped by the user at generation ${outcome.generation}` };
+      }
+      if (outcome.status !== 'paused' || !outcome.reason.startsWith('cluster unreachable') || opts.control.requested) return outcome;
+      log(`${outcome.reason} (checkpoint at generation ${outcome.generation})`);
+      const back = await runner.waitReachable(() => opts.control.requested !== null);
+      if (!back) {
+        if (opts.control.requested === 'stop') {
+          await store.updateRun(opts.runId, { status: 'stopped', statusReason: `stopped by the user at generation ${outcome.generation} while the cluster was unreachable` });
+          return { ...outcome, status: 'stopped', reason: `stopped by the user at generation ${outcome.generation}` };
+        }
+        return outcome;
+      }
+      log(`cluster ${addr.display} is back: resuming from generation ${outcome.generation}`);
+    }
+  } finally {
+    await node?.close(true);
+    await pool?.close();
+    await runner.close();
   }
 }

@@ -1,0 +1,224 @@
+/**
+ * A machine's share of the cluster (`nca-lab worker --redis URL`, and "this computer's cores" of a cluster run):
+ * takes the lab's ES-slice and experiment jobs of any run on that Redis whose floats it computes the same way
+ * (compat.ts), runs them on its local WorkerPool (one process per core, so this process's Redis side never waits
+ * for compute and renews its job locks on time), writes the answers where the run's master reads them
+ * (protocol.ts), and announces itself every couple of seconds: host, cores, lab version, kernel, measured speed,
+ * what it is doing. A run it must refuse gets told why (`nca-lab:run:<R>:refusals`), naming the difference.
+ *
+ * Jobs are data: a job names a run, a generation and members (or an experiment payload key). The only code a
+ * worker runs is the lab's own job kinds, here.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Worker as BullWorker, UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { EsSliceRequest, EsSliceResult } from '../../core/es/slice';
+import type { ExperimentJobPayload, ExperimentJobResult } from '../../core/experiments/job';
+import { connectRedis, ensureConnected, type ClusterAddress } from './redis-url';
+import { compatDifference, compatId as compatIdOf } from './compat';
+import {
+  BULL_PREFIX, DATA_TTL_S, HEARTBEAT_MS, LOCK_MS, STALLED_CHECK_MS, WORKER_GONE_MS, keys, pack, parseEsGeneration, parseEsSettings,
+  parseEsSliceJobData, parseExperimentJobData, parseExperimentPayload, parseRunAnnouncement, queueName, sliceResultToWire, unpack,
+  type Compat, type EsClusterGeneration, type EsClusterSettings, type WorkerAnnouncement,
+} from './protocol';
+
+/** What computes the jobs: the lab's WorkerPool (pool.run), or anything with the same two job kinds. */
+export interface JobExecutor {
+  run(kind: 'es-slice', payload: EsSliceRequest): Promise<EsSliceResult>;
+  run(kind: 'experiment', payload: ExperimentJobPayload): Promise<ExperimentJobResult>;
+}
+
+export interface ClusterWorkerOptions {
+  addr: ClusterAddress;
+  executor: JobExecutor;
+  /** jobs at once (the local pool's size) */
+  concurrency: number;
+  cores: number;
+  compat: Compat;
+  mutantsPerSec: number;
+  /** a line for the terminal: jobs taken and done, runs refused, Redis lost and found */
+  onLine?: (line: string) => void;
+  /** 'remote' for `nca-lab worker`, 'local' for a master's own cores (shown in the window) */
+  label?: string;
+}
+
+const cacheLimit = 8;
+
+export class ClusterWorkerNode {
+  readonly id: string;
+  readonly compatId: string;
+  private readonly conn: Redis;
+  private readonly bull: BullWorker[] = [];
+  private heartbeat: NodeJS.Timeout | null = null;
+  private readonly settingsCache = new Map<string, Promise<EsClusterSettings>>();
+  private readonly generationCache = new Map<string, Promise<EsClusterGeneration>>();
+  private readonly refused = new Map<string, string>();
+  private readonly activity = new Map<string, string>();
+  private jobsDone = 0;
+  private readonly startedAt = Date.now();
+  private unreachableSince: number | null = null;
+  private closed = false;
+
+  constructor(private readonly opts: ClusterWorkerOptions) {
+    this.id = `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.compatId = compatIdOf(opts.compat);
+    this.conn = connectRedis(opts.addr, { name: `nca-lab:worker:${this.id}`, blocking: true });
+  }
+
+  private line(text: string): void {
+    this.opts.onLine?.(text);
+  }
+
+  async start(): Promise<void> {
+    await ensureConnected(this.conn);
+    this.conn.on('close', () => {
+      if (this.closed || this.unreachableSince !== null) return;
+      this.unreachableSince = Date.now();
+      this.line(`redis ${this.opts.addr.display} unreachable since ${new Date(this.unreachableSince).toISOString()}; retrying`);
+    });
+    this.conn.on('ready', () => {
+      if (this.unreachableSince === null) return;
+      this.line(`redis ${this.opts.addr.display} reachable again after ${((Date.now() - this.unreachableSince) / 1000).toFixed(1)} s`);
+      this.unreachableSince = null;
+      // a restarted Redis without persistence forgot everything: announce again now rather than at the next beat
+      void this.beat();
+    });
+    await this.beat();
+    const common = {
+      connection: this.conn, prefix: BULL_PREFIX, concurrency: this.opts.concurrency,
+      lockDuration: LOCK_MS, stalledInterval: STALLED_CHECK_MS, maxStalledCount: 20,
+      removeOnComplete: { count: 0 }, removeOnFail: { age: 3600, count: 1000 },
+    };
+    this.bull.push(new BullWorker(queueName('es-slice', this.compatId), (job: Job) => this.esSlice(job), common));
+    this.bull.push(new BullWorker(queueName('experiment', this.compatId), (job: Job) => this.experiment(job), common));
+    for (const w of this.bull) {
+      // BullMQ reports connection trouble and lost locks here; the 'close'/'ready' lines above say what matters
+      w.on('error', () => undefined);
+      w.on('failed', (job, err) => {
+        if (job) this.line(`job ${job.id} failed: ${err.message}`);
+      });
+    }
+    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
+    this.line(`worker ${this.id} on ${this.opts.addr.display}: ${this.opts.concurrency} at once, ${this.opts.cores} cores, ` +
+      `lab ${this.opts.compat.labVersion}, kernel ${this.opts.compat.kernel}, probe ${this.opts.compat.probe}, ` +
+      `${this.opts.mutantsPerSec.toFixed(0)} mutants/s (15×15 thesis ES); waiting for jobs`);
+  }
+
+  announcement(): WorkerAnnouncement {
+    return {
+      id: this.id, host: hostname(), pid: process.pid, cores: this.opts.cores, concurrency: this.opts.concurrency,
+      compat: this.opts.compat, compatId: this.compatId, node: process.version, mutantsPerSec: this.opts.mutantsPerSec,
+      startedAt: this.startedAt, lastSeen: Date.now(), activity: this.activity.size ? [...this.activity.values()] : ['idle'],
+      jobsDone: this.jobsDone,
+    };
+  }
+
+  /** The heartbeat: announce, then tell any run this machine cannot join why. */
+  private async beat(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const now = Date.now();
+      await this.conn.multi()
+        .set(keys.worker(this.id), JSON.stringify({ ...this.announcement(), label: this.opts.label ?? 'remote' }), 'PX', WORKER_GONE_MS)
+        .zadd(keys.workers, now, this.id)
+        .exec();
+      const runs = await this.conn.zrangebyscore(keys.runs, now - WORKER_GONE_MS, '+inf');
+      for (const run of runs) {
+        if (this.refused.has(run)) continue;
+        const text = await this.conn.get(keys.run(run));
+        if (!text) continue;
+        const ann = parseRunAnnouncement(JSON.parse(text));
+        if (ann.compatId === this.compatId) continue;
+        const why = compatDifference(this.opts.compat, ann.compat) ?? `compatibility id ${this.compatId} here, ${ann.compatId} there`;
+        this.refused.set(run, why);
+        await this.conn.multi().hset(keys.refusals(run), this.id, `${hostname()}: ${why}`).expire(keys.refusals(run), DATA_TTL_S).exec();
+        this.line(`refusing run ${ann.runId} from ${ann.host}: ${why}`);
+      }
+    } catch {
+      // Redis is away: the 'close' line said so, and the next beat after 'ready' announces again
+    }
+  }
+
+  private cached<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+    let p = map.get(key);
+    if (!p) {
+      p = load();
+      map.set(key, p);
+      p.catch(() => map.delete(key));
+      if (map.size > cacheLimit) map.delete(map.keys().next().value!);
+    }
+    return p;
+  }
+
+  private async blob(key: string, what: string): Promise<unknown> {
+    const buf = await this.conn.getBuffer(key);
+    // the master is gone (its data expired) or Redis restarted: nothing to compute for
+    if (!buf) throw new UnrecoverableError(`${what} is not in Redis (its run's master has gone, or Redis restarted)`);
+    return unpack(buf, what);
+  }
+
+  private async esSlice(job: Job): Promise<{ ms: number }> {
+    const data = parseEsSliceJobData(job.data);
+    const t0 = performance.now();
+    const tag = `es-slice ${data.run} g${data.generation} members ${data.memberStart}–${data.memberEnd - 1}`;
+    this.activity.set(String(job.id), tag);
+    this.line(`taking ${tag}`);
+    try {
+      const settings = await this.cached(this.settingsCache, data.run, async () => parseEsSettings(await this.blob(keys.settings(data.run), `settings of run ${data.run}`)));
+      // θ travels once per machine and generation, however many of its slices land here
+      const generation = await this.cached(this.generationCache, `${data.run}/${data.generation}`, async () => {
+        const g = parseEsGeneration(await this.blob(keys.generation(data.run, data.generation), `generation ${data.generation} of run ${data.run}`));
+        if (g.generation !== data.generation) throw new UnrecoverableError(`generation data says ${g.generation}, the job ${data.generation}`);
+        return g;
+      });
+      const result = await this.opts.executor.run('es-slice', { ...settings, ...generation, memberStart: data.memberStart, memberEnd: data.memberEnd });
+      const wire = pack(sliceResultToWire(result, this.id));
+      const res = keys.results(data.run, data.generation);
+      const done = keys.done(data.run, data.generation);
+      // first answer wins: a slice re-run after a stall (or a late duplicate) leaves the stored one as it is
+      await this.conn.multi().hsetnx(res, String(data.slice), wire).expire(res, DATA_TTL_S).rpush(done, String(data.slice)).expire(done, DATA_TTL_S).exec();
+      this.jobsDone++;
+      const ms = performance.now() - t0;
+      this.line(`done ${tag}: ${ms.toFixed(0)} ms`);
+      return { ms };
+    } finally {
+      this.activity.delete(String(job.id));
+    }
+  }
+
+  private async experiment(job: Job): Promise<{ ms: number }> {
+    const data = parseExperimentJobData(job.data);
+    const t0 = performance.now();
+    const tag = `experiment ${data.job}`;
+    this.activity.set(String(job.id), tag);
+    this.line(`taking ${tag}`);
+    try {
+      const payload = parseExperimentPayload(await this.blob(keys.experimentPayload(data.job), `payload of experiment job ${data.job}`));
+      const result = await this.opts.executor.run('experiment', payload);
+      const rk = keys.experimentResult(data.job);
+      const done = keys.experimentDone(data.batch);
+      await this.conn.multi().set(rk, pack(result), 'EX', DATA_TTL_S, 'NX').rpush(done, data.job).expire(done, DATA_TTL_S).exec();
+      this.jobsDone++;
+      const ms = performance.now() - t0;
+      this.line(`done ${tag}: ${ms.toFixed(0)} ms`);
+      return { ms };
+    } finally {
+      this.activity.delete(String(job.id));
+    }
+  }
+
+  /** Finishes the jobs in hand (or drops them at once with `force`: others take them over), then leaves. */
+  async close(force = false): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await Promise.all(this.bull.map((w) => w.close(force).catch(() => undefined)));
+    try {
+      await this.conn.multi().del(keys.worker(this.id)).zrem(keys.workers, this.id).exec();
+    } catch {
+      // Redis is away: the announcement expires by itself
+    }
+    this.conn.disconnect();
+  }
+}

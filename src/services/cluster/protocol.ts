@@ -1,0 +1,378 @@
+/**
+ * What travels through the cluster's Redis, and where (docs/scale-out.md has the picture). Everything a worker
+ * reads from Redis comes from another machine, so every shape here has one parser that checks it field by field
+ * and names the field when it is wrong (style.md); a job names one of the lab's own job kinds and carries only
+ * numbers and keys, never code or file paths.
+ *
+ * One ES generation of a run (thesis Algorithm 2 over machines):
+ *   master  SET  run:<R>:settings      the run's fixed part (model config, seed, target, ES settings): once per session
+ *           SET  run:<R>:gen:<g>       θ (and x0, σ): once per generation, whatever the number of slices
+ *           ADD  es-slice jobs         {run R, generation g, slice k, members [start, end)}
+ *   worker  GET  gen (once per machine and generation), evaluate, then
+ *           HSETNX run:<R>:res:<g> k   the slice's losses (+ best state with a pool): the first answer wins,
+ *           RPUSH  run:<R>:done:<g> k  so a job re-run after a stall, or a late duplicate, changes nothing
+ *   master  BLPOP done, HGET res       joins the slices in member order (es-evaluator's joinSlices)
+ *
+ * Jobs go to a queue per compatibility id (compat.ts), so a worker whose floats would differ never sees them.
+ */
+import { Packr } from 'msgpackr';
+import type { NcaConfig } from '../../core/nca/config';
+import type { StateBatch } from '../../core/nca/state';
+import type { EsSliceRequest, EsSliceResult } from '../../core/es/slice';
+import type { ExperimentJobPayload, ExperimentJobResult } from '../../core/experiments/job';
+
+/** Every key the lab writes starts with this, so a shared Redis can hold other things beside. */
+export const KEY_PREFIX = 'nca-lab';
+/** BullMQ's keys (queues, jobs, locks) live under this prefix. */
+export const BULL_PREFIX = `${KEY_PREFIX}:bull`;
+
+export const keys = {
+  /** sorted set: worker id → last heartbeat (ms since the epoch) */
+  workers: `${KEY_PREFIX}:workers`,
+  worker: (id: string) => `${KEY_PREFIX}:worker:${id}`,
+  /** sorted set: run key → last sign of life of its master */
+  runs: `${KEY_PREFIX}:runs`,
+  run: (run: string) => `${KEY_PREFIX}:run:${run}`,
+  settings: (run: string) => `${KEY_PREFIX}:run:${run}:settings`,
+  generation: (run: string, g: number) => `${KEY_PREFIX}:run:${run}:gen:${g}`,
+  results: (run: string, g: number) => `${KEY_PREFIX}:run:${run}:res:${g}`,
+  done: (run: string, g: number) => `${KEY_PREFIX}:run:${run}:done:${g}`,
+  /** hash: worker id → why it will not take this run's jobs */
+  refusals: (run: string) => `${KEY_PREFIX}:run:${run}:refusals`,
+  experimentPayload: (job: string) => `${KEY_PREFIX}:exp:${job}:payload`,
+  experimentResult: (job: string) => `${KEY_PREFIX}:exp:${job}:result`,
+  experimentDone: (batch: string) => `${KEY_PREFIX}:exp:${batch}:done`,
+};
+
+export const queueName = (kind: ClusterJobKind, compatId: string) => `${kind}.${compatId}`;
+
+/** How long the per-generation and per-job data may outlive a master that vanished. */
+export const DATA_TTL_S = 15 * 60;
+/** A worker announces itself every HEARTBEAT_MS; one not heard from for WORKER_GONE_MS is gone. */
+export const HEARTBEAT_MS = 2_000;
+export const WORKER_GONE_MS = 8_000;
+/**
+ * BullMQ's job lock. A lab worker's Redis side never computes (its compute runs in child processes), so it renews
+ * on time even under load; a short lock lets another machine take over a dead worker's slice within seconds.
+ */
+export const LOCK_MS = 6_000;
+export const STALLED_CHECK_MS = 3_000;
+
+/** The lab's job kinds a cluster worker runs; nothing else is ever executed from a queue. */
+export const CLUSTER_JOB_KINDS = ['es-slice', 'experiment'] as const;
+export type ClusterJobKind = (typeof CLUSTER_JOB_KINDS)[number];
+
+// ---- the binary codec ----
+
+// plain maps (no msgpackr records) so that any machine can read what any other wrote; typed arrays as themselves
+const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true });
+
+export function pack(value: unknown): Buffer {
+  return packr.pack(value);
+}
+
+export function unpack(buf: Buffer | Uint8Array, what: string): unknown {
+  try {
+    return packr.unpack(buf);
+  } catch (err) {
+    throw new Error(`${what}: cannot decode (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+}
+
+// ---- field checks ----
+
+type Obj = Record<string, unknown>;
+
+function obj(v: unknown, what: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${what} must be an object`);
+  return v as Obj;
+}
+function int(o: Obj, k: string, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${what}.${k} must be an integer from ${min} to ${max}, got ${String(v)}`);
+  return v;
+}
+function num(o: Obj, k: string, what: string): number {
+  const v = o[k];
+  if (typeof v !== 'number') throw new Error(`${what}.${k} must be a number, got ${typeof v}`);
+  return v;
+}
+function bool(o: Obj, k: string, what: string): boolean {
+  const v = o[k];
+  if (typeof v !== 'boolean') throw new Error(`${what}.${k} must be true or false, got ${String(v)}`);
+  return v;
+}
+function str(o: Obj, k: string, what: string, max = 400): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new Error(`${what}.${k} must be a non-empty string of at most ${max} characters`);
+  return v;
+}
+function f32(o: Obj, k: string, what: string, length?: number): Float32Array {
+  const v = o[k];
+  if (!(v instanceof Float32Array)) throw new Error(`${what}.${k} must be a Float32Array`);
+  if (length !== undefined && v.length !== length) throw new Error(`${what}.${k} must have ${length} entries, got ${v.length}`);
+  return v;
+}
+function f64(o: Obj, k: string, what: string, length?: number): Float64Array {
+  const v = o[k];
+  if (!(v instanceof Float64Array)) throw new Error(`${what}.${k} must be a Float64Array`);
+  if (length !== undefined && v.length !== length) throw new Error(`${what}.${k} must have ${length} entries, got ${v.length}`);
+  return v;
+}
+const ID = /^[A-Za-z0-9_.~-]{1,160}$/;
+function id(o: Obj, k: string, what: string): string {
+  const v = o[k];
+  if (typeof v !== 'string' || !ID.test(v)) throw new Error(`${what}.${k} must be an id of letters, digits and . _ ~ - (at most 160), got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function stateBatch(v: unknown, what: string): StateBatch {
+  const o = obj(v, what);
+  const n = int(o, 'n', what, 1, 1 << 16);
+  const height = int(o, 'height', what, 1, 4096);
+  const width = int(o, 'width', what, 1, 4096);
+  const channels = int(o, 'channels', what, 1, 256);
+  return { n, height, width, channels, data: f32(o, 'data', what, n * height * width * channels) };
+}
+
+function ncaConfig(v: unknown, what: string): NcaConfig {
+  const o = obj(v, what);
+  return {
+    channels: int(o, 'channels', what, 4, 256), hidden: int(o, 'hidden', what, 1, 4096),
+    bias1: bool(o, 'bias1', what), bias2: bool(o, 'bias2', what), fireRate: num(o, 'fireRate', what),
+    aliveThreshold: num(o, 'aliveThreshold', what), stepSize: num(o, 'stepSize', what),
+  };
+}
+
+// ---- ES: the run's fixed part, a generation's part, a slice job, a slice result ----
+
+/** What does not change during a session: sent once. */
+export type EsClusterSettings = Pick<EsSliceRequest, 'cfg' | 'seed' | 'target' | 'mirrored' | 'commonRandomNumbers' | 'perMemberSteps' | 'stepsMin' | 'stepsMax'>;
+/**
+ * What changes every generation: θ, the start states, σ (and whatever else a strategy sends per generation, such
+ * as a σ vector): everything of the slice request but the run's fixed part and the members.
+ */
+export type EsClusterGeneration = Omit<EsSliceRequest, keyof EsClusterSettings | 'memberStart' | 'memberEnd' | 'strategy'>;
+
+const SETTINGS_FIELDS = ['cfg', 'seed', 'target', 'mirrored', 'commonRandomNumbers', 'perMemberSteps', 'stepsMin', 'stepsMax'] as const satisfies readonly (keyof EsClusterSettings)[];
+
+export function splitSliceRequest(req: EsSliceRequest): { settings: EsClusterSettings; generation: EsClusterGeneration } {
+  const settings: Record<string, unknown> = {};
+  const generation: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(req)) {
+    if (k === 'memberStart' || k === 'memberEnd' || k === 'strategy' || v === undefined) continue;
+    ((SETTINGS_FIELDS as readonly string[]).includes(k) ? settings : generation)[k] = v;
+  }
+  return { settings: settings as EsClusterSettings, generation: generation as EsClusterGeneration };
+}
+
+export function parseEsSettings(v: unknown): EsClusterSettings {
+  const what = 'es settings';
+  const o = obj(v, what);
+  const stepsMin = int(o, 'stepsMin', what, 1, 100_000);
+  const stepsMax = int(o, 'stepsMax', what, stepsMin, 100_000);
+  return {
+    cfg: ncaConfig(o.cfg, `${what}.cfg`), seed: int(o, 'seed', what, 0, 2 ** 32 - 1), target: f32(o, 'target', what),
+    mirrored: bool(o, 'mirrored', what), commonRandomNumbers: bool(o, 'commonRandomNumbers', what),
+    perMemberSteps: bool(o, 'perMemberSteps', what), stepsMin, stepsMax,
+  };
+}
+
+export function parseEsGeneration(v: unknown): EsClusterGeneration {
+  const what = 'es generation';
+  const o = obj(v, what);
+  const params = f32(o, 'params', what);
+  const known = new Set(['generation', 'params', 'x0', 'wantBest', 'sigma', 'sigmaVector']);
+  const extra = Object.keys(o).filter((k) => !known.has(k));
+  if (extra.length > 0) throw new Error(`${what} has fields this lab does not know: ${extra.join(', ')}`);
+  const out: EsClusterGeneration = {
+    generation: int(o, 'generation', what, 1), params, x0: stateBatch(o.x0, `${what}.x0`),
+    wantBest: bool(o, 'wantBest', what), sigma: num(o, 'sigma', what),
+  };
+  // diagonal strategies send one σ per parameter with θ (core/es/strategy.ts)
+  if (o.sigmaVector !== undefined) (out as { sigmaVector?: Float32Array }).sigmaVector = f32(o, 'sigmaVector', what, params.length);
+  return out;
+}
+
+/** The data of one es-slice job (small JSON: BullMQ stores it as the job's data). */
+export interface EsSliceJobData {
+  kind: 'es-slice';
+  /** the run's key in the cluster: run id and session (results of an earlier session never count) */
+  run: string;
+  generation: number;
+  slice: number;
+  memberStart: number;
+  memberEnd: number;
+}
+
+export function parseEsSliceJobData(v: unknown): EsSliceJobData {
+  const what = 'es-slice job';
+  const o = obj(v, what);
+  if (o.kind !== 'es-slice') throw new Error(`${what}.kind must be "es-slice", got ${JSON.stringify(o.kind)}`);
+  const memberStart = int(o, 'memberStart', what, 0, 1 << 24);
+  return {
+    kind: 'es-slice', run: id(o, 'run', what), generation: int(o, 'generation', what, 1), slice: int(o, 'slice', what, 0, 1 << 20),
+    memberStart, memberEnd: int(o, 'memberEnd', what, memberStart + 1, 1 << 24),
+  };
+}
+
+/** The wire form of EsSliceResult: numbers in typed arrays (bit-exact, compact), who computed it. */
+export interface EsSliceWireResult {
+  memberStart: number;
+  losses: Float64Array;
+  /** per-sample losses, member-major, `batch` per member */
+  sampleLosses: Float64Array;
+  batch: number;
+  steps: Float64Array;
+  best: { member: number; loss: number; final: StateBatch } | null;
+  worker: string;
+}
+
+export function sliceResultToWire(r: EsSliceResult, worker: string): EsSliceWireResult {
+  const batch = r.sampleLosses[0]?.length ?? 0;
+  return {
+    memberStart: r.memberStart, losses: Float64Array.from(r.losses), sampleLosses: Float64Array.from(r.sampleLosses.flat()), batch,
+    steps: Float64Array.from(r.steps), best: r.best, worker,
+  };
+}
+
+/** Checks a result against the job it answers (members, sizes) and turns it back into an EsSliceResult. */
+export function parseSliceResult(v: unknown, job: EsSliceJobData): { result: EsSliceResult; worker: string } {
+  const what = `result of slice ${job.slice} (members ${job.memberStart}–${job.memberEnd - 1}) of generation ${job.generation}`;
+  const o = obj(v, what);
+  const count = job.memberEnd - job.memberStart;
+  if (o.memberStart !== job.memberStart) throw new Error(`${what}.memberStart must be ${job.memberStart}, got ${String(o.memberStart)}`);
+  const losses = f64(o, 'losses', what, count);
+  const batch = int(o, 'batch', what, 0, 1 << 16);
+  const flat = f64(o, 'sampleLosses', what, count * batch);
+  const steps = f64(o, 'steps', what, count);
+  let best: EsSliceResult['best'] = null;
+  if (o.best !== null && o.best !== undefined) {
+    const b = obj(o.best, `${what}.best`);
+    best = { member: int(b, 'member', `${what}.best`, job.memberStart, job.memberEnd - 1), loss: num(b, 'loss', `${what}.best`), final: stateBatch(b.final, `${what}.best.final`) };
+  }
+  const sampleLosses: number[][] = [];
+  for (let i = 0; i < count; i++) sampleLosses.push(Array.from(flat.subarray(i * batch, (i + 1) * batch)));
+  return { result: { memberStart: job.memberStart, losses: Array.from(losses), sampleLosses, steps: Array.from(steps), best }, worker: str(o, 'worker', what) };
+}
+
+// ---- experiments ----
+
+/** The data of one experiment job: where its payload is, where its answer goes. */
+export interface ExperimentClusterJobData {
+  kind: 'experiment';
+  /** the job's id (its payload and result keys derive from it) */
+  job: string;
+  /** the batch (one suite run) whose done list hears about it */
+  batch: string;
+}
+
+export function parseExperimentJobData(v: unknown): ExperimentClusterJobData {
+  const what = 'experiment job';
+  const o = obj(v, what);
+  if (o.kind !== 'experiment') throw new Error(`${what}.kind must be "experiment", got ${JSON.stringify(o.kind)}`);
+  return { kind: 'experiment', job: id(o, 'job', what), batch: id(o, 'batch', what) };
+}
+
+export function parseExperimentPayload(v: unknown): ExperimentJobPayload {
+  const what = 'experiment payload';
+  const o = obj(v, what);
+  const t = obj(o.target, `${what}.target`);
+  const rgba = t.rgbaU8;
+  if (!(rgba instanceof Uint8Array)) throw new Error(`${what}.target.rgbaU8 must be a Uint8Array`);
+  if (!Array.isArray(o.protocols) || o.protocols.length === 0) throw new Error(`${what}.protocols must be a non-empty list`);
+  for (const [i, p] of o.protocols.entries()) {
+    const po = obj(p, `${what}.protocols.${i}`);
+    str(po, 'id', `${what}.protocols.${i}`, 200);
+    int(po, 'steps', `${what}.protocols.${i}`, 1, 10_000_000);
+  }
+  if (!Array.isArray(o.animate) || o.animate.some((a) => typeof a !== 'string')) throw new Error(`${what}.animate must be a list of protocol ids`);
+  return {
+    cfg: ncaConfig(o.cfg, `${what}.cfg`), params: f32(o, 'params', what),
+    target: { name: str(t, 'name', `${what}.target`, 1000), size: int(t, 'size', `${what}.target`, 1, 4096), padding: int(t, 'padding', `${what}.target`, 0, 4096), rgbaU8: rgba },
+    // the protocol objects are the lab's own experiment descriptions (core/experiments/protocols.ts): data only
+    protocols: o.protocols as ExperimentJobPayload['protocols'], seed: int(o, 'seed', what, 0, 2 ** 32 - 1),
+    keepFrames: bool(o, 'keepFrames', what), animate: o.animate as string[],
+  };
+}
+
+export function parseExperimentResult(v: unknown, what: string): ExperimentJobResult {
+  const o = obj(v, what);
+  if (!Array.isArray(o.rollouts)) throw new Error(`${what}.rollouts must be a list`);
+  for (const [i, r] of o.rollouts.entries()) {
+    const ro = obj(r, `${what}.rollouts.${i}`);
+    str(ro, 'protocol', `${what}.rollouts.${i}`, 200);
+    f64(ro, 'loss', `${what}.rollouts.${i}`);
+    if (!Array.isArray(ro.frames) || !Array.isArray(ro.animation)) throw new Error(`${what}.rollouts.${i}.frames and .animation must be lists`);
+  }
+  return { rollouts: o.rollouts as ExperimentJobResult['rollouts'], seconds: num(o, 'seconds', what) };
+}
+
+// ---- announcements ----
+
+/** What makes two machines' floats the same (compat.ts); jobs only go to workers whose id matches. */
+export interface Compat {
+  labVersion: string;
+  /** what computes the population: fused-wasm-simd or fused-js (core/nca/fused.ts) */
+  kernel: string;
+  /** a hash of the losses of a fixed little ES slice: catches what the two names above do not */
+  probe: string;
+}
+
+/** A worker's heartbeat record (`nca-lab:worker:<id>`), what Settings → Compute lists. */
+export interface WorkerAnnouncement {
+  id: string;
+  host: string;
+  pid: number;
+  cores: number;
+  concurrency: number;
+  compat: Compat;
+  compatId: string;
+  node: string;
+  /** measured at start: mutants/s of the lab's 15×15 thesis-ES slice over all its processes */
+  mutantsPerSec: number;
+  startedAt: number;
+  lastSeen: number;
+  /** what it is doing now ("es-slice run … g 12 members 0–99", or "idle") */
+  activity: string[];
+  jobsDone: number;
+}
+
+export function parseAnnouncement(v: unknown): WorkerAnnouncement {
+  const what = 'worker announcement';
+  const o = obj(v, what);
+  const c = obj(o.compat, `${what}.compat`);
+  if (!Array.isArray(o.activity) || o.activity.some((a) => typeof a !== 'string')) throw new Error(`${what}.activity must be a list of strings`);
+  return {
+    id: id(o, 'id', what), host: str(o, 'host', what, 255), pid: int(o, 'pid', what, 0), cores: int(o, 'cores', what, 1, 1 << 16),
+    concurrency: int(o, 'concurrency', what, 1, 1 << 16),
+    compat: { labVersion: str(c, 'labVersion', `${what}.compat`, 100), kernel: str(c, 'kernel', `${what}.compat`, 100), probe: str(c, 'probe', `${what}.compat`, 100) },
+    compatId: id(o, 'compatId', what), node: str(o, 'node', what, 50), mutantsPerSec: num(o, 'mutantsPerSec', what),
+    startedAt: num(o, 'startedAt', what), lastSeen: num(o, 'lastSeen', what), activity: o.activity as string[], jobsDone: int(o, 'jobsDone', what, 0),
+  };
+}
+
+/** A master's record of its run (`nca-lab:run:<key>`): lets workers say which runs they refuse and why. */
+export interface RunAnnouncement {
+  run: string;
+  runId: string;
+  host: string;
+  compat: Compat;
+  compatId: string;
+}
+
+export function parseRunAnnouncement(v: unknown): RunAnnouncement {
+  const what = 'run announcement';
+  const o = obj(v, what);
+  const c = obj(o.compat, `${what}.compat`);
+  return {
+    run: id(o, 'run', what), runId: str(o, 'runId', what, 200), host: str(o, 'host', what, 255),
+    compat: { labVersion: str(c, 'labVersion', `${what}.compat`, 100), kernel: str(c, 'kernel', `${what}.compat`, 100), probe: str(c, 'probe', `${what}.compat`, 100) },
+    compatId: id(o, 'compatId', what),
+  };
+}
+
+/** A BullMQ job id for slice k of generation g of run R (BullMQ ids may not contain ':'). */
+export function sliceJobId(run: string, generation: number, slice: number): string {
+  return `${run}.g${generation}.s${slice}`;
+}

@@ -1,0 +1,119 @@
+/**
+ * The cluster's address: a `redis://` or `rediss://` (TLS) URL with an optional user and password, checked once
+ * where it enters (CLI flag, settings panel) with a message that names the part that is wrong, and shown with the
+ * password masked wherever it is printed or stored in a run's log.
+ *
+ *   redis://:PASSWORD@host:6379        a password (Redis `requirepass`)
+ *   redis://USER:PASSWORD@host:6379/2  an ACL user and database 2
+ *   rediss://:PASSWORD@host:6380       the same over TLS
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+
+export interface ClusterAddress {
+  /** the URL as given (with its password): only for connecting */
+  url: string;
+  tls: boolean;
+  host: string;
+  port: number;
+  db: number;
+  hasPassword: boolean;
+  /** the URL with the password masked: for logs, run.json and the window */
+  display: string;
+}
+
+/** Parses and checks a cluster URL; throws an Error whose message names what is wrong. */
+export function parseClusterUrl(text: string): ClusterAddress {
+  const trimmed = text.trim();
+  let u: URL;
+  try {
+    u = new URL(trimmed);
+  } catch {
+    throw new Error(`cluster URL "${maskedText(trimmed)}" is not a URL; expected redis://[:password@]host[:port][/db] or rediss://…`);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw new Error(`cluster URL scheme must be redis:// or rediss:// (TLS), got ${u.protocol}//`);
+  }
+  if (!u.hostname) throw new Error('cluster URL has no host');
+  const port = u.port === '' ? 6379 : Number(u.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`cluster URL port must be 1–65535, got "${u.port}"`);
+  const path = u.pathname.replace(/^\//, '');
+  const db = path === '' ? 0 : Number(path);
+  if (!Number.isInteger(db) || db < 0 || db > 15) throw new Error(`cluster URL database (the path) must be 0–15, got "${path}"`);
+  if (u.search || u.hash) throw new Error('cluster URL takes no query or fragment');
+  const masked = new URL(u.href);
+  if (masked.password) masked.password = '***';
+  return {
+    url: u.href, tls: u.protocol === 'rediss:', host: u.hostname, port, db,
+    hasPassword: u.password !== '', display: masked.href.replace(/\/$/, ''),
+  };
+}
+
+function maskedText(text: string): string {
+  return text.replace(/:\/\/([^:@/]*):[^@/]*@/, '://$1:***@');
+}
+
+/**
+ * ioredis options for the lab's connections: reconnect forever (a worker outlives a Redis restart; the master
+ * decides itself when an outage pauses its run), and never hold a command for ever while disconnected unless
+ * `blocking` (BullMQ's workers need maxRetriesPerRequest null).
+ */
+export function redisOptions(opts: { name: string; blocking: boolean }): RedisOptions {
+  return {
+    connectionName: opts.name,
+    maxRetriesPerRequest: opts.blocking ? null : 1,
+    enableOfflineQueue: opts.blocking,
+    connectTimeout: 5_000,
+    // 100 ms, 200 ms, … then every 1 s: a restarted Redis is found again within a second
+    retryStrategy: (times: number) => Math.min(times * 100, 1_000),
+    // TLS comes from the rediss:// scheme (ioredis reads it from the URL)
+  };
+}
+
+/** A new connection to the cluster (lazy: it connects on the first command). */
+export function connectRedis(addr: ClusterAddress, opts: { name: string; blocking: boolean }): Redis {
+  const r = new Redis(addr.url, { ...redisOptions(opts), lazyConnect: true });
+  // ioredis reports every failed reconnect as an 'error' event; the lab reports outages itself
+  r.on('error', () => undefined);
+  return r;
+}
+
+/**
+ * "Test connection" (Settings → Compute, `nca-lab worker` at start): connects, authenticates, PINGs and reads the
+ * server version. Never throws: the result says what failed, in the words Redis or the network used.
+ */
+export async function probeRedis(addr: ClusterAddress, timeoutMs = 4_000): Promise<{ ok: true; redisVersion: string; ms: number } | { ok: false; message: string }> {
+  const r = new Redis(addr.url, { ...redisOptions({ name: 'nca-lab:probe', blocking: false }), lazyConnect: true, retryStrategy: () => null, connectTimeout: timeoutMs });
+  let lastError = '';
+  r.on('error', (err: Error) => { lastError = err.message; });
+  const t0 = performance.now();
+  try {
+    await r.connect();
+    await r.ping();
+    const info = await r.info('server');
+    const version = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? 'unknown';
+    return { ok: true, redisVersion: version, ms: performance.now() - t0 };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { ok: false, message: `${addr.display}: ${lastError && !message.includes(lastError) ? `${message} (${lastError})` : message}` };
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Connects a lazy connection (or waits for one that something else, such as BullMQ, already started). */
+export async function ensureConnected(r: Redis, timeoutMs = 10_000): Promise<void> {
+  if (r.status === 'ready') return;
+  if (r.status === 'wait') {
+    await r.connect();
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    let lastError = '';
+    const onError = (err: Error) => { lastError = err.message; };
+    const timer = setTimeout(() => { cleanup(); reject(new Error(lastError || `no answer within ${timeoutMs / 1000} s`)); }, timeoutMs);
+    const onReady = () => { cleanup(); resolve(); };
+    const cleanup = () => { clearTimeout(timer); r.off('ready', onReady); r.off('error', onError); };
+    r.on('ready', onReady);
+    r.on('error', onError);
+  });
+}
