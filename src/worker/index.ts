@@ -9,10 +9,12 @@ import { initNodeBackend } from '../services/compute/backend';
 import { registerJob, startWorkerRuntime } from './runtime';
 import { esSliceJob } from './jobs/es-slice';
 import { adamTrainJob } from './jobs/adam-train';
+import { adamGradJob } from './jobs/adam-grad';
 import { experimentJob } from './jobs/experiment';
 
 registerJob('es-slice', esSliceJob);
 registerJob('adam-train', adamTrainJob);
+registerJob('adam-grad', adamGradJob);
 registerJob('experiment', experimentJob);
 
 startWorkerRuntime({ initBackend: async (forced) => (await initNodeBackend(forced)).name });

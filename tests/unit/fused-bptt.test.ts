@@ -213,6 +213,16 @@ describe('fused BPTT kernel (spec d.2, a.2–a.4, b.3)', () => {
     expect(maxAbs(s.grads[0])).toBeGreaterThan(0);
     // the pattern grows at most one cell per step around the centre: far fewer rows than cells × steps
     expect(s.work.forwardRows).toBeLessThan(0.4 * s.work.cellSteps);
+    // work confined near the live cells gives the tfjs gradient, for a pattern at a corner of the canvas too
+    const corner = makeSeed(S, S, 16, 1);
+    corner.data.fill(0);
+    for (const [y, x] of [[0, 0], [0, 1], [1, 0], [1, 1], [2, 1]]) for (let k = 3; k < 16; k++) corner.data[(y * S + x) * 16 + k] = 0.5 + 0.1 * k;
+    const pair = stackStates([seed, corner]);
+    const ref = tfjsGradient(cfg, params, target, pair, K, new Philox(2, 3));
+    const mine = f.sliceGradients(params, pair, K, whole(pair, 2));
+    expect(maxDiff(mine.finals.data, ref.finals.data)).toBeLessThan(1e-5);
+    expect(maxDiff(meanGradient(mine.grads), ref.grad)).toBeLessThan(1e-5 * maxAbs(ref.grad));
+    expect(maxAbs(mine.grads[1])).toBeGreaterThan(0);
   });
 
   it('refuses states, steps and slices that do not fit', () => {

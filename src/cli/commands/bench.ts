@@ -29,7 +29,9 @@ export const benchCommand: Command = {
                as fractions of the f32x4 SIMD peak measured in the same run, and the process's RSS
   es           the thesis's Table 2: generations/s and mutants/s for population {6,10,40,100,1000}
                × size {9,15} × workers {1…cores}, and the scaling efficiency
-  adam         ms per iteration of thesis-adam at 9 and 15 px and M's 72×72, on the backend in use
+  adam         ms per iteration of thesis-adam at 9 and 15 px and M's 72×72, from the seed and with every cell
+               alive: the tfjs reference, the fused BPTT kernel in process and over --workers processes
+               (default 1…cores), each beside the tfjs row; --seconds caps each case's measuring time
 
 Prints one JSON object per case (only those with --json) and a table.`,
 
@@ -60,7 +62,7 @@ Prints one JSON object per case (only those with --json) and a table.`,
       }, out);
     } else {
       const { benchAdam } = await import('../../services/bench/adam-bench');
-      await benchAdam({ json: !!values.json, sizes: listFlag('sizes', values.sizes, 3, 256) }, io);
+      await benchAdam({ json: !!values.json, sizes: listFlag('sizes', values.sizes, 3, 256), workers: listFlag('workers', values.workers, 1, 256), seconds }, io);
     }
     return 0;
   },

@@ -55,3 +55,8 @@ export function bpttKernelFor(hidden: number, channels: number, bytes: number): 
   if (typeof fwd !== 'function' || typeof bwd !== 'function') return null;
   return { memory, forward: fwd as BpttWasm['forward'], backward: bwd as BpttWasm['backward'] };
 }
+
+/** What the fused BPTT engine computes with in this process: the SIMD kernel, or its TypeScript rows. */
+export function bpttEngineName(): 'fused-wasm-simd' | 'fused-js' {
+  return module() ? 'fused-wasm-simd' : 'fused-js';
+}

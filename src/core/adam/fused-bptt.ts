@@ -244,6 +244,36 @@ interface StepRecord {
   rowCount: number;
   /** first record row of this step */
   rowBase: number;
+  /** the cells that can be alive after the step (outside it, alive = 0) */
+  region: Box;
+}
+
+/** A rectangle of cells, inclusive; empty when y0 > y1. */
+interface Box { y0: number; y1: number; x0: number; x1: number }
+
+const EMPTY: Box = { y0: 0, y1: -1, x0: 0, x1: -1 };
+
+function grow(b: Box, by: number, H: number, W: number): Box {
+  if (b.y0 > b.y1) return EMPTY;
+  return { y0: Math.max(0, b.y0 - by), y1: Math.min(H - 1, b.y1 + by), x0: Math.max(0, b.x0 - by), x1: Math.min(W - 1, b.x1 + by) };
+}
+
+/** The smallest box around the cells of `x` with any non-zero channel. */
+function nonZeroBox(x: Float32Array, C: number, H: number, W: number): Box {
+  let y0 = H, y1 = -1, x0 = W, x1 = -1;
+  for (let y = 0; y < H; y++) {
+    for (let xx = 0; xx < W; xx++) {
+      const o = (y * W + xx) * C;
+      let nz = false;
+      for (let c = 0; c < C; c++) if (x[o + c] !== 0) { nz = true; break; }
+      if (!nz) continue;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+      if (xx < x0) x0 = xx;
+      if (xx > x1) x1 = xx;
+    }
+  }
+  return y1 < 0 ? EMPTY : { y0, y1, x0, x1 };
 }
 
 /**
@@ -268,6 +298,7 @@ export class FusedBptt {
   private readonly maxSteps: number;
   // per-step scratch
   private readonly fire: Uint8Array;
+  private readonly fireRow: Uint8Array;
   private readonly nonZero: Uint8Array;
   private readonly pre: Uint8Array;
   private readonly post: Uint8Array;
@@ -311,6 +342,7 @@ export class FusedBptt {
     }
     this.dxZero = new Float32Array(this.C);
     this.fire = new Uint8Array(this.cells);
+    this.fireRow = new Uint8Array(target.width);
     this.nonZero = new Uint8Array(this.cells);
     this.pre = new Uint8Array(this.cells);
     this.post = new Uint8Array(this.cells);
@@ -319,7 +351,7 @@ export class FusedBptt {
     this.ping = [grid(), grid()];
     this.gping = [grid(), grid()];
     this.records = Array.from({ length: segment }, () => ({
-      x: new Float32Array(this.cells * this.C), alive: new Uint8Array(this.cells), rows: new Int32Array(this.cells), rowCount: 0, rowBase: 0,
+      x: new Float32Array(this.cells * this.C), alive: new Uint8Array(this.cells), rows: new Int32Array(this.cells), rowCount: 0, rowBase: 0, region: EMPTY,
     }));
   }
 
@@ -373,8 +405,16 @@ export class FusedBptt {
     return { sampleLosses, finals, grads, work: this.work };
   }
 
-  private fireMask(reader: StreamReader, batchSize: number, sample: number, step: number): Uint8Array {
-    reader.fill((step * batchSize + sample) * this.cells, this.cells, this.cfg.fireRate, this.fire);
+  /** The fire mask of one sample and step (a.4), drawn for the cells of `box` only (the others are never read). */
+  private fireMask(reader: StreamReader, batchSize: number, sample: number, step: number, box: Box): Uint8Array {
+    const W = this.target.width;
+    const base = (step * batchSize + sample) * this.cells;
+    const row = this.fireRow;
+    for (let y = box.y0; y <= box.y1; y++) {
+      const n = box.x1 - box.x0 + 1;
+      reader.fill(base + y * W + box.x0, n, this.cfg.fireRate, row);
+      this.fire.set(row.subarray(0, n), y * W + box.x0);
+    }
     return this.fire;
   }
 
@@ -383,11 +423,13 @@ export class FusedBptt {
     const single = seg >= K;
     let [cur, nxt] = this.ping;
     // forward: keep the input of every segment (everything recorded when there is one segment)
-    const starts: Float32Array[] = [];
+    const { height: Hh, width: W } = this.target;
+    const starts: { x: Float32Array; box: Box }[] = [];
     cur.set(x0);
+    let box = nonZeroBox(cur, this.C, Hh, W);
     for (let t = 0; t < K; t++) {
-      if (!single && t % seg === 0) starts.push(cur.slice());
-      this.stepForward(cur, nxt, this.fireMask(reader, N, sample, t), single ? this.records[t] : null, single ? t * this.cells : 0);
+      if (!single && t % seg === 0) starts.push({ x: cur.slice(), box });
+      box = this.stepForward(cur, nxt, box, reader, N, sample, t, single ? this.records[t] : null, single ? t * this.cells : 0);
       [cur, nxt] = [nxt, cur];
     }
     const final = cur.slice();
@@ -413,9 +455,10 @@ export class FusedBptt {
       const t1 = Math.min(K, t0 + seg);
       if (!single) {
         let [xs, out] = this.ping;
-        xs.set(starts[s]);
+        xs.set(starts[s].x);
+        let b = starts[s].box;
         for (let t = t0; t < t1; t++) {
-          this.stepForward(xs, out, this.fireMask(reader, N, sample, t), this.records[t - t0], (t - t0) * this.cells);
+          b = this.stepForward(xs, out, b, reader, N, sample, t, this.records[t - t0], (t - t0) * this.cells);
           [xs, out] = [out, xs];
         }
       }
@@ -428,41 +471,56 @@ export class FusedBptt {
   }
 
   /**
-   * One CA step (a.4) from x into out. With `rec`, x is copied into rec.x (unless it is rec.x already) and the
-   * MLP rows are recorded from record row `rowBase` on; without, they go to the scratch rows.
+   * One CA step (a.4) from x into out; `box` holds every non-zero cell of x, the returned box every non-zero
+   * cell of out. Work is confined to the box grown by 2: a cell further out has an all-zero neighbourhood and
+   * is dead before the step (so zero after it), and its update can only reach the alive-after pooling of cells
+   * that are dead before. With `rec`, x is copied into rec.x and the MLP rows are recorded from record row
+   * `rowBase` on; without, they go to the scratch rows.
    */
-  private stepForward(x: Float32Array, out: Float32Array, fire: Uint8Array, rec: StepRecord | null, rowBase: number): void {
-    const { C, I, Hd: H, cells, f, plan: p, nonZero, pre, post, x1 } = this;
+  private stepForward(x: Float32Array, out: Float32Array, box: Box, reader: StreamReader, N: number, sample: number, step: number,
+    rec: StepRecord | null, rowBase: number): Box {
+    const { C, I, Hd: H, f, plan: p, nonZero, pre, post, x1 } = this;
     const { height: Hh, width: W } = this.target;
     const thr = this.cfg.aliveThreshold;
     const stepSize = this.cfg.stepSize;
-    if (rec && rec.x !== x) rec.x.set(x);
-    for (let cell = 0; cell < cells; cell++) {
-      const o = cell * C;
-      let nz = 0;
-      for (let c = 0; c < C; c++) if (x[o + c] !== 0) { nz = 1; break; }
-      nonZero[cell] = nz;
+    if (rec) rec.x.set(x);
+    out.fill(0);
+    const alive = rec ? rec.alive : pre;
+    if (rec) alive.fill(0);
+    const A = grow(box, 1, Hh, W); // cells that can be alive
+    const R = grow(box, 2, Hh, W); // cells whose update the alive-after pooling of A reads
+    if (rec) { rec.rowCount = 0; rec.rowBase = rowBase; rec.region = A; }
+    if (A.y0 > A.y1) return EMPTY;
+    const fire = this.fireMask(reader, N, sample, step, R);
+    for (let y = R.y0; y <= R.y1; y++) {
+      for (let xx = R.x0; xx <= R.x1; xx++) {
+        const cell = y * W + xx;
+        const o = cell * C;
+        let nz = 0;
+        for (let c = 0; c < C; c++) if (x[o + c] !== 0) { nz = 1; break; }
+        nonZero[cell] = nz;
+        for (let c = 0; c < C; c++) x1[o + c] = x[o + c];
+      }
     }
-    maxPoolAlive(x, C, Hh, W, thr, pre);
+    maxPoolAlive(x, C, Hh, W, thr, pre, A);
     // rows go to the record area, or (no record) to the scratch rows in front of it, which are free then
     const yBase = rec ? p.recY + rowBase * I : p.recY;
     const hBase = rec ? p.recH + rowBase * H : p.recH;
     const rows = rec ? rec.rows : null;
     let m = 0;
-    x1.set(x);
     const pending = this.ix;
     const pend = p.idx;
-    for (let yy = 0; yy < Hh; yy++) {
-      for (let xx = 0; xx < W; xx++) {
+    for (let yy = R.y0; yy <= R.y1; yy++) {
+      for (let xx = R.x0; xx <= R.x1; xx++) {
         const cell = yy * W + xx;
         if (!fire[cell]) continue;
         let any = 0;
         for (let dy = -1; dy <= 1 && !any; dy++) {
           const y2 = yy + dy;
-          if (y2 < 0 || y2 >= Hh) continue;
+          if (y2 < R.y0 || y2 > R.y1) continue;
           for (let d2 = -1; d2 <= 1; d2++) {
             const x2 = xx + d2;
-            if (x2 >= 0 && x2 < W && nonZero[y2 * W + x2]) { any = 1; break; }
+            if (x2 >= R.x0 && x2 <= R.x1 && nonZero[y2 * W + x2]) { any = 1; break; }
           }
         }
         if (!any) {
@@ -484,28 +542,41 @@ export class FusedBptt {
         for (let c = 0; c < C; c++) x1[o + c] = x[o + c] + f[d + c] * stepSize;
       }
     }
-    maxPoolAlive(x1, C, Hh, W, thr, post);
-    const alive = rec ? rec.alive : pre;
-    for (let cell = 0; cell < cells; cell++) {
-      const a = pre[cell] & post[cell];
-      alive[cell] = a;
-      const o = cell * C;
-      if (a) for (let c = 0; c < C; c++) out[o + c] = x1[o + c];
-      else for (let c = 0; c < C; c++) out[o + c] = 0;
+    maxPoolAlive(x1, C, Hh, W, thr, post, A);
+    let y0 = Hh, y1 = -1, x0 = W, xEnd = -1;
+    for (let y = A.y0; y <= A.y1; y++) {
+      for (let xx = A.x0; xx <= A.x1; xx++) {
+        const cell = y * W + xx;
+        const a = pre[cell] & post[cell];
+        alive[cell] = a;
+        if (!a) continue;
+        const o = cell * C;
+        for (let c = 0; c < C; c++) out[o + c] = x1[o + c];
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+        if (xx < x0) x0 = xx;
+        if (xx > xEnd) xEnd = xx;
+      }
     }
-    if (rec) { rec.rowCount = m; rec.rowBase = rowBase; }
+    if (rec) rec.rowCount = m;
+    return y1 < 0 ? EMPTY : { y0, y1, x0, x1: xEnd };
   }
 
   /** Backward of one recorded step: g (w.r.t. its output) → gPrev (w.r.t. its input); θ's gradient into acc. */
   private stepBackward(g: Float32Array, gPrev: Float32Array, rec: StepRecord, acc: Float64Array): void {
-    const { C, I, Hd: H, cells, f, ix, plan: p, L } = this;
+    const { C, I, Hd: H, f, ix, plan: p, L } = this;
     const { height: Hh, width: W } = this.target;
     const s = this.cfg.stepSize;
     const alive = rec.alive;
-    for (let cell = 0; cell < cells; cell++) {
-      const o = cell * C;
-      if (alive[cell]) for (let c = 0; c < C; c++) gPrev[o + c] = g[o + c];
-      else for (let c = 0; c < C; c++) gPrev[o + c] = 0;
+    gPrev.fill(0);
+    const A = rec.region;
+    for (let y = A.y0; y <= A.y1; y++) {
+      for (let xx = A.x0; xx <= A.x1; xx++) {
+        const cell = y * W + xx;
+        if (!alive[cell]) continue;
+        const o = cell * C;
+        for (let c = 0; c < C; c++) gPrev[o + c] = g[o + c];
+      }
     }
     let n = 0;
     for (let r = 0; r < rec.rowCount; r++) {
@@ -561,10 +632,10 @@ export class FusedBptt {
 const SOBEL_X = [-1, 0, 1, -2, 0, 2, -1, 0, 1].map((v) => v / 8);
 const SOBEL_Y = [-1, -2, -1, 0, 0, 0, 1, 2, 1].map((v) => v / 8);
 
-/** out[cell] = (max of alpha over the 3×3 neighbourhood inside the canvas) > thr (a.4). */
-function maxPoolAlive(x: Float32Array, C: number, H: number, W: number, thr: number, out: Uint8Array): void {
-  for (let y = 0; y < H; y++) {
-    for (let xx = 0; xx < W; xx++) {
+/** out[cell] = (max of alpha over the 3×3 neighbourhood inside the canvas) > thr (a.4), for the cells of `box`. */
+function maxPoolAlive(x: Float32Array, C: number, H: number, W: number, thr: number, out: Uint8Array, box: Box): void {
+  for (let y = box.y0; y <= box.y1; y++) {
+    for (let xx = box.x0; xx <= box.x1; xx++) {
       let m = -Infinity;
       for (let dy = -1; dy <= 1; dy++) {
         const yy = y + dy;

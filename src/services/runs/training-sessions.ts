@@ -138,7 +138,7 @@ export class TrainingSessions {
       session.claim = {
         id: runId,
         optimizer: cfg.optimizer,
-        cap: cfg.optimizer === 'es' ? Math.min(cfg.es.workers || Number.POSITIVE_INFINITY, cfg.es.population) : 1,
+        cap: cfg.optimizer === 'es' ? Math.min(cfg.es.workers || Number.POSITIVE_INFINITY, cfg.es.population) : cfg.adam.batchSize,
       };
       session.checkpointEvery = cfg.checkpointEvery;
       session.announcedCheckpoint = record.checkpointGeneration ?? 0;

@@ -15,6 +15,7 @@ import { LabStore } from '../store/lab-store';
 import { initParams } from '../../core/nca/config';
 import { makeSeed, type StateBatch } from '../../core/nca/state';
 import { AdamBptt, type AdamOptimizerState } from '../../core/adam/bptt';
+import { FusedAdam, type AdamSession, type GradientSource } from '../../core/adam/fused-adam';
 import { runStream, StreamPurpose } from '../../core/rng/run-streams';
 import { learningRateAt } from '../../core/adam/schedule';
 import { drawBatch, seedPool, writeBack } from '../../core/adam/sample-pool';
@@ -27,8 +28,13 @@ export interface AdamTrainerDeps {
   store?: LabStore;
   /** gradient checkpointing: steps per recomputed segment, 0 = none, 'auto' (default) = by tape memory */
   checkpointEvery?: number | 'auto';
+  /**
+   * gradients from the fused BPTT engine (core/adam/fused-bptt.ts: in this process, or split over worker
+   * processes, adam-gradients.ts), the update in this process; without, the tfjs session (core/adam/bptt.ts)
+   */
+  gradients?: GradientSource;
   /** for tests: called after each applied update with the trainer (the parameters can be read or changed) */
-  onIteration?: (iteration: number, trainer: AdamBptt) => void;
+  onIteration?: (iteration: number, trainer: AdamSession) => void;
 }
 
 /** Names of the Adam state in a checkpoint's arrays and scalars. */
@@ -79,7 +85,7 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
   let pool: StateBatch | null = null;
   let bestEval40: number | null = null;
   let bestLoss: number | null = null;
-  let trainer: AdamBptt | null = null;
+  let trainer: AdamSession | null = null;
   let ckpt: Checkpoint | null;
   try {
     ckpt = await store.readLatestCheckpoint(ctx.runId);
@@ -105,7 +111,10 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
       }
     }
     // checks the backend's kernels (MissingKernelError names the one that is missing)
-    trainer = new AdamBptt(nca, adam, params, target, { checkpointEvery: deps.checkpointEvery ?? 'auto', maxSteps: cfg.stepsMax });
+    const sessionOpts = { checkpointEvery: deps.checkpointEvery ?? 'auto', maxSteps: cfg.stepsMax } as const;
+    trainer = deps.gradients
+      ? new FusedAdam(nca, adam, params, target, deps.gradients, sessionOpts)
+      : new AdamBptt(nca, adam, params, target, sessionOpts);
     if (optState) await trainer.setOptimizerState(optState);
   } catch (err) {
     trainer?.dispose();
@@ -122,7 +131,7 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
     session.dispose();
   }
 
-  async function loop(trainer: AdamBptt, ckpt: Checkpoint | null): Promise<TrainOutcome> {
+  async function loop(trainer: AdamSession, ckpt: Checkpoint | null): Promise<TrainOutcome> {
     const log = new TrainingLog(store, ctx, { generation: iteration, evaluations, wallSeconds: wallBefore, bestEval40, bestLoss });
     let lastCheckpoint: number | null = ckpt ? ckpt.generation : null;
 
@@ -191,7 +200,7 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
           damage: runStream(cfg.seed, it, StreamPurpose.Damage),
         });
         const lr = learningRateAt(adam, it);
-        const r = trainer.iterate(batch.x0, steps, runStream(cfg.seed, it, StreamPurpose.FireMasks), lr);
+        const r = await trainer.iterate(batch.x0, steps, runStream(cfg.seed, it, StreamPurpose.FireMasks), lr);
         if (!r.applied) {
           // the diverged iteration is logged (non-finite numbers are stored as such); its update is not applied
           log.keep({ generation: it, evaluations: log.evaluations + B, wallSeconds: log.wall(), loss: r.loss, bestLoss: r.loss, lr, gradNorm: r.gradNorm });

@@ -1,7 +1,8 @@
 /**
  * Runs one training session of a stored run, ES or Adam, the same way for the CLI, the desktop app's
- * RunManager and the browser bridge: ES as the master of a WorkerPool (one worker process per core), Adam as
- * one long job in one worker process (tfjs-node would use all cores itself; wasm/cpu use one).
+ * RunManager and the browser bridge: ES as the master of a WorkerPool (one worker process per core); Adam as
+ * the master of a WorkerPool computing the batch's gradient in slices on the fused BPTT engine, or, on the
+ * tensorflow backend (tfjs-node uses all cores itself), as one long tfjs job in one worker process.
  */
 import { availableParallelism } from 'node:os';
 import { LabStore } from '../store/lab-store';
@@ -20,6 +21,10 @@ import { parseClusterUrl } from '../cluster/redis-url';
 import { ClusterSliceRunner } from '../cluster/cluster-runner';
 import { ClusterWorkerNode, type JobExecutor } from '../cluster/cluster-worker';
 import { localCompat, measureWorker } from '../cluster/compat';
+import { trainAdam } from './adam-trainer';
+import { poolGradients } from './adam-gradients';
+import { inProcessGradients } from '../../core/adam/fused-adam';
+import { bpttEngineName } from '../../core/adam/bptt-kernel';
 
 export type { LabJobs };
 
@@ -32,7 +37,8 @@ export interface TrainingSessionOptions {
   onProgress?: (ev: ProgressEvent) => void;
   /** a line for the user's log: worker restarts, backend choice */
   onLog?: (line: string) => void;
-  /** worker processes for ES (default: the run's es.workers, 0 = one per core); 0 here = in this process */
+  /** worker processes (ES default: the run's es.workers, 0 = one per core; Adam: one per core, at most the batch
+   *  size); 0 here = in this process */
   workers?: number;
   /** force a tfjs backend in the workers */
   backend?: string;
@@ -94,23 +100,47 @@ async function runLocked(opts: TrainingSessionOptions, store: LabStore, config: 
     }
   }
 
+  // Adam: the fused BPTT engine with the batch split over one worker per core, the update in this process;
+  // or, where the workers' tfjs backend is tensorflow (native and multi-threaded), the tfjs reference as one
+  // job in one worker. The choice is recorded in run.json (backend).
+  const requested = opts.workers ?? availableParallelism();
+  const batch = config.optimizer === 'adam' ? config.adam.batchSize : 1;
+  if (requested <= 0 && opts.backend !== 'tensorflow') {
+    return trainAdam({ workspace: opts.workspace, runId: opts.runId, config, target, control: opts.control, onProgress: opts.onProgress,
+      backend: `${bpttEngineName()} (in process)` }, { store, gradients: inProcessGradients(ncaConfigOf(config), target, config.stepsMax) });
+  }
   const pool = new WorkerPool<LabJobs>({
-    size: 1, spawn: opts.spawn ?? forkSpawner(), init: opts.backend ? { backend: opts.backend } : {}, onWorkerRestart: onRestart,
+    size: Math.max(1, Math.min(requested, batch)), spawn: opts.spawn ?? forkSpawner(), init: opts.backend ? { backend: opts.backend } : {},
+    onWorkerRestart: onRestart,
   });
+  try {
+    await pool.start();
+    if (pool.backend !== 'tensorflow') {
+      log(`Adam: ${pool.size} worker process${pool.size === 1 ? '' : 'es'} ready, gradients on ${bpttEngineName()}`);
+      const gradients = poolGradients(ncaConfigOf(config), target, config.stepsMax, pool.size, (payloads) => pool.map('adam-grad', payloads));
+      return await trainAdam({ workspace: opts.workspace, runId: opts.runId, config, target, control: opts.control, onProgress: opts.onProgress,
+        backend: `${bpttEngineName()} ×${pool.size} worker${pool.size === 1 ? '' : 's'}` }, { store, gradients });
+    }
+    return await tfjsAdamJob(opts, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The tfjs reference path: the whole Adam session as one job in one worker (pool.backend is its backend). */
+async function tfjsAdamJob(opts: TrainingSessionOptions, pool: WorkerPool<LabJobs>): Promise<TrainOutcome> {
   const abort = new AbortController();
   // the worker checks its control flag every iteration; relay the request as a cancel carrying stop/pause
   const poll = setInterval(() => {
     if (opts.control.requested && !abort.signal.aborted) abort.abort(opts.control.requested);
   }, 100);
   try {
-    await pool.start();
-    log(`Adam worker ready (tfjs backend ${pool.backend})`);
+    opts.onLog?.(`Adam worker ready (tfjs backend ${pool.backend})`);
     return await pool.run('adam-train', { workspace: opts.workspace, runId: opts.runId }, {
       signal: abort.signal, onProgress: opts.onProgress, graceful: true, cancelGraceMs: 120_000,
     });
   } finally {
     clearInterval(poll);
-    await pool.close();
   }
 }
 

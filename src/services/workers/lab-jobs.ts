@@ -7,6 +7,7 @@ import type { JobType } from './protocol';
 import type { EsSliceRequest, EsSliceResult } from '../../core/es/slice';
 import type { ExperimentJobPayload, ExperimentJobProgress, ExperimentJobResult } from '../../core/experiments/job';
 import type { ProgressEvent, TrainOutcome } from '../training/context';
+import type { AdamGradientRequest, AdamGradientResult } from '../../core/adam/gradient-slice';
 
 /** ES (thesis Algorithm 2): members [memberStart, memberEnd) of one generation; losses back. */
 export type EsSliceJobType = JobType<EsSliceRequest, EsSliceResult>;
@@ -18,6 +19,9 @@ export interface AdamTrainPayload {
 }
 export type AdamTrainJobType = JobType<AdamTrainPayload, TrainOutcome, ProgressEvent>;
 
+/** Adam on the fused engine: per-sample losses, finals and gradients of a slice of one iteration's batch. */
+export type AdamGradJobType = JobType<AdamGradientRequest, AdamGradientResult>;
+
 /** One model × one suite × one repeat of an experiment (core/experiments/job.ts). */
 export type ExperimentJobType = JobType<ExperimentJobPayload, ExperimentJobResult, ExperimentJobProgress>;
 
@@ -26,5 +30,6 @@ export interface LabJobs {
   [kind: string]: JobType<any, any, any>;
   'es-slice': EsSliceJobType;
   'adam-train': AdamTrainJobType;
+  'adam-grad': AdamGradJobType;
   experiment: ExperimentJobType;
 }
