@@ -14,6 +14,7 @@ import {
   type MetricsRequest,
   type ModelFilesRequest,
   type ModelParamsRequest,
+  type ModelRef,
   type RunTargetImage,
   type TargetImportRequest,
 } from './lab-api';
@@ -22,6 +23,7 @@ import { configProblems, type RunConfig } from './training-config';
 import { parseExperimentId, parseExperimentRunRequest } from './experiment';
 import { parseFigureFileName, parseReproduceRequest, parseStudyId } from './reproduce';
 import { describeValue, isRecord } from './validate';
+import { isValidModelId } from './model-source';
 
 export type ArgParsers = { [C in LabChannel]: (args: unknown[]) => ChannelArgs<C> };
 
@@ -72,6 +74,23 @@ export const LAB_ARG_PARSERS: ArgParsers = {
   'models:open': (args) => {
     expectCount('models:open', args, 1);
     return [parseModelFilesRequest(args[0])];
+  },
+  'models:library': (args) => noArgs('models:library', args),
+  'models:openLibrary': (args) => {
+    expectCount('models:openLibrary', args, 1);
+    return [parseModelId('models.openLibrary: id', args[0])];
+  },
+  'models:import': (args) => {
+    expectCount('models:import', args, 1);
+    return [parseModelFilesRequest(args[0], 'models.import')];
+  },
+  'models:remove': (args) => {
+    expectCount('models:remove', args, 1);
+    return [parseModelId('models.remove: id', args[0])];
+  },
+  'models:export': (args) => {
+    expectCount('models:export', args, 1);
+    return [parseModelRef(args[0], 'models.export')];
   },
   'settings:get': (args) => noArgs('settings:get', args),
   'settings:update': (args) => {
@@ -277,8 +296,7 @@ export function modelFilesProblem(files: readonly { name: string; size: number }
 }
 
 /** Model files from the user's disk: one or two plain file names with base64 bytes, within the size limit. */
-export function parseModelFilesRequest(value: unknown): ModelFilesRequest {
-  const where = 'models.open';
+export function parseModelFilesRequest(value: unknown, where = 'models.open'): ModelFilesRequest {
   const { maxFiles, maxBytes, nameMaxLength } = MODEL_FILE_LIMITS;
   if (!isRecord(value) || !Array.isArray(value.files)) throw new Error(`${where}: expected an object {files: [{name, bytesBase64}]}, got ${describeValue(value)}`);
   if (value.files.length === 0 || value.files.length > maxFiles) {
@@ -299,6 +317,22 @@ export function parseModelFilesRequest(value: unknown): ModelFilesRequest {
   if (total > maxBytes + 4) throw new Error(`${where}: the files are larger than ${maxBytes / (1024 * 1024)} MB together`);
   if (new Set(files.map((f) => f.name)).size !== files.length) throw new Error(`${where}: two files have the same name`);
   return { files };
+}
+
+/** A built-in or imported model's id (its folder name). */
+export function parseModelId(where: string, value: unknown): string {
+  if (!isValidModelId(value)) throw new Error(`${where} must be a model id (lower-case letters, digits, ".", "_" and "-", at most 80), got ${describeValue(value)}`);
+  return value;
+}
+
+/** {kind: "run", runId, generation?} or {kind: "library", id}. */
+export function parseModelRef(value: unknown, where: string): ModelRef {
+  if (!isRecord(value)) throw new Error(`${where}: expected {kind: "run", runId, generation?} or {kind: "library", id}, got ${describeValue(value)}`);
+  if (value.kind === 'library') return { kind: 'library', id: parseModelId(`${where}: id`, value.id) };
+  if (value.kind !== 'run') throw new Error(`${where}: kind must be "run" or "library", got ${describeValue(value.kind)}`);
+  const out: ModelRef = { kind: 'run', runId: parseRunId(`${where}: runId`, value.runId) };
+  if (value.generation !== undefined) out.generation = intInRange(`${where}: generation`, value.generation, 0, Number.MAX_SAFE_INTEGER);
+  return out;
 }
 
 export function parseSettingsPatch(value: unknown): Partial<LabSettings> {

@@ -15,8 +15,11 @@ import type {
   LabSettings,
   MetricPoint,
   MetricsRequest,
+  LibraryModelInfo,
+  ModelFileSet,
   ModelFilesRequest,
   ModelParams,
+  ModelRef,
   ModelParamsRequest,
   ModelSummary,
   OpenedModel,
@@ -50,6 +53,11 @@ export interface LabChannels {
   'models:params': { args: [ModelParamsRequest]; result: ModelParams };
   'models:list': { args: []; result: ModelSummary[] };
   'models:open': { args: [ModelFilesRequest]; result: OpenedModel };
+  'models:library': { args: []; result: LibraryModelInfo[] };
+  'models:openLibrary': { args: [string]; result: OpenedModel };
+  'models:import': { args: [ModelFilesRequest]; result: LibraryModelInfo[] };
+  'models:remove': { args: [string]; result: void };
+  'models:export': { args: [ModelRef]; result: ModelFileSet };
   'settings:get': { args: []; result: LabSettings };
   'settings:update': { args: [Partial<LabSettings>]; result: LabSettings };
   'experiments:run': { args: [ExperimentRunRequest]; result: { id: string } };
@@ -90,7 +98,16 @@ export const LAB_API_ROUTES = {
     setTags: 'runs:setTags',
     setNotes: 'runs:setNotes',
   },
-  models: { params: 'models:params', list: 'models:list', open: 'models:open' },
+  models: {
+    params: 'models:params',
+    list: 'models:list',
+    open: 'models:open',
+    library: 'models:library',
+    openLibrary: 'models:openLibrary',
+    import: 'models:import',
+    remove: 'models:remove',
+    export: 'models:export',
+  },
   settings: { get: 'settings:get', update: 'settings:update' },
   experiments: {
     run: 'experiments:run',

@@ -15,6 +15,7 @@ import type { BackendName } from '../core/backend';
 import type { NcaConfig } from '../core/nca/config';
 import type { RunRecord } from './run-record';
 import type { RunConfig } from './training-config';
+import type { ModelEvaluation, ModelSource } from './model-source';
 import type { ExperimentProgressEvent, ExperimentResults, ExperimentRunRequest, ExperimentSummary } from './experiment';
 import type { FigureFile, FigureIndex, ReproduceOverview, ReproduceProgressEvent, ReproduceRequest } from './reproduce';
 
@@ -249,6 +250,35 @@ export interface OpenedModel {
   targetProblem: string | null;
   runId: string | null;
   generation: number | null;
+  /** the built-in or imported model it is (models.openLibrary, or a Distill file imported on opening) */
+  libraryId?: string;
+}
+
+/** A built-in model of the gallery or one imported into the workspace (services/models/model-library.ts). */
+export interface LibraryModelInfo {
+  kind: 'builtin' | 'imported';
+  /** its folder name: `nca-lab grow ID` takes it */
+  id: string;
+  name: string;
+  nca: NcaConfig;
+  paramCount: number;
+  /** the target it was trained on, when known */
+  target: { name: string; size: number; padding: number } | null;
+  /** its training canvas side (target size + 2·padding), or null when unknown */
+  canvas: number | null;
+  origin: ModelSource | null;
+  /** losses after 40/200/1000 updates from the seed, measured on import or build */
+  evaluation: ModelEvaluation | null;
+  /** thumbnail.png (the model after 200 updates) as base64, or null */
+  thumbnailPngBase64: string | null;
+}
+
+/** Any model the workspace knows: a run's (its model/, or a checkpoint) or a built-in or imported one. */
+export type ModelRef = { kind: 'run'; runId: string; generation?: number } | { kind: 'library'; id: string };
+
+/** Files to save (a model in the lab's format: model.json and weights.bin), as names and base64 bytes. */
+export interface ModelFileSet {
+  files: { name: string; bytesBase64: string }[];
 }
 
 // ---- settings ----
@@ -324,8 +354,21 @@ export interface LabApi {
     params(request: ModelParamsRequest): Promise<ModelParams>;
     /** every run with parameters on disk (a model or a checkpoint), newest first */
     list(): Promise<ModelSummary[]>;
-    /** reads a model from files the user picked; rejects with a message that names the file and the problem */
+    /**
+     * reads a model from files the user picked; rejects with a message that names the file and the problem.
+     * A Distill demo file is imported into the workspace's models (the lab's format) and opened from there.
+     */
     open(request: ModelFilesRequest): Promise<OpenedModel>;
+    /** the built-in models in gallery order, then the workspace's imported ones */
+    library(): Promise<LibraryModelInfo[]>;
+    /** a built-in or imported model's parameters and target, for growing it in the window */
+    openLibrary(id: string): Promise<OpenedModel>;
+    /** imports picked model files (Distill demo JSON, a model folder's files, a checkpoint) into the workspace */
+    import(request: ModelFilesRequest): Promise<LibraryModelInfo[]>;
+    /** deletes an imported model (built-ins cannot be deleted) */
+    remove(id: string): Promise<void>;
+    /** a model in the lab's own format (model.json + weights.bin), to save */
+    export(ref: ModelRef): Promise<ModelFileSet>;
   };
   settings: {
     get(): Promise<LabSettings>;

@@ -43,7 +43,10 @@ describe('electron-builder.yml', () => {
 
   it('packs the built app from out/, the targets beside it, and unpacks the worker and the wasm files', () => {
     expect(config.files).toContain('out/**');
-    expect(config.extraResources).toEqual([expect.objectContaining({ from: 'resources/targets', to: 'resources/targets' })]);
+    expect(config.extraResources).toEqual([
+      expect.objectContaining({ from: 'resources/targets', to: 'resources/targets' }),
+      expect.objectContaining({ from: 'resources/models', to: 'resources/models' }),
+    ]);
     expect(config.asarUnpack).toEqual(expect.arrayContaining(['out/main/worker.js', 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm']));
     // the packaged main process points NCA_LAB_RESOURCES at <resources>/resources, whose targets/ the config fills
     expect(readFileSync('src/main/index.ts', 'utf8')).toContain("process.env.NCA_LAB_RESOURCES = join(process.resourcesPath, 'resources')");

@@ -15,6 +15,7 @@ import { GIF_LIMITS } from '../../core/replay/gif';
 import { makeRecording, parseGrowthRecording, type GrowthRecording } from '../../core/replay/recording';
 import { parseStripSteps, STRIP_STEPS } from '../../core/replay/strip';
 import { writeGifFile, writeLossCsvFile, writeStripPng } from '../../services/export/replay-files';
+import { MAX_PERCEPTION_ANGLE, rotatePerception } from '../../core/nca/perception-rotation';
 import { loadReplayModel, type LoadedReplayModel } from '../../services/models/replay-models';
 import { writeBytesAtomic } from '../../services/store/atomic-file';
 import { LabStore } from '../../services/store/lab-store';
@@ -34,11 +35,14 @@ target padded to the canvas, spec f.5). Steps count CA updates applied: t = 0 is
 state after t updates at index k = t − 1 (spec f.1), and its strip frame k is the state at t = k.
 
   MODEL             a run id in the workspace (its model, else its newest checkpoint), RUN_ID@GENERATION
-                    (that checkpoint), or a path to a model folder, model.json or checkpoint file
+                    (that checkpoint), a built-in or imported model's id (\`nca-lab import\`), or a path to a
+                    model folder, model.json or checkpoint file
   --steps N         CA updates to run (default 1000)
   --canvas N        square canvas side (default: the training canvas; at least it, up to ${MAX_REPLAY_CANVAS})
   --cells Y,X[;Y,X] seed cells (default the centre, H//2, W//2)
   --seed N          the replay's random seed: fire masks and random damage (default 0)
+  --angle DEG       rotate every model's perception by DEG degrees, as the Distill demo's slider does (spec a.2;
+                    positive turns the pattern counter-clockwise; default 0)
   --damage SPEC     repeatable: KIND[:ARGS]@WHEN with WHEN = t, t1..t2 (every update in between), or kK / kK1..kK2
                     in the thesis's index (k = t − 1). Kinds: thesis:2x2|3x3|bottom, rect:Y0,Y1,X0,X1,
                     circle (M's random circle) or circle:CX,CY,R, disc:CY,CX,RADIUS, fgsm:EPS[,all|rgba|none],
@@ -62,6 +66,7 @@ Exports (each written atomically):
       canvas: { type: 'string' },
       cells: { type: 'string' },
       seed: { type: 'string' },
+      angle: { type: 'string' },
       damage: { type: 'string', multiple: true },
       recording: { type: 'string' },
       'save-recording': { type: 'string' },
@@ -82,6 +87,10 @@ Exports (each written atomically):
     let canvas = integerFlag('canvas', values.canvas, 1, MAX_REPLAY_CANVAS);
     let seed = integerFlag('seed', values.seed, 0, Number.MAX_SAFE_INTEGER);
     const view = parseView(values.view);
+    const angle = values.angle === undefined ? 0 : Number(values.angle);
+    if (values.angle !== undefined && !(values.angle.trim() !== '' && Math.abs(angle) <= MAX_PERCEPTION_ANGLE)) {
+      throw new UsageError(`--angle must be a number of degrees from −${MAX_PERCEPTION_ANGLE} to ${MAX_PERCEPTION_ANGLE}, got "${values.angle}"`);
+    }
     for (const [flag, needs] of [['frames', 'gif'], ['gif-scale', 'gif'], ['fps', 'gif'], ['strip', 'strip-out'], ['strip-scale', 'strip-out']] as const) {
       if (values[flag] !== undefined && values[needs] === undefined) throw new UsageError(`--${flag} needs --${needs} FILE`);
     }
@@ -108,6 +117,12 @@ Exports (each written atomically):
     const store = new LabStore(resolveWorkspaceDir(values.workspace));
     const models: LoadedReplayModel[] = [];
     for (const spec of positionals) models.push(await loadReplayModel(store, spec));
+    if (angle !== 0) {
+      for (const m of models) {
+        m.model = { ...m.model, params: rotatePerception(m.model.nca, m.model.params, angle) };
+        m.recorded = { ...m.recorded, angle };
+      }
+    }
     for (const m of models) if (m.targetProblem) io.err(`nca-lab grow: ${m.model.name}: no loss: ${m.targetProblem}`);
 
     const trained = models.map((m) => m.trainingCanvas).filter((c): c is { height: number; width: number } => c !== null);
@@ -188,7 +203,7 @@ Exports (each written atomically):
     const keySteps = [0, 1, 10, 40, 52, 100, 200, 400, 1000, steps].filter((t, i, a) => t <= steps && a.indexOf(t) === i).sort((a, b) => a - b);
     const summary = {
       models: models.map((m) => ({ name: m.model.name, source: m.source, hasTarget: m.model.target !== null })),
-      canvas: side, seed: replay.seed, seeds: replay.seeds, steps, view: viewLabel(view),
+      canvas: side, seed: replay.seed, angle, seeds: replay.seeds, steps, view: viewLabel(view),
       damage: replay.damage.map(eventToText),
       indexing: 't = CA updates applied (0 = seed); thesis index k = t − 1',
       seconds, stepsPerSecond: steps / Math.max(seconds, 1e-9),

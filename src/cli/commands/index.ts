@@ -10,6 +10,7 @@ import { benchCommand } from './bench';
 import { experimentCommand } from './experiment';
 import { reproduceCommand } from './reproduce';
 import { growCommand } from './grow';
+import { importCommand } from './import';
 import { runsCommand } from './runs';
 import { serveCommand } from './serve';
 import { targetCommand } from './target';
@@ -24,6 +25,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   experiment: experimentCommand,
   reproduce: reproduceCommand,
   grow: growCommand,
+  import: importCommand,
   targets: targetsCommand,
   target: targetCommand,
   runs: runsCommand,

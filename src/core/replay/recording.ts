@@ -6,6 +6,7 @@
 import { MAX_REPLAY_CANVAS } from './growth-replay';
 import { DamageLogError, MAX_REPLAY_STEPS, parseDamageLog, type DamageEvent } from './damage-event';
 import { isRecord } from '../validate';
+import { MAX_PERCEPTION_ANGLE } from '../nca/perception-rotation';
 
 export const RECORDING_FORMAT = 'nca-lab-growth-recording';
 
@@ -18,6 +19,8 @@ export interface RecordedModel {
   generation?: number;
   /** a file path or name, when it came from a file */
   file?: string;
+  /** perception rotation in degrees (core/nca/perception-rotation.ts); absent: 0 */
+  angle?: number;
 }
 
 export interface GrowthRecording {
@@ -84,6 +87,12 @@ export function parseGrowthRecording(value: unknown): GrowthRecording {
       if (typeof m.runId === 'string') out.runId = m.runId;
       if (m.generation !== undefined) out.generation = int(`${where}.models[${i}].generation`, m.generation, 0, Number.MAX_SAFE_INTEGER);
       if (typeof m.file === 'string') out.file = m.file;
+      if (m.angle !== undefined) {
+        if (typeof m.angle !== 'number' || !(Math.abs(m.angle) <= MAX_PERCEPTION_ANGLE)) {
+          throw new DamageLogError(`${where}.models[${i}].angle must be a number of degrees in [−${MAX_PERCEPTION_ANGLE}, ${MAX_PERCEPTION_ANGLE}]`);
+        }
+        if (m.angle !== 0) out.angle = m.angle;
+      }
       models.push(out);
     });
   }

@@ -18,8 +18,9 @@ import { lossCsv } from '@core/replay/loss-csv';
 import { makeRecording, parseGrowthRecording, type GrowthRecording, type RecordedModel } from '@core/replay/recording';
 import { composeStrip } from '@core/replay/strip';
 import { decodeFloat32Base64 } from '@shared/float32-base64';
-import type { ModelSummary } from '@shared/lab-api';
+import type { LibraryModelInfo, ModelSummary, OpenedModel } from '@shared/lab-api';
 import { modelFilesProblem } from '@shared/ipc-schema';
+import { rotatePerception } from '@core/nca/perception-rotation';
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
 import { RUN_COLOURS } from '../lib/chart';
@@ -35,6 +36,7 @@ export interface PlaygroundModel {
   /** where it came from, for the model chip: "checkpoint at generation 300", "checkpoint at iteration 916", "model.json" */
   source: string;
   nca: NcaConfig;
+  /** the model's own parameters (the replay grows them rotated by the playground's angle) */
   params: Float32Array;
   target: CanvasTarget | null;
   /** why there is no target (no loss) */
@@ -53,6 +55,10 @@ const FRAME_BUDGET_MS = 11;
 
 export const usePlaygroundStore = defineStore('playground', () => {
   const catalogue = shallowRef<ModelSummary[]>([]);
+  /** built-in models (gallery order), then imported ones: listed before the runs */
+  const library = shallowRef<LibraryModelInfo[]>([]);
+  /** perception rotation in degrees for every model (spec a.2, the Distill demo's slider) */
+  const angle = ref(0);
   const catalogueError = ref<string | null>(null);
   const models = shallowRef<PlaygroundModel[]>([]);
   const loading = ref(false);
@@ -103,7 +109,7 @@ export const usePlaygroundStore = defineStore('playground', () => {
   async function loadCatalogue(): Promise<void> {
     catalogueError.value = null;
     try {
-      catalogue.value = await lab.models.list();
+      [catalogue.value, library.value] = await Promise.all([lab.models.list(), lab.models.library()]);
     } catch (err) {
       catalogueError.value = messageOf(err);
     }
@@ -138,7 +144,9 @@ export const usePlaygroundStore = defineStore('playground', () => {
     let next: GrowthReplay | null = null;
     try {
       next = markRaw(new GrowthReplay({
-        models: list.map((m): ReplayModel => ({ name: m.name, nca: m.nca, params: m.params, target: m.target })),
+        models: list.map((m): ReplayModel => ({
+          name: m.name, nca: m.nca, params: angle.value === 0 ? m.params : rotatePerception(m.nca, m.params, angle.value), target: m.target,
+        })),
         height: side, width: side, seed: replaySeed.value,
         ...(cells.length > 0 ? { seeds: cells } : {}),
         damage: opts.damage ?? damage.value,
@@ -197,6 +205,42 @@ export const usePlaygroundStore = defineStore('playground', () => {
     }
   }
 
+  function addOpened(m: OpenedModel, source: string, recorded: RecordedModel, replace: boolean): Promise<void> {
+    return addModel({
+      name: m.name,
+      source,
+      nca: m.nca,
+      params: decodeFloat32Base64(m.paramsF32Base64),
+      target: m.target ? { height: m.target.height, width: m.target.width, rgba: decodeFloat32Base64(m.target.rgbaF32Base64) } : null,
+      targetProblem: m.targetProblem,
+      trainingCanvas: m.height !== null && m.width !== null ? { height: m.height, width: m.width } : null,
+      recorded,
+    }, replace);
+  }
+
+  /** A built-in or imported model (the gallery, services/models/model-library.ts). */
+  async function loadLibrary(id: string, replace: boolean): Promise<void> {
+    loading.value = true;
+    loadError.value = null;
+    try {
+      const m = await lab.models.openLibrary(id);
+      const info = library.value.find((l) => l.id === id);
+      await addOpened({ ...m, name: info?.name ?? m.name }, info?.kind === 'builtin' ? 'built-in model' : 'imported model', { name: info?.name ?? id, file: id }, replace);
+    } catch (err) {
+      loadError.value = messageOf(err);
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  /** Rotates every model's perception (degrees); seed cells and damage stay, the replay restarts from t = 0. */
+  function setAngle(degrees: number): Promise<void> {
+    const v = Math.max(-180, Math.min(180, Math.round(degrees)));
+    if (v === angle.value) return Promise.resolve();
+    angle.value = v;
+    return rebuild();
+  }
+
   /** model.json + weights.bin of a model folder, or one checkpoint file, picked by the user. */
   async function openFiles(files: File[], replace: boolean): Promise<void> {
     loading.value = true;
@@ -208,15 +252,10 @@ export const usePlaygroundStore = defineStore('playground', () => {
       const request = { files: await Promise.all(files.map(async (f) => ({ name: f.name, bytesBase64: await fileToBase64(f) }))) };
       const m = await lab.models.open(request);
       const fileNames = files.map((f) => f.name).join(' + ');
-      await addModel({
-        name: m.name,
-        source: fileNames,
-        nca: m.nca,
-        params: decodeFloat32Base64(m.paramsF32Base64),
-        target: m.target ? { height: m.target.height, width: m.target.width, rgba: decodeFloat32Base64(m.target.rgbaF32Base64) } : null,
-        targetProblem: m.targetProblem,
-        trainingCanvas: m.height !== null && m.width !== null ? { height: m.height, width: m.width } : null,
-        recorded: { name: m.name, file: fileNames, ...(m.runId ? { runId: m.runId } : {}), ...(m.generation !== null ? { generation: m.generation } : {}) },
+      // a Distill demo file was imported into the workspace on the way: it is in the model list from now on
+      if (m.libraryId) void loadCatalogue();
+      await addOpened(m, m.libraryId ? `${fileNames}, imported as ${m.libraryId}` : fileNames, {
+        name: m.name, file: fileNames, ...(m.runId ? { runId: m.runId } : {}), ...(m.generation !== null ? { generation: m.generation } : {}),
       }, replace);
     } catch (err) {
       loadError.value = messageOf(err);
@@ -377,7 +416,7 @@ export const usePlaygroundStore = defineStore('playground', () => {
     if (!engine) return null;
     return makeRecording({
       height: engine.height, width: engine.width, seeds: engine.seeds, seed: engine.seed, damage: [...engine.damage],
-      models: models.value.map((m) => m.recorded), steps: engine.frontier,
+      models: models.value.map((m) => (angle.value !== 0 ? { ...m.recorded, angle: angle.value } : m.recorded)), steps: engine.frontier,
     });
   }
 
@@ -407,6 +446,7 @@ export const usePlaygroundStore = defineStore('playground', () => {
     }
     canvasSide.value = rec.height;
     replaySeed.value = rec.seed;
+    angle.value = rec.models.find((m) => m.angle !== undefined)?.angle ?? 0;
     await rebuild({ seeds: rec.seeds, damage: rec.damage });
     seek(rec.steps);
   }
@@ -460,9 +500,9 @@ export const usePlaygroundStore = defineStore('playground', () => {
   }
 
   return {
-    catalogue, catalogueError, models, loading, loadError, canvasSide, replaySeed, t, frontier, damage, seeds,
+    catalogue, library, angle, catalogueError, models, loading, loadError, canvasSide, replaySeed, t, frontier, damage, seeds,
     playing, speed, measuredSpeed, frame, view, kernel, engineError, playUntil, minCanvas, hasEngine,
-    replay, loadCatalogue, loadRun, openFiles, removeModel, setCanvas, setReplaySeed, rebuild,
+    replay, loadCatalogue, loadRun, loadLibrary, setAngle, openFiles, removeModel, setCanvas, setReplaySeed, rebuild,
     stepForward, stepBack, seek, restart, play, pause, togglePlay, setSpeed,
     addDamage, removeDamage, clearDamage, toggleSeed, resetSeeds,
     recording, applyRecording, gifBytes, strip, csv,

@@ -4,6 +4,7 @@
  */
 import type { Component } from 'vue';
 import CompareView from './CompareView.vue';
+import ModelsView from './ModelsView.vue';
 import NewRunView from './NewRunView.vue';
 import OverlayView from './OverlayView.vue';
 import PlaygroundView from './PlaygroundView.vue';
@@ -43,6 +44,12 @@ export const VIEWS: LabView[] = [
     label: 'Playground',
     description: 'Replay a saved model step by step from the seed, damage it, and see whether it heals; compare models side by side.',
     component: PlaygroundView,
+  },
+  {
+    id: 'models',
+    label: 'Models',
+    description: 'Every model the workspace knows: built-in ones (the Distill demo\'s lizards, the lab\'s own), imports and the runs\' models and checkpoints. Open, GIF, export, import.',
+    component: ModelsView,
   },
   {
     id: 'compare',

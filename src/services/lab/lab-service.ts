@@ -31,7 +31,10 @@ import {
   type Unsubscribe,
 } from '../../shared/lab-api';
 import { initNodeBackend } from '../compute/backend';
-import { listGrowableModels, openModelFiles } from '../models/model-files';
+import {
+  exportModelFiles, importPickedModels, listGrowableModels, listLibrary, openLibraryModel, openModelFiles,
+} from '../models/model-files';
+import { removeImportedModel } from '../models/model-library';
 import { ExperimentService } from '../experiments/experiment-service';
 import { ReproduceService, type ReproduceServiceOptions } from '../experiments/reproduce-service';
 import { packageVersion } from '../resources/package-paths';
@@ -125,7 +128,12 @@ export class LabService {
       'runs:setNotes': (id, notes) => started(() => runs.setNotes(id, notes))(),
       'models:params': (request) => runs.modelParams(request.runId, request.generation),
       'models:list': () => listGrowableModels(runs.store),
-      'models:open': (request) => openModelFiles(request, { importedTargets: join(this.workspace, RUN_TARGETS_DIR) }),
+      'models:open': (request) => openModelFiles(request, { workspace: runs.store.workspace, importedTargets: join(this.workspace, RUN_TARGETS_DIR) }),
+      'models:library': () => listLibrary(runs.store.workspace),
+      'models:openLibrary': (id) => openLibraryModel(runs.store.workspace, id),
+      'models:import': (request) => importPickedModels(runs.store.workspace, request, join(this.workspace, RUN_TARGETS_DIR)),
+      'models:remove': (id) => removeImportedModel(runs.store.workspace, id),
+      'models:export': (ref) => exportModelFiles(runs.store, ref),
       'settings:get': async () => this.settings(),
       'settings:update': async (patch) => this.updateSettings(patch),
       'experiments:run': async (request) => this.experiments.start(request),

@@ -7,12 +7,17 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFloat32Base64 } from '../../shared/float32-base64';
-import type { ModelFilesRequest, ModelSummary, OpenedModel } from '../../shared/lab-api';
+import type { LibraryModelInfo, ModelFileSet, ModelFilesRequest, ModelRef, ModelSummary, OpenedModel } from '../../shared/lab-api';
 import { LabStore, MODEL_DIR } from '../store/lab-store';
-import { MODEL_JSON } from '../store/model-format';
+import { encodeModel, MODEL_JSON, WEIGHTS_BIN, type LoadedModel } from '../store/model-format';
+import { packageVersion } from '../resources/package-paths';
+import {
+  findLibraryModel, importModelFiles, listBuiltinModels, listImportedModels, loadLibraryModel, type LibraryModel,
+} from './model-library';
 import { targetOfRef } from './replay-models';
 import { listBuiltinTargets, windowTargetProblem } from '../targets/targets';
 import { messageOf } from '../../shared/validate';
+import type { TargetRef } from '../../shared/training-config';
 
 /** Every readable run with a model/ or at least one checkpoint, newest first. */
 export async function listGrowableModels(store: LabStore): Promise<ModelSummary[]> {
@@ -33,11 +38,123 @@ export async function listGrowableModels(store: LabStore): Promise<ModelSummary[
   return out;
 }
 
+/** Whether picked bytes are a Distill demo model (a JSON array), not the lab's model.json. */
+function isDistillFile(name: string, bytesBase64: string): boolean {
+  if (!name.toLowerCase().endsWith('.json')) return false;
+  return Buffer.from(bytesBase64.slice(0, 64), 'base64').toString('utf8').trimStart().startsWith('[');
+}
+
+/** Writes the picked files into a private temporary folder under their own names and runs `job` on it. */
+async function withPickedFiles<T>(request: ModelFilesRequest, job: (dir: string, scrub: (m: string) => string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'nca-lab-model-'));
+  const scrub = (message: string) => message.split(`${dir}/`).join('').split(dir).join('the picked files');
+  try {
+    for (const f of request.files) await writeFile(join(dir, f.name), Buffer.from(f.bytesBase64, 'base64'));
+    return await job(dir, scrub);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Imports picked files into the workspace's models/: each Distill demo file on its own, or one lab model
+ * (a model folder's model.json with its weights file, or a checkpoint).
+ */
+export async function importPickedModels(workspace: string, request: ModelFilesRequest, importedTargets: string): Promise<LibraryModelInfo[]> {
+  return withPickedFiles(request, async (dir, scrub) => {
+    const distill = request.files.filter((f) => isDistillFile(f.name, f.bytesBase64));
+    const lab = request.files.filter((f) => !distill.includes(f));
+    const json = lab.find((f) => f.name.toLowerCase().endsWith('.json'));
+    const paths = [...distill.map((f) => join(dir, f.name)), ...(lab.length > 0 ? [join(dir, (json ?? lab[0]).name)] : [])];
+    try {
+      // files from a window: their targets are read only when built in or imported into the workspace
+      const refuseTarget = (ref: TargetRef) => windowTargetProblem(ref.name, ref.size, importedTargets);
+      return await Promise.all((await importModelFiles(workspace, paths, { refuseTarget })).map(libraryInfo));
+    } catch (err) {
+      throw new Error(scrub(messageOf(err)));
+    }
+  });
+}
+
+/** A library model as the window lists it, with its thumbnail inline. */
+export async function libraryInfo(m: LibraryModel): Promise<LibraryModelInfo> {
+  return {
+    kind: m.kind, id: m.id, name: m.name, nca: m.nca, paramCount: m.paramCount, target: m.target,
+    canvas: m.target ? m.target.size + 2 * m.target.padding : null, origin: m.origin, evaluation: m.evaluation,
+    thumbnailPngBase64: m.thumbnail ? (await readFile(m.thumbnail)).toString('base64') : null,
+  };
+}
+
+/** The built-ins in gallery order, then the workspace's imports. */
+export async function listLibrary(workspace: string): Promise<LibraryModelInfo[]> {
+  const problems: string[] = [];
+  const all = [...(await listBuiltinModels()), ...(await listImportedModels(workspace, (id, m) => void problems.push(`${id}: ${m}`)))];
+  for (const p of problems) console.error(`nca-lab: models/${p}`);
+  return Promise.all(all.map(libraryInfo));
+}
+
+async function openedFromLoaded(loaded: LoadedModel, name: string, extra: Partial<OpenedModel>): Promise<OpenedModel> {
+  const { target, problem } = await targetOfRef(loaded.target);
+  const ref = loaded.target;
+  return {
+    name,
+    nca: loaded.nca,
+    paramsF32Base64: encodeFloat32Base64(loaded.params),
+    height: ref ? ref.size + 2 * ref.padding : null,
+    width: ref ? ref.size + 2 * ref.padding : null,
+    target: target
+      ? { name: target.name, builtin: listBuiltinTargets().some((b) => b.name === target.name), size: target.size, padding: target.padding, height: target.height, width: target.width, rgbaF32Base64: encodeFloat32Base64(target.rgba) }
+      : null,
+    targetProblem: problem,
+    runId: null,
+    generation: null,
+    ...extra,
+  };
+}
+
+/** A built-in or imported model, opened for growing. */
+export async function openLibraryModel(workspace: string, id: string): Promise<OpenedModel> {
+  const m = await findLibraryModel(workspace, id);
+  if (!m) throw new Error(`no built-in or imported model "${id}"`);
+  return openedFromLoaded(await loadLibraryModel(m), m.id, { libraryId: m.id });
+}
+
+/** A model in the lab's format, to save: a library model's own files, or a run's model or checkpoint encoded. */
+export async function exportModelFiles(store: LabStore, ref: ModelRef): Promise<ModelFileSet> {
+  const file = (name: string, bytes: Uint8Array | string) => ({ name, bytesBase64: Buffer.from(bytes).toString('base64') });
+  if (ref.kind === 'library') {
+    const m = await findLibraryModel(store.workspace, ref.id);
+    if (!m) throw new Error(`no built-in or imported model "${ref.id}"`);
+    await loadLibraryModel(m); // refuses a corrupt folder before handing it out
+    return { files: [file(MODEL_JSON, await readFile(join(m.dir, MODEL_JSON))), file(WEIGHTS_BIN, await readFile(join(m.dir, WEIGHTS_BIN)))] };
+  }
+  const record = await store.getRun(ref.runId);
+  let params: Float32Array;
+  let generation: number;
+  if (ref.generation !== undefined) {
+    params = (await store.readCheckpoint(ref.runId, ref.generation)).params;
+    generation = ref.generation;
+  } else {
+    params = (await store.loadModel(ref.runId)).params;
+    generation = record.progress.generation;
+  }
+  const best = record.progress.bestLoss;
+  const { modelJson, weights } = encodeModel(params, {
+    config: record.config, generation, loss: best !== null && Number.isFinite(best) ? best : null, runId: ref.runId, labVersion: packageVersion(),
+  });
+  return { files: [file(MODEL_JSON, JSON.stringify(modelJson, null, 2) + '\n'), file(WEIGHTS_BIN, weights)] };
+}
+
 /**
  * Reads the picked files in a private temporary folder under their own names, so model.json finds its weights
- * file beside it, and reports problems with the user's file names rather than the temporary path.
+ * file beside it, and reports problems with the user's file names rather than the temporary path. A Distill demo
+ * file is imported into the workspace (the lab's format, with its source) and opened from there.
  */
-export async function openModelFiles(request: ModelFilesRequest, opts: { importedTargets: string }): Promise<OpenedModel> {
+export async function openModelFiles(request: ModelFilesRequest, opts: { workspace: string; importedTargets: string }): Promise<OpenedModel> {
+  if (request.files.length === 1 && isDistillFile(request.files[0].name, request.files[0].bytesBase64)) {
+    const [imported] = await importPickedModels(opts.workspace, request, opts.importedTargets);
+    return openLibraryModel(opts.workspace, imported.id);
+  }
   const dir = await mkdtemp(join(tmpdir(), 'nca-lab-model-'));
   const scrub = (message: string) => message.split(`${dir}/`).join('').split(dir).join('the picked files');
   try {

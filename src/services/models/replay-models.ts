@@ -4,13 +4,14 @@
  *
  *   RUN_ID            the run's model/ (its final parameters), else its newest readable checkpoint
  *   RUN_ID@GEN        the run's checkpoint at generation GEN
+ *   MODEL_ID          a built-in model of the gallery or one imported into the workspace (model-library.ts)
  *   PATH              a model folder, a model.json or a checkpoint file (LabStore.loadModel refuses, naming the file
  *                     and the problem, anything malformed or incompatible)
  *
  * The target of a run is its exact target.png; a model file names its target (a built-in, or an image path that
  * may no longer exist): when it cannot be found the replay runs without a loss, and `targetProblem` says why.
  */
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Target } from '../../core/targets/target';
 import type { CanvasTarget } from '../../core/replay/canvas-target';
 import type { ReplayModel } from '../../core/replay/growth-replay';
@@ -19,6 +20,7 @@ import { ncaConfigOf, type TargetRef } from '../../shared/training-config';
 import { isValidRunId, type LabStore } from '../store/lab-store';
 import type { LoadedModel } from '../store/model-format';
 import { resolveTarget } from '../targets/targets';
+import { findLibraryModel, loadLibraryModel } from './model-library';
 import { messageOf } from '../../shared/validate';
 
 export interface LoadedReplayModel {
@@ -73,6 +75,13 @@ export async function loadReplayModel(store: LabStore, spec: string): Promise<Lo
       targetProblem: null,
       source: `run ${runId}, checkpoint at generation ${generation}`,
     };
+  }
+  // a built-in or imported model by id (services/models/model-library.ts), unless a run has that id
+  const library = isValidRunId(spec) && (await store.getRun(spec).then(() => true, () => false)) ? null : await findLibraryModel(store.workspace, spec);
+  if (library) {
+    const loaded = await loadLibraryModel(library);
+    const rest = await replayModelFromLoaded(loaded, library.id);
+    return { ...rest, recorded: { name: library.id, file: join(library.dir, 'model.json') }, source: `${library.kind} model ${library.id} (${library.origin?.description ?? library.dir})` };
   }
   const loaded = await store.loadModel(spec);
   const runId = isValidRunId(spec) ? await store.getRun(spec).then((r) => r.id, () => null) : null;

@@ -581,7 +581,7 @@ function modelFromParams(file: string, config: RunConfig, params: Float32Array):
   const bad = firstNonFinite(params, layout);
   if (bad) throw new ModelFormatError(file, `the parameters are not finite: ${bad}`);
   const target: TargetRef = { ...config.target };
-  return { config, nca, params, target, source: file };
+  return { config, nca, params, target, source: file, name: null, origin: null, evaluation: null };
 }
 
 async function loadModelFromCheckpointFile(file: string): Promise<LoadedModel> {

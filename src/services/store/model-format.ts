@@ -19,6 +19,7 @@ import { endianness } from 'node:os';
 import { paramLayout, validateNcaConfig, type NcaConfig, type ParamLayout } from '../../core/nca/config';
 import { encodeNumber } from '../../shared/run-record';
 import { configProblems, ncaConfigOf, type RunConfig, type TargetRef } from '../../shared/training-config';
+import { parseModelEvaluation, parseModelSource, type ModelEvaluation, type ModelSource } from '../../shared/model-source';
 import { isRecord } from '../../shared/validate';
 
 export const MODEL_JSON = 'model.json';
@@ -49,6 +50,12 @@ export interface ModelMetadata {
   loss: number | string | null;
   savedAt: string;
   labVersion: string;
+  /** a name to show (imported and built-in models; runs' models are named by their run) */
+  name?: string | null;
+  /** where a model that is not a run's came from: an imported file, the gallery (shared/model-source.ts) */
+  origin?: ModelSource | null;
+  /** its losses after 40/200/1000 updates from the seed, measured when it was imported or built */
+  evaluation?: ModelEvaluation | null;
 }
 
 export interface ModelJson {
@@ -66,6 +73,9 @@ export interface LoadedModel {
   target: TargetRef | null;
   /** the file the parameters came from */
   source: string;
+  name: string | null;
+  origin: ModelSource | null;
+  evaluation: ModelEvaluation | null;
 }
 
 /** A model file that cannot be used; the message names the file and the problem. */
@@ -104,11 +114,32 @@ export function crcHex(bytes: Uint8Array): string {
   return (crc32(bytes) >>> 0).toString(16).padStart(8, '0');
 }
 
-/** model.json and weights.bin contents for `params`. */
+/** model.json and weights.bin contents for a run's `params`. */
 export function encodeModel(params: Float32Array, meta: {
   config: RunConfig; generation: number; loss: number | null; runId: string | null; labVersion: string; now?: Date;
 }): { modelJson: ModelJson; weights: Uint8Array } {
-  const nca = ncaConfigOf(meta.config);
+  return encodeModelFile(params, { ...meta, nca: ncaConfigOf(meta.config), target: { ...meta.config.target } });
+}
+
+/** What a model file says about its parameters beyond the NCA they run in. */
+export interface ModelFileMeta {
+  nca: NcaConfig;
+  target: TargetRef | null;
+  config: RunConfig | null;
+  generation: number | null;
+  loss: number | null;
+  runId: string | null;
+  labVersion: string;
+  now?: Date;
+  name?: string | null;
+  origin?: ModelSource | null;
+  evaluation?: ModelEvaluation | null;
+}
+
+/** model.json and weights.bin contents for `params` of any model (a run's, an imported one, a built-in). */
+export function encodeModelFile(params: Float32Array, meta: ModelFileMeta): { modelJson: ModelJson; weights: Uint8Array } {
+  const nca = meta.nca;
+  validateNcaConfig(nca);
   const layout = paramLayout(nca);
   if (params.length !== layout.total) {
     throw new RangeError(`model params: the config (channels ${nca.channels}, hidden ${nca.hidden}, bias1 ${nca.bias1}, bias2 ${nca.bias2}) needs ${layout.total} floats, got ${params.length}`);
@@ -125,13 +156,16 @@ export function encodeModel(params: Float32Array, meta: {
         nca,
         paramCount: layout.total,
         weightsCrc32: crcHex(weights),
-        target: { ...meta.config.target },
+        target: meta.target ? { ...meta.target } : null,
         config: meta.config,
         runId: meta.runId,
         generation: meta.generation,
         loss: meta.loss === null ? null : encodeNumber(meta.loss),
         savedAt: (meta.now ?? new Date()).toISOString(),
         labVersion: meta.labVersion,
+        ...(meta.name ? { name: meta.name } : {}),
+        ...(meta.origin ? { origin: meta.origin } : {}),
+        ...(meta.evaluation ? { evaluation: meta.evaluation } : {}),
       },
     },
   };
@@ -245,6 +279,15 @@ export async function readModelFolder(modelJsonPath: string, weightsPathFor: (na
   const params = bytesToParams(bytes);
   const bad = firstNonFinite(params, layout);
   if (bad) throw new ModelFormatError(binPath, `the weights are not finite: ${bad}`);
-  return { config: optionalConfig(meta.config), nca, params, target: optionalTarget(meta.target), source: file };
+  let origin: ModelSource | null = null;
+  let evaluation: ModelEvaluation | null = null;
+  try {
+    origin = meta.origin == null ? null : parseModelSource(meta.origin, 'userDefinedMetadata.ncaLab.origin');
+    evaluation = meta.evaluation == null ? null : parseModelEvaluation(meta.evaluation, 'userDefinedMetadata.ncaLab.evaluation');
+  } catch (err) {
+    throw new ModelFormatError(file, (err as Error).message);
+  }
+  const name = typeof meta.name === 'string' && meta.name.length > 0 ? meta.name : null;
+  return { config: optionalConfig(meta.config), nca, params, target: optionalTarget(meta.target), source: file, name, origin, evaluation };
 }
 
