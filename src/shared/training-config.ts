@@ -45,10 +45,11 @@ export interface CommonConfig {
 }
 
 /**
- * ES update rules (c.4), each an ask/tell strategy (core/es/strategy.ts) registered in
- * services/training/optimizers/es-strategies.ts.
+ * ES update rules, each an ask/tell strategy (core/es/strategy.ts) registered in
+ * services/training/optimizers/es-strategies.ts: the two forms of c.4, and issue 10's OpenAI-ES with Adam
+ * (core/es/openai-adam.ts), PGPE with ClipUp or Adam (core/es/pgpe.ts) and SNES (core/es/snes.ts).
  */
-export const ES_UPDATE_RULES = ['thesis', 'salimans'] as const;
+export const ES_UPDATE_RULES = ['thesis', 'salimans', 'openai-adam', 'pgpe', 'snes'] as const;
 export type EsUpdateRule = (typeof ES_UPDATE_RULES)[number];
 
 /** Sample-pool variants (spec e). */
@@ -73,6 +74,54 @@ export interface EsSettings {
   decay: { enabled: boolean; every: number; thresholds: [number, number]; factors: [number, number] };
   /** worker processes; 0 = one per core */
   workers: number;
+  /** what a member's rollout is scored on (issue 10 §3; the thesis: the final state only) */
+  objective: EsObjective;
+  /** 'openai-adam': Adam on the gradient estimate (α = es.lr, σ = es.sigma) */
+  adam: { beta1: number; beta2: number; epsilon: number; weightDecay: number };
+  /** 'pgpe': the centre's optimiser (its step size is es.lr) and σ's adaptation (initial σ = es.sigma) */
+  pgpe: { optimizer: 'clipup' | 'adam'; maxSpeed: number; momentum: number; sigmaLr: number; sigmaMaxChange: number };
+  /** 'snes': η_μ = es.lr, initial σ = es.sigma; σ's learning rate (null: the paper's (3 + ln d)/(5√d)) */
+  snes: { sigmaLr: number | null };
+}
+
+export interface EsObjective {
+  /** the loss is the mean over the last this many states of each rollout (1: the final state, the thesis) */
+  lossWindow: number;
+  /** within the window, score every this many steps, ending on the final state (1: every state) */
+  lossEvery: number;
+  /** every this many generations the whole population rolls out `longSteps` steps instead (0: never) */
+  longEvery: number;
+  longSteps: number;
+}
+
+/**
+ * The issue-10 groups of EsSettings with the values that reproduce what the lab did before they existed: the
+ * thesis's objective, and each strategy's published defaults (OpenAI's starter code: Adam (0.9, 0.999, 1e-8),
+ * l2coeff 0.005; Toklu et al.: ClipUp momentum 0.9; EvoJAX: σ learning rate 0.1, at most 20 % change; SNES:
+ * the paper's σ rate).
+ */
+export const ES_ADDED_DEFAULTS: Pick<EsSettings, 'objective' | 'adam' | 'pgpe' | 'snes'> = {
+  objective: { lossWindow: 1, lossEvery: 1, longEvery: 0, longSteps: 200 },
+  adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.005 },
+  pgpe: { optimizer: 'clipup', maxSpeed: 0.02, momentum: 0.9, sigmaLr: 0.1, sigmaMaxChange: 0.2 },
+  snes: { sigmaLr: null },
+};
+
+/**
+ * Configs written before those groups existed (run.json, model.json, a fork's config) get them, in place,
+ * with the defaults above, so they validate and train exactly as before. configProblems calls it, so every
+ * boundary that checks a config upgrades it.
+ */
+export function upgradeRunConfig(cfg: RunConfig): RunConfig {
+  if (cfg?.optimizer === 'es' && cfg.es && typeof cfg.es === 'object') {
+    const es = cfg.es as Partial<EsSettings>;
+    for (const key of ['objective', 'adam', 'pgpe', 'snes'] as const) {
+      const have = es[key];
+      if (have === undefined) (es as Record<string, unknown>)[key] = structuredClone(ES_ADDED_DEFAULTS[key]);
+      else if (typeof have === 'object' && have !== null) (es as Record<string, unknown>)[key] = { ...structuredClone(ES_ADDED_DEFAULTS[key]), ...have };
+    }
+  }
+  return cfg;
 }
 
 
@@ -98,6 +147,15 @@ const THESIS_ES: EsSettings = {
   population: 6, sigma: 0.01, lr: 0.005, mirrored: true, update: 'thesis', commonRandomNumbers: false,
   perMemberSteps: true, batchSize: 1, pool: { kind: 'none', size: 1 },
   decay: { enabled: true, every: 1000, thresholds: [-0.03, -0.01], factors: [0.3, 0.5] }, workers: 0,
+  ...structuredClone(ES_ADDED_DEFAULTS),
+};
+
+/** issue 10's ES: no c.5 decay (Adam adapts its steps), the window objective */
+const ISSUE10_ES: EsSettings = {
+  ...THESIS_ES, population: 32, sigma: 0.02, lr: 0.005, update: 'openai-adam', commonRandomNumbers: true,
+  decay: { ...THESIS_ES.decay, enabled: false },
+  objective: { lossWindow: 40, lossEvery: 4, longEvery: 0, longSteps: 200 },
+  adam: { ...ES_ADDED_DEFAULTS.adam, weightDecay: 0 },
 };
 
 const M_ADAM: AdamSettings = {
@@ -149,6 +207,42 @@ export const PRESETS: Preset[] = [
         ...THESIS_ES, population: 40, update: 'salimans', lr: 1e-4, commonRandomNumbers: true,
         decay: { ...THESIS_ES.decay, enabled: false },
       },
+    },
+  },
+  {
+    name: 'es',
+    optimizer: 'es',
+    description: 'The lab\'s ES for new runs (issue 10, chosen by `nca-lab bench quality`, see the README): OpenAI-ES with Adam (α 0.005, σ 0.02), population 32 in mirrored pairs with common random numbers, 64–72 steps scored on the mean loss of the last 40, so the model learns to grow and then to stop.',
+    config: {
+      optimizer: 'es', preset: 'es', ...THESIS_COMMON, model: THESIS_MODEL_ES, evalEvery: 100, checkpointEvery: 500,
+      stepsMin: 64, stepsMax: 72, es: ISSUE10_ES,
+    },
+  },
+  {
+    name: 'openai-es-adam',
+    optimizer: 'es',
+    description: 'OpenAI-ES with Adam on the gradient estimate and L2 weight decay (Salimans et al. 2017; the CAX/evosax NCA recipe): centred ranks in [−0.5, 0.5], θ −= Adam(−g + λθ), σ 0.02, population 32, the window objective (mean loss of the last 40 of 64–72 steps).',
+    config: {
+      optimizer: 'es', preset: 'openai-es-adam', ...THESIS_COMMON, model: THESIS_MODEL_ES, evalEvery: 100, checkpointEvery: 500,
+      stepsMin: 64, stepsMax: 72, es: { ...ISSUE10_ES, adam: { ...ISSUE10_ES.adam, weightDecay: 0.005 } },
+    },
+  },
+  {
+    name: 'pgpe',
+    optimizer: 'es',
+    description: 'PGPE with ClipUp (Sehnke et al. 2010; Toklu et al. 2020; the EvoJAX NCA recipe): symmetric pairs, per-parameter σ from 0.02 adapted at rate 0.1 (≤ 20 % a generation), ClipUp step 0.01 and max speed 0.02, population 32, the window objective.',
+    config: {
+      optimizer: 'es', preset: 'pgpe', ...THESIS_COMMON, model: THESIS_MODEL_ES, evalEvery: 100, checkpointEvery: 500,
+      stepsMin: 64, stepsMax: 72, es: { ...ISSUE10_ES, update: 'pgpe', lr: 0.01, pgpe: { ...ISSUE10_ES.pgpe, maxSpeed: 0.02 } },
+    },
+  },
+  {
+    name: 'snes',
+    optimizer: 'es',
+    description: 'SNES (Schaul et al. 2011): a diagonal Gaussian whose centre and per-parameter σ (from 0.02) follow the natural gradient, η_μ 1 and the paper\'s η_σ, population 32, the window objective.',
+    config: {
+      optimizer: 'es', preset: 'snes', ...THESIS_COMMON, model: THESIS_MODEL_ES, evalEvery: 100, checkpointEvery: 500,
+      stepsMin: 64, stepsMax: 72, es: { ...ISSUE10_ES, update: 'snes', lr: 1 },
     },
   },
   {
@@ -253,10 +347,10 @@ export const RUN_CONFIG_FIELDS: FieldSpec[] = [
   { path: 'evalEvery', label: 'Evaluate every', kind: 'int', min: 1, max: 1e7, help: '40/200-step growth loss from the seed (c.2)' },
   { path: 'checkpointEvery', label: 'Checkpoint every', kind: 'int', min: 1, max: 1e7, help: 'also written at every stop' },
   { path: 'es.population', label: 'Population', kind: 'int', optimizer: 'es', min: 2, max: 100000, help: 'members per generation; even when mirrored' },
-  { path: 'es.sigma', label: 'σ (noise std)', kind: 'number', optimizer: 'es', min: 0, max: 10, exclusiveMin: true, help: '0.01 in the thesis' },
-  { path: 'es.lr', label: 'α (learning rate)', kind: 'number', optimizer: 'es', min: 0, max: 100, exclusiveMin: true, help: '0.005 in the thesis' },
+  { path: 'es.sigma', label: 'σ (noise std)', kind: 'number', optimizer: 'es', min: 0, max: 10, exclusiveMin: true, help: '0.01 in the thesis; the initial σ of PGPE and SNES' },
+  { path: 'es.lr', label: 'α (learning rate)', kind: 'number', optimizer: 'es', min: 0, max: 100, exclusiveMin: true, help: '0.005 in the thesis; Adam\'s or ClipUp\'s step size; SNES η_μ (1)' },
   { path: 'es.mirrored', label: 'Mirrored sampling', kind: 'bool', optimizer: 'es', help: 'antithetic pairs θ ± σz' },
-  { path: 'es.update', label: 'Update form', kind: 'choice', optimizer: 'es', choices: ES_UPDATE_RULES, help: 'c.4: the thesis code (σ cancels) or the textbook form' },
+  { path: 'es.update', label: 'Update rule', kind: 'choice', optimizer: 'es', choices: ES_UPDATE_RULES, help: 'c.4 thesis (σ cancels) or textbook; OpenAI-ES with Adam; PGPE; SNES' },
   { path: 'es.commonRandomNumbers', label: 'Common random numbers', kind: 'bool', optimizer: 'es', help: 'mirrored pairs share steps and fire masks' },
   { path: 'es.perMemberSteps', label: 'Per-member step count', kind: 'bool', optimizer: 'es', help: 'each member draws its own 30–39 (c.1)' },
   { path: 'es.batchSize', label: 'Batch size', kind: 'int', optimizer: 'es', min: 1, max: 1024, help: '1 reproduces the thesis (its pool is never read)' },
@@ -269,6 +363,20 @@ export const RUN_CONFIG_FIELDS: FieldSpec[] = [
   { path: 'es.decay.factors.0', label: 'Decay factor 1', kind: 'number', optimizer: 'es', min: 0, max: 1, exclusiveMin: true, help: '0.3' },
   { path: 'es.decay.factors.1', label: 'Decay factor 2', kind: 'number', optimizer: 'es', min: 0, max: 1, exclusiveMin: true, help: '0.5' },
   { path: 'es.workers', label: 'Workers', kind: 'int', optimizer: 'es', min: 0, max: 1024, help: '0 = one per core' },
+  { path: 'es.objective.lossWindow', label: 'Loss window (steps)', kind: 'int', optimizer: 'es', min: 1, max: 1000, help: 'score the mean loss of the last this many states of a rollout; 1 = the final state (thesis)' },
+  { path: 'es.objective.lossEvery', label: 'Score every (steps)', kind: 'int', optimizer: 'es', min: 1, max: 1000, help: 'within the window, score every this many steps, ending on the last (fewer cuts in the kernel\'s rollout run faster)' },
+  { path: 'es.objective.longEvery', label: 'Long rollout every', kind: 'int', optimizer: 'es', min: 0, max: 1e7, help: 'generations between long rollouts (the persistence horizon); 0 = never' },
+  { path: 'es.objective.longSteps', label: 'Long rollout steps', kind: 'int', optimizer: 'es', min: 1, max: 10000, help: 'CA steps of a long rollout' },
+  { path: 'es.adam.beta1', label: 'Adam β1 (OpenAI-ES)', kind: 'number', optimizer: 'es', min: 0, max: 0.9999, help: '0.9' },
+  { path: 'es.adam.beta2', label: 'Adam β2 (OpenAI-ES)', kind: 'number', optimizer: 'es', min: 0, max: 0.99999, help: '0.999' },
+  { path: 'es.adam.epsilon', label: 'Adam ε (OpenAI-ES)', kind: 'number', optimizer: 'es', min: 0, max: 1, exclusiveMin: true, help: '1e-8' },
+  { path: 'es.adam.weightDecay', label: 'L2 weight decay (OpenAI-ES)', kind: 'number', optimizer: 'es', min: 0, max: 1, help: 'λ in −g + λθ (starter code 0.005)' },
+  { path: 'es.pgpe.optimizer', label: 'PGPE centre optimiser', kind: 'choice', optimizer: 'es', choices: ['clipup', 'adam'], help: 'ClipUp (Toklu et al. 2020) or Adam; step size = α' },
+  { path: 'es.pgpe.maxSpeed', label: 'ClipUp max speed (PGPE)', kind: 'number', optimizer: 'es', min: 0, max: 100, exclusiveMin: true, help: 'Toklu et al.: 2 × α' },
+  { path: 'es.pgpe.momentum', label: 'ClipUp momentum (PGPE)', kind: 'number', optimizer: 'es', min: 0, max: 0.9999, help: '0.9' },
+  { path: 'es.pgpe.sigmaLr', label: 'σ learning rate (PGPE)', kind: 'number', optimizer: 'es', min: 0, max: 100, help: 'EvoJAX 0.1; 0 keeps σ fixed' },
+  { path: 'es.pgpe.sigmaMaxChange', label: 'σ max change (PGPE)', kind: 'number', optimizer: 'es', min: 0, max: 1, help: 'fraction per generation (0.2)' },
+  { path: 'es.snes.sigmaLr', label: 'σ learning rate (SNES)', kind: 'nullable-number', optimizer: 'es', min: 0, max: 10, exclusiveMin: true, help: 'empty = the paper\'s (3 + ln d)/(5√d)' },
   { path: 'adam.lr', label: 'Learning rate', kind: 'number', optimizer: 'adam', min: 0, max: 1, exclusiveMin: true, help: '2e-3 (code) or 1e-3 (thesis text)' },
   { path: 'adam.beta1', label: 'β1', kind: 'number', optimizer: 'adam', min: 0, max: 1, help: '0.9' },
   { path: 'adam.beta2', label: 'β2', kind: 'number', optimizer: 'adam', min: 0, max: 1, help: '0.999' },
@@ -324,6 +432,7 @@ export function checkField(f: FieldSpec, v: unknown): string | null {
 
 /** Every problem with a config, as {field, message}; empty when valid. For the form's inline errors. */
 export function configProblems(cfg: RunConfig): { field: string; message: string }[] {
+  upgradeRunConfig(cfg);
   const out: { field: string; message: string }[] = [];
   if (cfg.optimizer !== 'es' && cfg.optimizer !== 'adam') {
     return [{ field: 'optimizer', message: `must be "es" or "adam", got ${JSON.stringify((cfg as { optimizer: unknown }).optimizer)}` }];
@@ -346,6 +455,15 @@ export function configProblems(cfg: RunConfig): { field: string; message: string
     }
     if (es.commonRandomNumbers && !es.mirrored) {
       out.push({ field: 'es.commonRandomNumbers', message: 'needs mirrored sampling (pairs share their random numbers)' });
+    }
+    if (es.objective.lossWindow > cfg.stepsMin) {
+      out.push({ field: 'es.objective.lossWindow', message: `must be ≤ the shortest rollout (stepsMin ${cfg.stepsMin}), got ${es.objective.lossWindow}` });
+    }
+    if (es.objective.longEvery > 0 && es.objective.longSteps < es.objective.lossWindow) {
+      out.push({ field: 'es.objective.longSteps', message: `must be ≥ the loss window (${es.objective.lossWindow}), got ${es.objective.longSteps}` });
+    }
+    if (es.update === 'pgpe' && !es.mirrored) {
+      out.push({ field: 'es.mirrored', message: 'PGPE needs mirrored sampling (its symmetric pairs)' });
     }
   } else {
     const a = cfg.adam;

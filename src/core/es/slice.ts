@@ -9,6 +9,12 @@ import { evaluatePopulation, type PopulationStrategy } from '../nca/population';
 import { memberNoiseIndex, noiseVector } from './streams';
 import { runStream, StreamPurpose } from '../rng/run-streams';
 
+/** Every `every` generations the whole population rolls out `steps` steps instead of the drawn count (issue 10). */
+export interface LongRollout {
+  every: number;
+  steps: number;
+}
+
 export interface EsMemberSettings {
   /** σ for every parameter (ignored when `sigmaVector` is given) */
   sigma: number;
@@ -23,6 +29,12 @@ export interface EsMemberSettings {
   stepsMin: number;
   /** inclusive */
   stepsMax: number;
+  /** score the mean loss over the last this many states of a rollout (absent or 1: the final state, c.2) */
+  lossWindow?: number;
+  /** within the window, score every this many steps, ending on the final state (absent or 1: every state) */
+  lossEvery?: number;
+  /** the persistence horizon: an occasional long rollout (absent or null: never) */
+  longRollout?: LongRollout | null;
 }
 
 export interface EsSliceRequest extends EsMemberSettings {
@@ -57,6 +69,7 @@ function rolloutIndex(member: number, s: EsMemberSettings): number {
 
 /** c.1: 30..39 drawn per member (or once per generation). */
 export function memberSteps(seed: number, generation: number, member: number, s: EsMemberSettings): number {
+  if (s.longRollout && generation % s.longRollout.every === 0) return s.longRollout.steps;
   const index = s.perMemberSteps ? rolloutIndex(member, s) : 0;
   return runStream(seed, generation, StreamPurpose.Steps, index).int(s.stepsMin, s.stepsMax + 1);
 }
@@ -90,6 +103,8 @@ export function evaluateEsSlice(req: EsSliceRequest): EsSliceResult {
     target: req.target,
     keepFinals: req.wantBest,
     strategy: req.strategy,
+    lossWindow: req.lossWindow,
+    lossEvery: req.lossEvery,
   });
   let best: EsSliceResult['best'] = null;
   if (req.wantBest && res.finals) {

@@ -43,6 +43,14 @@ export interface PopulationRequest {
   /** return the final states (needed when a sample pool is on) */
   keepFinals?: boolean;
   strategy?: PopulationStrategy;
+  /**
+   * The loss is the mean over the states after the last `lossWindow` steps of each rollout (issue 10's
+   * window objective; CAX averages the last 32 of 90 steps). 1 (the default) scores the final state only, as
+   * the thesis does. Windows above 1 need the fused strategy.
+   */
+  lossWindow?: number;
+  /** score every this many steps of the window, ending on the final state (1, the default: every state) */
+  lossEvery?: number;
 }
 
 export interface PopulationResult {
@@ -68,6 +76,16 @@ function checkRequest(req: PopulationRequest): void {
   for (const k of req.steps) {
     if (!Number.isInteger(k) || k < 0) throw new RangeError(`evaluatePopulation: step count ${k} is not a non-negative integer`);
   }
+  const w = req.lossWindow ?? 1;
+  if (!Number.isInteger(w) || w < 1) throw new RangeError(`evaluatePopulation: loss window ${w} is not a positive integer`);
+  const e = req.lossEvery ?? 1;
+  if (!Number.isInteger(e) || e < 1) throw new RangeError(`evaluatePopulation: loss stride ${e} is not a positive integer`);
+  if (w > 1 && (req.strategy ?? DEFAULT_POPULATION_STRATEGY) !== 'fused') {
+    throw new RangeError(`evaluatePopulation: a loss window (${w}) needs the fused strategy`);
+  }
+  for (const k of req.steps) {
+    if (k < w) throw new RangeError(`evaluatePopulation: ${k} steps are fewer than the loss window (${w})`);
+  }
 }
 
 export function evaluatePopulation(req: PopulationRequest): PopulationResult {
@@ -91,8 +109,43 @@ function finish(finalsIn: StateBatch[], target: Float32Array, keep: boolean): Po
 }
 
 function evaluateFused(req: PopulationRequest): PopulationResult {
-  const finals = req.paramsList.map((p, i) => new FusedNca(req.cfg, p).rollout(startFor(req, i), req.steps[i], req.rng(i)));
-  return finish(finals, req.target, !!req.keepFinals);
+  const window = req.lossWindow ?? 1;
+  if (window === 1) {
+    const finals = req.paramsList.map((p, i) => new FusedNca(req.cfg, p).rollout(startFor(req, i), req.steps[i], req.rng(i)));
+    return finish(finals, req.target, !!req.keepFinals);
+  }
+  // the same steps and random numbers as one rollout, cut into segments that end on the scored states (the
+  // kernel keeps the state in its own memory within a segment, so fewer cuts run faster)
+  const every = req.lossEvery ?? 1;
+  const losses: number[] = [];
+  const sampleLosses: number[][] = [];
+  const finals: StateBatch[] = [];
+  req.paramsList.forEach((p, i) => {
+    const nca = new FusedNca(req.cfg, p);
+    const rng = req.rng(i);
+    const K = req.steps[i];
+    const scored = windowSteps(K, window, every);
+    let s = startFor(req, i);
+    let at = 0;
+    const sum = new Array<number>(s.n).fill(0);
+    for (const k of scored) {
+      s = nca.rollout(s, k - at, rng);
+      at = k;
+      rgbaMsePerSample(s, req.target).forEach((l, b) => { sum[b] += l; });
+    }
+    const per = sum.map((v) => v / scored.length);
+    sampleLosses.push(per);
+    losses.push(per.reduce((a, b) => a + b, 0) / per.length);
+    finals.push(s);
+  });
+  return { losses, sampleLosses, finals: req.keepFinals ? finals : null };
+}
+
+/** The steps whose states a window scores: within the last `window` of `steps`, every `every`-th, ending on the last. */
+export function windowSteps(steps: number, window: number, every: number): number[] {
+  const out: number[] = [];
+  for (let k = steps; k > steps - window; k -= every) out.push(k);
+  return out.reverse();
 }
 
 function evaluateLoop(req: PopulationRequest): PopulationResult {

@@ -7,6 +7,7 @@
  */
 import type { NcaConfig } from '../../core/nca/config';
 import type { StateBatch } from '../../core/nca/state';
+import type { EsObjective } from '../../shared/training-config';
 import { evaluateEsSlice, type EsMemberSettings, type EsSliceRequest, type EsSliceResult } from '../../core/es/slice';
 
 export interface GenerationRequest {
@@ -54,9 +55,20 @@ function sliceRequest(run: EsRunSettings, req: GenerationRequest, memberStart: n
     sigma: typeof req.sigma === 'number' ? req.sigma : run.sigma, mirrored: run.mirrored, commonRandomNumbers: run.commonRandomNumbers,
     perMemberSteps: run.perMemberSteps, stepsMin: run.stepsMin, stepsMax: run.stepsMax,
   };
+  // issue 10's objectives: the keys stay absent for the thesis's, so its requests are what they always were
+  if (run.lossWindow !== undefined && run.lossWindow > 1) {
+    out.lossWindow = run.lossWindow;
+    out.lossEvery = run.lossEvery;
+  }
+  if (run.longRollout) out.longRollout = run.longRollout;
   // only diagonal strategies send a σ vector (the key stays absent otherwise, so requests are as before)
   if (req.sigma instanceof Float32Array) out.sigmaVector = req.sigma;
   return out;
+}
+
+/** A run's objective (issue 10 §3) as the slice evaluation takes it. */
+export function esObjectiveSettings(o: EsObjective): Pick<EsMemberSettings, 'lossWindow' | 'lossEvery' | 'longRollout'> {
+  return { lossWindow: o.lossWindow, lossEvery: o.lossEvery, longRollout: o.longEvery > 0 ? { every: o.longEvery, steps: o.longSteps } : null };
 }
 
 /** Joins slice results in member order and keeps the overall best. */

@@ -12,7 +12,7 @@ import { WorkerPool, type WorkerRestartInfo } from '../workers/pool';
 import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
 import { ncaConfigOf, type RunConfig } from '../../shared/training-config';
 import type { LabJobs } from '../workers/lab-jobs';
-import { InProcessEsEvaluator, PoolEsEvaluator, type EsRunSettings } from './es-evaluator';
+import { InProcessEsEvaluator, PoolEsEvaluator, esObjectiveSettings, type EsRunSettings } from './es-evaluator';
 import { trainEs } from './es-trainer';
 import type { ProgressEvent, StopRequest, TrainOutcome } from './context';
 import { fusedBackendName } from '../../core/nca/fused';
@@ -80,6 +80,7 @@ async function runLocked(opts: TrainingSessionOptions, store: LabStore, config: 
       cfg: ncaConfigOf(config), seed: config.seed, population: config.es.population, target: target.rgba,
       sigma: config.es.sigma, mirrored: config.es.mirrored, commonRandomNumbers: config.es.commonRandomNumbers,
       perMemberSteps: config.es.perMemberSteps, stepsMin: config.stepsMin, stepsMax: config.stepsMax,
+      ...esObjectiveSettings(config.es.objective),
     };
     const ctxBase = { workspace: opts.workspace, runId: opts.runId, config, target, control: opts.control, onProgress: opts.onProgress };
     if (opts.cluster) return runEsOnCluster(opts, store, settings, ctxBase, opts.cluster, opts.workers ?? (config.es.workers || availableParallelism()), onRestart);

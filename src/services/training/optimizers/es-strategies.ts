@@ -5,6 +5,9 @@
  */
 import type { EsRunConfig, EsUpdateRule } from '../../../shared/training-config';
 import { DecayedEsUpdate, type DecayedEsUpdateSettings, type EsStrategy, type EsStrategyFactory } from '../../../core/es/strategy';
+import { OpenAiAdamStrategy } from '../../../core/es/openai-adam';
+import { PgpeStrategy } from '../../../core/es/pgpe';
+import { SnesStrategy } from '../../../core/es/snes';
 
 export interface EsStrategyEntry {
   create(cfg: EsRunConfig, center: Float32Array): EsStrategy;
@@ -28,6 +31,9 @@ function decayedUpdateSettings(cfg: EsRunConfig): DecayedEsUpdateSettings {
 export const ES_STRATEGIES: Record<EsUpdateRule, EsStrategyEntry> = {
   thesis: strategyEntry(DecayedEsUpdate.factory, decayedUpdateSettings),
   salimans: strategyEntry(DecayedEsUpdate.factory, decayedUpdateSettings),
+  'openai-adam': strategyEntry(OpenAiAdamStrategy.factory, ({ es }) => ({ sigma: es.sigma, lr: es.lr, ...es.adam, decay: es.decay })),
+  pgpe: strategyEntry(PgpeStrategy.factory, ({ es }) => ({ sigma: es.sigma, centerLr: es.lr, ...es.pgpe, decay: es.decay })),
+  snes: strategyEntry(SnesStrategy.factory, ({ es }) => ({ sigma: es.sigma, centerLr: es.lr, sigmaLr: es.snes.sigmaLr })),
 };
 
 export function esStrategyFor(cfg: EsRunConfig): EsStrategyEntry {

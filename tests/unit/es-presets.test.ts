@@ -1,0 +1,92 @@
+/**
+ * Issue 10's ES presets train through the lab's trainer and resume bit-exactly (strategy state in the
+ * checkpoint), in process and on worker processes; configs written before the new ES options load with the
+ * thesis's behaviour.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initNodeBackend } from '../../src/services/compute/backend';
+import { LabStore } from '../../src/services/store/lab-store';
+import { configFromPreset, configProblems, ES_ADDED_DEFAULTS, type EsRunConfig } from '../../src/shared/training-config';
+import { runTrainingSession } from '../../src/services/training/run-training';
+
+beforeAll(async () => { await initNodeBackend(); });
+
+const dirs: string[] = [];
+afterEach(() => { while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true }); });
+function workspace(): string {
+  const d = mkdtempSync(join(tmpdir(), 'nca-es-presets-'));
+  dirs.push(d);
+  return d;
+}
+
+/** A preset shrunk to test size, with every objective option on: a window, and a long rollout every 4th generation. */
+function small(preset: string, maxGenerations: number): EsRunConfig {
+  const c = configFromPreset(preset) as EsRunConfig;
+  c.seed = 5;
+  c.es.population = 8;
+  c.stepsMin = 12;
+  c.stepsMax = 15;
+  c.es.objective = { lossWindow: 6, lossEvery: 2, longEvery: 4, longSteps: 30 };
+  c.evalEvery = 5;
+  c.checkpointEvery = 5;
+  c.stop.maxGenerations = maxGenerations;
+  return c;
+}
+
+const train = (ws: string, runId: string, workers: number) => runTrainingSession({ workspace: ws, runId, control: { requested: null }, workers });
+
+describe('issue 10 ES presets', () => {
+  // one preset on worker processes (a σ vector travels with θ), the others in process: the same code either way
+  it.each([['es', 0], ['openai-es-adam', 0], ['pgpe', 2], ['snes', 0]])('%s trains and resumes onto the uninterrupted trajectory (%i workers)', async (preset, workers) => {
+    const ws = workspace();
+    const store = new LabStore(ws);
+    const straight = await store.createRun(small(preset, 12), { backend: null });
+    expect((await train(ws, straight.id, 0)).status).toBe('finished');
+    const split = await store.createRun(small(preset, 6), { backend: null });
+    await train(ws, split.id, workers);
+    await store.updateRun(split.id, { stop: { maxGenerations: 12, maxSeconds: null, targetLoss: null } });
+    expect((await train(ws, split.id, workers)).generation).toBe(12);
+    const a = (await store.loadModel(straight.id)).params;
+    const b = (await store.loadModel(split.id)).params;
+    expect(Array.from(b)).toEqual(Array.from(a));
+    const rows = (id: string) => store.readMetrics(id).then((m) => m.map((r) => [r.generation, r.loss, r.eval40]));
+    expect(await rows(split.id)).toEqual(await rows(straight.id));
+    // the strategy moved the model and its state is in the checkpoint
+    const init = small(preset, 0);
+    const ckpt = (await store.readLatestCheckpoint(straight.id))!;
+    expect(ckpt.generation).toBe(12);
+    if (init.es.update === 'openai-adam') expect(ckpt.scalars['adam.t']).toBe(12);
+    if (init.es.update === 'pgpe') expect(ckpt.arrays['pgpe.sigma'].some((s) => s !== init.es.sigma)).toBe(true);
+    if (init.es.update === 'snes') expect(ckpt.arrays['snes.sigma'].length).toBe(2048);
+  }, 60_000);
+});
+
+describe('configs from before issue 10', () => {
+  it('get the thesis objective and the published strategy defaults, and validate', () => {
+    const old = configFromPreset('thesis-es') as EsRunConfig;
+    const es = old.es as unknown as Record<string, unknown>;
+    for (const k of ['objective', 'adam', 'pgpe', 'snes']) delete es[k];
+    expect(configProblems(old)).toEqual([]);
+    expect(old.es.objective).toEqual({ lossWindow: 1, lossEvery: 1, longEvery: 0, longSteps: 200 });
+    expect(old.es.adam).toEqual(ES_ADDED_DEFAULTS.adam);
+    expect(configFromPreset('thesis-es')).toEqual(old);
+    // a group written with fewer keys than today's gets the missing ones
+    const partial = configFromPreset('es') as EsRunConfig;
+    delete (partial.es.objective as unknown as Record<string, unknown>).lossEvery;
+    expect(configProblems(partial)).toEqual([]);
+    expect(partial.es.objective.lossEvery).toBe(1);
+  });
+
+  it('names the field of an impossible objective', () => {
+    const c = configFromPreset('es') as EsRunConfig;
+    c.es.objective.lossWindow = c.stepsMin + 1;
+    expect(configProblems(c)[0]).toEqual({ field: 'es.objective.lossWindow', message: `must be ≤ the shortest rollout (stepsMin ${c.stepsMin}), got ${c.stepsMin + 1}` });
+    const p = configFromPreset('pgpe') as EsRunConfig;
+    p.es.mirrored = false;
+    p.es.commonRandomNumbers = false;
+    expect(configProblems(p)[0].field).toBe('es.mirrored');
+  });
+});
