@@ -189,10 +189,12 @@ describe('fused BPTT kernel (spec d.2, a.2–a.4, b.3)', () => {
     }
   });
 
-  it("chooses checkpointing by record memory: none for the thesis, segments of ⌈√95⌉ for M's 72×72", () => {
+  it("chooses checkpointing by record memory: none for the thesis or M's 72×72 at 95 steps, segments of ⌈√K⌉ beyond", () => {
     expect(autoFusedCheckpointEvery(THESIS_ADAM_MODEL, 15, 15, 39)).toBe(0);
-    expect(autoFusedCheckpointEvery(MORDVINTSEV_MODEL, 72, 72, 95)).toBe(10);
-    expect(new FusedBptt(MORDVINTSEV_MODEL, { rgba: discTarget(72), height: 72, width: 72 }, { maxSteps: 95 }).checkpointEvery).toBe(10);
+    expect(autoFusedCheckpointEvery(MORDVINTSEV_MODEL, 72, 72, 95)).toBe(0);
+    expect(autoFusedCheckpointEvery(MORDVINTSEV_MODEL, 72, 72, 400)).toBe(20);
+    expect(autoFusedCheckpointEvery(MORDVINTSEV_MODEL, 72, 72, 95, 64 * 1024 * 1024)).toBe(10);
+    expect(new FusedBptt(MORDVINTSEV_MODEL, { rgba: discTarget(72), height: 72, width: 72 }, { maxSteps: 400 }).checkpointEvery).toBe(20);
   });
 
   it('skips dead cells: an empty sample costs no MLP rows and has zero gradient; a seed runs only near its centre', () => {
