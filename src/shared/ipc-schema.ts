@@ -34,6 +34,14 @@ export const LAB_ARG_PARSERS: ArgParsers = {
     expectCount('targets:import', args, 1);
     return [parseTargetImportRequest(args[0])];
   },
+  'targets:rename': (args) => {
+    expectCount('targets:rename', args, 2);
+    return [parseImportedTargetId('targets.rename: id', args[0]), parseRunName('targets.rename: name', args[1])];
+  },
+  'targets:delete': (args) => {
+    expectCount('targets:delete', args, 1);
+    return [parseImportedTargetId('targets.delete: id', args[0])];
+  },
   'runs:list': (args) => noArgs('runs:list', args),
   'runs:get': (args) => runIdOnly('runs:get', args),
   'runs:create': (args) => {
@@ -155,17 +163,27 @@ export function parseTargetImportRequest(value: unknown): TargetImportRequest {
   if ((v.bytesBase64.length / 4) * 3 > maxBytes + 2) {
     throw new Error(`${where}: the file is larger than ${maxBytes / (1024 * 1024)} MB`);
   }
+  if (v.keep !== undefined && typeof v.keep !== 'boolean') throw new Error(`${where}: keep must be true or false, got ${describeValue(v.keep)}`);
   return {
     name: v.name,
     bytesBase64: v.bytesBase64,
     size: intInRange(`${where}: size`, v.size, size.min, size.max),
     padding: intInRange(`${where}: padding`, v.padding, padding.min, padding.max),
+    ...(v.keep !== undefined ? { keep: v.keep } : {}),
   };
 }
 
 // ---- runs ----
 
 /** A run id as the store names run folders: letters, digits, '.', '_' and '-' (the store checks the rest). */
+/** An imported target's id: the image's file name in the workspace's targets/ folder, never a path. */
+export function parseImportedTargetId(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value) || value.includes('..')) {
+    throw new Error(`${field} must be an imported target's id (its file name: letters, digits, '.', '_' and '-'), got ${describeValue(value)}`);
+  }
+  return value;
+}
+
 export function parseRunId(field: string, value: unknown): string {
   if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value) || value.includes('..')) {
     throw new Error(`${field} must be a run id (letters, digits, '.', '_' and '-'), got ${describeValue(value)}`);

@@ -36,6 +36,8 @@ export interface LabChannels {
   'system:info': { args: []; result: SystemInfo };
   'targets:list': { args: []; result: TargetData[] };
   'targets:import': { args: [TargetImportRequest]; result: TargetData };
+  'targets:rename': { args: [string, string]; result: TargetData };
+  'targets:delete': { args: [string]; result: void };
   'runs:list': { args: []; result: RunListing };
   'runs:get': { args: [string]; result: RunInfo };
   'runs:create': { args: [CreateRunRequest]; result: RunInfo };
@@ -81,7 +83,7 @@ export type LabHandlers = { [C in LabChannel]: (...args: ChannelArgs<C>) => Prom
 /** LabApi's domains (everything but `on`) → method → channel. Preload and the bridge client build LabApi from it. */
 export const LAB_API_ROUTES = {
   system: { info: 'system:info' },
-  targets: { list: 'targets:list', import: 'targets:import' },
+  targets: { list: 'targets:list', import: 'targets:import', rename: 'targets:rename', delete: 'targets:delete' },
   runs: {
     list: 'runs:list',
     get: 'runs:get',
@@ -125,7 +127,7 @@ export const LAB_API_ROUTES = {
 export type LabDomain = Exclude<keyof LabApi, 'on'>;
 
 /** Every event name, at run time (the preload refuses to listen to anything else). */
-export const LAB_EVENT_NAMES = ['targets:imported', 'run:status', 'run:progress', 'run:deleted', 'settings:changed', 'experiment:progress', 'reproduce:progress'] as const satisfies readonly LabEventName[];
+export const LAB_EVENT_NAMES = ['targets:imported', 'targets:changed', 'run:metrics', 'run:status', 'run:progress', 'run:deleted', 'settings:changed', 'experiment:progress', 'reproduce:progress'] as const satisfies readonly LabEventName[];
 
 /** Every channel name, at run time. */
 export const LAB_CHANNELS: readonly LabChannel[] = Object.values(LAB_API_ROUTES).flatMap(

@@ -52,6 +52,20 @@ export interface TargetData {
   width: number;
   /** premultiplied RGBA float32, [height][width][4] */
   rgbaF32Base64: string;
+  /** for a target kept in the workspace (Targets → Import, or a run's own image): where it is and where it came from */
+  imported?: ImportedTargetInfo;
+}
+
+/** An imported target kept in the workspace's targets/ folder (services/targets/imported-targets.ts). */
+export interface ImportedTargetInfo {
+  /** the image's file name in targets/: what targets.rename and targets.delete take */
+  id: string;
+  /** its absolute path: what a run's config.target.name holds to train on it */
+  file: string;
+  /** the file the user imported */
+  source: string;
+  /** ISO 8601 */
+  importedAt: string;
 }
 
 /** Limits of an imported target, checked at the boundary (ipc-schema.ts) and shown by the import form. */
@@ -71,6 +85,8 @@ export interface TargetImportRequest {
   /** the image is fitted into size×size (spec b.2) */
   size: number;
   padding: number;
+  /** keep it in the workspace, listed beside the built-ins (default false: a preview only, as New Run's own image) */
+  keep?: boolean;
 }
 
 // ---- runs ----
@@ -294,6 +310,10 @@ export const LAB_SETTINGS_LIMITS = { maxConcurrentRuns: { min: 1, max: 64 } } as
 export interface LabEvents {
   /** a target was imported (by any window), so every open gallery can list it */
   'targets:imported': TargetData;
+  /** the workspace's imported targets changed (kept, renamed or deleted here, or by another process): list them again */
+  'targets:changed': { reason: 'import' | 'rename' | 'delete' | 'workspace' };
+  /** a run's stored metrics changed on disk outside this lab's own training (a CLI run on the same workspace) */
+  'run:metrics': { runId: string };
   /** a run was created or changed: status, name, tags, notes, queue position, progress at a checkpoint */
   'run:status': RunInfo;
   /** a training session's progress (throttled) */
@@ -320,10 +340,14 @@ export interface LabApi {
     info(): Promise<SystemInfo>;
   };
   targets: {
-    /** the built-in targets (resources/targets), with their pixels */
+    /** the built-in targets (resources/targets), then the workspace's imported ones (newest first), with their pixels */
     list(): Promise<TargetData[]>;
-    /** decodes an image file and returns it as a target; rejects with a message that names the problem */
+    /** decodes an image file and returns it as a target (kept in the workspace with `keep`); rejects with a message that names the problem */
     import(request: TargetImportRequest): Promise<TargetData>;
+    /** renames an imported target (its id is `imported.id`) */
+    rename(id: string, name: string): Promise<TargetData>;
+    /** removes an imported target from the workspace (refused while a run trains on it) */
+    delete(id: string): Promise<void>;
   };
   runs: {
     /** every run, newest first, and the run folders that could not be read */

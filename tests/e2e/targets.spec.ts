@@ -124,8 +124,11 @@ test.describe('Targets view', () => {
     expect([drawn.width, drawn.height]).toEqual([48, 48]);
     expect(rgbaAt(drawn, 2, 24)).toEqual([255, 255, 255, 255]);
 
-    // every import reached the session gallery through the targets:imported event
-    await expect(page.getByTestId('session-gallery').locator('figure')).toHaveCount(3);
+    // the three imports of one image are one target kept in the workspace, at the size and padding chosen last
+    const kept = page.getByTestId('imported-gallery').locator('[data-imported^="red-disc-"]');
+    await expect(kept).toHaveCount(1);
+    await expect(kept).toContainText('40×40 px');
+    await expect(kept).toContainText('from red-disc.png');
     await page.getByRole('region', { name: 'Import an image' }).scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SHOTS}/targets-import-preview.png` });
     expect(problems).toEqual([]);

@@ -111,9 +111,12 @@ describe('runs channels', () => {
     const config = configFromPreset('thesis-es');
     config.target = { name: 'disc', size: 12, padding: 1 };
     const created = (await service.dispatch('runs:create', [{ config, targetImage: { fileName: 'red disc.png', bytesBase64: discPng(40) } }])) as RunInfo;
-    const files = await readdir(join(workspace, 'targets'));
-    expect(files).toHaveLength(1);
+    // the image and its JSON: it is listed among the imported targets afterwards (issue 14, point 2)
+    const files = (await readdir(join(workspace, 'targets'))).sort();
+    expect(files).toHaveLength(2);
     expect(files[0]).toMatch(/^red-disc-[0-9a-f]{8}\.png$/);
+    expect(files[1]).toBe(`${files[0]}.target.json`);
+    expect((await service.listTargets()).filter((t) => t.imported).map((t) => [t.name, t.size, t.padding])).toEqual([['red disc', 12, 1]]);
     expect(created.config.target).toEqual({ name: join(workspace, 'targets', files[0]), size: 12, padding: 1 });
     const target = (await service.dispatch('runs:target', [created.id])) as TargetData;
     expect([target.size, target.padding, target.width]).toEqual([12, 1, 14]);
@@ -125,7 +128,7 @@ describe('runs channels', () => {
 
     const err = await service.dispatch('runs:create', [{ config, targetImage: { fileName: 'notes.png', bytesBase64: Buffer.from('not a png').toString('base64') } }]).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/^notes\.png: not an image/);
-    expect(await readdir(join(workspace, 'targets'))).toHaveLength(1);
+    expect(await readdir(join(workspace, 'targets'))).toHaveLength(2);
   });
 
   it('keeps the number of runs at once in settings.json, next to other keys', async () => {

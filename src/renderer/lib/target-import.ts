@@ -9,7 +9,8 @@ import { fileToBase64 } from './files';
 import { messageOf } from './format';
 import { lab } from './lab';
 
-export function useTargetImport() {
+/** `keep`: each read also keeps the image in the workspace (Targets → Import); otherwise a preview only. */
+export function useTargetImport(opts: { keep?: boolean } = {}) {
   const preview = shallowRef<TargetData | null>(null);
   const error = ref<string | null>(null);
   const importing = ref(false);
@@ -22,7 +23,7 @@ export function useTargetImport() {
     error.value = null;
     try {
       if (problem) throw new Error(problem);
-      const target = await lab.targets.import({ name: file.name, bytesBase64: await fileToBase64(file), size, padding });
+      const target = await lab.targets.import({ name: file.name, bytesBase64: await fileToBase64(file), size, padding, ...(opts.keep ? { keep: true } : {}) });
       if (mine !== request) return;
       preview.value = target;
     } catch (err) {

@@ -1,5 +1,5 @@
 /**
- * Runs: every run of the workspace (runs.list), kept current by the pushed `run:status`, `run:progress` and
+ * Runs: every run of the workspace (runs.list), kept current by the pushed `run:status`, `run:progress`, `run:metrics` and
  * `run:deleted` events (no polling); the selection shared by the Runs table and the Overlay; each run's metrics
  * once a chart asked for them (stored rows, then live points appended); and the actions, with the run's pending
  * action and the service's message when one fails.
@@ -67,6 +67,10 @@ export const useRunsStore = defineStore('runs', () => {
   });
   lab.on('run:progress', (p) => onProgress(p));
   lab.on('run:deleted', ({ runId }) => forget(runId));
+  // another process (a CLI run on this workspace) wrote metrics: a chart that shows the run reads them again
+  lab.on('run:metrics', ({ runId }) => {
+    if (series.get(runId)?.status === 'ready') void loadMetrics(runId, true);
+  });
 
   function onProgress(p: RunProgressEvent): void {
     const run = byId.get(p.runId);

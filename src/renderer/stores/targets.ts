@@ -1,6 +1,7 @@
 /**
- * Targets: the built-in gallery (targets.list), the import form's state and preview (targets.import), and the
- * targets imported this session by any window, fed by the `targets:imported` event.
+ * Targets: the built-in gallery and the workspace's imported targets (targets.list; listed again whenever
+ * `targets:changed` says they changed, here, in another window or in another process), the import form's state and
+ * preview (targets.import, kept in the workspace), and renaming and deleting imported targets.
  */
 import { TARGET_IMPORT_LIMITS, type TargetData } from '@shared/lab-api';
 import { defineStore } from 'pinia';
@@ -9,31 +10,35 @@ import { messageOf } from '../lib/format';
 import { lab } from '../lib/lab';
 import { useTargetImport } from '../lib/target-import';
 
-/** how many of this session's imports the gallery keeps */
-const SESSION_IMPORTS_KEPT = 12;
-
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
 
 export const useTargetsStore = defineStore('targets', () => {
   const builtins = shallowRef<TargetData[]>([]);
+  /** the workspace's imported targets, newest first */
+  const imported = shallowRef<TargetData[]>([]);
+  /** the last rename or delete that failed, per target id */
+  const actionErrors = ref<Record<string, string>>({});
   const status = ref<LoadStatus>('idle');
   const loadError = ref<string | null>(null);
 
   const importSize = ref(15);
   const importPadding = ref(0);
   const importFile = shallowRef<File | null>(null);
-  const { preview, error: importError, importing, read } = useTargetImport();
-  const sessionImports = shallowRef<TargetData[]>([]);
+  // the Targets view's imports are kept in the workspace (New Run's own image is only previewed until the run exists)
+  const { preview, error: importError, importing, read } = useTargetImport({ keep: true });
 
-  lab.on('targets:imported', (target) => {
-    sessionImports.value = [target, ...sessionImports.value].slice(0, SESSION_IMPORTS_KEPT);
+  lab.on('targets:changed', () => {
+    if (status.value === 'ready') void load(true);
   });
 
-  async function load(): Promise<void> {
-    status.value = 'loading';
+  /** `quiet`: a refresh after a change, without the loading state (the galleries stay on screen) */
+  async function load(quiet = false): Promise<void> {
+    if (!quiet) status.value = 'loading';
     loadError.value = null;
     try {
-      builtins.value = await lab.targets.list();
+      const all = await lab.targets.list();
+      builtins.value = all.filter((t) => t.builtin);
+      imported.value = all.filter((t) => !t.builtin && t.imported);
       status.value = 'ready';
     } catch (err) {
       loadError.value = messageOf(err);
@@ -48,9 +53,29 @@ export const useTargetsStore = defineStore('targets', () => {
     await read(file, importSize.value, importPadding.value, checkLimits(file, importSize.value, importPadding.value));
   }
 
+  /** An imported target by its id (the `?target=` of New Run, "train on this"). */
+  function importedById(id: string): TargetData | undefined {
+    return imported.value.find((t) => t.imported?.id === id);
+  }
+
+  async function act(id: string, job: () => Promise<unknown>): Promise<boolean> {
+    actionErrors.value = Object.fromEntries(Object.entries(actionErrors.value).filter(([k]) => k !== id));
+    try {
+      await job();
+      await load(true);
+      return true;
+    } catch (err) {
+      actionErrors.value = { ...actionErrors.value, [id]: messageOf(err) };
+      return false;
+    }
+  }
+
+  const rename = (id: string, name: string) => act(id, () => lab.targets.rename(id, name));
+  const remove = (id: string) => act(id, () => lab.targets.delete(id));
+
   return {
-    builtins, status, loadError, load,
-    importSize, importPadding, importFile, importing, importError, preview, sessionImports, runImport,
+    builtins, imported, status, loadError, load, importedById, rename, remove, actionErrors,
+    importSize, importPadding, importFile, importing, importError, preview, runImport,
   };
 });
 

@@ -8,10 +8,9 @@
  * Call `start()` once before serving (it recovers runs a crash left `running`) and `close()` when quitting
  * (it pauses every training run after a checkpoint).
  */
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { basename, extname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { BackendChoice } from '../../core/backend';
 import type { Target } from '../../core/targets/target';
 import { encodeFloat32Base64 } from '../../shared/float32-base64';
@@ -40,8 +39,12 @@ import { ReproduceService, type ReproduceServiceOptions } from '../experiments/r
 import { packageVersion } from '../resources/package-paths';
 import { RunManager, type RunManagerOptions } from '../runs/run-manager';
 import { readSettingsKey, writeSettingsKey } from '../store/settings-file';
-import { LabStore } from '../store/lab-store';
+import { LabStore, RunNotFoundError } from '../store/lab-store';
+import {
+  deleteImportedTarget, listImportedTargets, renameImportedTarget, safeFileName, saveImportedTarget, type ImportedTarget,
+} from '../targets/imported-targets';
 import { importTargetImage, listBuiltinTargets, loadBuiltinTarget, windowTargetProblem } from '../targets/targets';
+import { watchWorkspace, type RunChange, type WorkspaceWatch } from './workspace-watch';
 import { messageOf } from '../../shared/validate';
 
 export interface LabServiceOptions {
@@ -51,6 +54,8 @@ export interface LabServiceOptions {
   selectBackend?: () => Promise<BackendChoice>;
   /** how runs train: the worker spawner (Electron), a fake trainer (tests), the cores to share */
   runs?: Omit<RunManagerOptions, 'workspace' | 'maxConcurrent'>;
+  /** follow changes other processes make to the workspace (runs, imported targets); default true */
+  watchWorkspace?: boolean;
   /** the thesis study's budgets and Table 2 populations (defaults: reproduce.ts, NCA_LAB_QUICK_BUDGET) */
   reproduce?: Pick<ReproduceServiceOptions, 'quickBudget' | 'fullBudget' | 'benchPopulations' | 'workers'>;
 }
@@ -72,10 +77,13 @@ export class LabService {
   private readonly listeners = new Set<LabEventListener>();
   private builtinTargets: Promise<TargetData[]> | null = null;
   private started: Promise<void> | null = null;
+  private watch: Promise<WorkspaceWatch> | null = null;
+  private readonly watchWorkspace: boolean;
 
   constructor(options: LabServiceOptions) {
     this.workspace = resolve(options.workspace);
     this.selectBackend = options.selectBackend ?? (() => initNodeBackend());
+    this.watchWorkspace = options.watchWorkspace ?? true;
     this.store = new LabStore(this.workspace);
     this.runs = new RunManager({ ...options.runs, workspace: this.workspace, store: this.store });
     this.experiments = new ExperimentService({
@@ -108,6 +116,8 @@ export class LabService {
       'system:info': () => this.systemInfo(),
       'targets:list': () => this.listTargets(),
       'targets:import': (request) => this.importTarget(request),
+      'targets:rename': (id, name) => this.renameTarget(id, name),
+      'targets:delete': (id) => started(() => this.deleteTarget(id))(),
       'runs:list': started(() => runs.list()),
       'runs:get': (id) => started(() => runs.get(id))(),
       'runs:create': (request) => started(() => this.createRun(request))(),
@@ -153,12 +163,49 @@ export class LabService {
    * `paused`). Every run channel waits for it; the Electron main and `nca-lab serve` call it at start-up.
    */
   start(): Promise<void> {
-    this.started ??= this.runs.init().then(() => undefined);
+    this.started ??= this.runs.init().then(() => {
+      if (this.watchWorkspace) this.startWatching();
+    });
     return this.started;
+  }
+
+  /**
+   * The live workspace (issue 14, point 1): what another process writes (a CLI run's record and metrics, a run
+   * folder removed, targets imported) becomes the usual events. Runs this lab trains are left to RunManager, whose
+   * own events are more current than the disk.
+   */
+  private startWatching(): void {
+    this.watch ??= watchWorkspace({
+      workspace: this.workspace,
+      targetsDir: this.targetsDir(),
+      onRun: (change) => void this.onRunChanged(change),
+      onTargets: () => this.emit('targets:changed', { reason: 'workspace' }),
+      onError: (err) => console.error(`nca-lab: watching the workspace for changes made elsewhere stopped: ${err.message}`),
+    });
+    this.watch.catch((err: unknown) => console.error(`nca-lab: cannot watch the workspace: ${messageOf(err)}`));
+  }
+
+  private async onRunChanged(change: RunChange): Promise<void> {
+    if (this.runs.activeRunIds().includes(change.runId)) return;
+    let info: RunInfo;
+    try {
+      info = await this.runs.get(change.runId);
+    } catch (err) {
+      // gone: deleted elsewhere; anything else (a half-written folder) is read again at its next change
+      if (err instanceof RunNotFoundError) this.emit('run:deleted', { runId: change.runId });
+      return;
+    }
+    if (change.record || change.metrics) this.emit('run:status', info);
+    if (change.metrics) this.emit('run:metrics', { runId: change.runId });
+  }
+
+  private targetsDir(): string {
+    return join(this.workspace, RUN_TARGETS_DIR);
   }
 
   /** For quitting: pauses every training run (checkpoint first) and waits for them. Returns their ids. */
   async close(): Promise<string[]> {
+    void this.watch?.then((w) => w.close(), () => undefined);
     this.experiments.cancelAll();
     // the study first: its trainings that ran are stopped with their model, those still waiting removed
     await this.reproduce.cancelAll();
@@ -192,27 +239,16 @@ export class LabService {
       return this.runs.create(request);
     }
     const { fileName, bytesBase64 } = request.targetImage;
-    const bytes = Buffer.from(bytesBase64, 'base64');
-    const safe = safeFileName(fileName);
-    const ext = extname(safe).toLowerCase() || '.png';
-    const stem = (basename(safe, extname(safe)) || 'image').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60);
-    const dir = join(this.workspace, RUN_TARGETS_DIR);
-    const file = join(dir, `${stem}-${createHash('sha256').update(bytes).digest('hex').slice(0, 8)}${ext}`);
-    await mkdir(dir, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, bytes);
     const config = structuredClone(request.config);
-    let target: Target;
-    try {
-      target = await importTargetImage(tmp, { size: config.target.size, padding: config.target.padding });
-    } catch (err) {
-      await rm(tmp, { force: true });
-      const message = messageOf(err);
-      throw new Error(message.split(tmp).join(safe));
-    }
-    await rename(tmp, file);
-    config.target.name = file;
-    return this.runs.create({ ...request, config, targetImage: undefined }, { ...target, name: stem });
+    await mkdir(this.targetsDir(), { recursive: true });
+    // kept like an import from Targets, so it is listed there and in New Run afterwards
+    const kept = await saveImportedTarget(this.targetsDir(), {
+      fileName, bytes: Buffer.from(bytesBase64, 'base64'), size: config.target.size, padding: config.target.padding,
+    });
+    config.target.name = kept.file;
+    const run = await this.runs.create({ ...request, config, targetImage: undefined }, kept.target);
+    this.emit('targets:changed', { reason: 'import' });
+    return run;
   }
 
   /** A window names only built-in targets or images imported into the workspace (windowTargetProblem). */
@@ -251,8 +287,15 @@ export class LabService {
     };
   }
 
+  /** The built-ins, then the workspace's imported targets (read from disk each time: another process may add some). */
+  async listTargets(): Promise<TargetData[]> {
+    const [builtins, imported] = await Promise.all([this.builtinTargetList(), listImportedTargets(this.targetsDir())]);
+    for (const p of imported.problems) console.error(`nca-lab: imported target ${p.id} cannot be read: ${p.message}`);
+    return [...builtins, ...imported.targets.map(importedToData)];
+  }
+
   /** The built-ins never change while the lab runs: decoded once, then served from memory. */
-  listTargets(): Promise<TargetData[]> {
+  private builtinTargetList(): Promise<TargetData[]> {
     if (!this.builtinTargets) {
       this.builtinTargets = (async () =>
         listBuiltinTargets().map((info) => ({ ...targetToData(loadBuiltinTarget(info.name), true), emoji: info.emoji })))();
@@ -269,6 +312,16 @@ export class LabService {
    * rather than the temporary path.
    */
   async importTarget(request: TargetImportRequest): Promise<TargetData> {
+    if (request.keep) {
+      await mkdir(this.targetsDir(), { recursive: true });
+      const kept = await saveImportedTarget(this.targetsDir(), {
+        fileName: request.name, bytes: Buffer.from(request.bytesBase64, 'base64'), size: request.size, padding: request.padding,
+      });
+      const data = importedToData(kept);
+      this.emit('targets:imported', data);
+      this.emit('targets:changed', { reason: 'import' });
+      return data;
+    }
     const fileName = safeFileName(request.name);
     const dir = await mkdtemp(join(tmpdir(), 'nca-lab-import-'));
     const path = join(dir, fileName);
@@ -287,6 +340,22 @@ export class LabService {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  async renameTarget(id: string, name: string): Promise<TargetData> {
+    await renameImportedTarget(this.targetsDir(), id, name);
+    const found = (await listImportedTargets(this.targetsDir())).targets.find((t) => t.meta.id === id);
+    if (!found) throw new Error(`imported target "${id}" cannot be read after renaming it`);
+    this.emit('targets:changed', { reason: 'rename' });
+    return importedToData(found);
+  }
+
+  /** Refused while runs name the image: they need it to resume and to fork. */
+  async deleteTarget(id: string): Promise<void> {
+    const file = join(this.targetsDir(), id);
+    const { runs } = await this.runs.list();
+    await deleteImportedTarget(this.targetsDir(), id, runs.filter((r) => r.config.target.name === file).map((r) => ({ id: r.id, name: r.name })));
+    this.emit('targets:changed', { reason: 'delete' });
   }
 
   private emit<E extends LabEventName>(event: E, payload: LabEvents[E]): void {
@@ -323,8 +392,9 @@ export function targetToData(target: Target, builtin: boolean): TargetData {
   };
 }
 
-/** The user's file name, reduced to a plain base name (no folders, nothing hidden) that is safe to create. */
-function safeFileName(name: string): string {
-  const base = basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f]/g, '').trim();
-  return base === '' || base === '.' || base === '..' ? 'image' : base.startsWith('.') ? `image${base}` : base;
+function importedToData(t: ImportedTarget): TargetData {
+  return {
+    ...targetToData(t.target, false),
+    imported: { id: t.meta.id, file: t.file, source: t.meta.source, importedAt: t.meta.importedAt },
+  };
 }
