@@ -13,6 +13,7 @@ import { paramLayout, THESIS_ADAM_MODEL } from '../../src/core/nca/config';
 import type { ProgressEvent, StopRequest } from '../../src/services/training/context';
 import { inProcessGradients } from '../../src/core/adam/fused-adam';
 import { ncaConfigOf } from '../../src/shared/training-config';
+import { forkSpawner, type WorkerHandle, type WorkerSpawner } from '../../src/services/workers/spawners';
 
 let backend = '';
 beforeAll(async () => { backend = (await initNodeBackend()).name; });
@@ -295,5 +296,31 @@ describe('Adam training (spec d.2)', () => {
       expect(r.params).toEqual(results[0].params);
       expect(r.metrics).toEqual(results[0].metrics);
     }
+  }, 120_000);
+
+  it('replaces a worker killed during the run and re-runs its gradient slice: the same model as in process', async () => {
+    const { ws, store } = workspace();
+    const edit = (c: AdamRunConfig) => { c.stop.maxGenerations = 8; c.checkpointEvery = 4; c.adam.pool.size = 10; };
+    const reference = await store.createRun(config(edit), { backend: null });
+    await runTrainingSession({ workspace: ws, runId: reference.id, control: { requested: null }, workers: 0 });
+    const run = await store.createRun(config(edit), { backend: null });
+    const handles: WorkerHandle[] = [];
+    const spawn: WorkerSpawner = (info) => {
+      const h = forkSpawner()(info);
+      handles.push(h);
+      return h;
+    };
+    const logs: string[] = [];
+    let killed = 0;
+    const outcome = await runTrainingSession({
+      workspace: ws, runId: run.id, control: { requested: null }, workers: 2, spawn, onLog: (l) => void logs.push(l),
+      onProgress: (e) => { if (e.generation >= 3 && killed < 2) handles[killed++].kill('SIGKILL'); },
+    });
+    expect(outcome).toMatchObject({ status: 'finished', generation: 8 });
+    expect(killed).toBe(2);
+    expect(logs.filter((l) => /replaced/.test(l))).toHaveLength(2);
+    expect(Array.from((await store.loadModel(run.id)).params)).toEqual(Array.from((await store.loadModel(reference.id)).params));
+    const metrics = async (id: string) => (await store.readMetrics(id)).map((r) => [r.generation, r.loss, r.gradNorm]);
+    expect(await metrics(run.id)).toEqual(await metrics(reference.id));
   }, 120_000);
 });
