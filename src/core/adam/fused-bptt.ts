@@ -608,6 +608,26 @@ export class FusedBptt {
       const yy = (cell / W) | 0;
       const xx = cell - yy * W;
       const gy = p.gy + i * I;
+      if (yy > 0 && yy < Hh - 1 && xx > 0 && xx < W - 1) {
+        // interior cell: the eight neighbours with the kernels' weights written out (the same products)
+        const o = cell * C;
+        const up = o - W * C;
+        const dn = o + W * C;
+        for (let c = 0; c < C; c++) {
+          const a = f[gy + 3 * c + 1] * 0.125;
+          const b = f[gy + 3 * c + 2] * 0.125;
+          gPrev[up - C + c] += -a - b;
+          gPrev[up + c] += -2 * b;
+          gPrev[up + C + c] += a - b;
+          gPrev[o - C + c] += -2 * a;
+          gPrev[o + c] += f[gy + 3 * c];
+          gPrev[o + C + c] += 2 * a;
+          gPrev[dn - C + c] += b - a;
+          gPrev[dn + c] += 2 * b;
+          gPrev[dn + C + c] += a + b;
+        }
+        continue;
+      }
       for (let dy = -1; dy <= 1; dy++) {
         const y2 = yy + dy;
         if (y2 < 0 || y2 >= Hh) continue;
@@ -666,6 +686,17 @@ function perceiveInto(x: Float32Array, C: number, H: number, W: number, y: numbe
   const o = (y * W + xx) * C;
   const rowUp = o - W * C;
   const rowDown = o + W * C;
+  if (up && down && left && right) {
+    for (let c = 0; c < C; c++) {
+      const nw = x[rowUp - C + c], n = x[rowUp + c], ne = x[rowUp + C + c];
+      const w = x[o - C + c], e = x[o + C + c];
+      const sw = x[rowDown - C + c], s = x[rowDown + c], se = x[rowDown + C + c];
+      out[at + 3 * c] = x[o + c];
+      out[at + 3 * c + 1] = (ne + 2 * e + se - nw - 2 * w - sw) * 0.125;
+      out[at + 3 * c + 2] = (sw + 2 * s + se - nw - 2 * n - ne) * 0.125;
+    }
+    return;
+  }
   for (let c = 0; c < C; c++) {
     const n = up ? x[rowUp + c] : 0;
     const s = down ? x[rowDown + c] : 0;
@@ -676,8 +707,8 @@ function perceiveInto(x: Float32Array, C: number, H: number, W: number, y: numbe
     const sw = down && left ? x[rowDown - C + c] : 0;
     const se = down && right ? x[rowDown + C + c] : 0;
     out[at + 3 * c] = x[o + c];
-    out[at + 3 * c + 1] = (ne + 2 * e + se - nw - 2 * w - sw) / 8;
-    out[at + 3 * c + 2] = (sw + 2 * s + se - nw - 2 * n - ne) / 8;
+    out[at + 3 * c + 1] = (ne + 2 * e + se - nw - 2 * w - sw) * 0.125;
+    out[at + 3 * c + 2] = (sw + 2 * s + se - nw - 2 * n - ne) * 0.125;
   }
 }
 
