@@ -7,6 +7,8 @@ import { initNodeBackend } from '../../services/compute/backend';
 import { benchIo } from '../../services/bench/bench-io';
 import { benchPopulation } from '../../services/bench/population-bench';
 import { benchEs } from '../../services/bench/es-bench';
+import { benchQuality, QUALITY_TARGETS } from '../../services/bench/quality-bench';
+import { PRESETS, fieldByPath, parseFieldText, ConfigError } from '../../shared/training-config';
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs } from '../flags';
 
@@ -19,10 +21,52 @@ function listFlag(flag: string, text: string | undefined, min: number, max: numb
   return values;
 }
 
+function names(flag: string, text: string | undefined, allowed: readonly string[] | null): string[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new UsageError(`--${flag} must name at least one, got "${text}"`);
+  const bad = allowed ? list.find((n) => !allowed.includes(n)) : undefined;
+  if (bad) throw new UsageError(`--${flag}: unknown "${bad}"; choose from ${allowed!.join(', ')}`);
+  return list;
+}
+
+function qualityOptions(values: Record<string, unknown>) {
+  const num = (flag: string, lo: number, hi: number, integer = false): number | undefined => {
+    const text = values[flag] as string | undefined;
+    if (text === undefined) return undefined;
+    const v = Number(text);
+    if (!Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
+      throw new UsageError(`--${flag} must be ${integer ? 'an integer' : 'a number'} from ${lo} to ${hi}, got "${text}"`);
+    }
+    return v;
+  };
+  return {
+    presets: names('presets', values.presets as string | undefined, PRESETS.filter((p) => p.optimizer === 'es').map((p) => p.name)) ?? ['es'],
+    targets: names('targets', values.targets as string | undefined, null),
+    maxSeconds: num('max-seconds', 1, 1e7) ?? 600,
+    goal: num('goal', 1e-9, 1),
+    workers: num('workers', 0, 256, true),
+    workspace: values.workspace as string | undefined,
+    set: ((values.set as string[] | undefined) ?? []).map((item): [string, unknown] => {
+      const eq = item.indexOf('=');
+      const field = eq > 0 ? fieldByPath(item.slice(0, eq).trim()) : undefined;
+      if (!field) throw new UsageError(`--set expects PATH=VALUE with PATH a config field, got "${item}"`);
+      try {
+        return [field.path, parseFieldText(field, item.slice(eq + 1))];
+      } catch (err) {
+        if (err instanceof ConfigError) throw new UsageError(`--set: ${err.message}`);
+        throw err;
+      }
+    }),
+  };
+}
+
 export const benchCommand: Command = {
-  summary: 'throughput benchmarks: population evaluation (default), es (thesis Table 2), adam',
+  summary: 'benchmarks: population evaluation (default), es (thesis Table 2), adam, quality (time to a persistent model)',
   usage: `nca-lab bench [population|es|adam] [--json] [--backend NAME] [--sizes 9,15] [--populations 6,40]
                 [--workers 1,2] [--seconds S]
+  nca-lab bench quality [--presets es,thesis-es] [--targets carrot-9,rabbit-15] [--max-seconds S] [--goal LOSS]
+                [--set PATH=VALUE]… [--workers N] [--workspace DIR] [--json]
 
   population   mutants/s of the population evaluation per strategy (fused kernel, tfjs loop, tfjs batched),
                at 9, 15 and 40 px, 35 steps, from the seed and from a fully grown state; rates per CPU-second
@@ -32,6 +76,9 @@ export const benchCommand: Command = {
   adam         ms per iteration of thesis-adam at 9 and 15 px and M's 72×72, from the seed and with every cell
                alive: the tfjs reference, the fused BPTT kernel in process and over --workers processes
                (default 1…cores), each beside the tfjs row; --seconds caps each case's measuring time
+  quality      time to quality: train each preset × target (default ${QUALITY_TARGETS.join(', ')}) until the
+               40-step loss is ≤ the goal (0.0005 at 9 px, 0.0015 at 15 px) and the model persists (loss at 1000
+               steps ≤ 2 × loss at 40), or --max-seconds of training (default 600); the thesis's row beside it
 
 Prints one JSON object per case (only those with --json) and a table.`,
 
@@ -43,10 +90,16 @@ Prints one JSON object per case (only those with --json) and a table.`,
       populations: { type: 'string' },
       workers: { type: 'string' },
       seconds: { type: 'string' },
+      presets: { type: 'string' },
+      targets: { type: 'string' },
+      'max-seconds': { type: 'string' },
+      goal: { type: 'string' },
+      workspace: { type: 'string' },
+      set: { type: 'string', multiple: true },
     });
     const which = positionals[0] ?? 'population';
-    if (positionals.length > 1 || !['population', 'es', 'adam'].includes(which)) {
-      throw new UsageError(`bench takes one of population, es, adam; got "${positionals.join(' ')}"`);
+    if (positionals.length > 1 || !['population', 'es', 'adam', 'quality'].includes(which)) {
+      throw new UsageError(`bench takes one of population, es, adam, quality; got "${positionals.join(' ')}"`);
     }
     const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
     if (seconds !== undefined && !(seconds > 0 && seconds <= 600)) throw new UsageError(`--seconds must be a number in (0, 600], got "${values.seconds}"`);
@@ -60,6 +113,8 @@ Prints one JSON object per case (only those with --json) and a table.`,
         sizes: listFlag('sizes', values.sizes, 3, 256), populations: listFlag('populations', values.populations, 2, 100000),
         workers: listFlag('workers', values.workers, 1, 256), seconds, backend: values.backend,
       }, out);
+    } else if (which === 'quality') {
+      await benchQuality(qualityOptions(values), out);
     } else {
       const { benchAdam } = await import('../../services/bench/adam-bench');
       await benchAdam({ json: !!values.json, sizes: listFlag('sizes', values.sizes, 3, 256), workers: listFlag('workers', values.workers, 1, 256), seconds }, io);
