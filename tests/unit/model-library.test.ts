@@ -176,3 +176,15 @@ describe('the models domain of the LabApi (lab-service)', () => {
     }
   });
 });
+
+describe('built-in and imported models in experiments (Compare, nca-lab experiment)', () => {
+  it('loads a built-in model by id with its target', async () => {
+    const { loadExperimentModel } = await import('../../src/services/experiments/run-experiment');
+    ws = testWorkspace();
+    const m = await loadExperimentModel(ws.store, 'distill-lizard-persistent');
+    expect(m.info.key).toBe('distill-lizard-persistent');
+    expect(m.info.target).toEqual({ name: 'lizard-2018-40', size: 40, padding: 16 });
+    expect(m.params.length).toBe(8336);
+    expect([m.target.height, m.target.width]).toEqual([72, 72]);
+  });
+});

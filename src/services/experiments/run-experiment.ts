@@ -31,6 +31,7 @@ import { WorkerPool } from '../workers/pool';
 import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
 import type { LabJobs } from '../workers/lab-jobs';
 import { makeExperimentId, saveExperiment } from './experiment-store';
+import { findLibraryModel, loadLibraryModel } from '../models/model-library';
 
 /** Experiment jobs run on the lab's worker processes (the same entry as training). */
 export type ExperimentJobs = LabJobs;
@@ -91,7 +92,9 @@ function poolOf(config: RunConfig | null): boolean | null {
 /** Loads a run (by id) or a model file, with the exact target it was trained on. */
 export async function loadExperimentModel(store: LabStore, ref: string): Promise<LoadedExperimentModel> {
   const isRun = isValidRunId(ref) && (await store.getRun(ref).then(() => true, () => false));
-  const loaded = await store.loadModel(ref);
+  // a built-in or imported model by id (services/models/model-library.ts), unless a run has that id
+  const library = isRun ? null : await findLibraryModel(store.workspace, ref);
+  const loaded = library ? await loadLibraryModel(library) : await store.loadModel(ref);
   const record = isRun ? await store.getRun(ref) : null;
   const config = record?.config ?? loaded.config;
   let target: Target;
@@ -101,7 +104,7 @@ export async function loadExperimentModel(store: LabStore, ref: string): Promise
   const optimizer = config?.optimizer ?? null;
   const pool = poolOf(config);
   const optName = optimizer === 'es' ? 'ES' : optimizer === 'adam' ? 'Adam' : 'model';
-  const key = isRun ? ref : basename(ref).replace(/\.json$/i, '') || ref;
+  const key = isRun || library ? ref : basename(ref).replace(/\.json$/i, '') || ref;
   return {
     info: {
       key, runId: isRun ? ref : null, source: loaded.source,
