@@ -11,18 +11,38 @@
  * `ctx.init` (the run's target and config), reports with `ctx.progress(p)` and stops early when `ctx.signal`
  * aborts. What it throws becomes an 'error' message that fails that job only; an uncaught exception elsewhere
  * ends the process (exit code 1) and the pool starts a replacement.
+ *
+ * The tfjs backend is loaded when the first job registered with `{ backend: true }` starts (Adam training), not at
+ * start-up, when the runtime is told `backendOnDemand`: an ES worker then never loads tfjs (issue 12 §4) and
+ * reports `BACKEND_ON_DEMAND` in 'ready'. A backend forced by the init is loaded at once, so a name that cannot
+ * load still fails the worker's start, and so is one asked for by `loadBackend` (Adam pools, which choose their
+ * engine by it).
+ *
+ * Every runtime also answers the built-in 'worker-stats' job (its RSS and whether tfjs is loaded).
  */
 import type { JobHandler, JobMessage, JobType, ParentMessage, WorkerInit, WorkerMessage } from '../services/workers/protocol';
 import { isParentMessage } from '../services/workers/protocol';
+import type { WorkerStatsResult } from '../services/workers/lab-jobs';
 import { messageOf } from '../shared/validate';
 
-const handlers = new Map<string, JobHandler<JobType<any, any, any>, any>>();
+const handlers = new Map<string, { run: JobHandler<JobType<any, any, any>, any>; backend: boolean }>();
+
+/** What 'ready' says for the backend of a worker that loads tfjs only for the jobs that need it. */
+export const BACKEND_ON_DEMAND = 'loaded on demand';
+
+export interface JobOptions {
+  /** the job computes on tfjs: the backend is loaded (once per process) before it starts */
+  backend?: boolean;
+}
 
 /** Makes `kind` runnable in this worker. Registering a kind twice is a mistake and throws. */
-export function registerJob<T extends JobType<any, any, any>, I = any>(kind: string, handler: JobHandler<T, I>): void {
-  if (handlers.has(kind)) throw new Error(`job kind "${kind}" is registered twice`);
-  handlers.set(kind, handler as unknown as JobHandler<JobType<any, any, any>, any>);
+export function registerJob<T extends JobType<any, any, any>, I = any>(kind: string, handler: JobHandler<T, I>, options: JobOptions = {}): void {
+  if (handlers.has(kind) || kind === WORKER_STATS_JOB) throw new Error(`job kind "${kind}" is registered twice`);
+  handlers.set(kind, { run: handler as unknown as JobHandler<JobType<any, any, any>, any>, backend: !!options.backend });
 }
+
+/** The built-in job: how big this worker is and what it has loaded. */
+export const WORKER_STATS_JOB = 'worker-stats';
 
 export function registeredJobKinds(): string[] {
   return [...handlers.keys()];
@@ -34,6 +54,8 @@ export interface WorkerRuntimeOptions {
    * for 'ready'. The real worker passes initNodeBackend; tests pass a stub so they need not load tfjs.
    */
   initBackend(forced: string | undefined): Promise<string>;
+  /** load the backend only for jobs registered with `{ backend: true }` (or when the init forces one) */
+  backendOnDemand?: boolean;
 }
 
 interface Transport {
@@ -64,6 +86,12 @@ export function startWorkerRuntime(options: WorkerRuntimeOptions): void {
   process.on('unhandledRejection', die);
 
   let backend: Promise<string> | null = null;
+  let backendName: string | null = null;
+  let forcedBackend: string | undefined;
+  const ensureBackend = (): Promise<string> => {
+    backend ??= options.initBackend(forcedBackend).then((name) => (backendName = name));
+    return backend;
+  };
   let currentInit: unknown = {};
   // inits are applied in order, and a job waits for the inits sent before it
   let initsApplied: Promise<void> = Promise.resolve();
@@ -73,8 +101,10 @@ export function startWorkerRuntime(options: WorkerRuntimeOptions): void {
     initsApplied = initsApplied.then(async () => {
       try {
         const forced = (payload as WorkerInit | undefined)?.backend;
-        backend ??= options.initBackend(typeof forced === 'string' && forced !== '' ? forced : undefined);
-        const name = await backend;
+        // the first init decides (a later one cannot change the backend of a process)
+        if (backend === null && forcedBackend === undefined) forcedBackend = typeof forced === 'string' && forced !== '' ? forced : undefined;
+        const now = !options.backendOnDemand || forcedBackend !== undefined || backend !== null || (payload as WorkerInit | undefined)?.loadBackend === true;
+        const name = now ? await ensureBackend() : BACKEND_ON_DEMAND;
         currentInit = payload;
         transport.send({ type: 'ready', backend: name, pid: process.pid });
       } catch (err) {
@@ -90,11 +120,21 @@ export function startWorkerRuntime(options: WorkerRuntimeOptions): void {
     try {
       await initsApplied;
       controller.signal.throwIfAborted(); // cancelled before it could start
+      if (job.kind === WORKER_STATS_JOB) {
+        const stats: WorkerStatsResult = {
+          pid: process.pid, rssBytes: process.memoryUsage.rss(), maxRssBytes: process.resourceUsage().maxRSS * 1024,
+          heapUsedBytes: process.memoryUsage().heapUsed,
+          backend: backendName, tfjsLoaded: '_tfengine' in globalThis,
+        };
+        transport.send({ type: 'result', id: job.id, payload: stats });
+        return;
+      }
       const handler = handlers.get(job.kind);
       if (!handler) {
         throw new Error(`unknown job kind "${job.kind}" (this worker runs: ${registeredJobKinds().join(', ') || 'no jobs'})`);
       }
-      const result = await handler(job.payload, {
+      if (handler.backend) await ensureBackend();
+      const result = await handler.run(job.payload, {
         init: currentInit,
         signal: controller.signal,
         progress: (payload) => {

@@ -6,6 +6,8 @@ import { FusedNca } from '../../src/core/nca/fused';
 import { rollout } from '../../src/core/nca/step';
 import { makeSeed, type StateBatch } from '../../src/core/nca/state';
 import { evaluatePopulation } from '../../src/core/nca/population';
+// the tfjs strategies (loop, batched) register themselves
+import '../../src/core/nca/population-tfjs';
 import { Philox } from '../../src/core/rng/philox';
 import { MLP_KERNEL_WASM_BASE64 } from '../../src/core/nca/mlp-kernel.wasm';
 import { assembleKernel } from '../../scripts/assemble-kernel';

@@ -7,6 +7,8 @@ import { makeSeed, emptyStates, sampleOf, stackStates } from '../../src/core/nca
 import { step, rollout, caStep, statesToTensor } from '../../src/core/nca/step';
 import { weightsFromParams, paramsFromWeights } from '../../src/core/nca/weights';
 import { evaluatePopulation } from '../../src/core/nca/population';
+// the tfjs strategies (loop, batched) register themselves
+import '../../src/core/nca/population-tfjs';
 import { FusedNca } from '../../src/core/nca/fused';
 import { rgbaMse, rgbaMsePerSample } from '../../src/core/nca/loss';
 import { loadBuiltinTarget } from '../../src/services/targets/targets';

@@ -19,6 +19,12 @@ import {
 import { forkSpawner } from '../../src/services/workers/spawners';
 import type { AnyJobMap } from '../../src/services/workers/protocol';
 import type { TestInit, TestJobs } from '../fixtures/test-worker';
+import type { LabJobs } from '../../src/services/workers/lab-jobs';
+import { BACKEND_ON_DEMAND } from '../../src/worker/runtime';
+import { evaluateEsSlice, type EsSliceRequest } from '../../src/core/es/slice';
+import { THESIS_ES_MODEL, initParams } from '../../src/core/nca/config';
+import { makeSeed } from '../../src/core/nca/state';
+import { Philox } from '../../src/core/rng/philox';
 
 const fixture = fileURLToPath(new URL('../fixtures/test-worker.ts', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'nca-worker-pool-'));
@@ -342,11 +348,33 @@ describe('WorkerPool: close', () => {
 });
 
 describe('the real worker entry (src/worker/index.ts)', () => {
-  it('starts from the sources through tsx with the default entry and reports its tfjs backend', async () => {
-    const pool = new WorkerPool({ size: 1, spawn: forkSpawner({ echoOutput: false }), init: { backend: 'cpu' } });
+  it('starts from the sources (bundled, plain Node) with the default entry and reports a forced tfjs backend', async () => {
+    const pool = new WorkerPool<LabJobs>({ size: 1, spawn: forkSpawner({ echoOutput: false }), init: { backend: 'cpu' } });
     pools.push(pool);
     await pool.start();
     expect(pool.backend).toBe('cpu');
     await expect(pool.run('no-such-job', null)).rejects.toThrow(/unknown job kind "no-such-job"/);
+    const stats = await pool.run('worker-stats', {});
+    expect(stats).toMatchObject({ pid: pool.pids[0], backend: 'cpu', tfjsLoaded: true });
+  });
+
+  it('an ES worker never loads tfjs: the backend is loaded on demand, and an ES slice runs without it', async () => {
+    const pool = new WorkerPool<LabJobs>({ size: 1, spawn: forkSpawner({ echoOutput: false }), init: {} });
+    pools.push(pool);
+    await pool.start();
+    expect(pool.backend).toBe(BACKEND_ON_DEMAND);
+    const cfg = THESIS_ES_MODEL;
+    const rng = new Philox(1);
+    const params = initParams(cfg, 'torch', () => rng.uniform());
+    const req: EsSliceRequest = {
+      cfg, params, seed: 3, generation: 1, memberStart: 0, memberEnd: 4, x0: makeSeed(9, 9), target: new Float32Array(81 * 4).fill(0.2),
+      wantBest: false, sigma: 0.02, mirrored: true, commonRandomNumbers: false, perMemberSteps: true, stepsMin: 30, stepsMax: 39,
+    };
+    const remote = await pool.run('es-slice', req);
+    expect(remote.losses).toEqual(evaluateEsSlice(req).losses);
+    const stats = await pool.run('worker-stats', {});
+    expect(stats).toMatchObject({ pid: pool.pids[0], backend: null, tfjsLoaded: false });
+    expect(stats.rssBytes).toBeGreaterThan(0);
+    expect(stats.maxRssBytes).toBeGreaterThanOrEqual(stats.rssBytes);
   });
 });

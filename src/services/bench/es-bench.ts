@@ -41,6 +41,11 @@ export interface EsBenchRow {
   generationsPerSec: number;
   mutantsPerSec: number;
   backend: string;
+  /** the largest worker's resident set after the case, and the most any worker held, MB */
+  workerRssMb: number;
+  workerPeakRssMb: number;
+  /** whether any worker had tfjs loaded (an ES worker should not: issue 12 §4) */
+  workerTfjs: boolean;
 }
 
 export async function benchEs(opts: EsBenchOptions, io: BenchIo): Promise<EsBenchRow[]> {
@@ -82,9 +87,14 @@ export async function benchEs(opts: EsBenchOptions, io: BenchIo): Promise<EsBenc
           while (g < 3 || performance.now() - t0 < (opts.seconds ?? 2) * 1000);
           const sec = (performance.now() - t0) / 1000;
           const gens = g - 1;
+          // one stats job per worker: all idle, so each takes one
+          const stats = await pool.map('worker-stats', Array.from({ length: pool.size }, () => ({})));
+          const mb = (b: number) => round(b / 2 ** 20, 1);
           const row: EsBenchRow = {
             bench: 'es', size, population, workers: W,
             generationsPerSec: round(gens / sec, 2), mutantsPerSec: round((gens * population) / sec, 1), backend,
+            workerRssMb: mb(Math.max(...stats.map((s) => s.rssBytes))), workerPeakRssMb: mb(Math.max(...stats.map((s) => s.maxRssBytes))),
+            workerTfjs: stats.some((s) => s.tfjsLoaded),
           };
           rows.push(row);
           io.json(row);
@@ -96,8 +106,8 @@ export async function benchEs(opts: EsBenchOptions, io: BenchIo): Promise<EsBenc
     }
   }
   io.table(`ES throughput (thesis Table 2 on this machine; ${cores} cores, population evaluation on ${backend})`,
-    ['size', 'population', 'workers', 'generations/s', 'mutants/s'],
-    rows.map((r) => [r.size, r.population, r.workers, r.generationsPerSec, r.mutantsPerSec]));
+    ['size', 'population', 'workers', 'generations/s', 'mutants/s', 'worker RSS MB', 'peak', 'tfjs'],
+    rows.map((r) => [r.size, r.population, r.workers, r.generationsPerSec, r.mutantsPerSec, r.workerRssMb, r.workerPeakRssMb, r.workerTfjs ? 'loaded' : 'no']));
   const maxW = Math.max(...workerCounts);
   if (workerCounts.includes(1) && maxW > 1) {
     const eff = rows.filter((r) => r.workers === maxW).map((r) => {

@@ -20,6 +20,8 @@
 import type { BenchIo } from './bench-io';
 import { THESIS_ES_MODEL, initParams, paramLayout, type NcaConfig } from '../../core/nca/config';
 import { evaluatePopulation, type PopulationStrategy } from '../../core/nca/population';
+// the tfjs strategies (loop, batched) register themselves
+import '../../core/nca/population-tfjs';
 import { FusedNca, fusedBackendName } from '../../core/nca/fused';
 import { mlpKernel } from '../../core/nca/mlp-kernel';
 import { makeSeed, type StateBatch } from '../../core/nca/state';

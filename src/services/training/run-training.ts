@@ -93,7 +93,7 @@ async function runLocked(opts: TrainingSessionOptions, store: LabStore, config: 
     });
     try {
       await pool.start();
-      log(`${pool.size} worker process${pool.size === 1 ? '' : 'es'} ready (tfjs backend ${pool.backend}; population evaluation on ${esComputeBackend()})`);
+      log(`${pool.size} worker process${pool.size === 1 ? '' : 'es'} ready (population evaluation on ${esComputeBackend()}; tfjs ${pool.backend})`);
       const evaluator = new PoolEsEvaluator(settings, { size: pool.size, map: (payloads) => pool.map('es-slice', payloads) });
       return await trainEs({ ...ctxBase, backend: `${esComputeBackend()} ×${pool.size} workers` }, { store, evaluator });
     } finally {
@@ -111,7 +111,9 @@ async function runLocked(opts: TrainingSessionOptions, store: LabStore, config: 
       backend: `${bpttEngineName()} (in process)` }, { store, gradients: inProcessGradients(ncaConfigOf(config), target, config.stepsMax) });
   }
   const pool = new WorkerPool<LabJobs>({
-    size: Math.max(1, Math.min(requested, batch)), spawn: opts.spawn ?? forkSpawner(), init: opts.backend ? { backend: opts.backend } : {},
+    // loadBackend: the engine is chosen by the workers' tfjs backend, so they pick it at start (ES workers do not)
+    size: Math.max(1, Math.min(requested, batch)), spawn: opts.spawn ?? forkSpawner(),
+    init: { ...(opts.backend ? { backend: opts.backend } : {}), loadBackend: true },
     onWorkerRestart: onRestart,
   });
   try {

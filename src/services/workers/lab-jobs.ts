@@ -25,6 +25,19 @@ export type AdamGradJobType = JobType<AdamGradientRequest, AdamGradientResult>;
 /** One model × one suite × one repeat of an experiment (core/experiments/job.ts). */
 export type ExperimentJobType = JobType<ExperimentJobPayload, ExperimentJobResult, ExperimentJobProgress>;
 
+/** Built into every worker runtime (src/worker/runtime.ts): the worker's size and what it has loaded. */
+export interface WorkerStatsResult {
+  pid: number;
+  rssBytes: number;
+  /** the most this process has held resident since it started */
+  maxRssBytes: number;
+  heapUsedBytes: number;
+  /** the tfjs backend in use, or null while none was loaded */
+  backend: string | null;
+  tfjsLoaded: boolean;
+}
+export type WorkerStatsJobType = JobType<Record<string, never>, WorkerStatsResult>;
+
 /** Every job kind by name, as the WorkerPool is typed. */
 export interface LabJobs {
   [kind: string]: JobType<any, any, any>;
@@ -32,4 +45,5 @@ export interface LabJobs {
   'adam-train': AdamTrainJobType;
   'adam-grad': AdamGradJobType;
   experiment: ExperimentJobType;
+  'worker-stats': WorkerStatsJobType;
 }

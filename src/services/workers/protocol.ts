@@ -34,6 +34,8 @@ export type ProgressOf<J extends JobMap<J>, K extends keyof J> = J[K]['progress'
  */
 export interface WorkerInit {
   backend?: string;
+  /** load the backend at init even where the worker loads it on demand (src/worker/runtime.ts), and report it */
+  loadBackend?: boolean;
 }
 
 // ---- parent → worker ----
