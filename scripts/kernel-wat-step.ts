@@ -22,9 +22,13 @@
  * its floats do not depend on which cell shares its block (the accumulation order is fixed per cell), so a
  * rollout is bit-identical whatever the sparsity, the block partner or the process that computes it.
  *
- * Layouts (f32): perception of a cell [3][C] (identity, Sobel x, Sobel y; spec a.2), so W0 is stored permuted:
- * w0p[g][j = k·C + c][4G lanes] = W0[3c + k][4G·g + lane]; b0 [H]; W1 [H][C]; b1 [C] (zeros when the model has
- * no bias: the kernel always adds them).
+ * Layouts (f32): perception of a cell [3C] in the spec's order 3c + k (identity, Sobel x, Sobel y; spec a.2);
+ * W0 pass-major: w0p[g][j][4G lanes] = W0[j][4G·g + lane]; b0 [H]; W1 [H][C]; b1 [C] (zeros when the model has
+ * no bias: the kernel always adds them); dz [C] f64.
+ *
+ * Bit for bit the per-cell path's floats (FusedNca's TypeScript perception and update in float64, the per-cell
+ * kernel's f32 multiply-adds in the same order): a dense sum adds exact zeros where that kernel skipped a zero
+ * input or activation, which changes no float. So runs resume and compare across the two paths exactly.
  */
 
 export interface BlockShape { hidden: number; channels: number; cells: number; group: number }
@@ -36,6 +40,29 @@ export const STEP_SHAPES: BlockShape[] = [
 ];
 
 const get = (n: string) => `(local.get $${n})`;
+
+/** Float lanes f[i] of a (0–3) or b (4–7), as an i8x16.shuffle. */
+function shuf(a: string, b: string, f: [number, number, number, number]): string {
+  const bytes = f.flatMap((l) => [0, 1, 2, 3].map((k) => 4 * l + k));
+  return `(i8x16.shuffle ${bytes.join(' ')} ${a} ${b})`;
+}
+
+/** Lanes 0–1 (lo) or 2–3 (hi) of an f32x4 as f64x2. */
+function promote(h: 'lo' | 'hi', x: string): string {
+  return h === 'lo' ? `(f64x2.promote_low_f32x4 ${x})` : `(f64x2.promote_low_f32x4 ${shuf(x, x, [2, 3, 2, 3])})`;
+}
+
+/** Two f64x2 halves rounded to one f32x4 (lo → lanes 0–1, hi → 2–3). */
+function demote2(lo: string, hi: string): string {
+  return shuf(`(f32x4.demote_f64x2_zero ${lo})`, `(f32x4.demote_f64x2_zero ${hi})`, [0, 1, 4, 5]);
+}
+
+/** ((((p + 2q) + r) − s) − 2t) − u, / 8, on one f64x2 half (perceiveCell's expression, evaluated left to right). */
+function sobel64(h: 'lo' | 'hi', p: string, q: string, r: string, s: string, t: string, u: string): string {
+  const P = (n: string) => promote(h, `(local.get $${n})`);
+  const twice = (n: string) => `(f64x2.add ${P(n)} ${P(n)})`;
+  return `(f64x2.mul (f64x2.sub (f64x2.sub (f64x2.sub (f64x2.add (f64x2.add ${P(p)} ${twice(q)}) ${P(r)}) ${P(s)}) ${twice(t)}) ${P(u)}) (v128.const f64x2 0.125 0.125))`;
+}
 const set = (n: string, v: string) => `(local.set $${n} ${v})`;
 const i32 = (n: number) => `(i32.const ${n})`;
 const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
@@ -54,12 +81,12 @@ export function cellsKernel(s: BlockShape): string {
   for (let b = 0; b < BC; b++) locals.push(`(local $s${b} v128)`);
   L.push(`  (func (export "cells_h${H}_c${C}")`);
   L.push('    (param $x i32) (param $x1 i32) (param $list i32) (param $m i32) (param $row i32)');
-  L.push('    (param $w0 i32) (param $b0 i32) (param $w1 i32) (param $b1 i32) (param $perc i32) (param $hbuf i32) (param $step f32) (param $A1 i32)');
+  L.push('    (param $w0 i32) (param $b0 i32) (param $w1 i32) (param $b1 i32) (param $perc i32) (param $hbuf i32) (param $step f64) (param $A1 i32)');
   L.push('    (local $i i32) (local $j i32) (local $pj i32) (local $last i32) (local $g i32) (local $wp i32) (local $bp i32) (local $hp i32) (local $k i32)');
   L.push('    (local $u i32) (local $c i32) (local $d i32) (local $n v128) (local $e v128) (local $w v128) (local $sx v128) (local $sy v128)');
   L.push('    (local $ne v128) (local $nw v128) (local $se v128) (local $sw v128) (local $ss v128) (local $mid v128) (local $stepv v128)');
   L.push(`    ${locals.join(' ')}`);
-  L.push(`    ${set('stepv', `(f32x4.splat ${get('step')})`)}`);
+  L.push(`    ${set('stepv', `(f64x2.splat ${get('step')})`)}`);
   L.push(`    ${set('last', `(i32.shl (i32.sub ${get('m')} ${i32(1)}) ${i32(2)})`)}`);
   L.push('    (block $done (loop $blocks');
   L.push(`      (br_if $done (i32.ge_s ${get('i')} ${get('m')}))`);
@@ -68,21 +95,25 @@ export function cellsKernel(s: BlockShape): string {
     const idx = `(i32.shl (i32.add ${get('i')} ${i32(b)}) ${i32(2)})`;
     L.push(`      ${set(`p${b}`, `(i32.load (i32.add ${get('list')} (select ${idx} ${get('last')} (i32.lt_s (i32.add ${get('i')} ${i32(b)}) ${get('m')}))))`)}`);
   }
-  // perception (spec a.2) into perc[b][k][c]; rows u (up), c (centre), d (down), each based one cell to the left
+  // perception (spec a.2) into perc[b][3c + k] (the spec's order, W0's rows); rows u (up), c (centre), d (down),
+  // each based one cell to the left. In float64 in perceiveCell's order, rounded once to float32, as the
+  // TypeScript step does: the kernel gives that step's floats bit for bit
   for (let b = 0; b < BC; b++) {
     L.push(`      ${set('c', `(i32.sub (i32.add ${get('x')} ${get(`p${b}`)}) ${i32(4 * C)})`)}`);
     L.push(`      ${set('u', `(i32.sub ${get('c')} ${get('row')})`)}`);
     L.push(`      ${set('d', `(i32.add ${get('c')} ${get('row')})`)}`);
     for (let v = 0; v < NV; v++) {
       const ld = (base: string, cell: number) => `(v128.load offset=${cell * 4 * C + 16 * v} ${get(base)})`;
-      const pb = (k: number) => b * IN * 4 + k * 4 * C + 16 * v;
       L.push(`      ${set('nw', ld('u', 0))} ${set('n', ld('u', 1))} ${set('ne', ld('u', 2))}`);
       L.push(`      ${set('w', ld('c', 0))} ${set('mid', ld('c', 1))} ${set('e', ld('c', 2))}`);
       L.push(`      ${set('sw', ld('d', 0))} ${set('ss', ld('d', 1))} ${set('se', ld('d', 2))}`);
-      // (ne + 2e + se − nw − 2w − sw)/8 and (sw + 2s + se − nw − 2n − ne)/8, in perceiveCell's order
-      L.push(`      ${set('sx', '(f32x4.mul (f32x4.sub (f32x4.sub (f32x4.sub (f32x4.add (f32x4.add (local.get $ne) (f32x4.add (local.get $e) (local.get $e))) (local.get $se)) (local.get $nw)) (f32x4.add (local.get $w) (local.get $w))) (local.get $sw)) (v128.const f32x4 0.125 0.125 0.125 0.125))')}`);
-      L.push(`      ${set('sy', '(f32x4.mul (f32x4.sub (f32x4.sub (f32x4.sub (f32x4.add (f32x4.add (local.get $sw) (f32x4.add (local.get $ss) (local.get $ss))) (local.get $se)) (local.get $nw)) (f32x4.add (local.get $n) (local.get $n))) (local.get $ne)) (v128.const f32x4 0.125 0.125 0.125 0.125))')}`);
-      L.push(`      (v128.store offset=${pb(0)} ${get('perc')} ${get('mid')}) (v128.store offset=${pb(1)} ${get('perc')} ${get('sx')}) (v128.store offset=${pb(2)} ${get('perc')} ${get('sy')})`);
+      L.push(`      ${set('sx', demote2(sobel64('lo', 'ne', 'e', 'se', 'nw', 'w', 'sw'), sobel64('hi', 'ne', 'e', 'se', 'nw', 'w', 'sw')))}`);
+      L.push(`      ${set('sy', demote2(sobel64('lo', 'sw', 'ss', 'se', 'nw', 'n', 'ne'), sobel64('hi', 'sw', 'ss', 'se', 'nw', 'n', 'ne')))}`);
+      // interleave (id, sx, sy) of channels 4v..4v+3 into 12 floats
+      const at = (b * IN + 12 * v) * 4;
+      L.push(`      (v128.store offset=${at} ${get('perc')} ${shuf(shuf(get('mid'), get('sx'), [0, 4, 1, 5]), get('sy'), [0, 1, 4, 2])})`);
+      L.push(`      (v128.store offset=${at + 16} ${get('perc')} ${shuf(shuf(get('mid'), get('sx'), [5, 2, 6, 3]), get('sy'), [0, 5, 1, 2])})`);
+      L.push(`      (v128.store offset=${at + 32} ${get('perc')} ${shuf(shuf(get('mid'), get('sx'), [3, 7, 3, 7]), get('sy'), [6, 0, 1, 7])})`);
     }
   }
   // layer 1: H/(4G) passes of G hidden vectors over the 3C inputs, relu into hbuf[b][H]
@@ -119,10 +150,12 @@ export function cellsKernel(s: BlockShape): string {
   L.push(`        ${set('wp', add(get('wp'), i32(C * 4)))} ${set('hp', add(get('hp'), i32(4)))}`);
   L.push(`        ${set('k', add(get('k'), i32(1)))}`);
   L.push(`        (br_if $layer2 (i32.lt_u ${get('k')} ${i32(H)})))`);
-  // x1 = x + dx·stepSize (a.3; the fire mask is why only listed cells get here)
+  // x1 = x + dx·stepSize (a.3; the fire mask is why only listed cells get here), in float64 like the TypeScript step
   for (let b = 0; b < BC; b++) {
     for (let o = 0; o < NV; o++) {
-      L.push(`      (v128.store offset=${16 * o} (i32.add ${get('x1')} ${get(`p${b}`)}) (f32x4.add (v128.load offset=${16 * o} (i32.add ${get('x')} ${get(`p${b}`)})) (f32x4.mul ${get(`a${b}_${o}`)} ${get('stepv')})))`);
+      const xo = `(v128.load offset=${16 * o} (i32.add ${get('x')} ${get(`p${b}`)}))`;
+      const half = (h: 'lo' | 'hi') => `(f64x2.add ${promote(h, xo)} (f64x2.mul ${promote(h, get(`a${b}_${o}`))} ${get('stepv')}))`;
+      L.push(`      (v128.store offset=${16 * o} (i32.add ${get('x1')} ${get(`p${b}`)}) ${demote2(half('lo'), half('hi'))})`);
     }
   }
   // A1[cell] = the new alpha (channel 3), for ca_post's max-pool; the list holds byte offsets q = cell·4C
@@ -190,7 +223,12 @@ export function maskFunctions(C: number): string {
     '  (local.set $m (i32.add (local.get $m) (i32.const 1))))',
     '(else',
     '  (if (i32.and (local.get $f) (local.get $useDz)) (then',
-    ...Array.from({ length: NV }, (_, v) => `    (v128.store offset=${16 * v} (local.get $d) (f32x4.add (v128.load offset=${16 * v} (local.get $s)) (v128.load offset=${16 * v} (local.get $dz))))`),
+    // dz is float64 (the TypeScript step's constant dx·stepSize): x + dz in float64, rounded once
+    ...Array.from({ length: NV }, (_, v) => {
+      const xs = `(v128.load offset=${16 * v} (local.get $s))`;
+      const half = (h: 'lo' | 'hi') => `(f64x2.add ${promote(h, xs)} (v128.load offset=${32 * v + (h === 'lo' ? 0 : 16)} (local.get $dz)))`;
+      return `    (v128.store offset=${16 * v} (local.get $d) ${demote2(half('lo'), half('hi'))})`;
+    }),
     '  ) (else',
     ...copy('(local.get $d)', '(local.get $s)').map((l) => `    ${l}`),
     '  ))',

@@ -89,6 +89,23 @@ describe('fused CA step against the tfjs step', () => {
     }
   });
 
+  it('the whole-step kernel gives the per-cell path\'s floats bit for bit (so runs resume across the two)', () => {
+    const cases: NcaConfig[] = [THESIS_ES_MODEL, THESIS_ADAM_MODEL, MORDVINTSEV_MODEL, { ...THESIS_ADAM_MODEL, stepSize: 0.7 }];
+    for (const cfg of cases) {
+      const p = params(cfg, 11, 0.05);
+      for (const start of [makeSeed(13, 13, 16, 2), dense(2, 13, 4)]) {
+        const whole = new FusedNca(cfg, p);
+        const perCell = new FusedNca(cfg, p, { stepKernel: false });
+        expect(whole.usesStepKernel).toBe(true);
+        expect(perCell.usesStepKernel).toBe(false);
+        const a = whole.rollout(start, 12, new Philox(5, 2));
+        const b = perCell.rollout(start, 12, new Philox(5, 2));
+        expect(Array.from(a.data)).toEqual(Array.from(b.data));
+        expect(maxAbsDiff(a.data, start.data)).toBeGreaterThan(1e-3);
+      }
+    }
+  });
+
   it('a member\'s rollout does not depend on the rest of the population (bit for bit)', () => {
     const cfg = THESIS_ES_MODEL;
     const target = new Float32Array(15 * 15 * 4).fill(0.25);

@@ -38,7 +38,7 @@ export class FusedNca {
   private readonly inputs: number;
   private readonly hidden: number;
   private readonly params: Float32Array;
-  /** dx of a cell whose perception is all zero */
+  /** dx of a cell whose perception is all zero (float64, as the TypeScript step adds it) */
   private readonly dxZero: Float64Array;
   private readonly zeroDx: boolean;
   private readonly kernel: MlpKernel | null;
@@ -55,7 +55,8 @@ export class FusedNca {
   private readonly jsOut: Float64Array;
   private readonly jsH: Float64Array;
 
-  constructor(private readonly cfg: NcaConfig, params: Float32Array) {
+  /** `stepKernel: false` keeps a shape the whole-step kernel takes on the per-cell path (to compare the two) */
+  constructor(private readonly cfg: NcaConfig, params: Float32Array, options: { stepKernel?: boolean } = {}) {
     const L = paramLayout(cfg);
     if (params.length !== L.total) throw new RangeError(`parameters: expected ${L.total} values, got ${params.length}`);
     this.params = params;
@@ -85,14 +86,14 @@ export class FusedNca {
       if (a.chunk < 64) this.kernel = null;
     }
     const key = `h${cfg.hidden}_c${cfg.channels}`;
-    if (this.kernel && this.kernel.step.cells.has(key) && this.kernel.step.channels.has(cfg.channels) && cfg.aliveThreshold >= 0) {
+    if (options.stepKernel !== false && this.kernel && this.kernel.step.cells.has(key) && this.kernel.step.channels.has(cfg.channels) && cfg.aliveThreshold >= 0) {
       const al = (n: number) => Math.ceil(n / 16) * 16;
       const w0 = 0;
       const b0 = al(w0 + 4 * L.kernel0.size);
       const w1 = al(b0 + 4 * cfg.hidden);
       const b1 = al(w1 + 4 * L.kernel1.size);
       const dz = al(b1 + 4 * cfg.channels);
-      const perc = al(dz + 4 * cfg.channels);
+      const perc = al(dz + 8 * cfg.channels);
       const hbuf = al(perc + 4 * 4 * L.inputs); // room for blocks of up to 4 cells
       const end = al(hbuf + 4 * 4 * cfg.hidden);
       this.tiled = { key, w0, b0, w1, b1, dz, perc, hbuf, end, useDz: 0 };
@@ -109,31 +110,21 @@ export class FusedNca {
     const { C, hidden: H } = this;
     const f = k.f32;
     const G = 16; // hidden units per pass (4 vectors of 4), the generator's `group`
-    const fr = Math.fround;
+    const inputs = 3 * C;
     for (let g = 0; g < H / G; g++) {
-      for (let kk = 0; kk < 3; kk++) {
-        for (let c = 0; c < C; c++) {
-          const src = L.kernel0.offset + (3 * c + kk) * H + g * G;
-          const dst = t.w0 / 4 + (g * 3 * C + kk * C + c) * G;
-          for (let l = 0; l < G; l++) f[dst + l] = p[src + l];
-        }
+      for (let j = 0; j < inputs; j++) {
+        const src = L.kernel0.offset + j * H + g * G;
+        const dst = t.w0 / 4 + (g * inputs + j) * G;
+        for (let l = 0; l < G; l++) f[dst + l] = p[src + l];
       }
     }
     for (let h = 0; h < H; h++) f[t.b0 / 4 + h] = L.bias0 ? p[L.bias0.offset + h] : 0;
     f.set(p.subarray(L.kernel1.offset, L.kernel1.offset + L.kernel1.size), t.w1 / 4);
     for (let c = 0; c < C; c++) f[t.b1 / 4 + c] = L.bias1 ? p[L.bias1.offset + c] : 0;
-    // dx of zero perception exactly as the kernel computes it (f32, k = 0..H−1): relu(b0)·W1 + b1, times stepSize
-    let any = 0;
-    for (let c = 0; c < C; c++) {
-      let d = f[t.b1 / 4 + c];
-      for (let h = 0; h < H; h++) {
-        const a = Math.max(f[t.b0 / 4 + h], 0);
-        d = fr(d + fr(a * f[t.w1 / 4 + h * C + c]));
-      }
-      const v = fr(d * this.cfg.stepSize);
-      f[t.dz / 4 + c] = v;
-      if (v !== 0) any = 1;
-    }
+    // the per-cell path's constant dx of an empty neighbourhood (float64), times stepSize in float64
+    const dz = new Float64Array(k.memory.buffer, t.dz, C);
+    for (let c = 0; c < C; c++) dz[c] = this.dxZero[c] * this.cfg.stepSize;
+    const any = this.zeroDx ? 0 : 1;
     t.useDz = any;
     k.loaded = t;
   }
