@@ -212,10 +212,11 @@ export const PRESETS: Preset[] = [
   {
     name: 'es',
     optimizer: 'es',
-    description: 'The lab\'s ES for new runs (issue 10, chosen by `nca-lab bench quality`, see the README): OpenAI-ES with Adam (α 0.005, σ 0.02), population 32 in mirrored pairs with common random numbers, 64–72 steps scored on the mean loss of the last 40, so the model learns to grow and then to stop.',
+    description: 'The lab\'s ES for new runs (issue 10, chosen with `nca-lab bench quality` and short experiments, see the README): OpenAI-ES with Adam (α 0.005, σ 0.02), population 32 in mirrored pairs with common random numbers, 64–72 steps scored on the mean loss of every 4th of the last 40 states, so the model learns to grow and then to stop; α halves at mean loss 0.008 and again at 0.005.',
     config: {
       optimizer: 'es', preset: 'es', ...THESIS_COMMON, model: THESIS_MODEL_ES, evalEvery: 100, checkpointEvery: 500,
-      stepsMin: 64, stepsMax: 72, es: ISSUE10_ES,
+      stepsMin: 64, stepsMax: 72,
+      es: { ...ISSUE10_ES, decay: { enabled: true, every: 100, thresholds: [-0.008, -0.005], factors: [0.5, 0.5] } },
     },
   },
   {

@@ -44,7 +44,7 @@ test.beforeAll(async () => {
   lab = await OwnLab.open('playground', async (workspace) => {
     // a real model: thesis-es on carrot-9 for 300 generations, trained by the CLI as a user would
     const train = spawnSync(process.execPath, [
-      join(process.cwd(), 'bin', 'nca-lab.js'), 'train', '--optimizer', 'es', '--target', 'carrot-9',
+      join(process.cwd(), 'bin', 'nca-lab.js'), 'train', '--optimizer', 'es', '--preset', 'thesis-es', '--target', 'carrot-9',
       '--max-generations', '300', '--seed', '7', '--workspace', workspace, '--json',
     ], { encoding: 'utf8', timeout: 150_000 });
     if (train.status !== 0) throw new Error(`training failed (${train.status}):\n${train.stdout}\n${train.stderr}`);

@@ -159,6 +159,9 @@ test.describe.serial('Training from the interface', () => {
   test('validates the New Run form inline and creates an ES run on carrot-9', async () => {
     await page.getByTestId('new-run').click();
     await expect(page.getByRole('heading', { level: 1, name: 'New run' })).toBeVisible();
+    // new runs start from the lab's `es` preset; this run is the thesis's
+    await expect(page.getByTestId('preset-description')).toContainText('The lab\'s ES for new runs');
+    await page.getByRole('radio', { name: 'thesis-es', exact: true }).check({ force: true });
     await expect(page.getByTestId('preset-description')).toContainText('ES exactly as the thesis code ran it');
     await expect(page.locator('[data-target="carrot-9"]')).toHaveClass(/active/);
 

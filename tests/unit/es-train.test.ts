@@ -158,7 +158,7 @@ describe('ES training (spec c.2)', () => {
 
   it('survives SIGKILL of the CLI mid-run: resume reaches the uninterrupted result', async () => {
     const ws = workspace();
-    const { runId, killedAt } = await trainThenKill(['--optimizer', 'es', '--target', 'carrot-9', '--seed', '5', '--max-generations', '400',
+    const { runId, killedAt } = await trainThenKill(['--optimizer', 'es', '--preset', 'thesis-es', '--target', 'carrot-9', '--seed', '5', '--max-generations', '400',
       '--set', 'checkpointEvery=25', '--set', 'evalEvery=100', '--workers', '1', '--workspace', ws], 120);
     expect(killedAt).toBeGreaterThan(0);
     const store = new LabStore(ws);

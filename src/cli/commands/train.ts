@@ -23,7 +23,7 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
 
   --optimizer es|adam     which optimiser (default: the preset's)
   --preset NAME           ${PRESETS.map((p) => p.name).join(', ')}
-                          (default thesis-es for es, thesis-adam for adam)
+                          (default es for es, thesis-adam for adam)
   --target NAME|FILE      a built-in (carrot-9, rabbit-15, lizard-40, …) or a PNG/JPEG/WebP file
   --size N, --padding P   target size and zero padding (a file needs --size)
   --seed N                master seed (every random number of the run derives from it)
@@ -86,7 +86,7 @@ export function buildConfig(values: TrainFlags): RunConfig {
   if (optimizer !== undefined && optimizer !== 'es' && optimizer !== 'adam') {
     throw new UsageError(`--optimizer must be es or adam, got "${optimizer}"`);
   }
-  const presetName = (values.preset as string | undefined) ?? (optimizer === 'adam' ? 'thesis-adam' : 'thesis-es');
+  const presetName = (values.preset as string | undefined) ?? (optimizer === 'adam' ? 'thesis-adam' : 'es');
   let config: RunConfig;
   try {
     config = configFromPreset(presetName);
