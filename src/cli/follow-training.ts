@@ -11,6 +11,7 @@ import type { ProgressEvent, StopRequest } from '../services/training/context';
 import { forkSpawner } from '../services/workers/spawners';
 import type { CommandIo } from './command';
 import { formatCliDuration, progressLine, type ProgressParts } from './progress-line';
+import type { RunConfig } from '../shared/training-config';
 
 export interface FollowOptions {
   io: CommandIo;
@@ -23,6 +24,8 @@ export interface FollowOptions {
   cluster?: string;
   /** the run was just created (printed in the header) */
   created: boolean;
+  /** new stop conditions (resume --max-generations), written once the session holds the run's lock */
+  stop?: RunConfig['stop'];
 }
 
 const fmt = (x: number | undefined | null, digits = 4) => (x === undefined || x === null || !Number.isFinite(x) ? '–' : x.toPrecision(digits));
@@ -115,10 +118,16 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
   try {
     const outcome = await runTrainingSession({
       workspace: opts.workspace, runId: run.id, control, onProgress, onLog, workers: opts.workers, backend: opts.backend, cluster: opts.cluster,
-      ...(spawn ? { spawn } : {}),
+      stop: opts.stop, ...(spawn ? { spawn } : {}),
     });
     stopBar();
     const final = await store.getRun(run.id);
+    if (outcome.status === 'failed' && final.status === 'running') {
+      // the trainer could not record the failure (a full disk refuses the new run.json too): say so, and what the
+      // lab will show (a running run whose process is gone is listed as interrupted, and resumes)
+      onLog(`${store.runDir(run.id)}/run.json could not be updated and still says "running"; ` +
+        '`nca-lab runs` lists the run as interrupted because its process has ended, and `nca-lab resume` continues it');
+    }
     const summary = {
       event: 'summary', runId: run.id, status: outcome.status, reason: outcome.reason, generation: outcome.generation,
       bestLoss: final.progress.bestLoss, bestEval40: final.progress.bestEval40, lastEval40: final.progress.lastEval40,

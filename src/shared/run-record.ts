@@ -61,15 +61,21 @@ export interface RunRecord {
   forkedFrom: { runId: string; generation: number } | null;
   /** generation of the newest checkpoint written, or null */
   checkpointGeneration: number | null;
+  /**
+   * What the last resume had to work around, for the window and `nca-lab runs --id`: a checkpoint that could not
+   * be read (which file, why) or metrics rows that were recomputed; null when it resumed cleanly. Older run.json
+   * files have no such field (null).
+   */
+  resumeNotice: string | null;
 }
 
 /** What `LabStore.updateRun` may change; everything else in a record is fixed at creation. */
-export type RunPatch = Partial<Pick<RunRecord, 'status' | 'statusReason' | 'backend' | 'progress' | 'tags' | 'notes' | 'name' | 'checkpointGeneration'>> & {
+export type RunPatch = Partial<Pick<RunRecord, 'status' | 'statusReason' | 'backend' | 'progress' | 'tags' | 'notes' | 'name' | 'checkpointGeneration' | 'resumeNotice'>> & {
   /** new stop conditions (to extend a finished run); the rest of the config is fixed once a run exists */
   stop?: RunConfig['stop'];
 };
 
-export const RUN_PATCH_FIELDS = ['status', 'statusReason', 'backend', 'progress', 'tags', 'notes', 'name', 'checkpointGeneration', 'stop'] as const;
+export const RUN_PATCH_FIELDS = ['status', 'statusReason', 'backend', 'progress', 'tags', 'notes', 'name', 'checkpointGeneration', 'resumeNotice', 'stop'] as const;
 
 /** One line of a run's metrics log: the same field names for ES and Adam, so curves overlay. */
 export interface MetricRow {
@@ -264,6 +270,7 @@ export function parseRunRecord(v: unknown): RunRecord {
     notes: str(v.notes, 'notes'),
     forkedFrom: parseForkedFrom(v.forkedFrom),
     checkpointGeneration: v.checkpointGeneration === null ? null : count(v.checkpointGeneration, 'checkpointGeneration'),
+    resumeNotice: v.resumeNotice === undefined ? null : nullableStr(v.resumeNotice, 'resumeNotice'),
   };
   return record;
 }
@@ -296,6 +303,7 @@ export function parseRunPatch(v: unknown): RunPatch {
   if ('checkpointGeneration' in v) {
     out.checkpointGeneration = v.checkpointGeneration === null ? null : count(v.checkpointGeneration, 'checkpointGeneration');
   }
+  if ('resumeNotice' in v) out.resumeNotice = nullableStr(v.resumeNotice, 'resumeNotice');
   return out;
 }
 

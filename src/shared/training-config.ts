@@ -490,6 +490,8 @@ export function validateRunConfig(cfg: RunConfig): RunConfig {
 }
 
 /** Parses a field from text (CLI flag or form input) into the field's type, with the same messages. */
+const DECIMAL_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 export function parseFieldText(f: FieldSpec, text: string): unknown {
   const t = text.trim();
   if ((f.kind === 'nullable-int' || f.kind === 'nullable-number') && (t === '' || t === 'none' || t === 'null')) return null;
@@ -499,8 +501,10 @@ export function parseFieldText(f: FieldSpec, text: string): unknown {
     throw new ConfigError(f.path, `must be true or false, got "${text}"`);
   }
   if (f.kind === 'choice') return t;
+  // decimal only: Number() would also take "0x10" (16), "0b11", "1_0"-free forms and " " as numbers
+  if (!DECIMAL_NUMBER.test(t)) throw new ConfigError(f.path, `must be a decimal number, got "${text}"`);
   const n = Number(t);
-  if (t === '' || !Number.isFinite(n)) throw new ConfigError(f.path, `must be a number, got "${text}"`);
+  if (!Number.isFinite(n)) throw new ConfigError(f.path, `must be a finite number, got "${text}"`);
   return n;
 }
 

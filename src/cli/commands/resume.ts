@@ -5,10 +5,12 @@
  */
 import { LabStore } from '../../services/store/lab-store';
 import { resolveWorkspaceDir } from '../../services/store/workspace-path';
-import { ConfigError } from '../../shared/training-config';
+import { ConfigError, validateRunConfig, type RunConfig } from '../../shared/training-config';
+import { runLockOwner } from '../../services/training/run-lock';
 import { UsageError, type Command } from '../command';
 import { expectPositionals, integerFlag, parseCommandArgs } from '../flags';
 import { followTraining } from '../follow-training';
+import { backendFlag } from './train';
 
 export const resumeCommand: Command = {
   summary: 'continue a run from its latest checkpoint (same trajectory as an uninterrupted run)',
@@ -34,12 +36,16 @@ export const resumeCommand: Command = {
     const maxGen = integerFlag('max-generations', values['max-generations'] ?? values['max-iterations'], 1, 1e9);
     const maxSec = integerFlag('max-seconds', values['max-seconds'], 1, 1e8);
     const workers = integerFlag('workers', values.workers, 0, 1024);
+    // Everything is checked before anything is written, and the new limits are written only once the session
+    // holds the run's lock (runTrainingSession): a refused resume, or one of a run another process trains,
+    // leaves run.json as it was.
+    let stop: RunConfig['stop'] | undefined;
     if (maxGen !== undefined || maxSec !== undefined) {
-      const stop = { ...run.config.stop };
+      stop = { ...run.config.stop };
       if (maxGen !== undefined) stop.maxGenerations = maxGen;
       if (maxSec !== undefined) stop.maxSeconds = maxSec;
       try {
-        await store.updateRun(runId, { stop });
+        validateRunConfig({ ...structuredClone(run.config), stop });
       } catch (err) {
         if (err instanceof ConfigError) throw new UsageError(err.message);
         throw err;
@@ -49,6 +55,10 @@ export const resumeCommand: Command = {
     if (limit !== null && run.progress.generation >= limit) {
       throw new UsageError(`run ${runId} is already at generation ${run.progress.generation} of ${limit}; raise --max-generations to continue`);
     }
-    return followTraining({ io, workspace, runId, json: !!values.json, backend: values.backend, workers, created: false });
+    const owner = await runLockOwner(store.runDir(runId));
+    if (owner !== null && owner !== process.pid) {
+      throw new UsageError(`run ${runId} is being trained by process ${owner}; stop it there first (nothing was changed)`);
+    }
+    return followTraining({ io, workspace, runId, json: !!values.json, backend: backendFlag(values.backend), workers, created: false, stop });
   },
 };

@@ -2,6 +2,7 @@
 import type { RunRecord } from '../../shared/run-record';
 import { LabStore } from '../../services/store/lab-store';
 import { resolveWorkspaceDir } from '../../services/store/workspace-path';
+import { runLockOwner } from '../../services/training/run-lock';
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs } from '../flags';
 
@@ -76,7 +77,16 @@ A run folder whose run.json cannot be read is named on stderr and skipped; nothi
     }
     const { runs, problems } = await store.scanRuns();
     for (const p of problems) io.err(`nca-lab runs: skipped ${p.dir}: ${p.message}`);
-    const summaries = runs.map(runSummary);
+    const summaries = await Promise.all(runs.map(async (r) => {
+      const s = runSummary(r);
+      // run.json says running, but no live process holds the run's lock: it was cut off (shown, not written)
+      if (s.status === 'running' && (await runLockOwner(store.runDir(r.id))) === null) {
+        s.status = 'interrupted';
+        s.statusReason = 'its run.json says running, but no live process is training it (killed, crashed, or the disk was full); ' +
+          (r.checkpointGeneration === null ? '`nca-lab resume` restarts it from the beginning' : `\`nca-lab resume\` continues from generation ${r.checkpointGeneration}`);
+      }
+      return s;
+    }));
     if (values.json) {
       for (const s of summaries) io.out(JSON.stringify(s, jsonNumber));
       return 0;

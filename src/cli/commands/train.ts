@@ -11,7 +11,7 @@ import {
   configFromPreset, fieldByPath, parseFieldText, setPath, validateRunConfig, PRESETS, ConfigError, type RunConfig,
 } from '../../shared/training-config';
 import { UsageError, type Command } from '../command';
-import { parseCommandArgs, expectPositionals } from '../flags';
+import { parseCommandArgs, expectPositionals, integerFlag } from '../flags';
 import { followTraining } from '../follow-training';
 import { parseClusterUrl } from '../../services/cluster/redis-url';
 
@@ -59,7 +59,10 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
       json: { type: 'boolean' },
     });
     expectPositionals(positionals, []);
+    // every flag is checked before the run is created: a refused command leaves no queued run behind
     const config = buildConfig(values);
+    const backend = backendFlag(values.backend);
+    const workers = integerFlag('workers', values.workers, 0, 1024);
     if (values.cluster !== undefined) {
       try {
         parseClusterUrl(values.cluster);
@@ -71,14 +74,27 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
     const workspace = resolveWorkspaceDir(values.workspace);
     const store = new LabStore(workspace);
     const run = await store.createRun(config, { name: values.name, backend: null });
-    return followTraining({
-      io, workspace, runId: run.id, json: !!values.json, backend: values.backend,
-      workers: values.workers === undefined ? undefined : Number(values.workers), created: true, cluster: values.cluster,
-    });
+    return followTraining({ io, workspace, runId: run.id, json: !!values.json, backend, workers, created: true, cluster: values.cluster });
   },
 };
 
 type TrainFlags = Record<string, string | string[] | boolean | undefined>;
+
+/** The tfjs backends a Node worker can run (webgl needs a browser). */
+export const NODE_BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+
+/** --backend: one of NODE_BACKEND_NAMES, or undefined for the default choice. */
+export function backendFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!(NODE_BACKEND_NAMES as readonly string[]).includes(value)) {
+    throw new UsageError(`--backend must be one of ${NODE_BACKEND_NAMES.join(', ')}, got "${value}"`);
+  }
+  return value;
+}
+
+function hasSetFlag(values: TrainFlags, path: string): boolean {
+  return ((values.set as string[] | undefined) ?? []).some((item) => item.slice(0, item.indexOf('=')).trim() === path);
+}
 
 /** Preset + flags → a validated config; errors name the flag/field and the allowed range. */
 export function buildConfig(values: TrainFlags): RunConfig {
@@ -113,8 +129,13 @@ export function buildConfig(values: TrainFlags): RunConfig {
     if (builtin) {
       config.target.size = builtin.size;
       config.target.padding = builtin.padding;
-    } else if (values.padding === undefined) {
-      config.target.padding = 0;
+    } else {
+      if (values.padding === undefined) config.target.padding = 0;
+      // an image file has no size of its own here: without --size the preset's would be used silently
+      if (values.size === undefined && !hasSetFlag(values, 'target.size') && /[\\/]|\.(png|jpe?g|webp)$/i.test(values.target)) {
+        throw new UsageError(`--target ${values.target}: an image file needs --size N ` +
+          '(the thesis used 9 and 15, Mordvintsev 40)');
+      }
     }
   }
   assign('target.size', values.size as string | undefined, 'size');

@@ -7,6 +7,8 @@
  *                         target.png      the exact unpadded RGBA8 target the run trains on (thumbnails, resume)
  *                         checkpoints/    ckpt-<generation, 9 digits>.nckpt (checkpoint-format.ts), newest `keep`
  *                         model/          model.json + weights.bin in the tfjs weights format (model-format.ts)
+ *                         run.log         what the lab had to say about the run: skipped checkpoints, recomputed
+ *                                         rows, worker restarts (one timestamped line each, appended)
  *
  * Nothing is half-written under a real name: every file is written to a temporary file and renamed (atomic-file.ts);
  * a run folder is assembled under a hidden name and renamed into place; a deleted run is first renamed away.
@@ -34,7 +36,7 @@ import { nodeStoreFs, writeBytesAtomic, type StoreFs } from './atomic-file';
 import {
   CHECKPOINT_MAGIC, CheckpointFormatError, checkpointFileName, generationOfCheckpointFile, readCheckpointFile, writeCheckpointFile,
 } from './checkpoint-format';
-import { appendMetricRows, METRICS_FILE, readMetricRows, truncateMetricRowsAfter } from './metrics-log';
+import { appendMetricRows, METRICS_FILE, readIntactMetricRows, readMetricRows, truncateMetricRowsAfter } from './metrics-log';
 import { encodeModel, firstNonFinite, MODEL_JSON, ModelFormatError, readModelFolder, WEIGHTS_BIN, type LoadedModel } from './model-format';
 import { messageOf } from '../../shared/validate';
 
@@ -44,6 +46,24 @@ export const TARGET_PNG = 'target.png';
 export const CHECKPOINTS_DIR = 'checkpoints';
 export const MODEL_DIR = 'model';
 export const DEFAULT_CHECKPOINT_KEEP = 3;
+export const RUN_LOG = 'run.log';
+/** Suffix a checkpoint that could not be read gets when a resume moves it aside (kept for inspection). */
+export const UNREADABLE_CHECKPOINT_SUFFIX = '.unreadable';
+
+/** Where a resumed session starts, and what had to be set aside to start there. */
+export interface ResumePoint {
+  /** the checkpoint to continue from; null: from the beginning */
+  checkpoint: LoadedCheckpoint | null;
+  /** the generation training continues after (the checkpoint's, or 0) */
+  generation: number;
+  /** the metrics rows kept (those up to `generation`) and how many later ones were cut */
+  rowsKept: number;
+  rowsDropped: number;
+  /** the last evaluation row kept, so the run's progress still shows its last growth losses */
+  lastEvalRow: MetricRow | null;
+  /** one sentence per thing set aside (an unreadable checkpoint, a checkpoint ahead of its metrics, a bad row) */
+  notes: string[];
+}
 
 /** A run folder that could not be listed, and why. */
 export interface RunProblem {
@@ -198,7 +218,7 @@ export class LabStore {
         formatVersion: 1, id, name, optimizer: cfg.optimizer, preset: cfg.preset, config: cfg,
         status: 'queued', statusReason: null, createdAt: created.toISOString(), updatedAt: created.toISOString(),
         backend: opts.backend, versions, progress: emptyProgress(), tags: [...(opts.tags ?? [])], notes: opts.notes ?? '',
-        forkedFrom: opts.forkedFrom ? { ...opts.forkedFrom } : null, checkpointGeneration: null,
+        forkedFrom: opts.forkedFrom ? { ...opts.forkedFrom } : null, checkpointGeneration: null, resumeNotice: null,
       }));
       // Assemble under a hidden name, then rename into place: a listing never sees half a run.
       const staging = join(this.runsDir, `.creating-${id}-${randomBytes(3).toString('hex')}`);
@@ -382,6 +402,76 @@ export class LabStore {
     await serialised(`${dir}#metrics`, () => truncateMetricRowsAfter(join(dir, METRICS_FILE), generation, this.fs));
   }
 
+  /**
+   * Before a session trains (the run lock held): picks the state the run continues from and cuts the metrics back
+   * to it, so that after any crash the metrics equal an uninterrupted run's row for row.
+   *
+   *  - The newest checkpoint that reads back intact. An unreadable one (truncated, bit-flipped, bad header) is
+   *    renamed to `<name>.unreadable` (kept for inspection, never read again) and named in the notes.
+   *  - Whose rows are all in the metrics log: `lastRowAt(g)` is the generation of the last row a run keeps up to
+   *    g; a checkpoint newer than the log's last intact row (rows lost in a power cut, a damaged line) is removed,
+   *    since training from the older one recomputes it, bit for bit, together with its rows.
+   *  - Metrics rows after that state are cut (also when there is no checkpoint: then every row goes), and a
+   *    damaged line with everything after it.
+   *
+   * The notes go to run.log and to run.json's resumeNotice (null when there was nothing to say).
+   */
+  async prepareResume(id: string, opts: { lastRowAt: (generation: number) => number }): Promise<ResumePoint> {
+    const dir = this.runDir(id);
+    const record = await this.getRun(id);
+    const notes: string[] = [];
+    const metricsFile = join(dir, METRICS_FILE);
+    const { rows, damagedLine } = await readIntactMetricRows(metricsFile);
+    if (damagedLine) notes.push(`${metricsFile} line ${damagedLine.line} is damaged (${damagedLine.problem}); it and the rows after it are recomputed`);
+    const lastRow = rows.reduce((g, r) => Math.max(g, r.generation), 0);
+
+    let chosen: LoadedCheckpoint | null = null;
+    for (;;) {
+      const ckpt = await this.latestCheckpointIn(dir, record.config, { throwWhenNone: false });
+      for (const f of ckpt?.fallbacks ?? []) {
+        const aside = f.file + UNREADABLE_CHECKPOINT_SUFFIX;
+        await this.fs.rename(f.file, aside).catch(() => undefined);
+        notes.push(`checkpoint ${f.file} cannot be read (${f.problem}); it was skipped and kept as ${basename(aside)}`);
+      }
+      if (!ckpt || !('params' in ckpt)) break;
+      const needed = opts.lastRowAt(ckpt.generation);
+      if (lastRow >= needed) {
+        chosen = ckpt;
+        break;
+      }
+      await rm(ckpt.file, { force: true });
+      notes.push(`checkpoint ${basename(ckpt.file)} (generation ${ckpt.generation}) is ahead of the metrics log, whose last intact row is ` +
+        `generation ${lastRow}; it was removed and is recomputed from the one before`);
+    }
+    const generation = chosen?.generation ?? 0;
+    if (!chosen && (await this.checkpointsIn(dir)).length === 0 && record.checkpointGeneration !== null) {
+      notes.push(`run.json records a checkpoint at generation ${record.checkpointGeneration}, but none is left; training restarts from the beginning`);
+    }
+    const kept = rows.filter((r) => r.generation <= generation);
+    const cut = await serialised(`${dir}#metrics`, () => truncateMetricRowsAfter(metricsFile, generation, this.fs, damagedLine?.line));
+    const lastEvalRow = [...kept].reverse().find((r) => r.eval40 !== undefined) ?? null;
+    const notice = notes.length ? notes.join('; ') : null;
+    if (notice) await this.appendRunLog(id, `resume from ${chosen ? `checkpoint ${basename(chosen.file)}` : 'the beginning'}: ${notice}`);
+    if (notice !== record.resumeNotice || record.checkpointGeneration !== (chosen?.generation ?? null)) {
+      await this.updateRun(id, { resumeNotice: notice, checkpointGeneration: chosen?.generation ?? null });
+    }
+    return { checkpoint: chosen, generation, rowsKept: cut.kept, rowsDropped: cut.dropped, lastEvalRow, notes };
+  }
+
+  /** Appends a timestamped line to the run's run.log (what the lab had to work around), fsynced. */
+  async appendRunLog(id: string, line: string): Promise<void> {
+    const dir = this.runDir(id);
+    await serialised(`${dir}#log`, async () => {
+      const fh = await open(join(dir, RUN_LOG), 'a');
+      try {
+        await fh.write(`${this.now().toISOString()} ${line.replace(/\n/g, ' ')}\n`);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    });
+  }
+
   // ---- checkpoints ----
 
   /**
@@ -477,7 +567,9 @@ export class LabStore {
     return this.latestCheckpointIn(this.runDir(id), record.config);
   }
 
-  private async latestCheckpointIn(dir: string, config: RunConfig | null): Promise<LoadedCheckpoint | null> {
+  private async latestCheckpointIn(dir: string, config: RunConfig | null): Promise<LoadedCheckpoint | null>;
+  private async latestCheckpointIn(dir: string, config: RunConfig | null, opts: { throwWhenNone: false }): Promise<LoadedCheckpoint | { fallbacks: LoadedCheckpoint['fallbacks'] } | null>;
+  private async latestCheckpointIn(dir: string, config: RunConfig | null, opts = { throwWhenNone: true }): Promise<LoadedCheckpoint | { fallbacks: LoadedCheckpoint['fallbacks'] } | null> {
     const all = await this.checkpointsIn(dir);
     const fallbacks: { file: string; problem: string }[] = [];
     for (const c of [...all].reverse()) {
@@ -494,6 +586,7 @@ export class LabStore {
       }
     }
     if (fallbacks.length === 0) return null;
+    if (!opts.throwWhenNone) return { fallbacks };
     throw new Error(`run "${basename(dir)}": no readable checkpoint: ${fallbacks.map((f) => `${f.file}: ${f.problem}`).join('; ')}`);
   }
 

@@ -4,13 +4,15 @@
  * A line counts only once its newline is on disk. A crash in the middle of an append can leave a torn last line
  * (no newline): readers ignore it, and the next append first cuts it off, so new rows never get glued onto a
  * fragment. Each append is one write of whole lines to a file opened in append mode, so earlier lines are never
- * touched. Appends are not fsynced (a process crash loses nothing; a power cut may lose the last rows, and the
- * checkpoint they belong to is rewound with `truncateAfter` on resume). Rewriting (`truncateAfter`) goes through
- * a temporary file and a rename, so it either happens entirely or not at all.
+ * touched. Every append is fsynced before it returns, like a checkpoint, and a trainer appends its rows before
+ * each checkpoint: so a checkpoint on disk always has its rows on disk, even after a power cut. An append that
+ * fails (a full disk) cuts the file back to its size before the append, so no torn row is left behind, and says so.
+ * Rewriting (`truncateMetricRowsAfter`) goes through a temporary file and a rename, so it either happens entirely
+ * or not at all.
  */
 import { open, readFile } from 'node:fs/promises';
 import { metricRowToJson, parseMetricRow, type MetricRow } from '../../shared/run-record';
-import { writeBytesAtomic, writeError, type StoreFs } from './atomic-file';
+import { isDiskFull, StoreWriteError, writeBytesAtomic, writeError, type StoreFs } from './atomic-file';
 
 export const METRICS_FILE = 'metrics.jsonl';
 
@@ -45,18 +47,36 @@ export async function appendMetricRows(file: string, rows: MetricRow[]): Promise
   } catch (err) {
     throw writeError(file, 'metrics log', err);
   }
+  let before: number | null = null;
   try {
     await dropTornTail(fh);
+    before = (await fh.stat()).size;
     let done = 0;
     while (done < bytes.length) {
       const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, null);
+      if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
       done += bytesWritten;
     }
+    await fh.sync();
   } catch (err) {
-    throw writeError(file, 'metrics log', err);
+    // Cut back what this append wrote: truncating needs no free space, so the log ends on its last whole row.
+    let restored = before === null;
+    if (before !== null) restored = await fh.truncate(before).then(() => true, () => false);
+    throw appendError(file, rows.length, err, restored);
   } finally {
-    await fh.close();
+    await fh.close().catch(() => undefined);
   }
+}
+
+/** Why an append failed, and what is in the log now: its rows before the append (restored) or a torn tail. */
+function appendError(file: string, rows: number, err: unknown, restored: boolean): StoreWriteError {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const cause = isDiskFull(err) ? `the disk is full (${code})` : (err instanceof Error ? err.message : String(err));
+  const state = restored
+    ? 'the log was cut back to its rows before this append'
+    : 'the log may end in a partial row, which readers ignore and the next append removes';
+  return new StoreWriteError(`cannot append ${rows} row${rows === 1 ? '' : 's'} to metrics log ${file}: ${cause}; ${state}` +
+    (isDiskFull(err) ? '. Free some space and resume the run.' : ''), file, code, { cause: err });
 }
 
 /** Cuts a torn last line (bytes after the last newline) so the next append starts on a fresh line. */
@@ -116,8 +136,35 @@ export async function readMetricRows(file: string): Promise<MetricRow[]> {
   return completeLines(text).map((l) => parseLine(file, l.line, l.text));
 }
 
-/** Rewrites the log without the rows after `generation` (and without a torn tail), atomically. */
-export async function truncateMetricRowsAfter(file: string, generation: number, fs?: StoreFs): Promise<{ kept: number; dropped: number }> {
+/**
+ * The rows before the first damaged complete line, and that line (its number and problem), for a resume: the
+ * rows from a damaged line on are recomputed rather than trusted. [] when there is no log.
+ */
+export async function readIntactMetricRows(file: string): Promise<{ rows: MetricRow[]; damagedLine: { line: number; problem: string } | null }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { rows: [], damagedLine: null };
+    throw err;
+  }
+  const rows: MetricRow[] = [];
+  for (const l of completeLines(text)) {
+    try {
+      rows.push(parseLine(file, l.line, l.text));
+    } catch (err) {
+      return { rows, damagedLine: { line: l.line, problem: err instanceof MetricsFormatError ? err.message.replace(`metrics log ${file}, line ${l.line}: `, '') : String(err) } };
+    }
+  }
+  return { rows, damagedLine: null };
+}
+
+/**
+ * Rewrites the log without the rows after `generation` (0: without any row), without a torn tail and, when
+ * `fromLine` is given, without that line and every later one, atomically (fsynced, renamed). Nothing is rewritten
+ * when nothing would change.
+ */
+export async function truncateMetricRowsAfter(file: string, generation: number, fs?: StoreFs, fromLine?: number): Promise<{ kept: number; dropped: number }> {
   if (!Number.isSafeInteger(generation) || generation < 0) throw new RangeError(`generation must be an integer ≥ 0, got ${generation}`);
   let text: string;
   try {
@@ -127,7 +174,9 @@ export async function truncateMetricRowsAfter(file: string, generation: number, 
     throw err;
   }
   const lines = completeLines(text);
-  const kept = lines.filter((l) => parseLine(file, l.line, l.text).generation <= generation);
-  await writeBytesAtomic(file, kept.map((l) => l.text + '\n').join(''), { what: 'metrics log', fs });
+  const kept = lines.filter((l) => (fromLine === undefined || l.line < fromLine) && parseLine(file, l.line, l.text).generation <= generation);
+  const keptText = kept.map((l) => l.text + '\n').join('');
+  if (keptText === text) return { kept: kept.length, dropped: 0 };
+  await writeBytesAtomic(file, keptText, { what: 'metrics log', fs });
   return { kept: kept.length, dropped: lines.length - kept.length };
 }

@@ -19,6 +19,17 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * The pid of the live process training the run (its train.lock's owner), or null when no live process holds
+ * the lock: a record that says `running` without one was cut off (a kill, a crash, a full disk that refused the
+ * final run.json) and resumes like an interrupted run.
+ */
+export async function runLockOwner(runDir: string): Promise<number | null> {
+  const text = await readFile(join(runDir, 'train.lock'), 'utf8').catch(() => '');
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null;
+}
+
 export async function acquireRunLock(runDir: string, runId: string): Promise<{ release(): Promise<void> }> {
   const file = join(runDir, 'train.lock');
   for (let attempt = 0; attempt < 2; attempt++) {

@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { LabStore } from '../store/lab-store';
 import { acquireRunLock } from './run-lock';
+import { lastKeptRowAtOrBefore } from './training-log';
 import type { Target } from '../../core/targets/target';
 import { WorkerPool, type WorkerRestartInfo } from '../workers/pool';
 import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
@@ -49,6 +50,8 @@ export interface TrainingSessionOptions {
    * machine's own cores join them unless `workers` is 0. Adam runs ignore it (one process, no population).
    */
   cluster?: string;
+  /** new stop conditions for this and later sessions (resume --max-generations), written once the lock is held */
+  stop?: RunConfig['stop'];
 }
 
 /** What computes the ES population: the fused WebAssembly SIMD kernel, or its plain TypeScript fallback. */
@@ -56,12 +59,15 @@ export const esComputeBackend = fusedBackendName;
 
 export async function runTrainingSession(opts: TrainingSessionOptions): Promise<TrainOutcome> {
   const store = opts.store ?? new LabStore(opts.workspace);
-  const run = await store.getRun(opts.runId);
-  const config = run.config;
+  let config = (await store.getRun(opts.runId)).config;
   // the exact pixels the run was created with (imported images included), padded as configured
   const target = await store.loadRunTarget(opts.runId);
   const lock = await acquireRunLock(store.runDir(opts.runId), opts.runId);
   try {
+    if (opts.stop) config = (await store.updateRun(opts.runId, { stop: opts.stop })).config;
+    // the state this session continues from, with the metrics cut back to it and whatever was set aside said
+    const resume = await store.prepareResume(opts.runId, { lastRowAt: (g) => lastKeptRowAtOrBefore(g, config.evalEvery) });
+    for (const note of resume.notes) opts.onLog?.(note);
     return await runLocked(opts, store, config, target);
   } finally {
     await lock.release();

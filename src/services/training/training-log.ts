@@ -15,6 +15,18 @@ export function keepMetricRow(generation: number): boolean {
   return generation <= 1000 || (generation <= 100_000 ? generation % 10 === 0 : generation % 100 === 0);
 }
 
+/**
+ * The generation of the last metrics row a run keeps up to `generation` (0 when none): what the log must reach
+ * for a checkpoint at `generation` to have all its rows (LabStore.prepareResume). Evaluation rows (generation 1
+ * and every `evalEvery`-th) are always kept.
+ */
+export function lastKeptRowAtOrBefore(generation: number, evalEvery: number): number {
+  for (let g = generation; g >= 1; g--) {
+    if (g === 1 || g % evalEvery === 0 || keepMetricRow(g)) return g;
+  }
+  return 0;
+}
+
 /** Progress events at most this often, except evaluation rows, which always go out. */
 const EVENT_INTERVAL_MS = 200;
 const FLUSH_INTERVAL_MS = 1000;
@@ -109,7 +121,14 @@ export class TrainingLog {
     if (this.pending.length === 0) return;
     const rows = this.pending;
     this.pending = [];
-    await this.store.appendMetrics(this.ctx.runId, rows);
+    try {
+      // fsynced (metrics-log.ts): a checkpoint written after this flush never has rows missing behind it
+      await this.store.appendMetrics(this.ctx.runId, rows);
+    } catch (err) {
+      // the append left the log as it was: keep the rows for the next flush (the failed-run path retries once)
+      this.pending = rows.concat(this.pending);
+      throw err;
+    }
     this.lastFlush = performance.now();
   }
 }
