@@ -4,7 +4,8 @@
  * targets as extra resources where the packaged main process looks for them, and the files that need real paths
  * unpacked from the asar. Packaging itself needs the Electron download, so it is not run here.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
@@ -25,6 +26,7 @@ interface BuilderConfig {
   mac: { target: string[] };
   win: { target: string[] };
   directories: { output: string };
+  electronFuses: Record<string, boolean>;
 }
 
 const config = yaml.load(readFileSync('electron-builder.yml', 'utf8')) as BuilderConfig;
@@ -50,6 +52,24 @@ describe('electron-builder.yml', () => {
     expect(config.asarUnpack).toEqual(expect.arrayContaining(['out/main/worker.js', 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm']));
     // the packaged main process points NCA_LAB_RESOURCES at <resources>/resources, whose targets/ the config fills
     expect(readFileSync('src/main/index.ts', 'utf8')).toContain("process.env.NCA_LAB_RESOURCES = join(process.resourcesPath, 'resources')");
+  });
+
+  it('flips the Electron fuses the packaging checklist recommends (issue 16.11)', () => {
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableCookieEncryption: true,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      grantFileProtocolExtraPrivileges: false,
+    });
+    // runAsNode off is safe only while the app starts no child process with process.fork / child_process
+    const mainFiles = readdirSync('src/main', { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
+    expect(mainFiles.length).toBeGreaterThan(5);
+    for (const file of mainFiles) expect(readFileSync(join('src/main', file), 'utf8'), file).not.toMatch(/child_process|ELECTRON_RUN_AS_NODE/);
+    // the fuses are applied to the packaged binary: the app content must be an asar for the asar fuses to hold
+    expect((yaml.load(readFileSync('electron-builder.yml', 'utf8')) as { asar: boolean }).asar).toBe(true);
   });
 
   it('is what `npm run dist` runs', () => {

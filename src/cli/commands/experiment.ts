@@ -5,14 +5,16 @@
  * cancelled experiment is saved.
  */
 import cliProgress from 'cli-progress';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { isSuiteName, SUITE_DESCRIPTIONS, SUITE_NAMES, type SuiteName } from '../../core/experiments/protocols';
 import type { FgsmClamp } from '../../core/damage/damage';
 import { checkFigureSize, DEFAULT_FIGURE_SIZE, type FigureSize } from '../../core/figures/line-chart';
 import { parseColorOverrides, type ColorOverrides } from '../../shared/experiment-charts';
+import { EXPERIMENTS_DIR } from '../../shared/experiment';
 import { runExperiment, type ExperimentProgress } from '../../services/experiments/run-experiment';
 import { FIGURE_FORMATS, writeFigureSet, type FigureFormat } from '../../services/experiments/figure-set';
 import { resolveWorkspaceDir } from '../../services/store/workspace-path';
+import { ensureWritableFolder } from '../../services/store/writable-dir';
 import { UsageError, type Command, type CommandIo } from '../command';
 import { expectPositionals, integerFlag, parseCommandArgs } from '../flags';
 
@@ -161,6 +163,10 @@ step's damage; a frame "after u updates" is the state after u updates (0 = the s
     const repeats = integerFlag('repeats', values.repeats, 1, 100);
     const seed = integerFlag('seed', values.seed, 0, 2 ** 31 - 2);
     const workers = integerFlag('workers', values.workers, 0, 256);
+
+    // both folders are checked before the suite is computed, not after (a read-only or misspelt --out)
+    await ensureWritableFolder(out, 'the --out folder');
+    await ensureWritableFolder(join(workspace, EXPERIMENTS_DIR), 'the workspace\'s experiments folder');
 
     const abort = new AbortController();
     const onSigint = () => {

@@ -33,6 +33,7 @@ Grows each MODEL from the seed for N CA updates (several models: side by side, i
 and damage) and measures the RGBA MSE against its target after every update (on a larger canvas, against the
 target padded to the canvas, spec f.5). Steps count CA updates applied: t = 0 is the seed; the thesis logs the
 state after t updates at index k = t − 1 (spec f.1), and its strip frame k is the state at t = k.
+A model whose state overflows to NaN/Infinity is named on stderr with the update it diverged at (exit status 3).
 
   MODEL             a run id in the workspace (its model, else its newest checkpoint), RUN_ID@GENERATION
                     (that checkpoint), a built-in or imported model's id (\`nca-lab import\`), or a path to a
@@ -172,10 +173,17 @@ Exports (each written atomically):
       });
     };
     const started = performance.now();
+    // the first update after which a model's state holds NaN or ±Infinity (huge weights overflow float32)
+    const divergedAt: (number | null)[] = models.map(() => null);
+    const checkDiverged = () => models.forEach((_, m) => {
+      if (divergedAt[m] === null && !replay.state(m).data.every(Number.isFinite)) divergedAt[m] = replay.t;
+    });
     capture();
+    checkDiverged();
     while (replay.t < steps) {
       replay.stepForward();
       capture();
+      checkDiverged();
     }
     const seconds = (performance.now() - started) / 1000;
 
@@ -208,11 +216,17 @@ Exports (each written atomically):
       indexing: 't = CA updates applied (0 = seed); thesis index k = t − 1',
       seconds, stepsPerSecond: steps / Math.max(seconds, 1e-9),
       loss: models.map((_, i) => Object.fromEntries(keySteps.map((t) => [t, finiteOrNull(replay.loss(i, t))]))),
+      divergedAt,
       files: written,
     };
+    const diverged = models.flatMap((m, i) => (divergedAt[i] === null ? [] : [`${m.model.name} diverged: its state holds NaN or ±Infinity from update t=${divergedAt[i]} on ` +
+      '(its losses from there are "-" and empty CSV cells); the weights are finite but too large for float32 growth']));
+    // a diverged growth is a failure of the model, not of the command: say so on stderr and exit 3
+    for (const line of diverged) io.err(`nca-lab grow: ${line}`);
+    const code = diverged.length > 0 ? 3 : 0;
     if (values.json) {
       io.out(JSON.stringify(summary));
-      return 0;
+      return code;
     }
     io.out(`grew ${models.map((m) => m.model.name).join(' | ')} for ${steps} updates on ${side}×${side} (seed ${replay.seed}, ` +
       `seed cells ${replay.seeds.map(([y, x]) => `(${y},${x})`).join(' ')}) in ${seconds.toFixed(2)} s (${Math.round(summary.stepsPerSecond)} updates/s)`);
@@ -226,7 +240,7 @@ Exports (each written atomically):
     if (files.strip) io.out(`wrote ${files.strip.path}: steps ${(files.strip.steps as number[]).join(', ')}, ${files.strip.width}×${files.strip.height} px`);
     if (files.csv) io.out(`wrote ${files.csv.path}: ${files.csv.rows} rows`);
     if (files.recording) io.out(`wrote ${files.recording.path}`);
-    return 0;
+    return code;
   },
 };
 

@@ -52,7 +52,8 @@ export const resumeCommand: Command = {
       }
     }
     const limit = maxGen ?? run.config.stop.maxGenerations;
-    if (limit !== null && run.progress.generation >= limit) {
+    // a run cut off after its last generation (still "running" or interrupted) resumes to record its end
+    if (limit !== null && run.progress.generation >= limit && run.status === 'finished') {
       throw new UsageError(`run ${runId} is already at generation ${run.progress.generation} of ${limit}; raise --max-generations to continue`);
     }
     const owner = await runLockOwner(store.runDir(runId));

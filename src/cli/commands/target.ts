@@ -2,8 +2,9 @@
  * `nca-lab target`: renders a target as the lab sees it (premultiplied RGBA on white, spec a.6 / g),
  * upscaled with nearest neighbour so each cell stays a crisp square, to a PNG.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { makeFolder } from '../../services/store/writable-dir';
 import { renderRgbaOnWhite, scaleForMinSide, upscaleNearest } from '../../core/render';
 import { writePng } from '../../services/export/png';
 import { MAX_TARGET_PADDING, MAX_TARGET_SIZE, resolveTarget } from '../../services/targets/targets';
@@ -48,7 +49,10 @@ Renders the target the way the lab trains on it: RGBA premultiplied by alpha, co
     const onWhite = renderRgbaOnWhite(target.rgba, target.height, target.width);
     const picture = upscaleNearest(onWhite, target.height, target.width, scale);
     const out = resolve(values.out);
-    await mkdir(dirname(out), { recursive: true });
+    if ((await stat(out).catch(() => null))?.isDirectory()) {
+      throw new UsageError(`--out ${values.out} is a folder; give the PNG file to write, e.g. --out ${join(values.out, `${target.name}.png`)}`);
+    }
+    await makeFolder(dirname(out), 'the folder of --out');
     await writePng(out, picture, target.width * scale, target.height * scale);
 
     const summary = {

@@ -33,6 +33,7 @@ import { packageVersion } from '../resources/package-paths';
 import { readPng, writePng } from '../export/png';
 import { resolveTarget } from '../targets/targets';
 import { nodeStoreFs, writeBytesAtomic, type StoreFs } from './atomic-file';
+import { makeFolder } from './writable-dir';
 import {
   CHECKPOINT_MAGIC, CheckpointFormatError, checkpointFileName, generationOfCheckpointFile, readCheckpointFile, writeCheckpointFile,
 } from './checkpoint-format';
@@ -208,7 +209,7 @@ export class LabStore {
     }
     const versions = this.versions ?? await defaultVersions();
     const created = this.now();
-    await mkdir(this.runsDir, { recursive: true });
+    await makeFolder(this.runsDir, 'the workspace\'s runs folder');
 
     for (let attempt = 0; ; attempt++) {
       const id = makeRunId(created, cfg.optimizer, cfg.target.name);

@@ -53,6 +53,9 @@ export class TrainingLog {
   private lastFlush = performance.now();
   private lastEventAt = 0;
   private window: { t: number; generation: number; evaluations: number };
+  /** a resumed session's growth losses come from the metrics it continues (null until looked up) */
+  private earlierEvalLookedUp: boolean;
+  private readonly startGeneration: number;
 
   constructor(private readonly store: LabStore, private readonly ctx: TrainerContext, start: TrainingLogStart) {
     this.generation = start.generation;
@@ -61,6 +64,8 @@ export class TrainingLog {
     this.bestEval40 = start.bestEval40;
     this.bestLoss = start.bestLoss;
     this.window = { t: performance.now(), generation: start.generation, evaluations: start.evaluations };
+    this.startGeneration = start.generation;
+    this.earlierEvalLookedUp = start.generation === 0;
   }
 
   /** Training wall time summed over sessions. */
@@ -118,6 +123,16 @@ export class TrainingLog {
   }
 
   async flush(): Promise<void> {
+    // Before the first progress is recorded: a resumed session's last growth losses are those of the last
+    // evaluation row it continues from (otherwise run.json would lose lastEval40 until the next evaluation).
+    if (!this.earlierEvalLookedUp) {
+      this.earlierEvalLookedUp = true;
+      if (this.lastEval === null) {
+        const rows = await this.store.readMetrics(this.ctx.runId);
+        const row = rows.findLast((r) => r.generation <= this.startGeneration && r.eval40 !== undefined);
+        if (row && row.eval40 !== undefined) this.lastEval = { eval40: row.eval40, eval200: row.eval200 ?? Number.NaN };
+      }
+    }
     if (this.pending.length === 0) return;
     const rows = this.pending;
     this.pending = [];

@@ -1,0 +1,75 @@
+/**
+ * Creating a folder the lab will write into, with an error that names the real cause. Node's recursive mkdir
+ * reports a read-only file system as ENOENT ("no such file or directory, mkdir …"), and a file in the way as
+ * EEXIST or ENOTDIR: here the nearest existing ancestor is examined and the message says what it is.
+ */
+import { constants } from 'node:fs';
+import { access, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/** A folder that cannot be created or written: the message names the folder, the blocking path and why. */
+export class FolderWriteError extends Error {
+  override name = 'FolderWriteError';
+  constructor(message: string, readonly path: string, readonly code: string | undefined) {
+    super(message);
+  }
+}
+
+async function statOrNull(path: string) {
+  return stat(path).catch(() => null);
+}
+
+/** Why `dir` could not be made: a file in the way, a read-only file system, no permission, or the original error. */
+async function explain(dir: string, what: string, err: unknown): Promise<FolderWriteError> {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  let existing = dir;
+  for (;;) {
+    const st = await statOrNull(existing);
+    if (st) {
+      if (!st.isDirectory()) {
+        return new FolderWriteError(`cannot create ${what} ${dir}: ${existing} is a file, not a folder`, dir, 'ENOTDIR');
+      }
+      break;
+    }
+    const up = dirname(existing);
+    if (up === existing) break;
+    existing = up;
+  }
+  try {
+    await access(existing, constants.W_OK);
+  } catch (accessErr) {
+    const c = (accessErr as NodeJS.ErrnoException).code;
+    if (c === 'EROFS') return new FolderWriteError(`cannot create ${what} ${dir}: ${existing} is on a read-only file system (EROFS)`, dir, c);
+    if (c === 'EACCES' || c === 'EPERM') return new FolderWriteError(`cannot create ${what} ${dir}: no permission to write in ${existing} (${c})`, dir, c);
+  }
+  const detail = err instanceof Error ? err.message : String(err);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new FolderWriteError(`cannot create ${what} ${dir}: the disk is full (${code})`, dir, code);
+  return new FolderWriteError(`cannot create ${what} ${dir}: ${detail}`, dir, code);
+}
+
+/** mkdir -p, with the cause named when it fails (see above). */
+export async function makeFolder(dir: string, what: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw await explain(dir, what, err);
+  }
+}
+
+/**
+ * Makes `dir` and proves it can be written (a probe file written and removed), before a long computation whose
+ * results go there: `experiment --out` checks its folder first instead of failing after the whole suite.
+ */
+export async function ensureWritableFolder(dir: string, what: string): Promise<void> {
+  await makeFolder(dir, what);
+  const probe = join(dir, `.nca-lab-write-probe-${process.pid}`);
+  try {
+    await writeFile(probe, '');
+  } catch (err) {
+    throw await explain(dir, what, err).then((e) => (e.message.endsWith((err as Error).message)
+      ? new FolderWriteError(`cannot write in ${what} ${dir}: ${(err as Error).message}`, dir, e.code)
+      : e));
+  } finally {
+    await rm(probe, { force: true }).catch(() => undefined);
+  }
+}
