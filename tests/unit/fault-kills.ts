@@ -38,8 +38,9 @@ export interface KillReport {
 }
 
 /** Every field of a row but its wall time (which differs between sessions by nature). */
-function comparable(r: MetricRow): Omit<MetricRow, 'wallSeconds'> {
-  const { wallSeconds: _wall, ...rest } = r;
+export function comparable(r: MetricRow): Partial<MetricRow> {
+  const rest: Partial<MetricRow> = { ...r };
+  delete rest.wallSeconds;
   return rest;
 }
 

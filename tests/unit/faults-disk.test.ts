@@ -17,6 +17,7 @@ import { initNodeBackend } from '../../src/services/compute/backend';
 import { configFromPreset, type EsRunConfig } from '../../src/shared/training-config';
 import type { MetricRow } from '../../src/shared/run-record';
 import { runCli } from './cli-run';
+import { comparable as comparableRow } from './fault-kills';
 
 const base = mkdtempSync(join(tmpdir(), 'nca-faults-disk-'));
 const mnt = join(base, 'disk');
@@ -45,7 +46,7 @@ function config(): EsRunConfig {
   return c;
 }
 
-const comparable = (rows: MetricRow[]) => rows.map(({ wallSeconds: _w, ...rest }) => rest);
+const comparable = (rows: MetricRow[]) => rows.map(comparableRow);
 
 /** Fills the file system with one file until it refuses another byte; returns the filler's path. */
 async function fill(dir: string): Promise<string> {

@@ -15,6 +15,7 @@ import { initNodeBackend } from '../../src/services/compute/backend';
 import { configFromPreset, type EsRunConfig } from '../../src/shared/training-config';
 import type { MetricRow } from '../../src/shared/run-record';
 import { runCli } from './cli-run';
+import { comparable as comparableRow } from './fault-kills';
 
 const ws = mkdtempSync(join(tmpdir(), 'nca-faults-files-'));
 const store = new LabStore(ws);
@@ -32,7 +33,7 @@ function config(maxGenerations: number): EsRunConfig {
 }
 
 function comparable(rows: MetricRow[]) {
-  return rows.map(({ wallSeconds: _w, ...rest }) => rest);
+  return rows.map(comparableRow);
 }
 
 async function trainTo(runId: string): Promise<void> {
@@ -115,7 +116,7 @@ describe('metrics are cut back to the state the run restarts from (issue 16.2, 1
   it('no checkpoint yet: the rows of the lost session are not duplicated', async () => {
     const run = await store.createRun({ ...config(40), checkpointEvery: 1000 }, { backend: null });
     // the rows a first session wrote before it was killed (no checkpoint yet): the uninterrupted run's first 12
-    await store.appendMetrics(run.id, straight.rows.slice(0, 12).map((r): MetricRow => ({ ...r, wallSeconds: 0 })));
+    await store.appendMetrics(run.id, straight.rows.slice(0, 12).map((r): MetricRow => ({ ...r, wallSeconds: 0 }) as MetricRow));
     await store.updateRun(run.id, { status: 'interrupted' });
     counts.faults++;
     await resumeAndCompare(run.id);
