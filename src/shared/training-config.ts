@@ -502,7 +502,7 @@ export function parseFieldText(f: FieldSpec, text: string): unknown {
   }
   if (f.kind === 'choice') return t;
   // decimal only: Number() would also take "0x10" (16), "0b11", "1_0"-free forms and " " as numbers
-  if (!DECIMAL_NUMBER.test(t)) throw new ConfigError(f.path, `must be a decimal number, got "${text}"`);
+  if (!DECIMAL_NUMBER.test(t)) throw new ConfigError(f.path, `must be a number, got "${text}"${/^[+-]?0[xob]/i.test(t) ? ' (decimal digits only)' : ''}`);
   const n = Number(t);
   if (!Number.isFinite(n)) throw new ConfigError(f.path, `must be a finite number, got "${text}"`);
   return n;

@@ -1,5 +1,5 @@
 /**
- * Fault injection (issue 16): SIGKILL of Adam CLI runs at seeded random instants, with the preset's checkpoint
+ * Fault injection (issue 16): SIGKILL of Adam CLI runs at seeded random instants, with thesis-adam's checkpoint
  * interval (no checkpoint before the kills: the resume restarts from the beginning) and a short one. Weights
  * and metrics must equal an uninterrupted run's, row for row.
  */
@@ -11,7 +11,7 @@ const ADAM = ['--optimizer', 'adam', '--target', 'carrot-9', '--seed', '3', '--m
 describe('Adam runs survive SIGKILL at random instants (issue 16.2, 16.6)', () => {
   it('resumes onto the uninterrupted weights and metrics, with the default and a short checkpoint interval', async () => {
     const reports = await Promise.all([
-      killScenario('Adam, checkpoint every 1000 (preset)', ADAM, 40, FAULT_SEED),
+      killScenario('Adam (thesis-adam), its checkpoint interval (1000: none before the kills)', ADAM, 40, FAULT_SEED),
       killScenario('Adam, checkpoint every 6', [...ADAM, '--set', 'checkpointEvery=6'], 40, FAULT_SEED + 1),
     ]);
     for (const r of reports) console.log(`faults-kill: ${reportLine(r)}`);
