@@ -11,6 +11,7 @@ import type { LineChartSpec, LineSeries } from '../core/figures/line-chart';
 import { DAMAGE_INDEX, type ExperimentProtocol } from '../core/experiments/protocols';
 import type { ExperimentModel, ExperimentResults } from './experiment';
 import { curveOf } from './experiment';
+import { divergedAt } from '../core/divergence';
 
 /** matplotlib's 'c' (0, 0.75, 0.75) and 'm' (0.75, 0, 0.75), as the thesis plotted them. */
 export const THESIS_COLORS = { adam: '#00bfbf', es: '#bf00bf' } as const;
@@ -152,7 +153,10 @@ export function protocolChart(results: ExperimentResults, protocolId: string, mo
     const c = curveOf(results, protocolId, m.key);
     if (!c) continue;
     const y = (c.mean ?? c.repeats[0].loss).slice(0, end);
-    const s: LineSeries = { label: labels.get(m.key) ?? m.label, color: colors.get(m.key)!, y };
+    // a curve that overflows is named so in the legend (it is drawn up to there; issue 14, point 4)
+    const diverged = divergedAt(y);
+    const label = labels.get(m.key) ?? m.label;
+    const s: LineSeries = { label: diverged === null ? label : `${label} (diverged at step ${diverged})`, color: colors.get(m.key)!, y };
     if ((opts.band ?? true) && c.min && c.max) s.band = { lo: c.min.slice(0, end), hi: c.max.slice(0, end) };
     series.push(s);
   }
@@ -162,6 +166,8 @@ export function protocolChart(results: ExperimentResults, protocolId: string, mo
     xLabel: STEPS_AXIS_LABEL,
     yLabel: LOSS_AXIS_LABEL,
     yScale: 'log',
+    // the title says log₁₀: the ticks are the exponents (issue 14, point 5)
+    yTicks: 'exponent',
     series,
     xMax: opts.xMax,
     ...(opts.marker && hooked && protocol.hooks.some((h) => h.kind === 'erase' || h.fromIndex === DAMAGE_INDEX)

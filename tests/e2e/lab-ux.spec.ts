@@ -5,8 +5,12 @@
  * renamed, "train on this", its delete refused while a run trains on it); a new run's page opens at its top.
  * Screenshots go to test-results/screenshots/.
  */
+import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
+import sharp from 'sharp';
 import { LabStore } from '../../src/services/store/lab-store';
+import { ncaConfigOf } from '../../src/shared/training-config';
+import { growingParams } from '../fixtures/model-params';
 import { encodePng } from '../../src/services/export/png';
 import { configFromPreset } from '../../src/shared/training-config';
 import type { MetricRow } from '../../src/shared/run-record';
@@ -14,6 +18,11 @@ import { OwnLab, SHOTS, watchForProblems } from './bridge';
 
 let lab: OwnLab;
 let store: LabStore;
+/** an ES run whose loss became NaN at generation 60, and a model whose growth overflows at t = 23 */
+let divergedRun: string;
+let divergedModel: string;
+/** an ES run with a healthy falling curve */
+let healthyRun: string;
 
 /** An opaque orange heart-ish blob on transparent: something to import. */
 function blobPng(size: number): Buffer {
@@ -39,7 +48,23 @@ async function chartPoints(page: Page): Promise<number> {
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  lab = await OwnLab.open('ux');
+  lab = await OwnLab.open('ux', async (workspace) => {
+    const s = new LabStore(workspace);
+    const run = await s.createRun(configFromPreset('thesis-es'), { backend: null, name: 'too large a sigma' });
+    const rows = fallingRows(1, 80).map((r) => (r.generation >= 60 ? { ...r, loss: Number.NaN, bestLoss: r.bestLoss } : r));
+    await s.appendMetrics(run.id, rows);
+    await s.updateRun(run.id, { status: 'failed', statusReason: 'the update made the parameters non-finite at generation 60' });
+    divergedRun = run.id;
+    const m = await s.createRun(configFromPreset('thesis-es'), { backend: null, name: 'exploding model' });
+    const params = growingParams(ncaConfigOf(m.config), 3).map((v) => v * 6);
+    await s.writeModel(m.id, params, { config: m.config, generation: 500, loss: null });
+    await s.updateRun(m.id, { status: 'stopped' });
+    divergedModel = m.id;
+    const h = await s.createRun(configFromPreset('thesis-es'), { backend: null, name: 'healthy ES' });
+    await s.appendMetrics(h.id, fallingRows(1, 200));
+    await s.updateRun(h.id, { status: 'stopped' });
+    healthyRun = h.id;
+  });
   store = new LabStore(lab.workspace);
 });
 
@@ -52,13 +77,15 @@ test('a run another process writes appears in Runs and on its page without a rel
   const problems = watchForProblems(page);
   await page.goto(lab.url('#/runs'));
   await expect(page.getByRole('heading', { level: 1, name: 'Runs' })).toBeVisible();
-  await expect(page.locator('tr[data-run]')).toHaveCount(0);
+  await expect(page.locator('tr[data-run]')).toHaveCount(3);
 
   // "nca-lab train" in another terminal: a run folder with its record and metrics
+  const before = await page.locator('tr[data-run]').count();
   const run = await store.createRun(configFromPreset('thesis-es'), { backend: null });
   await store.updateRun(run.id, { status: 'running' });
   await store.appendMetrics(run.id, fallingRows(1, 40));
   const row = page.locator(`tr[data-run="${run.id}"]`);
+  await expect(page.locator('tr[data-run]')).toHaveCount(before + 1, { timeout: 10_000 });
   await expect(row).toHaveCount(1, { timeout: 10_000 });
   await expect(row).toContainText('running');
   // its default name tells it apart from the next run of the same preset and target
@@ -120,5 +147,83 @@ test('an imported target stays in the workspace: listed after a reload and in Ne
   await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
   await expect(card.getByTestId('target-action-error')).toContainText('1 run trains on this target');
   await expect(card).toHaveCount(1);
+  expect(problems).toEqual([]);
+});
+
+test('divergence is named: on the run page with its generation, in the Playground with its step; fastest play stops at the timeline\'s end', async ({ page }) => {
+  const problems = watchForProblems(page);
+  await page.goto(lab.url(`#/runs/${divergedRun}`));
+  await expect(page.getByTestId('run-diverged')).toContainText('Diverged at generation 60');
+  await expect.poll(() => chartPoints(page)).toBe(80);
+  await page.screenshot({ path: `${SHOTS}/ux-run-page-diverged.png` });
+
+  await page.goto(lab.url(`#/playground?run=${divergedModel}`));
+  await expect(page.getByTestId('step-counter')).toHaveText('t = 0', { timeout: 20_000 });
+  await page.getByTestId('timeline-end').fill('1500');
+  await page.getByTestId('timeline-end').dispatchEvent('change');
+  await page.getByTestId('speed').selectOption('0');
+  await page.getByTestId('play').click();
+  // as fast as possible runs to the timeline's end and stops there
+  await expect(page.getByTestId('step-counter')).toHaveText('t = 1500', { timeout: 30_000 });
+  await expect(page.getByTestId('play')).toHaveText(/Play/);
+  await expect(page.getByTestId('model-diverged')).toHaveText('diverged at t = 23');
+  await expect(page.getByTestId('timeline')).toHaveAttribute('max', '1500');
+  // jumping back re-scales the timeline and the chart's x to the default 1,000 steps
+  await page.getByTestId('go-to').fill('20');
+  await page.getByTestId('go-to').dispatchEvent('change');
+  await expect(page.getByTestId('step-counter')).toHaveText('t = 20');
+  await expect(page.getByTestId('timeline')).toHaveAttribute('max', '1000');
+  await expect(page.getByTestId('timeline-end')).toHaveValue('1000');
+  await page.getByTestId('content').evaluate((el) => el.scrollTo(0, 0));
+  await page.screenshot({ path: `${SHOTS}/ux-playground-diverged.png` });
+  expect(problems).toEqual([]);
+});
+
+test('training curves export like TensorBoard\'s (PNG at a size and DPI, SVG, CSV), switch log/linear, and Runs shows chosen hyperparameter columns', async ({ page }) => {
+  const problems = watchForProblems(page);
+  await page.goto(lab.url(`#/runs/${healthyRun}`));
+  await expect.poll(() => chartPoints(page)).toBe(200);
+  await page.getByTestId('chart-export').click();
+  await page.getByTestId('export-width').fill('4');
+  await page.getByTestId('export-height').fill('3');
+  await page.getByTestId('export-dpi').fill('150');
+  const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png').click()]);
+  const meta = await sharp(await readFile((await png.path())!)).metadata();
+  expect([meta.width, meta.height, meta.density]).toEqual([600, 450, 150]);
+  const [svg] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-svg').click()]);
+  const svgText = await readFile((await svg.path())!, 'utf8');
+  expect(svgText).toContain('>training loss (log scale)</text>');
+  expect(svgText).toContain('>healthy ES</text>');
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+  const csvLines = (await readFile((await csv.path())!, 'utf8')).trimEnd().split('\n');
+  expect(csvLines[0]).toBe('run,generation,loss,loss_smoothed');
+  expect(csvLines).toHaveLength(201);
+  await page.getByTestId('scale-linear').click();
+  const [svgLinear] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-svg').click()]);
+  expect(await readFile((await svgLinear.path())!, 'utf8')).toContain('>training loss</text>');
+  await page.getByTestId('scale-log').click();
+  await page.getByTestId('chart-export').click();
+  await page.getByTestId('content').evaluate((el) => el.scrollTo(0, 0));
+  await page.screenshot({ path: `${SHOTS}/ux-run-page.png` });
+
+  // Overlay: the smoothing value is shown, the export opens over the chart
+  await page.goto(lab.url(`#/overlay?runs=${healthyRun},${divergedRun}`));
+  await expect(page.getByTestId('smoothing-value')).toHaveText('0.60');
+  await page.getByTestId('chart-export').click();
+  await expect(page.getByTestId('chart-export-panel')).toBeVisible();
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: `${SHOTS}/ux-overlay-export.png` });
+
+  // Runs: hyperparameter columns, kept across a reload
+  await page.goto(lab.url('#/runs'));
+  await page.getByTestId('columns-picker').locator('summary').click();
+  await page.locator('[data-column="es.population"]').check();
+  await page.locator('[data-column="es.sigma"]').check();
+  await page.getByTestId('columns-picker').locator('summary').click();
+  await page.reload();
+  await expect(page.locator('th[data-hyper="es.population"]')).toHaveText('Population (ES)');
+  await expect(page.locator(`tr[data-run="${healthyRun}"] td[data-hyper="es.population"]`)).toHaveText('6');
+  await expect(page.locator(`tr[data-run="${healthyRun}"] td[data-hyper="es.sigma"]`)).toHaveText('0.01');
+  await page.screenshot({ path: `${SHOTS}/ux-runs-hyper-columns.png` });
   expect(problems).toEqual([]);
 });

@@ -108,7 +108,7 @@ export function lineChartConfig(spec: LineChartSpec, opts: ChartJsOptions = {}):
     }
     datasets.push({
       label: s.label,
-      data: decimate(s.y.map((v) => plottable(v, log)), x0),
+      data: decimate(s.y.map((v) => plottable(v, log)), x0, 4000, s.x),
       borderColor: s.color,
       backgroundColor: s.color,
       borderWidth: 1.5,

@@ -3,6 +3,7 @@
  * `chartjs.ts` turns it into a chart.js configuration (PNG in Node on @napi-rs/canvas, and the screen);
  * `svg.ts` writes it as SVG. Both take the axes from `chartAxes`, so every format shows the same ticks.
  */
+import { DIVERGED_LOSS } from '../divergence';
 import { linearAxis, logAxis, type Axis } from './ticks';
 
 export interface LineSeries {
@@ -13,6 +14,8 @@ export interface LineSeries {
   y: (number | null)[];
   /** x of the first value (default 0) */
   x0?: number;
+  /** the x of every value, when they are not x0, x0 + 1, … (training curves: generations, evaluations, seconds) */
+  x?: number[];
   /** shaded band (min–max over repeats) */
   band?: { lo: (number | null)[]; hi: (number | null)[] };
   /** dash pattern in points, e.g. [4, 2]; solid when absent */
@@ -30,6 +33,11 @@ export interface LineChartSpec {
   xMax?: number;
   /** a dotted vertical marker (the damage index), with its label */
   marker?: { x: number; label: string };
+  /**
+   * How a log axis labels its ticks: powers of ten ("10⁻³", default) under a title such as "loss (log scale)", or
+   * bare exponents ("−3") under a title that already says log₁₀ (the thesis's "log₁₀(loss)"): never both.
+   */
+  yTicks?: 'power' | 'exponent';
 }
 
 /** Physical size of a rendered figure: inches and dots per inch (matplotlib's 6.4 × 4.8 in by default). */
@@ -66,8 +74,9 @@ export interface ChartAxes {
 
 /** The axes of a chart: x linear over the steps, y log (or linear) around every value and band. */
 export function chartAxes(spec: LineChartSpec): ChartAxes {
-  const lastX = Math.max(1, ...spec.series.map((s) => (s.x0 ?? 0) + s.y.length - 1));
-  let x = linearAxis(spec.xMin ?? 0, spec.xMax ?? lastX);
+  const lastX = Math.max(1, ...spec.series.map((s) => (s.x ? Math.max(...s.x) : (s.x0 ?? 0) + s.y.length - 1)));
+  const firstX = Math.min(0, ...spec.series.map((s) => (s.x && s.x.length ? Math.min(...s.x) : (s.x0 ?? 0))));
+  let x = linearAxis(spec.xMin ?? firstX, spec.xMax ?? lastX);
   if (spec.xMax === undefined) {
     // 400 indices end at 399: show the axis to the round 400 (as the thesis's plots do) when it is that close
     const ticks = x.ticks;
@@ -80,7 +89,7 @@ export function chartAxes(spec: LineChartSpec): ChartAxes {
     values.push(...s.y);
     if (s.band) values.push(...s.band.lo, ...s.band.hi);
   }
-  if (spec.yScale === 'log') return { x, y: logAxis(values) };
+  if (spec.yScale === 'log') return { x, y: logAxis(values.map((v) => plottable(v, true)), 0.05, spec.yTicks ?? 'power') };
   const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
   const lo = finite.length ? Math.min(...finite) : 0;
   const hi = finite.length ? Math.max(...finite) : 1;
@@ -88,9 +97,13 @@ export function chartAxes(spec: LineChartSpec): ChartAxes {
   return { x, y: linearAxis(lo - pad, hi + pad) };
 }
 
-/** Values a log axis can show (positive and finite); everything else becomes a gap. */
+/**
+ * Values a log axis can show (positive and finite); everything else becomes a gap. A log chart of losses also drops
+ * diverged ones (core/divergence.ts), so the axis stays on the curves that mean something.
+ */
 export function plottable(v: number | null, log: boolean): number | null {
   if (v === null || !Number.isFinite(v)) return null;
+  if (log && v >= DIVERGED_LOSS) return null;
   return log && v <= 0 ? null : v;
 }
 
@@ -98,7 +111,15 @@ export function plottable(v: number | null, log: boolean): number | null {
  * Keeps at most `max` points per series for drawing (min/max per bucket, so spikes such as the damage jump
  * survive). Curves of the thesis's length (≤ 2001 points) are kept whole.
  */
-export function decimate(y: (number | null)[], x0: number, max = 4000): { x: number; y: number | null }[] {
+export function decimate(y: (number | null)[], x0: number, max = 4000, xs?: number[]): { x: number; y: number | null }[] {
+  if (xs) {
+    // explicit x (training curves): kept whole up to `max`, else every k-th point (the curves are smooth)
+    const every = Math.max(1, Math.ceil(y.length / max));
+    const out: { x: number; y: number | null }[] = [];
+    for (let i = 0; i < y.length; i += every) out.push({ x: xs[i], y: y[i] });
+    if (y.length > 0 && (y.length - 1) % every !== 0) out.push({ x: xs[y.length - 1], y: y[y.length - 1] });
+    return out;
+  }
   if (y.length <= max) return y.map((v, i) => ({ x: x0 + i, y: v }));
   const out: { x: number; y: number | null }[] = [];
   const bucket = Math.ceil(y.length / (max / 2));

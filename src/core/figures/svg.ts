@@ -102,7 +102,7 @@ export function lineChartSvg(spec: LineChartSpec, opts: SvgOptions = {}): string
     flush();
   }
   for (const s of spec.series) {
-    const pts = decimate(s.y.map((v) => plottable(v, log)), s.x0 ?? 0);
+    const pts = decimate(s.y.map((v) => plottable(v, log)), s.x0 ?? 0, 4000, s.x);
     const paths: string[] = [];
     let cur: string[] = [];
     for (const p of pts) {

@@ -28,6 +28,12 @@ export function powerOfTen(exponent: number): string {
   return `10${String(exponent).split('').map((c) => SUPERSCRIPT[c] ?? c).join('')}`;
 }
 
+/** An exponent as a tick label under a "log₁₀ …" title: −3, −2.7 (a real minus sign). */
+export function exponentLabel(e: number): string {
+  const text = Number.isInteger(e) ? String(e) : e.toFixed(1);
+  return text.replace('-', '−');
+}
+
 /** A plain number label without floating-point noise: 0.1 + 0.2 → "0.3", 1000 → "1000". */
 export function formatNumber(v: number): string {
   if (v === 0) return '0';
@@ -56,7 +62,7 @@ export function linearAxis(min: number, max: number, maxTicks = 9): Axis {
  * A log axis around the finite positive values: the data range widened by `margin` of its log span on each
  * side (matplotlib's 5 %), at least a factor of 2 tall.
  */
-export function logAxis(values: Iterable<number | null>, margin = 0.05): Axis {
+export function logAxis(values: Iterable<number | null>, margin = 0.05, style: 'power' | 'exponent' = 'power'): Axis {
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of values) {
@@ -95,7 +101,7 @@ export function logAxis(values: Iterable<number | null>, margin = 0.05): Axis {
       // beyond ≈ 20 decades, a grid line per decade is a grey wash: keep the labelled ones only
       if (m === 1 && !labelled && decades > 20) continue;
       if (m === 1) majors.push(e);
-      ticks.push({ value, label: m === 1 && labelled ? powerOfTen(e) : '', major: m === 1 });
+      ticks.push({ value, label: m === 1 && labelled ? (style === 'exponent' ? exponentLabel(e) : powerOfTen(e)) : '', major: m === 1 });
     }
   }
   // less than two labelled decades in view: label the minor ticks as m×10ⁿ (matplotlib does the same)
@@ -106,7 +112,8 @@ export function logAxis(values: Iterable<number | null>, margin = 0.05): Axis {
       if (i % every !== 0) return;
       const e = Math.floor(Math.log10(t.value) + 1e-12);
       const m = Math.round(t.value / 10 ** e);
-      t.label = `${m}×${powerOfTen(e)}`;
+      // under a log₁₀ title the label is the value's log₁₀ ("−2.7"), as matplotlib's would be of log10(loss)
+      t.label = style === 'exponent' ? exponentLabel(Math.log10(t.value)) : `${m}×${powerOfTen(e)}`;
     });
   }
   return { min, max, ticks, log: true };

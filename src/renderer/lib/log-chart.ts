@@ -5,7 +5,7 @@
  */
 import type { Chart, ChartConfiguration, ChartDataset, ChartOptions, LegendItem, Plugin, Scale, TooltipItem } from 'chart.js';
 import { onBeforeUnmount, onMounted, ref, type Ref } from 'vue';
-import { loadChartJs, type XY } from './chart';
+import { EACH_RUN_MODE, loadChartJs, type XY } from './chart';
 import { messageOf } from './format';
 
 export type LossChart = Chart<'line', XY[]>;
@@ -41,6 +41,10 @@ export interface LogLossChartParts {
   tooltipFilter?: (item: TooltipItem<'line'>) => boolean;
   tooltipTitle: (items: TooltipItem<'line'>[]) => string;
   decimation: { samples: number; threshold: number };
+  /** the y axis (default log) */
+  yScale?: 'log' | 'linear';
+  /** the tooltip lists every curve at the hovered x (lib/chart.ts EACH_RUN_MODE) rather than the nearest point */
+  eachRun?: boolean;
 }
 
 /** A line chart of losses on a log axis: no animation, fills its box, nearest point on x for tooltips, LTTB decimation. */
@@ -55,16 +59,20 @@ export function logLossChartConfig(parts: LogLossChartParts): ChartConfiguration
       maintainAspectRatio: false,
       parsing: false,
       normalized: true,
-      interaction: { mode: 'nearest', axis: 'x', intersect: false },
+      interaction: parts.eachRun
+        ? ({ mode: EACH_RUN_MODE, intersect: false } as unknown as NonNullable<ChartOptions<'line'>['interaction']>)
+        : { mode: 'nearest', axis: 'x', intersect: false },
       scales: {
         x: { ...parts.x, grid: GRID } as XScale,
-        y: {
-          type: 'logarithmic',
-          title: { display: true, text: parts.yTitle },
-          grid: GRID,
-          ticks: { callback: (v) => Number(v).toPrecision(2) },
-          afterBuildTicks: thinLogTicks,
-        },
+        y: (parts.yScale ?? 'log') === 'log'
+          ? {
+            type: 'logarithmic',
+            title: { display: true, text: parts.yTitle },
+            grid: GRID,
+            ticks: { callback: (v) => Number(v).toPrecision(2) },
+            afterBuildTicks: thinLogTicks,
+          }
+          : { type: 'linear', title: { display: true, text: parts.yTitle }, grid: GRID },
       },
       plugins: {
         legend: {

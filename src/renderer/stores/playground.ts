@@ -50,6 +50,8 @@ export interface PlaygroundModel {
 export const SPEEDS = [1, 2, 5, 10, 20, 30, 60, 120, 240, 0] as const;
 /** Largest canvas side the playground offers (the engine takes up to 512). */
 export const MAX_PLAYGROUND_CANVAS = 256;
+/** The timeline's length until the user plays past it (the spec's longest evaluation, 1000 steps; issue 14, point 4). */
+export const DEFAULT_TIMELINE_END = 1000;
 /** At full speed the page steps for this long per animation frame, leaving the rest for drawing and input. */
 const FRAME_BUDGET_MS = 11;
 
@@ -81,6 +83,11 @@ export const usePlaygroundStore = defineStore('playground', () => {
   const engineError = ref<string | null>(null);
   /** stop playing here (null: play on) */
   const playUntil = ref<number | null>(null);
+  /**
+   * The timeline's end: the slider's and the loss chart's x range. Playing at a set speed pushes it on; "as fast as
+   * possible" stops there (a diverged model would otherwise run to step 50,000 in seconds); jumping back re-scales it.
+   */
+  const timelineEnd = ref(DEFAULT_TIMELINE_END);
 
   let engine: GrowthReplay | null = null;
   let raf = 0;
@@ -294,6 +301,7 @@ export const usePlaygroundStore = defineStore('playground', () => {
 
   function stepForward(): void {
     guarded(() => engine!.stepForward());
+    if (t.value > timelineEnd.value) timelineEnd.value = t.value;
   }
 
   function stepBack(): void {
@@ -305,11 +313,28 @@ export const usePlaygroundStore = defineStore('playground', () => {
   }
 
   function restart(): void {
-    seek(0);
+    jumpTo(0);
+  }
+
+  /** The user's timeline end (at least 10 steps, and never before the current step). */
+  function setTimelineEnd(end: number): void {
+    if (!Number.isFinite(end)) return;
+    timelineEnd.value = Math.max(10, t.value, Math.round(end));
+  }
+
+  /** Go to a step chosen by number (restart, "go to"): the timeline and the chart's x re-scale around it. */
+  function jumpTo(target: number): void {
+    seek(target);
+    timelineEnd.value = Math.max(DEFAULT_TIMELINE_END, t.value);
   }
 
   function play(until: number | null = null): void {
     if (!engine || playing.value) return;
+    if (until === null && speed.value === 0) {
+      // as fast as possible: to the timeline's end; at the end already, one more timeline's length
+      if (engine.t >= timelineEnd.value) timelineEnd.value = engine.t + DEFAULT_TIMELINE_END;
+      until = timelineEnd.value;
+    }
     playUntil.value = until;
     playing.value = true;
     last = performance.now();
@@ -359,6 +384,7 @@ export const usePlaygroundStore = defineStore('playground', () => {
       pause();
     }
     last = now;
+    if (engine.t > timelineEnd.value) timelineEnd.value = engine.t;
     samples.push({ time: now, t: engine.t });
     while (samples.length > 2 && now - samples[0].time > 1000) samples.shift();
     const span = samples[samples.length - 1].time - samples[0].time;
@@ -501,9 +527,9 @@ export const usePlaygroundStore = defineStore('playground', () => {
 
   return {
     catalogue, library, angle, catalogueError, models, loading, loadError, canvasSide, replaySeed, t, frontier, damage, seeds,
-    playing, speed, measuredSpeed, frame, view, kernel, engineError, playUntil, minCanvas, hasEngine,
+    playing, speed, measuredSpeed, frame, view, kernel, engineError, playUntil, timelineEnd, minCanvas, hasEngine,
     replay, loadCatalogue, loadRun, loadLibrary, setAngle, openFiles, removeModel, setCanvas, setReplaySeed, rebuild,
-    stepForward, stepBack, seek, restart, play, pause, togglePlay, setSpeed,
+    stepForward, stepBack, seek, jumpTo, setTimelineEnd, restart, play, pause, togglePlay, setSpeed,
     addDamage, removeDamage, clearDamage, toggleSeed, resetSeeds,
     recording, applyRecording, gifBytes, strip, csv,
   };

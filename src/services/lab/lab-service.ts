@@ -78,6 +78,7 @@ export class LabService {
   private builtinTargets: Promise<TargetData[]> | null = null;
   private started: Promise<void> | null = null;
   private watch: Promise<WorkspaceWatch> | null = null;
+  private readonly runChanges = new Map<string, Promise<void>>();
   private readonly watchWorkspace: boolean;
 
   constructor(options: LabServiceOptions) {
@@ -178,7 +179,14 @@ export class LabService {
     this.watch ??= watchWorkspace({
       workspace: this.workspace,
       targetsDir: this.targetsDir(),
-      onRun: (change) => void this.onRunChanged(change),
+      // one change at a time per run: under load a slow read of an older record must not land after a newer one
+      onRun: (change) => {
+        const previous = this.runChanges.get(change.runId) ?? Promise.resolve();
+        const next = previous.then(() => this.onRunChanged(change)).finally(() => {
+          if (this.runChanges.get(change.runId) === next) this.runChanges.delete(change.runId);
+        });
+        this.runChanges.set(change.runId, next);
+      },
       onTargets: () => this.emit('targets:changed', { reason: 'workspace' }),
       onError: (err) => console.error(`nca-lab: watching the workspace for changes made elsewhere stopped: ${err.message}`),
     });
