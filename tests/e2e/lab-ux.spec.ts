@@ -174,8 +174,28 @@ test('divergence is named: on the run page with its generation, in the Playgroun
   await expect(page.getByTestId('step-counter')).toHaveText('t = 20');
   await expect(page.getByTestId('timeline')).toHaveAttribute('max', '1000');
   await expect(page.getByTestId('timeline-end')).toHaveValue('1000');
-  await page.getByTestId('content').evaluate((el) => el.scrollTo(0, 0));
+  await expect(page.getByTestId('fgsm-clamp-note')).toContainText('the loss can drop at once');
+  await page.getByTestId('model-diverged').scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${SHOTS}/ux-playground-diverged.png` });
+  expect(problems).toEqual([]);
+});
+
+test('the Playground survives a reload: its model, seed cells and damage log come back', async ({ page }) => {
+  const problems = watchForProblems(page);
+  await page.goto(lab.url(`#/playground?run=${divergedModel}`));
+  await expect(page.getByTestId('step-counter')).toHaveText('t = 0', { timeout: 20_000 });
+  await page.getByTestId('step-forward').click();
+  await page.getByTestId('step-forward').click();
+  await page.getByTestId('erase-bottom').click();
+  await page.getByTestId('step-forward').click();
+  await expect(page.getByTestId('damage-log').locator('li')).toHaveCount(1);
+  await page.waitForTimeout(800);
+  await page.goto(lab.url('#/playground'));
+  await page.reload();
+  await expect(page.getByTestId('model-chips')).toContainText('exploding model', { timeout: 20_000 });
+  await expect(page.getByTestId('damage-log').locator('li')).toHaveCount(1);
+  await expect(page.getByTestId('damage-log')).toContainText('bottom');
+  await expect(page.getByTestId('step-counter')).toHaveText('t = 3');
   expect(problems).toEqual([]);
 });
 

@@ -50,6 +50,8 @@ export interface PlaygroundModel {
 export const SPEEDS = [1, 2, 5, 10, 20, 30, 60, 120, 240, 0] as const;
 /** Largest canvas side the playground offers (the engine takes up to 512). */
 export const MAX_PLAYGROUND_CANVAS = 256;
+/** Where the Playground keeps its replay across reloads (lib: localStorage). */
+export const PLAYGROUND_STATE_KEY = 'nca-lab:playground';
 /** The timeline's length until the user plays past it (the spec's longest evaluation, 1000 steps; issue 14, point 4). */
 export const DEFAULT_TIMELINE_END = 1000;
 /** At full speed the page steps for this long per animation frame, leaving the rest for drawing and input. */
@@ -111,6 +113,44 @@ export const usePlaygroundStore = defineStore('playground', () => {
     damage.value = [...engine.damage];
     seeds.value = engine.seeds;
     frame.value++;
+    scheduleSave();
+  }
+
+  // ---- surviving a reload (issue 14, point 10) ----
+  // The replay as a growth recording (the same file "Save replay" writes: models by run and checkpoint, canvas, replay
+  // seed, seed cells, damage log, the step reached) in this browser's storage, at most twice a second; restored when
+  // the Playground opens with nothing loaded. Models opened from files are not in the workspace and are not restored.
+  let saveTimer: ReturnType<typeof setTimeout> | null = null;
+
+  function scheduleSave(): void {
+    if (saveTimer) return;
+    saveTimer = setTimeout(() => {
+      saveTimer = null;
+      try {
+        const rec = recording();
+        if (rec && rec.models.some((m) => m.runId)) localStorage.setItem(PLAYGROUND_STATE_KEY, JSON.stringify(rec));
+        else localStorage.removeItem(PLAYGROUND_STATE_KEY);
+      } catch {
+        // storage full or refused (a private window): the playground works on without it
+      }
+    }, 500);
+  }
+
+  /** Restores the replay saved before the last reload; false when there is none (or it no longer loads). */
+  async function restoreSaved(): Promise<boolean> {
+    let text: string | null = null;
+    try {
+      text = localStorage.getItem(PLAYGROUND_STATE_KEY);
+    } catch {
+      return false;
+    }
+    if (!text || models.value.length > 0) return false;
+    await applyRecording(text);
+    if (models.value.length === 0) {
+      loadError.value = null; // the saved runs were deleted meanwhile: start empty, as on a first visit
+      return false;
+    }
+    return true;
   }
 
   async function loadCatalogue(): Promise<void> {
@@ -203,7 +243,8 @@ export const usePlaygroundStore = defineStore('playground', () => {
         target: { height: target.height, width: target.width, rgba: decodeFloat32Base64(target.rgbaF32Base64) },
         targetProblem: null,
         trainingCanvas: { height: p.height, width: p.width },
-        recorded: { name: summary.name, runId, ...(generation !== undefined ? { generation } : { generation: p.generation }) },
+        // a checkpoint is recorded by its generation; a run's final model (model/) has none to ask for again
+        recorded: { name: summary.name, runId, ...(generation !== undefined ? { generation } : p.source === 'checkpoint' ? { generation: p.generation } : {}) },
       }, replace);
     } catch (err) {
       loadError.value = messageOf(err);
@@ -531,6 +572,6 @@ export const usePlaygroundStore = defineStore('playground', () => {
     replay, loadCatalogue, loadRun, loadLibrary, setAngle, openFiles, removeModel, setCanvas, setReplaySeed, rebuild,
     stepForward, stepBack, seek, jumpTo, setTimelineEnd, restart, play, pause, togglePlay, setSpeed,
     addDamage, removeDamage, clearDamage, toggleSeed, resetSeeds,
-    recording, applyRecording, gifBytes, strip, csv,
+    recording, applyRecording, restoreSaved, gifBytes, strip, csv,
   };
 });
