@@ -196,6 +196,16 @@ test('the Playground survives a reload: its model, seed cells and damage log com
   await expect(page.getByTestId('damage-log').locator('li')).toHaveCount(1);
   await expect(page.getByTestId('damage-log')).toContainText('bottom');
   await expect(page.getByTestId('step-counter')).toHaveText('t = 3');
+
+  // a hidden channel's heat map comes with its colour key, values at both ends (issue 14, point 5)
+  await expect(page.getByTestId('heat-colour-bar')).toHaveCount(0);
+  await page.getByTestId('view-select').selectOption('4');
+  await expect(page.getByTestId('heat-colour-bar')).toContainText('hidden 1 (channel 4)');
+  const max = Number(await page.getByTestId('heat-max').textContent());
+  expect(max).toBeGreaterThan(0);
+  expect(await page.getByTestId('heat-min').textContent()).toBe(String(-max));
+  await page.getByTestId('heat-colour-bar').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${SHOTS}/ux-playground-heat-key.png` });
   expect(problems).toEqual([]);
 });
 
