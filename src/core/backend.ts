@@ -45,7 +45,7 @@ export async function selectBackend(candidates: BackendCandidate[], forced?: str
       return { name: c.name, skipped };
     } catch (err) {
       const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      if (forced) throw new Error(`backend "${forced}" was requested but failed to initialise: ${reason}`);
+      if (forced) throw new Error(`backend "${forced}" was requested but failed to initialise: ${reason}`, { cause: err });
       skipped.push({ name: c.name, reason });
     }
   }

@@ -44,6 +44,19 @@ export function fail(where: string, detail: string, problem: ProblemFactory = pl
   throw problem(where, detail);
 }
 
+/** True when the text holds a control character (U+0000–U+001F): names and tags must not. */
+export function hasControlCharacters(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
+  return false;
+}
+
+/** The text without its control characters. */
+export function withoutControlCharacters(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x20) out += text[i];
+  return out;
+}
+
 /** An integer (safe) from min to max, inclusive. */
 export function isIntegerIn(v: unknown, min: number, max: number): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;

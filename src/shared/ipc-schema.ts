@@ -22,7 +22,7 @@ import type { ChannelArgs, LabChannel } from './ipc';
 import { configProblems, type RunConfig } from './training-config';
 import { parseExperimentId, parseExperimentRunRequest } from './experiment';
 import { parseFigureFileName, parseReproduceRequest, parseStudyId } from './reproduce';
-import { describeValue, isRecord } from './validate';
+import { describeValue, hasControlCharacters, isRecord } from './validate';
 import { isValidModelId } from './model-source';
 
 export type ArgParsers = { [C in LabChannel]: (args: unknown[]) => ChannelArgs<C> };
@@ -205,7 +205,7 @@ export function parseTagList(field: string, value: unknown): string[] {
   if (!Array.isArray(value)) throw new Error(`${field} must be a list of tags, got ${describeValue(value)}`);
   const out: string[] = [];
   for (const t of value) {
-    if (typeof t !== 'string' || t.trim() === '' || t.trim().length > tagMaxLength || /[\u0000-\u001f]/.test(t)) {
+    if (typeof t !== 'string' || t.trim() === '' || t.trim().length > tagMaxLength || hasControlCharacters(t)) {
       throw new Error(`${field}: each tag must be a word of 1 to ${tagMaxLength} characters, got ${describeValue(t)}`);
     }
     if (!out.includes(t.trim())) out.push(t.trim());
@@ -324,7 +324,7 @@ export function parseModelFilesRequest(value: unknown, where = 'models.open'): M
   const files = value.files.map((f, i) => {
     if (!isRecord(f)) throw new Error(`${where}: files[${i}] must be {name, bytesBase64}, got ${describeValue(f)}`);
     const name = f.name;
-    if (typeof name !== 'string' || name.trim() === '' || name.length > nameMaxLength || /[\\/\u0000-\u001f]/.test(name) || name === '.' || name === '..') {
+    if (typeof name !== 'string' || name.trim() === '' || name.length > nameMaxLength || /[\\/]/.test(name) || hasControlCharacters(name) || name === '.' || name === '..') {
       throw new Error(`${where}: files[${i}].name must be a plain file name of at most ${nameMaxLength} characters, got ${describeValue(name)}`);
     }
     const b = f.bytesBase64;

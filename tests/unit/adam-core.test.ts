@@ -148,7 +148,7 @@ describe('BPTT training step (spec d.2)', () => {
       const ref = tf.grads((...a: tf.Tensor[]) => {
         let i = 0;
         const k0 = a[i++] as tf.Tensor2D, b0 = cfg.bias1 ? (a[i++] as tf.Tensor1D) : null;
-        const k1 = a[i++] as tf.Tensor2D, b1 = cfg.bias2 ? (a[i++] as tf.Tensor1D) : null;
+        const k1 = a[i++] as tf.Tensor2D, b1 = cfg.bias2 ? (a[i] as tf.Tensor1D) : null;
         let x = tf.tensor4d(x0.data, [N, S, S, 16]);
         for (const m of masks) x = caStep(cfg, x, { kernel0: k0, bias0: b0, kernel1: k1, bias1: b1 }, m);
         return x.slice([0, 0, 0, 0], [-1, -1, -1, 4]).sub(tt).square().mean();

@@ -288,11 +288,11 @@ async function readRecording(path: string): Promise<GrowthRecording> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new Error(`--recording ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new Error(`--recording ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { cause: err });
   }
   try {
     return parseGrowthRecording(JSON.parse(text));
   } catch (err) {
-    throw new Error(`--recording ${path}: ${err instanceof SyntaxError ? `not JSON (${err.message})` : (err as Error).message}`);
+    throw new Error(`--recording ${path}: ${err instanceof SyntaxError ? `not JSON (${err.message})` : (err as Error).message}`, { cause: err });
   }
 }

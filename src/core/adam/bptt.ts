@@ -97,7 +97,7 @@ export class AdamBptt {
     const kernel0 = list[i++] as tf.Tensor2D;
     const bias0 = this.cfg.bias1 ? (list[i++] as tf.Tensor1D) : null;
     const kernel1 = list[i++] as tf.Tensor2D;
-    const bias1 = this.cfg.bias2 ? (list[i++] as tf.Tensor1D) : null;
+    const bias1 = this.cfg.bias2 ? (list[i] as tf.Tensor1D) : null;
     return { kernel0, bias0, kernel1, bias1 };
   }
 

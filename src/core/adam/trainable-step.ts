@@ -211,7 +211,7 @@ function weightsFromList(cfg: NcaConfig, list: tf.Tensor[]): TrainableWeights {
   const k0 = list.slice(0, 3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
   const bias0 = cfg.bias1 ? (list[i++] as tf.Tensor1D) : null;
   const kernel1 = list[i++] as tf.Tensor2D;
-  const bias1 = cfg.bias2 ? (list[i++] as tf.Tensor1D) : null;
+  const bias1 = cfg.bias2 ? (list[i] as tf.Tensor1D) : null;
   return { k0, bias0, kernel1, bias1 };
 }
 

@@ -188,7 +188,7 @@ export const usePlaygroundStore = defineStore('playground', () => {
     const side = Math.min(MAX_PLAYGROUND_CANVAS, Math.max(canvasSide.value, minCanvasOf(list)));
     const inside = (c: [number, number]) => c[0] < side && c[1] < side;
     const cells = (opts.seeds ?? seeds.value).filter(inside);
-    let next: GrowthReplay | null = null;
+    let next: GrowthReplay | null;
     try {
       next = markRaw(new GrowthReplay({
         models: list.map((m): ReplayModel => ({

@@ -82,14 +82,14 @@ export async function readExperiment(workspace: string, id: string): Promise<Exp
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no experiment "${id}" in ${experimentsDir(workspace)}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no experiment "${id}" in ${experimentsDir(workspace)}`, { cause: err });
     throw err;
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file}: not JSON (${(err as Error).message})`);
+    throw new Error(`${file}: not JSON (${(err as Error).message})`, { cause: err });
   }
   return parseExperimentResults(json, file);
 }

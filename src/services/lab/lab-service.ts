@@ -340,7 +340,7 @@ export class LabService {
         target = await importTargetImage(path, { size: request.size, padding: request.padding });
       } catch (err) {
         const message = messageOf(err);
-        throw new Error(message.split(path).join(fileName));
+        throw new Error(message.split(path).join(fileName), { cause: err });
       }
       const data = targetToData(target, false);
       this.emit('targets:imported', data);

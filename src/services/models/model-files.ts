@@ -71,7 +71,7 @@ export async function importPickedModels(workspace: string, request: ModelFilesR
       const refuseTarget = (ref: TargetRef) => windowTargetProblem(ref.name, ref.size, importedTargets);
       return await Promise.all((await importModelFiles(workspace, paths, { refuseTarget })).map(libraryInfo));
     } catch (err) {
-      throw new Error(scrub(messageOf(err)));
+      throw new Error(scrub(messageOf(err)), { cause: err });
     }
   });
 }
@@ -169,7 +169,7 @@ export async function openModelFiles(request: ModelFilesRequest, opts: { workspa
     try {
       loaded = await new LabStore(dir).loadModel(path);
     } catch (err) {
-      throw new Error(scrub(messageOf(err)));
+      throw new Error(scrub(messageOf(err)), { cause: err });
     }
     let runId: string | null = null;
     let generation: number | null = null;

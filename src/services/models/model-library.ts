@@ -95,7 +95,7 @@ export async function listBuiltinModels(): Promise<LibraryModel[]> {
     ids = (catalogue.models ?? []).map((m) => String(m.id));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new Error(`cannot read the built-in model list ${join(dir, GALLERY_JSON)}: ${messageOf(err)} (run \`npm run models:build\`)`);
+    throw new Error(`cannot read the built-in model list ${join(dir, GALLERY_JSON)}: ${messageOf(err)} (run \`npm run models:build\`)`, { cause: err });
   }
   return Promise.all(ids.map((id) => readLibraryFolder('builtin', join(dir, id), id)));
 }
@@ -196,7 +196,7 @@ export async function readModelToImport(file: string, store: LabStore): Promise<
     try {
       json = JSON.parse(await readFile(file, 'utf8'));
     } catch (err) {
-      throw new Error(`${file}: not a model: the file is not JSON (${messageOf(err)})`);
+      throw new Error(`${file}: not a model: the file is not JSON (${messageOf(err)})`, { cause: err });
     }
     // a JSON array is never the lab's model.json: read it as the demo's format and say what does not fit
     if (Array.isArray(json)) {
@@ -204,7 +204,7 @@ export async function readModelToImport(file: string, store: LabStore): Promise<
       try {
         decoded = decodeDistillModel(json);
       } catch (err) {
-        throw new Error(`${file}: not a Distill demo model: ${messageOf(err)}`);
+        throw new Error(`${file}: not a Distill demo model: ${messageOf(err)}`, { cause: err });
       }
       const { variant, lizard } = distillFileFacts(fileName);
       const what = `${lizard ? 'lizard' : basename(fileName, '.json')}${variant ? ` (${variant})` : ''}`;
@@ -251,7 +251,7 @@ export async function writeLibraryFolder(root: string, id: string, model: ModelF
     try {
       target = await resolveTarget(model.target.name, { size: model.target.size, padding: model.target.padding });
     } catch (err) {
-      throw new Error(`${model.name}: its target "${model.target.name}" cannot be loaded (${messageOf(err)})`);
+      throw new Error(`${model.name}: its target "${model.target.name}" cannot be loaded (${messageOf(err)})`, { cause: err });
     }
   }
   const canvas = model.target ? model.target.size + 2 * model.target.padding : null;

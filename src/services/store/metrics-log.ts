@@ -37,7 +37,7 @@ export async function appendMetricRows(file: string, rows: MetricRow[]): Promise
     try {
       return JSON.stringify(metricRowToJson(parseMetricRow(r))) + '\n';
     } catch (err) {
-      throw new RangeError(`metrics row ${i}: ${(err as Error).message}`);
+      throw new RangeError(`metrics row ${i}: ${(err as Error).message}`, { cause: err });
     }
   }).join('');
   const bytes = Buffer.from(text, 'utf8');

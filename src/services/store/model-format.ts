@@ -279,8 +279,8 @@ export async function readModelFolder(modelJsonPath: string, weightsPathFor: (na
   const params = bytesToParams(bytes);
   const bad = firstNonFinite(params, layout);
   if (bad) throw new ModelFormatError(binPath, `the weights are not finite: ${bad}`);
-  let origin: ModelSource | null = null;
-  let evaluation: ModelEvaluation | null = null;
+  let origin: ModelSource | null;
+  let evaluation: ModelEvaluation | null;
   try {
     origin = meta.origin == null ? null : parseModelSource(meta.origin, 'userDefinedMetadata.ncaLab.origin');
     evaluation = meta.evaluation == null ? null : parseModelEvaluation(meta.evaluation, 'userDefinedMetadata.ncaLab.evaluation');

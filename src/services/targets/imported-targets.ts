@@ -10,7 +10,7 @@ import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises
 import { basename, extname, join } from 'node:path';
 import type { Target } from '../../core/targets/target';
 import { TARGET_IMPORT_LIMITS } from '../../shared/lab-api';
-import { messageOf } from '../../shared/validate';
+import { messageOf, withoutControlCharacters } from '../../shared/validate';
 import { importTargetImage } from './targets';
 
 export interface ImportedTargetMeta {
@@ -37,7 +37,7 @@ const META_SUFFIX = '.target.json';
 
 /** The user's file name, reduced to a plain base name (no folders, nothing hidden) that is safe to create. */
 export function safeFileName(name: string): string {
-  const base = basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f]/g, '').trim();
+  const base = withoutControlCharacters(basename(name.replace(/\\/g, '/'))).trim();
   return base === '' || base === '.' || base === '..' ? 'image' : base.startsWith('.') ? `image${base}` : base;
 }
 
@@ -78,7 +78,7 @@ export async function saveImportedTarget(
     target = await importTargetImage(tmp, { size: request.size, padding: request.padding });
   } catch (err) {
     await rm(tmp, { force: true });
-    throw new Error(messageOf(err).split(tmp).join(safeFileName(request.fileName)));
+    throw new Error(messageOf(err).split(tmp).join(safeFileName(request.fileName)), { cause: err });
   }
   await rename(tmp, file);
   const before = await readMeta(dir, id).catch(() => null);

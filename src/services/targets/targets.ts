@@ -76,7 +76,7 @@ export function listBuiltinTargets(): BuiltinTargetInfo[] {
     try {
       catalogue = JSON.parse(readFileSync(path, 'utf8')) as BuiltinTargetCatalogue;
     } catch (err) {
-      throw new Error(`cannot read the built-in target list ${path}: ${firstLineOf(err)} (run \`npm run targets:build\`)`);
+      throw new Error(`cannot read the built-in target list ${path}: ${firstLineOf(err)} (run \`npm run targets:build\`)`, { cause: err });
     }
     catalogueCache = { dir, targets: catalogue.targets };
   }
@@ -103,7 +103,7 @@ export function loadBuiltinTarget(name: string, opts: { padding?: number } = {})
   try {
     image = decodePng(readFileSync(path));
   } catch (err) {
-    throw new Error(`built-in target ${name}: cannot read ${path}: ${firstLineOf(err)} (run \`npm run targets:build\`)`);
+    throw new Error(`built-in target ${name}: cannot read ${path}: ${firstLineOf(err)} (run \`npm run targets:build\`)`, { cause: err });
   }
   if (image.width !== info.size || image.height !== info.size) {
     throw new Error(`built-in target ${name}: ${path} is ${image.width}×${image.height}, the catalogue says ${info.size}×${info.size}`);
@@ -136,7 +136,7 @@ export async function importTargetImage(file: string, opts: { size: number; padd
   } catch (err) {
     throw new Error(header || sniffFormat(bytes)
       ? `${file}: the ${sniffFormat(bytes) ?? 'PNG'} header is corrupt (${firstLineOf(err)})`
-      : `${file}: not an image (PNG, JPEG or WebP expected; the decoder says: ${firstLineOf(err)})`);
+      : `${file}: not an image (PNG, JPEG or WebP expected; the decoder says: ${firstLineOf(err)})`, { cause: err });
   }
   if (!IMPORT_FORMATS.includes(meta.format)) {
     throw new Error(`${file}: ${meta.format.toUpperCase()} images are not imported; use PNG, JPEG or WebP`);
@@ -156,7 +156,7 @@ export async function importTargetImage(file: string, opts: { size: number; padd
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
-    throw new Error(`${file}: the ${meta.format.toUpperCase()} data is truncated or corrupt (${firstLineOf(err)})`);
+    throw new Error(`${file}: the ${meta.format.toUpperCase()} data is truncated or corrupt (${firstLineOf(err)})`, { cause: err });
   }
   const { info } = pixels;
   if (info.width !== size || info.height !== size || info.channels !== 4) {
@@ -219,7 +219,7 @@ async function readImageFile(file: string): Promise<Buffer> {
     if (!st.isFile()) throw new Error(`${file}: not a file`);
     size = st.size;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${file}: no such file`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${file}: no such file`, { cause: err });
     throw err instanceof Error && err.message.startsWith(file) ? err : new Error(`${file}: ${firstLineOf(err)}`);
   }
   if (size === 0) throw new Error(`${file}: the file is empty (0 bytes)`);
