@@ -138,7 +138,7 @@ export const usePlaygroundStore = defineStore('playground', () => {
 
   /** Restores the replay saved before the last reload; false when there is none (or it no longer loads). */
   async function restoreSaved(): Promise<boolean> {
-    let text: string | null = null;
+    let text: string | null;
     try {
       text = localStorage.getItem(PLAYGROUND_STATE_KEY);
     } catch {
