@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { LabStore } from '../../src/services/store/lab-store';
 import { configFromPreset, type EsRunConfig } from '../../src/shared/training-config';
 import { runTrainingSession } from '../../src/services/training/run-training';
+import { runExperiment } from '../../src/services/experiments/run-experiment';
 import type { ProgressEvent, StopRequest } from '../../src/services/training/context';
 import type { MetricRow } from '../../src/shared/run-record';
 import { freePort, labCopyWithVersion, redisServerPath, startRedis, startWorker, type Proc } from './cluster-helpers';
@@ -86,26 +87,33 @@ describe.skipIf(skip)('ES on a cluster (Redis + BullMQ; skipped only where redis
 
     const logs: string[] = [];
     let late: Proc | null = null;
+    // the run starts with no compatible worker: it must wait, and say why
+    const running = clusterRun({ logs });
+    for (let i = 0; i < 300 && !logs.some((l) => /waiting for a worker/.test(l)); i++) await new Promise((r) => setTimeout(r, 100));
     const w1 = startWorker(url, { name: 'w1' });
     const w2 = startWorker(url, { name: 'w2' });
     procs.push(w1, w2);
-    // the run starts before any compatible worker is ready: it must wait, and say why
-    const running = clusterRun({ logs });
-    // mid-run, SIGKILL w1 while it holds a slice and let w2 leave (it finishes what it holds): nobody is left,
-    // so the run can only end if the late worker takes the rest, w1's orphaned slice included
-    const killed = w1.waitFor(/taking es-slice .* g([3-9]|1\d) /, 80_000).then((line) => {
-      w1.kill('SIGKILL');
-      w2.kill('SIGTERM');
+    // mid-run, SIGKILL whichever worker first holds a slice past generation 2, and let the other leave (it
+    // finishes what it holds): nobody is left, so the run can only end if the late worker takes the rest,
+    // the orphaned slice included
+    const holding = /taking es-slice .* g([3-9]|1\d) /;
+    const first = (w: Proc) => w.waitFor(holding, 80_000).then((line) => ({ w, line }), () => new Promise<never>(() => undefined));
+    const killed = Promise.race([first(w1), first(w2)]).then(({ w, line }) => {
+      w.kill('SIGKILL');
+      const other = w === w1 ? w2 : w1;
+      other.kill('SIGTERM');
       late = startWorker(url, { name: 'late' });
       procs.push(late);
-      return line.replace(/^.*taking /, '');
+      return { orphan: line.replace(/^.*taking /, ''), other };
     });
     const result = await running;
     expect(result.outcome.status).toBe('finished');
-    // the slice w1 held when it died was done by the late worker
-    const orphan = await killed;
-    expect(late!.lines.some((l) => l.endsWith(`done ${orphan}`) || l.includes(`done ${orphan}:`))).toBe(true);
-    expect(await w2.exited).toBe(0);
+    // the slice the killed worker held was done by the late worker; the other one left cleanly
+    const { orphan, other: leaver } = await killed;
+    expect(late!.lines.some((l) => l.includes(`done ${orphan}:`))).toBe(true);
+    const leaverCode = await leaver.exited;
+    // a worker that had started serving leaves cleanly on SIGTERM (one still starting just ends)
+    if (leaver.lines.some((l) => /waiting for jobs/.test(l))) expect(leaverCode).toBe(0);
     expect(logs.some((l) => /waiting for a worker since .*none connected/.test(l))).toBe(true);
     expect(logs.some((l) => /refused this run: .*lab version 0\.0\.9-other here, 0\.1\.0 on the run's machine/.test(l))).toBe(true);
     expect(stranger.lines.some((l) => /refusing run .*lab version 0\.0\.9-other here/.test(l))).toBe(true);
@@ -148,4 +156,18 @@ describe.skipIf(skip)('ES on a cluster (Redis + BullMQ; skipped only where redis
     expect(result.metrics).toEqual(reference.metrics);
     expect(result.params.equals(reference.params)).toBe(true);
   }, 90_000);
+
+  it('runs an experiment suite on the cluster with the same curves as in this process', async () => {
+    // the late worker (still there, reconnected after the Redis restart) takes the jobs
+    const runs = await store.listRuns();
+    const model = runs.find((r) => r.status === 'finished')!.id;
+    const request = { workspace: ws, store, suite: 'erase-3x3' as const, models: [model], repeats: 2, seed: 4 };
+    const local = await runExperiment({ ...request, workers: 0 });
+    const logs: string[] = [];
+    const remote = await runExperiment({ ...request, cluster: url, onLog: (l) => logs.push(l) });
+    expect(logs.some((l) => /2 experiment jobs on the cluster/.test(l))).toBe(true);
+    expect(remote.results.curves.length).toBeGreaterThan(0);
+    expect(remote.results.curves).toEqual(local.results.curves);
+    expect(remote.results.frames).toEqual(local.results.frames);
+  }, 60_000);
 });

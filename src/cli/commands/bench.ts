@@ -62,9 +62,9 @@ function qualityOptions(values: Record<string, unknown>) {
 }
 
 export const benchCommand: Command = {
-  summary: 'benchmarks: population evaluation (default), es (thesis Table 2), adam, quality (time to a persistent model)',
-  usage: `nca-lab bench [population|es|adam] [--json] [--backend NAME] [--sizes 9,15] [--populations 6,40]
-                [--workers 1,2] [--seconds S]
+  summary: 'benchmarks: population evaluation (default), es (thesis Table 2), adam, quality (time to a persistent model), cluster (overhead of the cluster path)',
+  usage: `nca-lab bench [population|es|adam|cluster] [--json] [--backend NAME] [--sizes 9,15] [--populations 6,40]
+                [--workers 1,2] [--seconds S] [--redis URL] [--generations N]
   nca-lab bench quality [--presets es,thesis-es] [--targets carrot-9,rabbit-15] [--max-seconds S] [--goal LOSS]
                 [--set PATH=VALUE]… [--workers N] [--workspace DIR] [--json]
 
@@ -79,6 +79,10 @@ export const benchCommand: Command = {
   quality      time to quality: train each preset × target (default ${QUALITY_TARGETS.join(', ')}) until the
                40-step loss is ≤ the goal (0.0005 at 9 px, 0.0015 at 15 px) and the model persists (loss at 1000
                steps ≤ 2 × loss at 40), or --max-seconds of training (default 600); the thesis's row beside it
+  cluster      per-generation overhead of the cluster path (Redis + BullMQ, W \`nca-lab worker\` processes) against
+               the in-process pool of W processes: population {40,1000} × size {9,15,40} × W {1…4}, bytes per
+               generation, Redis's round trip, the master's update (docs/scale-out.md); --redis URL, or a private
+               redis-server; --generations N per case (default 3)
 
 Prints one JSON object per case (only those with --json) and a table.`,
 
@@ -96,10 +100,12 @@ Prints one JSON object per case (only those with --json) and a table.`,
       goal: { type: 'string' },
       workspace: { type: 'string' },
       set: { type: 'string', multiple: true },
+      redis: { type: 'string' },
+      generations: { type: 'string' },
     });
     const which = positionals[0] ?? 'population';
-    if (positionals.length > 1 || !['population', 'es', 'adam', 'quality'].includes(which)) {
-      throw new UsageError(`bench takes one of population, es, adam, quality; got "${positionals.join(' ')}"`);
+    if (positionals.length > 1 || !['population', 'es', 'adam', 'quality', 'cluster'].includes(which)) {
+      throw new UsageError(`bench takes one of population, es, adam, quality, cluster; got "${positionals.join(' ')}"`);
     }
     const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
     if (seconds !== undefined && !(seconds > 0 && seconds <= 600)) throw new UsageError(`--seconds must be a number in (0, 600], got "${values.seconds}"`);
@@ -115,6 +121,13 @@ Prints one JSON object per case (only those with --json) and a table.`,
       }, out);
     } else if (which === 'quality') {
       await benchQuality(qualityOptions(values), out);
+    } else if (which === 'cluster') {
+      const { benchCluster } = await import('../../services/bench/cluster-bench');
+      await benchCluster({
+        sizes: listFlag('sizes', values.sizes, 3, 256), populations: listFlag('populations', values.populations, 2, 100000),
+        workers: listFlag('workers', values.workers, 1, 64), redis: values.redis,
+        generations: listFlag('generations', values.generations, 1, 1000)?.[0],
+      }, out);
     } else {
       const { benchAdam } = await import('../../services/bench/adam-bench');
       await benchAdam({ json: !!values.json, sizes: listFlag('sizes', values.sizes, 3, 256), workers: listFlag('workers', values.workers, 1, 256), seconds }, io);

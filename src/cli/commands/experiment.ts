@@ -130,6 +130,7 @@ step's damage; a frame "after u updates" is the state after u updates (0 = the s
   --dpi N               chart resolution (default ${DEFAULT_FIGURE_SIZE.dpi}; the thesis used 400)
   --colors LIST         e.g. adam=#00bfbf,es=#bf00bf,<runId>=#1f77b4 (default: Adam cyan, ES magenta, as the thesis)
   --workers N           worker processes (default: one per core; 0 = in this process)
+  --cluster URL         run the jobs on the \`nca-lab worker\`s of this Redis (redis://… or rediss://…) instead
   --json                one JSON progress event per line, then a summary {experimentId, dir, out, seconds, files}`,
 
   async run(argv, io) {
@@ -145,6 +146,7 @@ step's damage; a frame "after u updates" is the state after u updates (0 = the s
       dpi: { type: 'string' },
       colors: { type: 'string' },
       workers: { type: 'string' },
+      cluster: { type: 'string' },
       json: { type: 'boolean' },
     });
     expectPositionals(positionals, []);
@@ -179,7 +181,8 @@ step's damage; a frame "after u updates" is the state after u updates (0 = the s
     try {
       const t0 = performance.now();
       const outcome = await runExperiment({
-        workspace, suite, models, repeats, seed, workers, fgsmClamp: parseClamp(values.clamp),
+        workspace, suite, models, repeats, seed, workers, fgsmClamp: parseClamp(values.clamp), cluster: values.cluster,
+        onLog: (line) => { if (!json) io.err(line); },
         animate: formats.includes('gif') ? 'all' : [], signal: abort.signal, onProgress: view.onProgress,
       });
       view.stop();

@@ -28,6 +28,8 @@ import { packageVersion } from '../resources/package-paths';
 import { LabStore, isValidRunId } from '../store/lab-store';
 import { resolveTarget } from '../targets/targets';
 import { WorkerPool } from '../workers/pool';
+import { parseClusterUrl } from '../cluster/redis-url';
+import { runExperimentJobsOnCluster } from '../cluster/experiment-runner';
 import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
 import type { LabJobs } from '../workers/lab-jobs';
 import { makeExperimentId, saveExperiment } from './experiment-store';
@@ -62,6 +64,10 @@ export interface ExperimentRequest {
   spawn?: WorkerSpawner;
   /** force the workers' tfjs backend (they compute on the fused kernel either way) */
   backend?: string;
+  /** run the jobs on the cluster at this Redis URL (services/cluster) instead of local processes */
+  cluster?: string;
+  /** a line for the user: the cluster's waiting and progress notes */
+  onLog?: (line: string) => void;
   /** clock for createdAt (tests) */
   now?: () => Date;
 }
@@ -211,7 +217,19 @@ export async function runExperiment(req: ExperimentRequest): Promise<ExperimentO
   const requested = req.workers ?? availableParallelism();
   const workers = Math.max(0, Math.min(requested, jobs.length));
   try {
-    if (workers === 0) {
+    if (req.cluster) {
+      const addr = parseClusterUrl(req.cluster);
+      await runExperimentJobsOnCluster(order.map((i) => jobs[i].payload), {
+        addr, signal: req.signal, onLog: req.onLog,
+        onResult: (k, res) => {
+          const i = order[k];
+          results[i] = res;
+          done[i] = res.rollouts.reduce((a, r) => a + r.loss.length, 0);
+          jobsDone++;
+          report(true);
+        },
+      });
+    } else if (workers === 0) {
       for (const i of order) {
         // yield between jobs so a cancel (and progress listeners) get a turn
         await new Promise((r) => setImmediate(r));

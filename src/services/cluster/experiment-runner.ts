@@ -1,0 +1,123 @@
+/**
+ * An experiment suite's jobs on the cluster (`nca-lab experiment … --cluster URL`): each job (one model × one
+ * suite × one repeat, core/experiments/job.ts) is self-contained data — the model's config and parameters, its
+ * target's pixels, the protocols, a seed — so any worker computes it exactly as this machine would. Payloads
+ * go up once, the answers come back through `nca-lab:exp:<job>:result` (first answer wins), and a worker that
+ * dies mid-job has its job taken by another (BullMQ's stalled-job check). Experiments keep no checkpoint, so a
+ * Redis outage longer than `unreachableAfterMs` fails the suite with "cluster unreachable since …".
+ */
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type { ExperimentJobPayload, ExperimentJobResult } from '../../core/experiments/job';
+import { connectRedis, ensureConnected, type ClusterAddress } from './redis-url';
+import { compatId as compatIdOf, localCompat } from './compat';
+import { listWorkers } from './registry';
+import { BULL_PREFIX, DATA_TTL_S, keys, pack, parseExperimentResult, queueName, unpack, type ExperimentClusterJobData } from './protocol';
+
+export interface ClusterExperimentOptions {
+  addr: ClusterAddress;
+  signal?: AbortSignal;
+  /** job `index` has its answer */
+  onResult: (index: number, result: ExperimentJobResult) => void;
+  onLog?: (line: string) => void;
+  unreachableAfterMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runExperimentJobsOnCluster(payloads: ExperimentJobPayload[], opts: ClusterExperimentOptions): Promise<void> {
+  const compat = localCompat();
+  const compatId = compatIdOf(compat);
+  const batch = `exp-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  const conn = connectRedis(opts.addr, { name: `nca-lab:experiments:${batch}`, blocking: false });
+  const blocking = connectRedis(opts.addr, { name: `nca-lab:experiments-wait:${batch}`, blocking: false });
+  const queue = new Queue(queueName('experiment', compatId), { connection: conn, prefix: BULL_PREFIX });
+  queue.on('error', () => undefined);
+  let downSince: number | null = null;
+  conn.on('close', () => { downSince ??= Date.now(); });
+  conn.on('ready', () => { downSince = null; });
+  const jobs = payloads.map((payload, index) => ({ index, payload, id: `${batch}.j${index}` }));
+  const pending = new Map(jobs.map((j) => [j.id, j]));
+  const publish = async (list: typeof jobs) => {
+    const m = conn.multi();
+    for (const j of list) m.set(keys.experimentPayload(j.id), pack(j.payload), 'EX', DATA_TTL_S);
+    await m.exec();
+    await queue.addBulk(list.map((j) => ({
+      name: 'experiment', data: { kind: 'experiment', job: j.id, batch } satisfies ExperimentClusterJobData,
+      opts: { jobId: j.id, removeOnComplete: true, removeOnFail: { age: 3600 }, attempts: 1 },
+    })));
+  };
+  try {
+    try {
+      await Promise.all([ensureConnected(conn), ensureConnected(blocking)]);
+    } catch (err) {
+      throw new Error(`cannot reach the cluster at ${opts.addr.display}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    await publish(jobs);
+    opts.onLog?.(`${jobs.length} experiment job${jobs.length === 1 ? '' : 's'} on the cluster ${opts.addr.display} (compatibility ${compatId})`);
+    let lastCheck = performance.now();
+    let saidWaiting = false;
+    while (pending.size > 0) {
+      opts.signal?.throwIfAborted();
+      if (downSince !== null) {
+        if (Date.now() - downSince > (opts.unreachableAfterMs ?? 3_000)) {
+          throw new Error(`cluster unreachable since ${new Date(downSince).toISOString()} (${opts.addr.display}); the experiment was not saved`);
+        }
+        await sleep(100);
+        continue;
+      }
+      try {
+        const popped = await blocking.blpop(keys.experimentDone(batch), 0.5);
+        const take = async (id: string) => {
+          const j = pending.get(id);
+          if (!j) return; // a late duplicate
+          const buf = await conn.getBuffer(keys.experimentResult(id));
+          if (!buf) return;
+          const result = parseExperimentResult(unpack(buf, `result of experiment job ${id}`), `result of experiment job ${id}`);
+          pending.delete(id);
+          opts.onResult(j.index, result);
+        };
+        if (popped) await take(popped[1]);
+        if (performance.now() - lastCheck > 1_000) {
+          lastCheck = performance.now();
+          const lost: typeof jobs = [];
+          for (const j of [...pending.values()]) {
+            const state = await queue.getJobState(j.id);
+            if (state === 'failed') {
+              const failed = await queue.getJob(j.id);
+              throw new ExperimentJobFailed(`experiment job ${j.index + 1} failed on a worker: ${failed?.failedReason ?? 'no reason given'}`);
+            }
+            if (state === 'unknown') {
+              if (await conn.exists(keys.experimentResult(j.id))) await take(j.id);
+              else lost.push(j); // Redis restarted and forgot it
+            }
+          }
+          if (lost.length) await publish(lost);
+          const workers = (await listWorkers(conn)).filter((w) => w.compatId === compatId);
+          if (workers.length === 0 && !saidWaiting) {
+            saidWaiting = true;
+            opts.onLog?.(`waiting for a worker: none connected to ${opts.addr.display} computes like this machine`);
+          } else if (workers.length > 0) {
+            saidWaiting = false;
+          }
+        }
+      } catch (err) {
+        if (err instanceof ExperimentJobFailed || (err as Error).name === 'AbortError') throw err;
+        if (downSince === null) await sleep(100);
+      }
+    }
+  } finally {
+    await Promise.all([...pending.keys()].map((id) => queue.remove(id).catch(() => undefined)));
+    const m = conn.multi();
+    for (const j of jobs) m.del(keys.experimentPayload(j.id)).del(keys.experimentResult(j.id));
+    m.del(keys.experimentDone(batch));
+    await m.exec().catch(() => undefined);
+    await queue.close().catch(() => undefined);
+    conn.disconnect();
+    blocking.disconnect();
+  }
+}
+
+class ExperimentJobFailed extends Error {
+  override name = 'ExperimentJobFailed';
+}
