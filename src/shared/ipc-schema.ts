@@ -10,6 +10,7 @@ import {
   TARGET_IMPORT_LIMITS,
   type CreateRunRequest,
   type ForkRunRequest,
+  type ComputeSettings,
   type LabSettings,
   type MetricsRequest,
   type ModelFilesRequest,
@@ -19,6 +20,7 @@ import {
   type TargetImportRequest,
 } from './lab-api';
 import type { ChannelArgs, LabChannel } from './ipc';
+import { parseClusterUrl } from './cluster-url';
 import { configProblems, type RunConfig } from './training-config';
 import { parseExperimentId, parseExperimentRunRequest } from './experiment';
 import { parseFigureFileName, parseReproduceRequest, parseStudyId } from './reproduce';
@@ -104,6 +106,10 @@ export const LAB_ARG_PARSERS: ArgParsers = {
   'settings:update': (args) => {
     expectCount('settings:update', args, 1);
     return [parseSettingsPatch(args[0])];
+  },
+  'cluster:test': (args) => {
+    expectCount('cluster:test', args, 1);
+    return [parseClusterUrlArg('cluster.test: url', args[0])];
   },
   'experiments:run': (args) => {
     expectCount('experiments:run', args, 1);
@@ -364,7 +370,33 @@ export function parseSettingsPatch(value: unknown): Partial<LabSettings> {
   const out: Partial<LabSettings> = {};
   const { min, max } = LAB_SETTINGS_LIMITS.maxConcurrentRuns;
   if (v.maxConcurrentRuns !== undefined) out.maxConcurrentRuns = intInRange(`${where}: maxConcurrentRuns`, v.maxConcurrentRuns, min, max);
+  if (v.compute !== undefined) out.compute = parseComputeSettings(`${where}: compute`, v.compute);
   return out;
+}
+
+/** Settings → Compute: this computer's cores and/or a cluster URL, at least one of them. */
+export function parseComputeSettings(where: string, value: unknown): ComputeSettings {
+  if (!isRecord(value)) throw new Error(`${where}: expected an object, got ${describeValue(value)}`);
+  const v = value as Record<string, unknown>;
+  for (const key of Object.keys(v)) {
+    if (key !== 'localCores' && key !== 'cluster') throw new Error(`${where}: unknown field "${key}" (fields: localCores, cluster)`);
+  }
+  const localCores = parseBool(`${where}.localCores`, v.localCores);
+  const cluster = v.cluster === null ? null : parseClusterUrlArg(`${where}.cluster`, v.cluster);
+  if (!localCores && cluster === null) throw new Error(`${where}: choose this computer's cores, a cluster, or both`);
+  return { localCores, cluster };
+}
+
+function parseClusterUrlArg(field: string, value: unknown): string {
+  const max = LAB_SETTINGS_LIMITS.compute.clusterUrlMaxLength;
+  if (typeof value !== 'string' || value.trim() === '' || value.length > max) {
+    throw new Error(`${field} must be a redis:// or rediss:// URL of at most ${max} characters, got ${describeValue(value)}`);
+  }
+  try {
+    return parseClusterUrl(value).url;
+  } catch (err) {
+    throw new Error(`${field}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 function runIdOnly(channel: LabChannel, args: unknown[]): [string] {

@@ -12,6 +12,7 @@ import type {
   LabErrorData,
   LabEventName,
   LabEvents,
+  ClusterStatus,
   LabSettings,
   MetricPoint,
   MetricsRequest,
@@ -62,6 +63,7 @@ export interface LabChannels {
   'models:export': { args: [ModelRef]; result: ModelFileSet };
   'settings:get': { args: []; result: LabSettings };
   'settings:update': { args: [Partial<LabSettings>]; result: LabSettings };
+  'cluster:test': { args: [string]; result: ClusterStatus };
   'experiments:run': { args: [ExperimentRunRequest]; result: { id: string } };
   'experiments:cancel': { args: [string]; result: void };
   'experiments:list': { args: []; result: ExperimentSummary[] };
@@ -111,6 +113,7 @@ export const LAB_API_ROUTES = {
     export: 'models:export',
   },
   settings: { get: 'settings:get', update: 'settings:update' },
+  cluster: { test: 'cluster:test' },
   experiments: {
     run: 'experiments:run',
     cancel: 'experiments:cancel',

@@ -302,9 +302,49 @@ export interface ModelFileSet {
 export interface LabSettings {
   /** how many runs train at once; more wait in the queue (1 to 64; default: the number of cores) */
   maxConcurrentRuns: number;
+  /** Settings → Compute: where ES runs evaluate their population */
+  compute: ComputeSettings;
 }
 
-export const LAB_SETTINGS_LIMITS = { maxConcurrentRuns: { min: 1, max: 64 } } as const;
+/** "this computer's cores" and/or "cluster" (a Redis URL that `nca-lab worker`s serve); at least one of them. */
+export interface ComputeSettings {
+  localCores: boolean;
+  /** redis://… or rediss://…, null = no cluster */
+  cluster: string | null;
+}
+
+export const LAB_SETTINGS_LIMITS = { maxConcurrentRuns: { min: 1, max: 64 }, compute: { clusterUrlMaxLength: 500 } } as const;
+
+/** One worker on the cluster, as Settings → Compute lists it. */
+export interface ClusterWorkerInfo {
+  id: string;
+  host: string;
+  cores: number;
+  /** jobs at once */
+  concurrency: number;
+  /** measured at its start (15×15 thesis ES) */
+  mutantsPerSec: number;
+  labVersion: string;
+  kernel: string;
+  /** computes the same floats as this lab (else it refuses this lab's runs) */
+  compatible: boolean;
+  /** why not, naming the difference */
+  incompatibility: string | null;
+  /** what it is doing now */
+  activity: string[];
+  /** 'local': a lab's own cores; 'remote': `nca-lab worker` */
+  label: string;
+}
+
+/** The answer to "test connection". */
+export interface ClusterStatus {
+  ok: boolean;
+  /** the URL with its password masked */
+  address: string;
+  /** "Redis 7.0.15, 0.4 ms", or what failed */
+  message: string;
+  workers: ClusterWorkerInfo[];
+}
 
 /** Events the lab pushes to every window / browser tab: event name → payload. */
 export interface LabEvents {
@@ -397,6 +437,10 @@ export interface LabApi {
   settings: {
     get(): Promise<LabSettings>;
     update(patch: Partial<LabSettings>): Promise<LabSettings>;
+  };
+  cluster: {
+    /** connects to the cluster at `url` and lists its workers (never rejects for an unreachable Redis: `ok` says) */
+    test(url: string): Promise<ClusterStatus>;
   };
   experiments: {
     /** starts a suite on saved runs in the workers and answers at once; progress comes as `experiment:progress` */

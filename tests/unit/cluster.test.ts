@@ -11,6 +11,8 @@ import { LabStore } from '../../src/services/store/lab-store';
 import { configFromPreset, type EsRunConfig } from '../../src/shared/training-config';
 import { runTrainingSession } from '../../src/services/training/run-training';
 import { runExperiment } from '../../src/services/experiments/run-experiment';
+import { LabService } from '../../src/services/lab/lab-service';
+import type { ClusterStatus, LabSettings } from '../../src/shared/lab-api';
 import type { ProgressEvent, StopRequest } from '../../src/services/training/context';
 import type { MetricRow } from '../../src/shared/run-record';
 import { freePort, labCopyWithVersion, redisServerPath, startRedis, startWorker, type Proc } from './cluster-helpers';
@@ -25,7 +27,8 @@ const GENERATIONS = 12;
 function config(): EsRunConfig {
   const c = configFromPreset('thesis-es') as EsRunConfig;
   c.seed = 7;
-  c.es.population = 24;
+  // slices of ~60 members: long enough that a worker killed on taking one dies before it answers
+  c.es.population = 240;
   c.evalEvery = 5;
   c.checkpointEvery = 4;
   c.stop.maxGenerations = GENERATIONS;
@@ -170,4 +173,28 @@ describe.skipIf(skip)('ES on a cluster (Redis + BullMQ; skipped only where redis
     expect(remote.results.curves).toEqual(local.results.curves);
     expect(remote.results.frames).toEqual(local.results.frames);
   }, 60_000);
+
+  it('Settings → Compute: test connection lists the workers, the refusing one with its reason; the choice is validated and kept', async () => {
+    const lab = new LabService({ workspace: join(dir, 'settings-ws') });
+    const status = (await lab.dispatch('cluster:test', [url])) as ClusterStatus;
+    expect(status.ok).toBe(true);
+    expect(status.message).toMatch(/^Redis 7\.\d+\.\d+, \d+ ms to connect; 2 workers \(1 job slot for this lab\)/);
+    const byVersion = new Map(status.workers.map((w) => [w.labVersion, w]));
+    expect(byVersion.get('0.1.0')).toMatchObject({ compatible: true, incompatibility: null, cores: expect.any(Number), concurrency: 1 });
+    expect(byVersion.get('0.1.0')!.mutantsPerSec).toBeGreaterThan(0);
+    expect(byVersion.get('0.0.9-other')).toMatchObject({ compatible: false, incompatibility: expect.stringContaining("lab version 0.0.9-other here, 0.1.0 on the run's machine") });
+
+    const unreachable = (await lab.dispatch('cluster:test', [`redis://127.0.0.1:${await freePort()}`])) as ClusterStatus;
+    expect(unreachable.ok).toBe(false);
+    expect(unreachable.message).toMatch(/ECONNREFUSED/);
+
+    await expect(lab.dispatch('settings:update', [{ compute: { localCores: false, cluster: null } }]))
+      .rejects.toThrow("settings.update: compute: choose this computer's cores, a cluster, or both");
+    await expect(lab.dispatch('settings:update', [{ compute: { localCores: true, cluster: 'http://x' } }]))
+      .rejects.toThrow('settings.update: compute.cluster: cluster URL scheme must be redis:// or rediss:// (TLS), got http://');
+    const saved = (await lab.dispatch('settings:update', [{ compute: { localCores: false, cluster: url } }])) as LabSettings;
+    expect(saved.compute).toEqual({ localCores: false, cluster: `${url}` });
+    // a new lab on the same workspace reads it back
+    expect((await new LabService({ workspace: join(dir, 'settings-ws') }).dispatch('settings:get', [])) as LabSettings).toMatchObject({ compute: { localCores: false, cluster: url } });
+  }, 30_000);
 });

@@ -10,6 +10,7 @@ import OverlayView from './OverlayView.vue';
 import PlaygroundView from './PlaygroundView.vue';
 import RunsView from './RunsView.vue';
 import TargetsView from './TargetsView.vue';
+import SettingsView from './SettingsView.vue';
 
 export interface LabView {
   /** also the address hash: #/targets */
@@ -62,5 +63,11 @@ export const VIEWS: LabView[] = [
     label: 'Targets',
     description: 'The images a cellular automaton learns to grow: built-in emoji and your own.',
     component: TargetsView,
+  },
+  {
+    id: 'settings',
+    label: 'Settings',
+    description: "Compute: this computer's cores and/or a cluster of machines running nca-lab worker.",
+    component: SettingsView,
   },
 ];

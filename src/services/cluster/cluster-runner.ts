@@ -70,8 +70,12 @@ interface Outstanding {
 }
 
 export class ClusterSliceRunner implements SliceRunner {
-  /** the run's key on the cluster: its id and this session (answers from an earlier session never count) */
-  readonly runKey: string;
+  /**
+   * the run's key on the cluster: its id and this session (answers from an earlier session never count). A new
+   * one whenever the run's fixed part changes (workers cache it by this key).
+   */
+  runKey: string;
+  private lastSettings: Buffer | null = null;
   readonly compatId: string;
   private conn: Redis;
   private blocking: Redis;
@@ -91,12 +95,16 @@ export class ClusterSliceRunner implements SliceRunner {
   readonly traffic: GenerationTraffic[] = [];
 
   constructor(private readonly opts: ClusterRunnerOptions) {
-    this.runKey = `${opts.runId.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 120)}~${randomBytes(4).toString('hex')}`;
+    this.runKey = this.newRunKey();
     this.compatId = compatIdOf(opts.compat);
     this.conn = connectRedis(opts.addr, { name: `nca-lab:master:${this.runKey}`, blocking: false });
     this.blocking = connectRedis(opts.addr, { name: `nca-lab:master-wait:${this.runKey}`, blocking: false });
     this.queue = new Queue(queueName('es-slice', this.compatId), { connection: this.conn, prefix: BULL_PREFIX });
     this.queue.on('error', () => undefined);
+  }
+
+  private newRunKey(): string {
+    return `${this.opts.runId.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 120)}~${randomBytes(4).toString('hex')}`;
   }
 
   /** Slices to cut this generation: `slicesPerSlot` per job slot of the compatible workers now (8 before any). */
@@ -178,6 +186,14 @@ export class ClusterSliceRunner implements SliceRunner {
     const g = payloads[0].generation;
     const { settings, generation } = splitSliceRequest(payloads[0]);
     const settingsBlob = pack(settings);
+    if (this.lastSettings && !this.lastSettings.equals(settingsBlob)) {
+      // another run's settings through the same runner (the bench does this): a new key, so no worker reuses the old
+      await this.conn.multi().del(keys.run(this.runKey)).zrem(keys.runs, this.runKey).del(keys.settings(this.runKey)).exec().catch(() => undefined);
+      this.runKey = this.newRunKey();
+      this.settingsEpoch = -1;
+      await this.refresh();
+    }
+    this.lastSettings = settingsBlob;
     const genBlob = pack(generation);
     const genKey = keys.generation(this.runKey, g);
     const resKey = keys.results(this.runKey, g);
@@ -196,17 +212,22 @@ export class ClusterSliceRunner implements SliceRunner {
     let lastCheck = performance.now();
     let waitingSince: number | null = null;
 
-    const take = async (slice: number): Promise<void> => {
-      const job = outstanding.get(slice);
-      if (!job || results.has(slice)) return; // a late duplicate, or a stray
-      const buf = await this.conn.hgetBuffer(resKey, String(slice));
-      if (!buf) return;
-      traffic.bytesDown += buf.length;
-      const { result, worker } = parseSliceResult(unpackResult(buf, g, slice), job.data);
-      results.set(slice, result);
-      answeredBy.set(slice, worker);
-      outstanding.delete(slice);
+    /** Reads the answers of these slices in one round trip (late duplicates and strays are skipped). */
+    const takeAll = async (slices: number[]): Promise<void> => {
+      const wanted = [...new Set(slices)].filter((k) => outstanding.has(k) && !results.has(k));
+      if (wanted.length === 0) return;
+      const bufs = await this.conn.hmgetBuffer(resKey, ...wanted.map(String));
+      wanted.forEach((slice, i) => {
+        const buf = bufs[i];
+        if (!buf) return;
+        traffic.bytesDown += buf.length;
+        const { result, worker } = parseSliceResult(unpackResult(buf, g, slice), outstanding.get(slice)!.data);
+        results.set(slice, result);
+        answeredBy.set(slice, worker);
+        outstanding.delete(slice);
+      });
     };
+    const take = (slice: number) => takeAll([slice]);
 
     while (outstanding.size > 0) {
       if (this.closed) throw new Error('the cluster runner was closed');
@@ -231,7 +252,11 @@ export class ClusterSliceRunner implements SliceRunner {
           traffic.publishMs += performance.now() - tp;
         }
         const popped = await this.blocking.blpop(doneKey, 0.5);
-        if (popped) await take(Number(popped[1]));
+        if (popped) {
+          // whatever else has finished meanwhile comes in the same turn: two round trips however many slices
+          const more = (await this.conn.lpop(doneKey, 10_000)) ?? [];
+          await takeAll([popped[1], ...more].map(Number));
+        }
         if (performance.now() - lastCheck > 1_000) {
           lastCheck = performance.now();
           await this.checkJobs(outstanding, resKey, take);

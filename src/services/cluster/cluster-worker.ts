@@ -172,6 +172,10 @@ export class ClusterWorkerNode {
         if (g.generation !== data.generation) throw new UnrecoverableError(`generation data says ${g.generation}, the job ${data.generation}`);
         return g;
       });
+      const x0 = generation.x0;
+      if (settings.target.length !== x0.height * x0.width * 4) {
+        throw new UnrecoverableError(`run ${data.run}: its target has ${settings.target.length / 4} pixels, the start states ${x0.height}×${x0.width}`);
+      }
       const result = await this.opts.executor.run('es-slice', { ...settings, ...generation, memberStart: data.memberStart, memberEnd: data.memberEnd });
       const wire = pack(sliceResultToWire(result, this.id));
       const res = keys.results(data.run, data.generation);

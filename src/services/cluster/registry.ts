@@ -3,7 +3,10 @@
  * writes the records), for Settings → Compute, `nca-lab worker`'s peers and a run's slice count.
  */
 import type { Redis } from 'ioredis';
+import type { ClusterStatus, ClusterWorkerInfo } from '../../shared/lab-api';
 import { keys, parseAnnouncement, WORKER_GONE_MS, type WorkerAnnouncement } from './protocol';
+import { connectRedis, ensureConnected, parseClusterUrl, probeRedis, type ClusterAddress } from './redis-url';
+import { compatDifference, compatId, localCompat } from './compat';
 
 export interface ListedWorker extends WorkerAnnouncement {
   /** 'local': a master's own cores; 'remote': `nca-lab worker` */
@@ -27,4 +30,42 @@ export async function listWorkers(conn: Redis, now = Date.now()): Promise<Listed
     }
   }
   return out.sort((a, b) => a.host.localeCompare(b.host) || a.startedAt - b.startedAt);
+}
+
+/**
+ * "Test connection" in Settings → Compute: can this lab reach the cluster, and who is on it — with the
+ * workers that would refuse this lab's runs marked, and why.
+ */
+export async function clusterStatus(url: string): Promise<ClusterStatus> {
+  let addr: ClusterAddress;
+  try {
+    addr = parseClusterUrl(url);
+  } catch (err) {
+    return { ok: false, address: url.replace(/:\/\/([^:@/]*):[^@/]*@/, '://$1:***@'), message: (err as Error).message, workers: [] };
+  }
+  const probe = await probeRedis(addr);
+  if (!probe.ok) return { ok: false, address: addr.display, message: probe.message, workers: [] };
+  const conn = connectRedis(addr, { name: 'nca-lab:settings', blocking: false });
+  try {
+    await ensureConnected(conn);
+    const mine = localCompat();
+    const myId = compatId(mine);
+    const workers = (await listWorkers(conn)).map((w): ClusterWorkerInfo => {
+      const why = w.compatId === myId ? null : compatDifference(w.compat, mine) ?? `compatibility ${w.compatId} there, ${myId} here`;
+      return {
+        id: w.id, host: w.host, cores: w.cores, concurrency: w.concurrency, mutantsPerSec: w.mutantsPerSec,
+        labVersion: w.compat.labVersion, kernel: w.compat.kernel, compatible: why === null, incompatibility: why,
+        activity: w.activity, label: w.label,
+      };
+    });
+    const slots = workers.filter((w) => w.compatible).reduce((a, w) => a + w.concurrency, 0);
+    return {
+      ok: true, address: addr.display, workers,
+      message: `Redis ${probe.redisVersion}, ${probe.ms.toFixed(0)} ms to connect; ${workers.length} worker${workers.length === 1 ? '' : 's'} (${slots} job slot${slots === 1 ? '' : 's'} for this lab)`,
+    };
+  } catch (err) {
+    return { ok: false, address: addr.display, message: (err as Error).message, workers: [] };
+  } finally {
+    conn.disconnect();
+  }
 }

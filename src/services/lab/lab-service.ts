@@ -15,13 +15,14 @@ import type { BackendChoice } from '../../core/backend';
 import type { Target } from '../../core/targets/target';
 import { encodeFloat32Base64 } from '../../shared/float32-base64';
 import { isLabChannel, type LabHandlers } from '../../shared/ipc';
-import { parseChannelArgs } from '../../shared/ipc-schema';
+import { parseChannelArgs, parseComputeSettings } from '../../shared/ipc-schema';
 import {
   LAB_SETTINGS_LIMITS,
   type CreateRunRequest,
   type LabEventMessage,
   type LabEventName,
   type LabEvents,
+  type ComputeSettings,
   type LabSettings,
   type RunInfo,
   type SystemInfo,
@@ -80,13 +81,15 @@ export class LabService {
   private watch: Promise<WorkspaceWatch> | null = null;
   private readonly runChanges = new Map<string, Promise<void>>();
   private readonly watchWorkspace: boolean;
+  /** Settings → Compute (settings.json's lab.compute; default: this computer's cores only) */
+  private compute: ComputeSettings = { localCores: true, cluster: null };
 
   constructor(options: LabServiceOptions) {
     this.workspace = resolve(options.workspace);
     this.selectBackend = options.selectBackend ?? (() => initNodeBackend());
     this.watchWorkspace = options.watchWorkspace ?? true;
     this.store = new LabStore(this.workspace);
-    this.runs = new RunManager({ ...options.runs, workspace: this.workspace, store: this.store });
+    this.runs = new RunManager({ ...options.runs, workspace: this.workspace, store: this.store, compute: () => this.compute });
     this.experiments = new ExperimentService({
       workspace: this.workspace, store: this.store, spawn: options.runs?.spawn, emit: (e) => this.emit('experiment:progress', e),
     });
@@ -96,6 +99,7 @@ export class LabService {
     });
     const saved = parseLabSettings(readSettingsKey(this.workspace, 'lab'));
     if (saved.maxConcurrentRuns !== undefined) this.runs.setMaxConcurrent(saved.maxConcurrentRuns);
+    if (saved.compute !== undefined) this.compute = saved.compute;
     this.runs.on((event) => {
       switch (event.type) {
         case 'status':
@@ -147,6 +151,7 @@ export class LabService {
       'models:export': (ref) => exportModelFiles(runs.store, ref),
       'settings:get': async () => this.settings(),
       'settings:update': async (patch) => this.updateSettings(patch),
+      'cluster:test': async (url) => (await import('../cluster/registry')).clusterStatus(url),
       'experiments:run': async (request) => this.experiments.start(request),
       'experiments:cancel': async (id) => this.experiments.cancel(id),
       'experiments:list': () => this.experiments.list(),
@@ -226,11 +231,13 @@ export class LabService {
   }
 
   settings(): LabSettings {
-    return { maxConcurrentRuns: this.runs.maxConcurrent };
+    return { maxConcurrentRuns: this.runs.maxConcurrent, compute: { ...this.compute } };
   }
 
   updateSettings(patch: Partial<LabSettings>): LabSettings {
     if (patch.maxConcurrentRuns !== undefined) this.runs.setMaxConcurrent(patch.maxConcurrentRuns);
+    // runs that start from now on use it; a run training now keeps where it computes until it is resumed
+    if (patch.compute !== undefined) this.compute = { ...patch.compute };
     const settings = this.settings();
     writeSettingsKey(this.workspace, 'lab', settings, 'settings');
     this.emit('settings:changed', settings);
@@ -385,7 +392,13 @@ function parseLabSettings(value: unknown): Partial<LabSettings> {
   const v = value as Record<string, unknown>;
   const { min, max } = LAB_SETTINGS_LIMITS.maxConcurrentRuns;
   const n = v.maxConcurrentRuns;
-  return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max ? { maxConcurrentRuns: n } : {};
+  const out: Partial<LabSettings> = typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max ? { maxConcurrentRuns: n } : {};
+  try {
+    if (v.compute !== undefined) out.compute = parseComputeSettings('settings.json lab.compute', v.compute);
+  } catch {
+    // a compute setting this lab cannot use: this computer's cores, as if none were saved
+  }
+  return out;
 }
 
 export function targetToData(target: Target, builtin: boolean): TargetData {

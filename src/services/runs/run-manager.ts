@@ -20,6 +20,7 @@ import { stepWord, type RunRecord } from '../../shared/run-record';
 import { actionRefusal, type RunAction } from '../../shared/run-status';
 import type { Target } from '../../core/targets/target';
 import type { WorkerSpawner } from '../workers/spawners';
+import type { ComputeSettings } from '../../shared/lab-api';
 import { LabStore } from '../store/lab-store';
 import { RunScheduler } from './run-scheduler';
 import { createFork } from './fork';
@@ -56,6 +57,8 @@ export interface RunManagerOptions {
   progressIntervalMs?: number;
   /** a session must be this old before it is restarted to take more cores (default 10 s) */
   minReshareAgeMs?: number;
+  /** Settings → Compute, read at each session's start (default: this computer's cores only) */
+  compute?: () => ComputeSettings;
   now?: () => number;
 }
 
@@ -96,6 +99,7 @@ export class RunManager {
       lowPriorityWorkers: this.lowPriorityWorkers, backend: this.backend, progressIntervalMs: this.progressIntervalMs, now: this.now,
       emit: (event) => this.emit(event), info: (record) => this.info(record), get: (runId) => this.get(runId),
       isClosing: () => this.closing, onSessionEnded: () => this.schedule(),
+      compute: options.compute ?? (() => ({ localCores: true, cluster: null })),
     });
   }
 

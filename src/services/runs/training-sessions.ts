@@ -18,6 +18,7 @@ import { ProgressThrottle } from './progress-fanout';
 import { settleSession } from './session-outcome';
 import { minOrNull, progressEvent } from './metric-points';
 import type { LiveSession } from './run-info';
+import type { ComputeSettings } from '../../shared/lab-api';
 
 /** Trains one session of a stored run (runTrainingSession; tests pass a fake). */
 export type TrainSessionFn = (opts: TrainingSessionOptions) => Promise<TrainOutcome>;
@@ -38,6 +39,8 @@ export interface SessionDeps {
   isClosing(): boolean;
   /** a session ended for good: fill its slot */
   onSessionEnded(): void;
+  /** Settings → Compute now */
+  compute(): ComputeSettings;
 }
 
 /** One training session of a run (launch → the trainer's outcome → the recorded end). */
@@ -150,12 +153,17 @@ export class TrainingSessions {
       this.deps.emit({ type: 'status', run: this.deps.info(started) });
       const train = this.deps.train ?? (await import('../training/run-training')).runTrainingSession;
       const spawn = this.deps.lowPriorityWorkers ? lowPrioritySpawner(this.deps.spawn ?? forkSpawner()) : this.deps.spawn;
+      // an ES run on the cluster: its slices go to the cluster's workers, and this computer's share of the cores
+      // joins them when "this computer's cores" is on too
+      const compute = this.deps.compute();
+      const onCluster = cfg.optimizer === 'es' && compute.cluster !== null;
       outcome = await train({
         workspace: this.deps.store.workspace,
         store: this.deps.store,
         runId,
         control: session.control,
-        workers: session.workers,
+        workers: onCluster && !compute.localCores ? 0 : session.workers,
+        ...(onCluster ? { cluster: compute.cluster! } : {}),
         ...(this.deps.backend ? { backend: this.deps.backend } : {}),
         ...(spawn ? { spawn } : {}),
         onProgress: (ev) => this.onProgress(session, ev),
