@@ -104,7 +104,7 @@ describe('runs channels', () => {
     await expect(service.dispatch('runs:setTags', ['x', ['ok', '']])).rejects.toThrow('runs.setTags: tags: each tag must be a word of 1 to 40 characters, got ""');
     await expect(service.dispatch('runs:metrics', [{ runId: 'x', maxPoints: 2 }])).rejects.toThrow('runs.metrics: maxPoints must be an integer from 10 to 1000000, got 2');
     await expect(service.dispatch('settings:update', [{ maxConcurrentRuns: 0 }])).rejects.toThrow('settings.update: maxConcurrentRuns must be an integer from 1 to 64, got 0');
-    await expect(service.dispatch('settings:update', [{ theme: 'dark' }])).rejects.toThrow('settings.update: unknown setting "theme" (settings: maxConcurrentRuns)');
+    await expect(service.dispatch('settings:update', [{ theme: 'dark' }])).rejects.toThrow('settings.update: unknown setting "theme" (settings: maxConcurrentRuns, compute)');
   });
 
   it('trains on an imported image, kept in the workspace under its content hash', async () => {
@@ -132,11 +132,12 @@ describe('runs channels', () => {
   });
 
   it('keeps the number of runs at once in settings.json, next to other keys', async () => {
-    expect(await service.dispatch('settings:get', [])).toEqual({ maxConcurrentRuns: 2 });
-    expect(await service.dispatch('settings:update', [{ maxConcurrentRuns: 3 }])).toEqual({ maxConcurrentRuns: 3 });
-    expect(events.at(-1)).toEqual({ event: 'settings:changed', payload: { maxConcurrentRuns: 3 } });
-    expect(JSON.parse(await readFile(join(workspace, 'settings.json'), 'utf8'))).toEqual({ lab: { maxConcurrentRuns: 3 } });
+    const cores = { localCores: true, cluster: null };
+    expect(await service.dispatch('settings:get', [])).toEqual({ maxConcurrentRuns: 2, compute: cores });
+    expect(await service.dispatch('settings:update', [{ maxConcurrentRuns: 3 }])).toEqual({ maxConcurrentRuns: 3, compute: cores });
+    expect(events.at(-1)).toEqual({ event: 'settings:changed', payload: { maxConcurrentRuns: 3, compute: cores } });
+    expect(JSON.parse(await readFile(join(workspace, 'settings.json'), 'utf8'))).toEqual({ lab: { maxConcurrentRuns: 3, compute: cores } });
     const again = new LabService({ workspace, runs: { train: instantTrainer, cores: 2 } });
-    expect(await again.dispatch('settings:get', [])).toEqual({ maxConcurrentRuns: 3 });
+    expect(await again.dispatch('settings:get', [])).toEqual({ maxConcurrentRuns: 3, compute: cores });
   });
 });
