@@ -169,8 +169,10 @@ describe('the lab\'s study service', () => {
     expect(id).toMatch(/^\d{8}-\d{6}-reproduce-quick-[0-9a-f]{4}$/);
     await expect(service.dispatch('experiments:reproduce', [{ quick: false, reuse: false }])).rejects.toThrow(`a study is already running (${id})`);
     const mine = () => events.filter((e): e is Extract<LabEventMessage, { event: 'reproduce:progress' }> => e.event === 'reproduce:progress' && e.payload.id === id).map((e) => e.payload);
-    // wait for a training's progress (a generation done), then cancel
-    for (let i = 0; i < 600 && !events.some((e) => e.event === 'run:progress' && !before.has(e.payload.runId)); i++) await new Promise((r) => setTimeout(r, 50));
+    // wait until all 16 are queued and a training has made progress (a generation done), then cancel; on a
+    // loaded machine the first training can report before the last run is created
+    const ready = () => mine().at(-1)?.runIds.length === 16 && events.some((e) => e.event === 'run:progress' && !before.has(e.payload.runId));
+    for (let i = 0; i < 1200 && !ready(); i++) await new Promise((r) => setTimeout(r, 50));
     const queued = mine().at(-1)!;
     expect(queued.phase).toBe('training');
     expect(queued.runIds).toHaveLength(16);
