@@ -29,6 +29,7 @@ import {
   BULL_PREFIX, DATA_TTL_S, HEARTBEAT_MS, keys, pack, unpack, parseSliceResult, queueName, sliceJobId, splitSliceRequest,
   type Compat, type EsSliceJobData, type RunAnnouncement,
 } from './protocol';
+import { messageOf } from '../../shared/validate';
 
 export interface ClusterRunnerOptions {
   addr: ClusterAddress;
@@ -132,7 +133,7 @@ export class ClusterSliceRunner implements SliceRunner {
     try {
       await Promise.all([ensureConnected(this.conn), ensureConnected(this.blocking)]);
     } catch (err) {
-      throw new Error(`cannot reach the cluster at ${this.opts.addr.display}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new Error(`cannot reach the cluster at ${this.opts.addr.display}: ${messageOf(err)}`, { cause: err });
     }
     await this.refresh();
     this.timer = setInterval(() => void this.refresh(), HEARTBEAT_MS);

@@ -13,6 +13,7 @@ import { connectRedis, ensureConnected, type ClusterAddress } from './redis-url'
 import { compatId as compatIdOf, localCompat } from './compat';
 import { listWorkers } from './registry';
 import { BULL_PREFIX, DATA_TTL_S, keys, pack, parseExperimentResult, queueName, unpack, type ExperimentClusterJobData } from './protocol';
+import { messageOf } from '../../shared/validate';
 
 export interface ClusterExperimentOptions {
   addr: ClusterAddress;
@@ -51,7 +52,7 @@ export async function runExperimentJobsOnCluster(payloads: ExperimentJobPayload[
     try {
       await Promise.all([ensureConnected(conn), ensureConnected(blocking)]);
     } catch (err) {
-      throw new Error(`cannot reach the cluster at ${opts.addr.display}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new Error(`cannot reach the cluster at ${opts.addr.display}: ${messageOf(err)}`, { cause: err });
     }
     await publish(jobs);
     opts.onLog?.(`${jobs.length} experiment job${jobs.length === 1 ? '' : 's'} on the cluster ${opts.addr.display} (compatibility ${compatId})`);

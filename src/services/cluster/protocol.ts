@@ -1,7 +1,7 @@
 /**
  * What travels through the cluster's Redis, and where (docs/scale-out.md has the picture). Everything a worker
  * reads from Redis comes from another machine, so every shape here has one parser that checks it field by field
- * and names the field when it is wrong (style.md); a job names one of the lab's own job kinds and carries only
+ * and names the field when it is wrong (CONTRIBUTING.md, "Conventions"); a job names one of the lab's own job kinds and carries only
  * numbers and keys, never code or file paths.
  *
  * One ES generation of a run (thesis Algorithm 2 over machines):
@@ -20,6 +20,7 @@ import type { NcaConfig } from '../../core/nca/config';
 import type { StateBatch } from '../../core/nca/state';
 import type { EsSliceRequest, EsSliceResult } from '../../core/es/slice';
 import type { ExperimentJobPayload, ExperimentJobResult } from '../../core/experiments/job';
+import { messageOf } from '../../shared/validate';
 
 /** Every key the lab writes starts with this, so a shared Redis can hold other things beside. */
 export const KEY_PREFIX = 'nca-lab';
@@ -75,7 +76,7 @@ export function unpack(buf: Buffer | Uint8Array, what: string): unknown {
   try {
     return packr.unpack(buf);
   } catch (err) {
-    throw new Error(`${what}: cannot decode (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+    throw new Error(`${what}: cannot decode (${messageOf(err)})`, { cause: err });
   }
 }
 

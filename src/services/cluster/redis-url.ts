@@ -4,6 +4,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ClusterAddress } from '../../shared/cluster-url';
+import { messageOf } from '../../shared/validate';
 
 export { parseClusterUrl, type ClusterAddress } from '../../shared/cluster-url';
 
@@ -48,7 +49,7 @@ export async function probeRedis(addr: ClusterAddress, timeoutMs = 4_000): Promi
     const version = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? 'unknown';
     return { ok: true, redisVersion: version, ms: performance.now() - t0 };
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = messageOf(err);
     return { ok: false, message: `${addr.display}: ${lastError && !message.includes(lastError) ? `${message} (${lastError})` : message}` };
   } finally {
     r.disconnect();

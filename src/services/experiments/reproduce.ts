@@ -1,5 +1,5 @@
 /**
- * Reproduce the thesis's study in one action (issue "Experiments" §2): train its 16 models (ES and Adam ×
+ * Reproduce the thesis's study in one action: train its 16 models (ES and Adam ×
  * carrot and rabbit × 9 and 15 px × with and without sample pool, from the presets thesis-es, thesis-es-pool,
  * thesis-adam, thesis-adam-nopool), run the `thesis` suite on them, measure Table 2 with the ES benchmark, and
  * write the chapter-6 figure set into one folder with an index page (and the same index as data, figures.json,
@@ -12,6 +12,9 @@
  *
  * The thesis trained ES for 1.04M–2.21M generations (stopped by hand) and Adam for 20,000 iterations: days on
  * a laptop. A budget caps every training (seconds and/or generations), and the output says which budget was used.
+ *
+ * Why one file of this length: the study is one script in four phases (train, suite, Table 2, figures) whose
+ * cancel and reuse rules span them all; the figure layout is in figure-set.ts and thesis-figures.ts.
  */
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';

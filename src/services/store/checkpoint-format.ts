@@ -12,6 +12,9 @@
  * file and a flipped bit are both told apart from a good one. Pools of 1024 × 72×72×16 floats (≈340 MB) occur
  * in M presets: writes stream each array in chunks straight from its Float32Array, and reads fill fresh
  * Float32Arrays straight from the file, so no full-size intermediate buffer is ever built.
+ *
+ * Why one file of this length: the writer and the reader of one binary format, kept side by side so that every
+ * field's encoding and its check are read together.
  */
 import { open, stat } from 'node:fs/promises';
 import { endianness } from 'node:os';

@@ -17,6 +17,10 @@
  *
  * Writes to one run's record, metrics, checkpoints and model are serialised within a process. One process trains
  * a run at a time (the run manager's job): two processes writing the same run would interleave their records.
+ *
+ * Why one file of this length: every write to a run folder (records, metrics, checkpoints, models, targets, the
+ * resume preparation) goes through this class so that the atomic-write, lock and crash rules live in one place;
+ * the file formats themselves are in checkpoint-format.ts, model-format.ts and metrics-log.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';

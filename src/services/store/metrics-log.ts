@@ -13,6 +13,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { metricRowToJson, parseMetricRow, type MetricRow } from '../../shared/run-record';
 import { isDiskFull, StoreWriteError, writeBytesAtomic, writeError, type StoreFs } from './atomic-file';
+import { messageOf } from '../../shared/validate';
 
 export const METRICS_FILE = 'metrics.jsonl';
 
@@ -71,7 +72,7 @@ export async function appendMetricRows(file: string, rows: MetricRow[]): Promise
 /** Why an append failed, and what is in the log now: its rows before the append (restored) or a torn tail. */
 function appendError(file: string, rows: number, err: unknown, restored: boolean): StoreWriteError {
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  const cause = isDiskFull(err) ? `the disk is full (${code})` : (err instanceof Error ? err.message : String(err));
+  const cause = isDiskFull(err) ? `the disk is full (${code})` : (messageOf(err));
   const state = restored
     ? 'the log was cut back to its rows before this append'
     : 'the log may end in a partial row, which readers ignore and the next append removes';

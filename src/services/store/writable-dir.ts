@@ -6,6 +6,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { messageOf } from '../../shared/validate';
 
 /** A folder that cannot be created or written: the message names the folder, the blocking path and why. */
 export class FolderWriteError extends Error {
@@ -42,7 +43,7 @@ async function explain(dir: string, what: string, err: unknown): Promise<FolderW
     if (c === 'EROFS') return new FolderWriteError(`cannot create ${what} ${dir}: ${existing} is on a read-only file system (EROFS)`, dir, c);
     if (c === 'EACCES' || c === 'EPERM') return new FolderWriteError(`cannot create ${what} ${dir}: no permission to write in ${existing} (${c})`, dir, c);
   }
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = messageOf(err);
   if (code === 'ENOSPC' || code === 'EDQUOT') return new FolderWriteError(`cannot create ${what} ${dir}: the disk is full (${code})`, dir, code);
   return new FolderWriteError(`cannot create ${what} ${dir}: ${detail}`, dir, code);
 }

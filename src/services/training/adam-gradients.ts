@@ -1,5 +1,5 @@
 /**
- * Adam on every core (architecture.md, "Compute"): the batch's gradient split over the worker processes as
+ * Adam on every core (docs/architecture.md, "Compute"): the batch's gradient split over the worker processes as
  * 'adam-grad' jobs (src/worker/jobs/adam-grad.ts), each a contiguous slice of samples computed by the fused
  * BPTT engine from (θ, the slice's start states, K, the iteration's fire stream). Per-sample results come back
  * and are put together in sample order, so the trainer's mean gradient, and with it the whole run, is the same

@@ -22,6 +22,7 @@ import { drawBatch, seedPool, writeBack } from '../../core/adam/sample-pool';
 import { growthEval } from '../../core/nca/growth-eval';
 import type { TrainerContext, TrainOutcome } from './context';
 import { TrainingLog } from './training-log';
+import { messageOf } from '../../shared/validate';
 
 export interface AdamTrainerDeps {
   /** the workspace's store (default: a LabStore on ctx.workspace) */
@@ -119,7 +120,7 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
   } catch (err) {
     trainer?.dispose();
     // the run cannot start: say why in run.json, on this backend, and leave its checkpoints as they are
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = messageOf(err);
     await store.updateRun(ctx.runId, { status: 'failed', statusReason: reason, backend: ctx.backend }).catch(() => undefined);
     return { status: 'failed', reason, generation: iteration, bestEval40 };
   }
@@ -226,7 +227,7 @@ export async function trainAdam(ctx: TrainerContext, deps: AdamTrainerDeps = {})
         }
       }
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = messageOf(err);
       return await fail(`${message} (at iteration ${iteration + 1}; last good checkpoint: ${lastGood()})`);
     }
   }

@@ -20,6 +20,7 @@ import { drawFromPool, commitToPool } from '../../core/es/sample-pool';
 import { EvaluationPaused, type EsEvaluator } from './es-evaluator';
 import type { TrainerContext, TrainOutcome } from './context';
 import { TrainingLog } from './training-log';
+import { messageOf } from '../../shared/validate';
 
 export interface EsTrainerDeps {
   store: LabStore;
@@ -156,7 +157,7 @@ export async function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise
       }
     }
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = messageOf(err);
     await store.updateRun(ctx.runId, {
       status: 'failed',
       statusReason: `${message} (the last good checkpoint is generation ${lastCheckpointGen})`,

@@ -14,6 +14,10 @@
  *   await pool.close();
  *
  * A live pool keeps the process running: close it when done.
+ *
+ * Why one file of this length: the pool's state machine (spawn, ready, job, cancel with grace, crash, respawn,
+ * close) is one piece whose invariants (a job re-runs exactly once per crash, nothing outlives close) are only
+ * checkable together; the wire protocol and the spawners are in protocol.ts and spawners.ts.
  */
 import type {
   AnyJobMap,
