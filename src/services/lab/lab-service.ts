@@ -169,8 +169,10 @@ export class LabService {
    * `paused`). Every run channel waits for it; the Electron main and `nca-lab serve` call it at start-up.
    */
   start(): Promise<void> {
-    this.started ??= this.runs.init().then(() => {
-      if (this.watchWorkspace) this.startWatching();
+    // resolved once the watch is on too: a change made right after start() is seen (a watch that cannot start is
+    // logged, and the lab runs without it)
+    this.started ??= this.runs.init().then(async () => {
+      if (this.watchWorkspace) await this.startWatching().then(() => undefined, () => undefined);
     });
     return this.started;
   }
@@ -180,7 +182,7 @@ export class LabService {
    * folder removed, targets imported) becomes the usual events. Runs this lab trains are left to RunManager, whose
    * own events are more current than the disk.
    */
-  private startWatching(): void {
+  private startWatching(): Promise<WorkspaceWatch> {
     this.watch ??= watchWorkspace({
       workspace: this.workspace,
       targetsDir: this.targetsDir(),
@@ -196,6 +198,7 @@ export class LabService {
       onError: (err) => console.error(`nca-lab: watching the workspace for changes made elsewhere stopped: ${err.message}`),
     });
     this.watch.catch((err: unknown) => console.error(`nca-lab: cannot watch the workspace: ${messageOf(err)}`));
+    return this.watch;
   }
 
   private async onRunChanged(change: RunChange): Promise<void> {
