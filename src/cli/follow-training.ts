@@ -12,6 +12,7 @@ import { forkSpawner } from '../services/workers/spawners';
 import type { CommandIo } from './command';
 import { formatCliDuration, progressLine, type ProgressParts } from './progress-line';
 import type { RunConfig } from '../shared/training-config';
+import { OPTIMIZERS } from '../shared/optimizers';
 
 export interface FollowOptions {
   io: CommandIo;
@@ -38,7 +39,7 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
   const run = await store.getRun(opts.runId);
   const cfg = run.config;
   const limit = cfg.stop.maxGenerations;
-  const unit = cfg.optimizer === 'es' ? 'generation' : 'iteration';
+  const unit = OPTIMIZERS[cfg.optimizer].unit;
   const control: StopRequest = { requested: null };
   let interrupts = 0;
   const onSigint = () => {

@@ -7,6 +7,7 @@ import { isSuiteName, SUITE_NAMES, type ExperimentProtocol, type RunnableSuite, 
 import type { FgsmClamp } from '../core/damage/damage';
 import type { RunConfig } from './training-config';
 import { fail, isRecord } from './validate';
+import type { Optimizer } from './training-config';
 
 export const EXPERIMENT_FORMAT_VERSION = 1;
 export const RESULTS_FILE = 'results.json';
@@ -21,7 +22,7 @@ export interface ExperimentModel {
   source: string;
   /** `ES · pool` / `Adam` / the run's name: the legend text */
   label: string;
-  optimizer: 'es' | 'adam' | null;
+  optimizer: Optimizer | null;
   preset: string | null;
   /** trained with a sample pool (ES pool kind ≠ none, or Adam pool kind ≠ none); null when unknown */
   pool: boolean | null;

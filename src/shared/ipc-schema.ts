@@ -21,7 +21,8 @@ import {
 } from './lab-api';
 import type { ChannelArgs, LabChannel } from './ipc';
 import { parseClusterUrl } from './cluster-url';
-import { configProblems, type RunConfig } from './training-config';
+import { configProblems, getPath, type RunConfig } from './training-config';
+import { OPTIMIZERS, isOptimizer, optimizerChoicesText } from './optimizers';
 import { parseExperimentId, parseExperimentRunRequest } from './experiment';
 import { parseFigureFileName, parseReproduceRequest, parseStudyId } from './reproduce';
 import { describeValue, hasControlCharacters, isRecord } from './validate';
@@ -230,19 +231,18 @@ export function parseNotes(field: string, value: unknown): string {
 export function parseRunConfig(where: string, value: unknown): RunConfig {
   if (!isRecord(value)) throw new Error(`${where}: config must be an object, got ${describeValue(value)}`);
   const v = value as Record<string, unknown>;
-  if (v.optimizer !== 'es' && v.optimizer !== 'adam') throw new Error(`${where}: config.optimizer must be "es" or "adam", got ${describeValue(v.optimizer)}`);
+  if (!isOptimizer(v.optimizer)) throw new Error(`${where}: config.optimizer must be ${optimizerChoicesText()}, got ${describeValue(v.optimizer)}`);
   if (typeof v.preset !== 'string' || v.preset === '') throw new Error(`${where}: config.preset must name the preset it started from, got ${describeValue(v.preset)}`);
   for (const part of ['target', 'model', 'stop', v.optimizer]) {
     if (!isRecord(v[part])) throw new Error(`${where}: config.${part} must be an object, got ${describeValue(v[part])}`);
   }
-  if (v.optimizer === 'adam') {
-    const adam = v.adam as Record<string, unknown>;
-    if (!isRecord(adam.schedule) || !isRecord(adam.pool)) throw new Error(`${where}: config.adam.schedule and config.adam.pool must be objects`);
-  } else {
-    const es = v.es as Record<string, unknown>;
-    if (!isRecord(es.pool) || !isRecord(es.decay)) throw new Error(`${where}: config.es.pool and config.es.decay must be objects`);
-    const decay = es.decay as Record<string, unknown>;
-    if (!Array.isArray(decay.thresholds) || !Array.isArray(decay.factors)) throw new Error(`${where}: config.es.decay.thresholds and factors must be lists of two numbers`);
+  // the nested parts of the optimizer's settings, so validation cannot trip over a missing one
+  const opt = OPTIMIZERS[v.optimizer];
+  for (const path of opt.objectPaths) {
+    if (!isRecord(getPath(v, path))) throw new Error(`${where}: config.${path} must be an object, got ${describeValue(getPath(v, path))}`);
+  }
+  for (const path of opt.listPaths) {
+    if (!Array.isArray(getPath(v, path))) throw new Error(`${where}: config.${path} must be a list, got ${describeValue(getPath(v, path))}`);
   }
   const config = value as unknown as RunConfig;
   const problems = configProblems(config);

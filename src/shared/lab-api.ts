@@ -14,7 +14,7 @@
 import type { BackendName } from '../core/backend';
 import type { NcaConfig } from '../core/nca/config';
 import type { RunRecord } from './run-record';
-import type { RunConfig } from './training-config';
+import type { Optimizer, RunConfig } from './training-config';
 import type { ModelEvaluation, ModelSource } from './model-source';
 import type { ExperimentProgressEvent, ExperimentResults, ExperimentRunRequest, ExperimentSummary } from './experiment';
 import type { FigureFile, FigureIndex, ReproduceOverview, ReproduceProgressEvent, ReproduceRequest } from './reproduce';
@@ -128,7 +128,7 @@ export interface RunListing {
  */
 export interface RunProgressEvent extends MetricPoint {
   runId: string;
-  optimizer: 'es' | 'adam';
+  optimizer: Optimizer;
   generationsPerSec?: number;
   mutantsPerSec?: number;
   iterationsPerSec?: number;
@@ -220,7 +220,7 @@ export interface ModelParams {
 export interface ModelSummary {
   runId: string;
   name: string;
-  optimizer: 'es' | 'adam';
+  optimizer: Optimizer;
   preset: string;
   status: RunRecord['status'];
   /** the target it trains on (built-in name or image file), its size and padding */

@@ -9,7 +9,8 @@
  */
 import type { StateBatch } from '../core/nca/state';
 import type { RngState } from '../core/rng/philox';
-import { configProblems, type RunConfig } from './training-config';
+import { configProblems, type Optimizer, type RunConfig } from './training-config';
+import { OPTIMIZERS } from './optimizers';
 import { describeValue, isRecord } from './validate';
 
 export type RunStatus = 'queued' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed' | 'interrupted';
@@ -43,7 +44,7 @@ export interface RunRecord {
   /** sortable and readable: `20261125-184700-es-carrot-9-ab12` (UTC creation time, optimizer, target, random) */
   id: string;
   name: string;
-  optimizer: 'es' | 'adam';
+  optimizer: Optimizer;
   preset: string;
   config: RunConfig;
   status: RunStatus;
@@ -117,8 +118,8 @@ export interface Checkpoint {
 }
 
 /** What a run counts its steps in: ES generations, Adam iterations ("checkpoint at iteration 916"). */
-export function stepWord(optimizer: 'es' | 'adam'): 'generation' | 'iteration' {
-  return optimizer === 'adam' ? 'iteration' : 'generation';
+export function stepWord(optimizer: Optimizer): 'generation' | 'iteration' {
+  return OPTIMIZERS[optimizer].unit;
 }
 
 export function emptyProgress(): RunProgress {

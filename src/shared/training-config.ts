@@ -9,7 +9,12 @@ import type { AdamSettings, AdamPoolKind } from '../core/adam/settings';
 
 export type { AdamSettings, AdamPoolKind };
 
-export type Optimizer = 'es' | 'adam';
+/**
+ * The lab's optimizers. Each has a row in shared/optimizers.ts (label, units, fields, presets) and a plug-in in
+ * services/training/optimizers; its fields below and its presets are tagged with its id.
+ */
+export const OPTIMIZER_IDS = ['es', 'adam'] as const;
+export type Optimizer = (typeof OPTIMIZER_IDS)[number];
 
 export interface TargetRef {
   /** built-in name (`carrot-9`) or, for an imported image, its file name */
@@ -435,8 +440,8 @@ export function checkField(f: FieldSpec, v: unknown): string | null {
 export function configProblems(cfg: RunConfig): { field: string; message: string }[] {
   upgradeRunConfig(cfg);
   const out: { field: string; message: string }[] = [];
-  if (cfg.optimizer !== 'es' && cfg.optimizer !== 'adam') {
-    return [{ field: 'optimizer', message: `must be "es" or "adam", got ${JSON.stringify((cfg as { optimizer: unknown }).optimizer)}` }];
+  if (!(OPTIMIZER_IDS as readonly unknown[]).includes(cfg.optimizer)) {
+    return [{ field: 'optimizer', message: `must be ${OPTIMIZER_IDS.map((id) => `"${id}"`).join(' or ')}, got ${JSON.stringify((cfg as { optimizer: unknown }).optimizer)}` }];
   }
   if (typeof cfg.target?.name !== 'string' || cfg.target.name.trim() === '') out.push({ field: 'target.name', message: 'must name a built-in target or an image file' });
   for (const f of RUN_CONFIG_FIELDS) {

@@ -8,9 +8,10 @@ import { benchIo } from '../../services/bench/bench-io';
 import { benchPopulation } from '../../services/bench/population-bench';
 import { benchEs } from '../../services/bench/es-bench';
 import { benchQuality, QUALITY_TARGETS } from '../../services/bench/quality-bench';
-import { PRESETS, fieldByPath, parseFieldText, ConfigError } from '../../shared/training-config';
+import { fieldByPath, parseFieldText, ConfigError } from '../../shared/training-config';
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs } from '../flags';
+import { presetsOf } from '../../shared/optimizers';
 
 function listFlag(flag: string, text: string | undefined, min: number, max: number): number[] | undefined {
   if (text === undefined) return undefined;
@@ -41,7 +42,7 @@ function qualityOptions(values: Record<string, unknown>) {
     return v;
   };
   return {
-    presets: names('presets', values.presets as string | undefined, PRESETS.filter((p) => p.optimizer === 'es').map((p) => p.name)) ?? ['es'],
+    presets: names('presets', values.presets as string | undefined, presetsOf('es').map((p) => p.name)) ?? ['es'],
     targets: names('targets', values.targets as string | undefined, null),
     maxSeconds: num('max-seconds', 1, 1e7) ?? 600,
     goal: num('goal', 1e-9, 1),

@@ -10,6 +10,7 @@ import {
 import { type Command } from '../command';
 import { expectPositionals, integerFlag, parseCommandArgs } from '../flags';
 import { experimentProgressView, parseColors, parseFigureSize, parseFormats } from './experiment';
+import { OPTIMIZERS } from '../../shared/optimizers';
 
 export const reproduceCommand: Command = {
   summary: 'the thesis\'s study in one go: 16 trainings, the thesis experiment suite, Table 2 and the chapter-6 figures',
@@ -92,7 +93,7 @@ study). Ctrl-C stops the trainings that ran (checkpoint and model kept) and remo
           lastTrainLine = Date.now();
           const line = { event: 'training', index: i + 1, total, preset: t.preset, target: t.target, generation: ev.generation, loss: ev.loss, eval40: ev.eval40 ?? null, wallSeconds: ev.wallSeconds };
           if (json) io.out(JSON.stringify(line));
-          else io.err(`  ${t.optimizer === 'es' ? 'generation' : 'iteration'} ${ev.generation}, loss ${ev.loss?.toPrecision(4) ?? 'not finite'}, ${ev.wallSeconds.toFixed(0)} s`);
+          else io.err(`  ${OPTIMIZERS[t.optimizer].unit} ${ev.generation}, loss ${ev.loss?.toPrecision(4) ?? 'not finite'}, ${ev.wallSeconds.toFixed(0)} s`);
         },
         onExperiment: view.onProgress,
       });

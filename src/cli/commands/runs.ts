@@ -5,12 +5,13 @@ import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { runLockOwner } from '../../services/training/run-lock';
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs } from '../flags';
+import type { Optimizer } from '../../shared/training-config';
 
 /** One run as `runs --json` prints it (one object per line) and as the table shows it. */
 export interface RunSummary {
   id: string;
   name: string;
-  optimizer: 'es' | 'adam';
+  optimizer: Optimizer;
   preset: string;
   target: string;
   status: RunRecord['status'];

@@ -14,16 +14,17 @@ import { UsageError, type Command } from '../command';
 import { parseCommandArgs, expectPositionals, integerFlag } from '../flags';
 import { followTraining } from '../follow-training';
 import { parseClusterUrl } from '../../services/cluster/redis-url';
+import { OPTIMIZERS, OPTIMIZER_IDS, isOptimizer, optimizerOf } from '../../shared/optimizers';
 
 export const trainCommand: Command = {
   summary: 'train an NCA on a target with ES (all cores) or Adam; progress bar or --json events',
-  usage: `nca-lab train --optimizer es|adam [--preset NAME] --target NAME|FILE [flags] [--json] [--workspace DIR]
+  usage: `nca-lab train --optimizer ${OPTIMIZER_IDS.join('|')} [--preset NAME] --target NAME|FILE [flags] [--json] [--workspace DIR]
 
 Creates a run in the workspace from a preset and trains it. Every hyperparameter can be changed:
 
-  --optimizer es|adam     which optimiser (default: the preset's)
+  --optimizer NAME        ${OPTIMIZER_IDS.map((id) => `${id} (${OPTIMIZERS[id].label})`).join(', ')}; default: the preset's
   --preset NAME           ${PRESETS.map((p) => p.name).join(', ')}
-                          (default es for es, thesis-adam for adam)
+                          (default ${OPTIMIZER_IDS.map((id) => `${OPTIMIZERS[id].defaultPreset} for ${id}`).join(', ')})
   --target NAME|FILE      a built-in (carrot-9, rabbit-15, lizard-40, …) or a PNG/JPEG/WebP file
   --size N, --padding P   target size and zero padding (a file needs --size)
   --seed N                master seed (every random number of the run derives from it)
@@ -69,7 +70,7 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
       } catch (err) {
         throw new UsageError(`--cluster: ${(err as Error).message}`);
       }
-      if (config.optimizer !== 'es') throw new UsageError('--cluster: only ES runs evaluate a population on a cluster');
+      if (!optimizerOf(config).population) throw new UsageError(`--cluster: only a population is evaluated on a cluster; ${optimizerOf(config).label} runs have none`);
     }
     const workspace = resolveWorkspaceDir(values.workspace);
     const store = new LabStore(workspace);
@@ -99,10 +100,10 @@ function hasSetFlag(values: TrainFlags, path: string): boolean {
 /** Preset + flags → a validated config; errors name the flag/field and the allowed range. */
 export function buildConfig(values: TrainFlags): RunConfig {
   const optimizer = values.optimizer as string | undefined;
-  if (optimizer !== undefined && optimizer !== 'es' && optimizer !== 'adam') {
-    throw new UsageError(`--optimizer must be es or adam, got "${optimizer}"`);
+  if (optimizer !== undefined && !isOptimizer(optimizer)) {
+    throw new UsageError(`--optimizer must be ${OPTIMIZER_IDS.join(' or ')}, got "${optimizer}"`);
   }
-  const presetName = (values.preset as string | undefined) ?? (optimizer === 'adam' ? 'thesis-adam' : 'es');
+  const presetName = (values.preset as string | undefined) ?? OPTIMIZERS[optimizer ?? 'es'].defaultPreset;
   let config: RunConfig;
   try {
     config = configFromPreset(presetName);
@@ -144,6 +145,7 @@ export function buildConfig(values: TrainFlags): RunConfig {
   assign('stop.maxGenerations', (values['max-generations'] ?? values['max-iterations']) as string | undefined, 'max-generations');
   assign('stop.maxSeconds', values['max-seconds'] as string | undefined, 'max-seconds');
   assign('stop.targetLoss', values['target-loss'] as string | undefined, 'target-loss');
+  // ES records its worker count in the config (es.workers); other optimizers take --workers for the session only
   if (config.optimizer === 'es') assign('es.workers', values.workers as string | undefined, 'workers');
   for (const item of (values.set as string[] | undefined) ?? []) {
     const eq = item.indexOf('=');

@@ -4,6 +4,7 @@
  * them all); the Adam learning-rate schedule, which is not a flat field, has its own control.
  */
 import { RUN_CONFIG_FIELDS, getPath, type FieldSpec, type Optimizer, type RunConfig } from '@shared/training-config';
+import { descriptorOf, fieldsOf, type OptimizerDescriptor, type OptimizerSection } from '@shared/optimizers';
 
 export interface ConfigSection {
   id: string;
@@ -11,25 +12,35 @@ export interface ConfigSection {
   fields: FieldSpec[];
 }
 
-const SECTIONS: { id: string; title: string; match: (path: string) => boolean }[] = [
-  { id: 'target', title: 'Target canvas', match: (p) => p.startsWith('target.') },
-  { id: 'stop', title: 'Stop conditions', match: (p) => p.startsWith('stop.') },
-  { id: 'es', title: 'Evolution Strategies', match: (p) => p.startsWith('es.') && !p.startsWith('es.decay.') && !p.startsWith('es.pool.') && p !== 'es.workers' },
-  { id: 'es-pool', title: 'Sample pool', match: (p) => p.startsWith('es.pool.') },
-  { id: 'es-decay', title: 'Learning-rate decay (c.5)', match: (p) => p.startsWith('es.decay.') },
-  { id: 'adam', title: 'Adam', match: (p) => p.startsWith('adam.') && !p.startsWith('adam.pool.') },
-  { id: 'adam-pool', title: 'Sample pool', match: (p) => p.startsWith('adam.pool.') },
-  { id: 'rollout', title: 'Rollouts and seed', match: (p) => p === 'seed' || p === 'stepsMin' || p === 'stepsMax' },
-  { id: 'model', title: 'Model', match: (p) => p.startsWith('model.') },
-  { id: 'logging', title: 'Evaluation, checkpoints and workers', match: (p) => p === 'evalEvery' || p === 'checkpointEvery' || p === 'es.workers' },
+/** The sections before and after the optimizer's own (shared/optimizers.ts gives those, by path prefix). */
+const BEFORE = [
+  { id: 'target', title: 'Target canvas', match: (p: string) => p.startsWith('target.') },
+  { id: 'stop', title: 'Stop conditions', match: (p: string) => p.startsWith('stop.') },
+];
+const AFTER = [
+  { id: 'rollout', title: 'Rollouts and seed', match: (p: string) => p === 'seed' || p === 'stepsMin' || p === 'stepsMax' },
+  { id: 'model', title: 'Model', match: (p: string) => p.startsWith('model.') },
+  { id: 'logging', title: 'Evaluation, checkpoints and workers', match: (p: string, opt: OptimizerDescriptor) => p === 'evalEvery' || p === 'checkpointEvery' || opt.sessionFields.includes(p) },
 ];
 
+/** The optimizer section a field of its own belongs to: the longest prefix that matches, unless shown with the session's. */
+function ownSectionOf(path: string, opt: OptimizerDescriptor): string | null {
+  if (opt.sessionFields.includes(path)) return null;
+  let best: OptimizerSection | null = null;
+  for (const s of opt.sections) if (path.startsWith(s.prefix) && (!best || s.prefix.length > best.prefix.length)) best = s;
+  return best?.id ?? null;
+}
+
 export function configSections(optimizer: Optimizer): ConfigSection[] {
-  return SECTIONS.map((s) => ({
-    id: s.id,
-    title: s.title,
-    fields: RUN_CONFIG_FIELDS.filter((f) => s.match(f.path) && (!f.optimizer || f.optimizer === optimizer)),
-  })).filter((s) => s.fields.length > 0);
+  const opt = descriptorOf(optimizer);
+  const common = RUN_CONFIG_FIELDS.filter((f) => !f.optimizer);
+  const own = fieldsOf(optimizer);
+  const sections: ConfigSection[] = [
+    ...BEFORE.map((s) => ({ id: s.id, title: s.title, fields: common.filter((f) => s.match(f.path)) })),
+    ...opt.sections.map((s) => ({ id: s.id, title: s.title, fields: own.filter((f) => ownSectionOf(f.path, opt) === s.id) })),
+    ...AFTER.map((s) => ({ id: s.id, title: s.title, fields: [...common, ...own].filter((f) => s.match(f.path, opt)) })),
+  ];
+  return sections.filter((s) => s.fields.length > 0);
 }
 
 export function displayValue(field: FieldSpec, config: RunConfig): string {

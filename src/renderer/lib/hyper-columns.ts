@@ -5,6 +5,7 @@
  */
 import { getPath, RUN_CONFIG_FIELDS } from '@shared/training-config';
 import type { RunConfig } from '@shared/training-config';
+import { OPTIMIZERS } from '@shared/optimizers';
 
 export const HYPER_COLUMNS_KEY = 'nca-lab:runs-hyper-columns';
 
@@ -17,7 +18,7 @@ export interface HyperColumn {
 
 export const HYPER_COLUMNS: HyperColumn[] = RUN_CONFIG_FIELDS.map((f) => ({
   path: f.path,
-  label: f.label + (f.optimizer ? ` (${f.optimizer === 'es' ? 'ES' : 'Adam'})` : ''),
+  label: f.label + (f.optimizer ? ` (${OPTIMIZERS[f.optimizer].short})` : ''),
   help: f.help,
 }));
 

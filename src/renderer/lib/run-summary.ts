@@ -3,22 +3,24 @@
  * throughput and the ETA, and how a live progress event changes a run (the same merge RunManager does).
  */
 import type { RunInfo, RunProgressEvent } from '@shared/lab-api';
+import { OPTIMIZERS, type Optimizer } from '@shared/optimizers';
 
 export function unitOf(run: Pick<RunInfo, 'optimizer'>): { one: string; many: string; short: string } {
-  return run.optimizer === 'es'
-    ? { one: 'generation', many: 'generations', short: 'gen' }
-    : { one: 'iteration', many: 'iterations', short: 'it' };
+  const d = OPTIMIZERS[run.optimizer];
+  return { one: d.unit, many: d.units, short: d.unitShort };
 }
 
 /** Where a Playground model came from, in its optimizer's words: "checkpoint at iteration 916" (Adam counts iterations). */
-export function modelSourceText(source: 'checkpoint' | 'model', optimizer: 'es' | 'adam', generation: number): string {
+export function modelSourceText(source: 'checkpoint' | 'model', optimizer: Optimizer, generation: number): string {
   return `${source === 'checkpoint' ? 'checkpoint' : 'model'} at ${unitOf({ optimizer }).one} ${generation.toLocaleString('en-US')}`;
 }
 
 /** Generations (ES) or iterations (Adam) per second in the current session, if any. */
 export function stepsPerSecond(run: RunInfo): number | null {
   if (!run.live) return null;
-  return run.optimizer === 'es' ? run.live.generationsPerSec : run.live.iterationsPerSec ?? run.live.generationsPerSec;
+  const key = OPTIMIZERS[run.optimizer].throughput.key;
+  // runs recorded before Adam reported iterationsPerSec carry generationsPerSec
+  return run.live[key] ?? run.live.generationsPerSec;
 }
 
 /** Seconds to the nearest stop condition (generation limit or time limit), when one is set and the run trains. */

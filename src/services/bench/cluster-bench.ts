@@ -18,7 +18,7 @@ import { round } from './population-bench';
 import { WorkerPool } from '../workers/pool';
 import { forkSpawner } from '../workers/spawners';
 import type { LabJobs } from '../workers/lab-jobs';
-import { esComputeBackend } from '../training/run-training';
+import { esComputeBackend } from '../training/optimizers/es';
 import { PoolEsEvaluator, type EsRunSettings, type SliceRunner } from '../training/es-evaluator';
 import { THESIS_ES_MODEL, initParams, paramLayout } from '../../core/nca/config';
 import { makeSeed } from '../../core/nca/state';

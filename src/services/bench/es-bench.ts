@@ -10,7 +10,7 @@ import { round } from './population-bench';
 import { WorkerPool } from '../workers/pool';
 import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
 import type { LabJobs } from '../training/run-training';
-import { esComputeBackend } from '../training/run-training';
+import { esComputeBackend } from '../training/optimizers/es';
 import { PoolEsEvaluator, type EsRunSettings } from '../training/es-evaluator';
 import { THESIS_ES_MODEL, initParams, paramLayout } from '../../core/nca/config';
 import { makeSeed } from '../../core/nca/state';

@@ -36,20 +36,22 @@ import { figureIndex, writeFigureSet, type FigureFormat, type WrittenFigure } fr
 import { runExperiment, type ExperimentProgress } from './run-experiment';
 import { thesisPlan } from './thesis-figures';
 import { messageOf } from '../../shared/validate';
+import type { Optimizer } from '../../shared/training-config';
+import { OPTIMIZERS } from '../../shared/optimizers';
 
 export type { ReproduceBudget } from '../../shared/reproduce';
 
 export const REPRODUCE_TAG = 'thesis-reproduce';
 
 export interface ThesisTraining {
-  optimizer: 'es' | 'adam';
+  optimizer: Optimizer;
   pool: boolean;
   preset: string;
   target: string;
   size: number;
 }
 
-/** The 16 trainings of the study, in the order they are queued. */
+/** The 16 trainings of the study (the thesis compares its two optimizers, chapter 7), in the order they are queued. */
 export const THESIS_TRAININGS: ThesisTraining[] = (['es', 'adam'] as const).flatMap((optimizer) =>
   [false, true].flatMap((pool) => ['carrot', 'rabbit'].flatMap((family) => [9, 15].map((size) => ({
     optimizer, pool, size, target: `${family}-${size}`,
@@ -85,7 +87,7 @@ export function trainingConfig(t: ThesisTraining, budget: ReproduceBudget, seed:
 
 /** A training's name in logs and messages: `ES carrot-9 pool (thesis-es-pool)`. */
 export function trainingLabel(t: ThesisTraining): string {
-  return `${t.optimizer === 'es' ? 'ES' : 'Adam'} ${t.target} ${t.pool ? 'pool' : 'no pool'} (${t.preset})`;
+  return `${OPTIMIZERS[t.optimizer].short} ${t.target} ${t.pool ? 'pool' : 'no pool'} (${t.preset})`;
 }
 
 /** Where the study is, for a progress bar: the phase, progress within it, and the trainings so far. */
@@ -298,7 +300,7 @@ async function trainStudy(
       const p = latest.get(id);
       const t = trainings[index.get(id)!];
       if (paused.has(id)) parts.push(`${trainingLabel(t)} is paused: resume it in Runs to go on`);
-      else if (p) parts.push(`${t.optimizer === 'es' ? 'ES' : 'Adam'} ${t.target}${t.pool ? ' pool' : ''}: ${t.optimizer === 'es' ? 'generation' : 'iteration'} ${p.generation.toLocaleString('en')}${p.loss !== null ? `, loss ${p.loss.toPrecision(3)}` : ''}`);
+      else if (p) parts.push(`${OPTIMIZERS[t.optimizer].short} ${t.target}${t.pool ? ' pool' : ''}: ${OPTIMIZERS[t.optimizer].unit} ${p.generation.toLocaleString('en')}${p.loss !== null ? `, loss ${p.loss.toPrecision(3)}` : ''}`);
     }
     const starting = [...live].filter((id) => pending.has(id) && !latest.has(id)).length;
     const waiting = pending.size - parts.length - starting;

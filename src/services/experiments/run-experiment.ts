@@ -34,6 +34,7 @@ import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
 import type { LabJobs } from '../workers/lab-jobs';
 import { makeExperimentId, saveExperiment } from './experiment-store';
 import { findLibraryModel, loadLibraryModel } from '../models/model-library';
+import { OPTIMIZERS, optimizerOf } from '../../shared/optimizers';
 
 /** Experiment jobs run on the lab's worker processes (the same entry as training). */
 export type ExperimentJobs = LabJobs;
@@ -92,7 +93,7 @@ export interface LoadedExperimentModel {
 
 function poolOf(config: RunConfig | null): boolean | null {
   if (!config) return null;
-  return config.optimizer === 'es' ? config.es.pool.kind !== 'none' : config.adam.pool.kind !== 'none';
+  return optimizerOf(config).usesPool(config);
 }
 
 /** Loads a run (by id) or a model file, with the exact target it was trained on. */
@@ -109,7 +110,7 @@ export async function loadExperimentModel(store: LabStore, ref: string): Promise
   else throw new Error(`${ref}: the model names no target, so its loss cannot be measured`);
   const optimizer = config?.optimizer ?? null;
   const pool = poolOf(config);
-  const optName = optimizer === 'es' ? 'ES' : optimizer === 'adam' ? 'Adam' : 'model';
+  const optName = optimizer ? OPTIMIZERS[optimizer].short : 'model';
   const key = isRun || library ? ref : basename(ref).replace(/\.json$/i, '') || ref;
   return {
     info: {

@@ -7,6 +7,7 @@
 import type { ExperimentModel, ExperimentResults } from '../../shared/experiment';
 import { targetFamily } from '../../shared/experiment-charts';
 import type { FigurePlan, PlanItem, PlanSection, TableItem } from './figure-set';
+import { OPTIMIZERS, type Optimizer } from '../../shared/optimizers';
 
 const TARGETS = [
   { family: 'carrot', size: 9 },
@@ -15,7 +16,8 @@ const TARGETS = [
   { family: 'rabbit', size: 15 },
 ] as const;
 
-type Opt = 'es' | 'adam';
+/** the thesis's figures pair its two optimizers (chapter 7) */
+type Opt = Optimizer;
 
 function find(models: ExperimentModel[], opt: Opt, pool: boolean, family: string, size: number): ExperimentModel | undefined {
   return models.find((m) => m.optimizer === opt && m.pool === pool && m.target.size === size && targetFamily(m.target.name) === family);
@@ -62,7 +64,7 @@ export function thesisPlan(results: ExperimentResults, opts: ThesisPlanOptions =
         for (const o of ['es', 'adam'] as Opt[]) {
           for (const p of pool === null ? [false, true] : [pool]) {
             const m = find(models, o, p, family, size);
-            if (m) rows.push({ model: m.key, label: `${sizes.length > 1 ? `${size}x${size} ` : ''}${Cap(family)} ${o === 'es' ? 'ES' : 'Adam'}${pool === null ? (p ? ' (pool)' : ' (no pool)') : ''}` });
+            if (m) rows.push({ model: m.key, label: `${sizes.length > 1 ? `${size}x${size} ` : ''}${Cap(family)} ${OPTIMIZERS[o].short}${pool === null ? (p ? ' (pool)' : ' (no pool)') : ''}` });
           }
         }
       }
@@ -128,7 +130,7 @@ export function thesisPlan(results: ExperimentResults, opts: ThesisPlanOptions =
       return [{
         kind: 'chart' as const, file: `figure-22-fgsm-0.07/15x15-${family}`, protocol: 'fgsm-after-0.07', xMax: 400,
         caption: `15x15 ${Cap(family)} FGSA at step 51 (ε 0.07)`, title: `15x15 ${Cap(family)} FGSA at step 51`, models: picks.map((m) => m.key),
-        labels: new Map(picks.map((m) => [m.key, `${m.optimizer === 'es' ? 'ES' : 'Adam'}-${m.pool ? 'sample' : 'no-sample'}`])),
+        labels: new Map(picks.map((m) => [m.key, `${m.optimizer ? OPTIMIZERS[m.optimizer].short : 'model'}-${m.pool ? 'sample' : 'no-sample'}`])),
       }];
     }),
   });
@@ -152,7 +154,7 @@ export function thesisPlan(results: ExperimentResults, opts: ThesisPlanOptions =
       note: 'Every update up to 200, then every 20th; first repeat.',
       items: opts.animated.flatMap((protocol) => models.map((m) => ({
         kind: 'gif' as const, file: `gifs/${protocol}/${m.target.size}x${m.target.size}-${targetFamily(m.target.name)}-${m.optimizer}-${m.pool ? 'pool' : 'nopool'}`,
-        caption: `${m.target.size}x${m.target.size} ${targetFamily(m.target.name)} ${m.optimizer === 'es' ? 'ES' : 'Adam'} ${m.pool ? 'pool' : 'no pool'}: ${protocol}`,
+        caption: `${m.target.size}x${m.target.size} ${targetFamily(m.target.name)} ${m.optimizer ? OPTIMIZERS[m.optimizer].short : 'model'} ${m.pool ? 'pool' : 'no pool'}: ${protocol}`,
         protocol, model: m.key,
       }))),
     });

@@ -6,6 +6,7 @@ import type { ModelParams } from '../../shared/lab-api';
 import { encodeFloat32Base64 } from '../../shared/float32-base64';
 import { ncaConfigOf } from '../../shared/training-config';
 import type { LabStore } from '../store/lab-store';
+import { OPTIMIZERS } from '../../shared/optimizers';
 
 /** No parameters on disk yet; the message says when they will appear. */
 export class NoParamsYetError extends Error {
@@ -29,7 +30,7 @@ export async function readRunParams(store: LabStore, runId: string, generation?:
   try {
     model = await store.loadModel(runId);
   } catch {
-    const unit = record.optimizer === 'es' ? 'generations' : 'iterations';
+    const unit = OPTIMIZERS[record.optimizer].units;
     throw new NoParamsYetError(`run "${runId}" has no parameters on disk yet: they appear with its first checkpoint (every ${record.config.checkpointEvery} ${unit}, and whenever it is paused or stopped)`);
   }
   return {

@@ -9,6 +9,7 @@
  * The scheduler decides; the RunManager acts (launches sessions, asks them to pause).
  */
 import { shareWorkers, type WorkerClaim } from './worker-share';
+import { OPTIMIZERS } from '../../shared/optimizers';
 
 /** What the scheduler needs to know of a training session. */
 export interface ScheduledSession {
@@ -91,7 +92,7 @@ export class RunScheduler {
     const out: { runId: string; share: number; was: number }[] = [];
     for (const s of sessions) {
       const share = shares.get(s.runId);
-      if (share === undefined || s.claim?.optimizer !== 'es' || s.leaving || !s.reporting || share === s.workers) continue;
+      if (share === undefined || !s.claim || !OPTIMIZERS[s.claim.optimizer].population || s.leaving || !s.reporting || share === s.workers) continue;
       if (share > s.workers && this.now() - s.startedAt < this.minReshareAgeMs) continue;
       out.push({ runId: s.runId, share, was: s.workers });
     }

@@ -4,6 +4,7 @@
  */
 import type { TrainOutcome } from '../training/context';
 import { stepWord, type RunStatus } from '../../shared/run-record';
+import type { Optimizer } from '../../shared/training-config';
 
 /** Why a session is being ended early. */
 export type Ending =
@@ -14,7 +15,7 @@ export type Ending =
 export type SessionSettlement = { relaunch: true } | { relaunch: false; status: RunStatus; reason: string };
 
 /** `optimizer` words the reason: ES stops at a generation, Adam at an iteration. */
-export function settleSession(outcome: TrainOutcome, ending: Ending | null, closing: boolean, optimizer: 'es' | 'adam' = 'es'): SessionSettlement {
+export function settleSession(outcome: TrainOutcome, ending: Ending | null, closing: boolean, optimizer: Optimizer = 'es'): SessionSettlement {
   // same slot, new share: straight back to training
   if (ending?.kind === 'reshare' && outcome.status === 'paused' && !closing) return { relaunch: true };
   let status: RunStatus = outcome.status;

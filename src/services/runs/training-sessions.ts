@@ -19,6 +19,7 @@ import { settleSession } from './session-outcome';
 import { minOrNull, progressEvent } from './metric-points';
 import type { LiveSession } from './run-info';
 import type { ComputeSettings } from '../../shared/lab-api';
+import { OPTIMIZERS, optimizerOf } from '../../shared/optimizers';
 
 /** Trains one session of a stored run (runTrainingSession; tests pass a fake). */
 export type TrainSessionFn = (opts: TrainingSessionOptions) => Promise<TrainOutcome>;
@@ -141,7 +142,7 @@ export class TrainingSessions {
       session.claim = {
         id: runId,
         optimizer: cfg.optimizer,
-        cap: cfg.optimizer === 'es' ? Math.min(cfg.es.workers || Number.POSITIVE_INFINITY, cfg.es.population) : cfg.adam.batchSize,
+        cap: optimizerOf(cfg).workerCap(cfg),
       };
       session.checkpointEvery = cfg.checkpointEvery;
       session.announcedCheckpoint = record.checkpointGeneration ?? 0;
@@ -156,7 +157,7 @@ export class TrainingSessions {
       // an ES run on the cluster: its slices go to the cluster's workers, and this computer's share of the cores
       // joins them when "this computer's cores" is on too
       const compute = this.deps.compute();
-      const onCluster = cfg.optimizer === 'es' && compute.cluster !== null;
+      const onCluster = optimizerOf(cfg).population && compute.cluster !== null;
       outcome = await train({
         workspace: this.deps.store.workspace,
         store: this.deps.store,
@@ -209,5 +210,5 @@ export class TrainingSessions {
       }, () => undefined);
     }
     // the first progress of a session shows its worker processes are up: a good moment to re-share
-    if (!session.ending && session.claim?.optimizer === 'es') this.reshare();
+    if (!session.ending && session.claim && OPTIMIZERS[session.claim.optimizer].population) this.reshare();
   }}

@@ -7,10 +7,11 @@
  *   2 cores, 2 ES runs → 1 + 1;  4 cores, ES + ES + Adam → 2 + 1 + 1 (the first ES run gets the odd core);
  *   8 cores, ES(workers 2) + ES → 2 + 6.
  */
+import { OPTIMIZERS, type Optimizer } from '../../shared/optimizers';
 
 export interface WorkerClaim {
   id: string;
-  optimizer: 'es' | 'adam';
+  optimizer: Optimizer;
   /** the most workers this run can use: min(es.workers or ∞, population); ignored for Adam */
   cap: number;
 }
@@ -20,7 +21,8 @@ export function shareWorkers(cores: number, claims: readonly WorkerClaim[]): Map
   const share = new Map<string, number>();
   const es: WorkerClaim[] = [];
   for (const c of claims) {
-    if (c.optimizer === 'adam') share.set(c.id, 1);
+    // a population is shared over cores; an optimizer without one (Adam) holds one share
+    if (!OPTIMIZERS[c.optimizer].population) share.set(c.id, 1);
     else es.push(c);
   }
   let budget = Math.max(Math.floor(cores) - (claims.length - es.length), es.length);

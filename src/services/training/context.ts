@@ -1,15 +1,15 @@
 /**
- * What a trainer (ES or Adam) is given and what it reports. Trainers hold no Electron import: the CLI, the
+ * What the training loop (training-loop.ts) is given and what it reports, for every optimizer. Trainers hold no Electron import: the CLI, the
  * Electron main process (RunManager) and the browser bridge all drive them the same way.
  */
-import type { RunConfig } from '../../shared/training-config';
+import type { Optimizer, RunConfig } from '../../shared/training-config';
 import type { Target } from '../../core/targets/target';
 import type { MetricRow } from '../../shared/run-record';
 
 /** One progress event: the metric row of the generation/iteration just done, and the throughput. */
 export interface ProgressEvent extends MetricRow {
   runId: string;
-  optimizer: 'es' | 'adam';
+  optimizer: Optimizer;
   /** throughput over the last reporting window */
   generationsPerSec?: number;
   mutantsPerSec?: number;

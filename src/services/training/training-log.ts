@@ -1,10 +1,11 @@
 /**
- * What both trainers (ES and Adam) do after every generation/iteration, in one place: keep the metric rows the
+ * What the training loop does after every step (generation/iteration), in one place: keep the metric rows the
  * policy keeps, append them to the run's metrics in batches (at most one write a second, and before every
  * checkpoint), emit throttled progress events with throughput, and track the run's progress summary.
  */
 import type { MetricRow, RunProgress } from '../../shared/run-record';
 import type { LabStore } from '../store/lab-store';
+import { OPTIMIZERS } from '../../shared/optimizers';
 import type { ProgressEvent, TrainerContext } from './context';
 
 /**
@@ -103,12 +104,10 @@ export class TrainingLog {
       const ev: ProgressEvent = { runId: this.ctx.runId, optimizer: this.ctx.config.optimizer, ...row };
       if (dt > 0 && this.generation > this.window.generation) {
         const perSec = (this.generation - this.window.generation) / dt;
-        if (this.ctx.config.optimizer === 'es') {
-          ev.generationsPerSec = perSec;
-          ev.mutantsPerSec = (this.evaluations - this.window.evaluations) / dt;
-        } else {
-          ev.iterationsPerSec = perSec;
-        }
+        const rate = OPTIMIZERS[this.ctx.config.optimizer].throughput;
+        ev[rate.key] = perSec;
+        // ES: mutants/s, the rollouts of the window (Adam has none beside its iterations)
+        if (rate.second) ev[rate.second.key] = (this.evaluations - this.window.evaluations) / dt;
       }
       if (dt >= 1) this.window = { t: now, generation: this.generation, evaluations: this.evaluations };
       this.lastEventAt = now;

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { JobHandler } from '../../services/workers/protocol';
 import type { AdamTrainJobType } from '../../services/workers/lab-jobs';
 import { LabStore } from '../../services/store/lab-store';
-import { trainAdam } from '../../services/training/adam-trainer';
+import { trainAdam } from '../../services/training/optimizers/adam';
 import type { StopRequest } from '../../services/training/context';
 
 

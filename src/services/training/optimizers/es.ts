@@ -1,0 +1,171 @@
+/**
+ * Evolution Strategies as an optimizer of the training loop: the master of thesis Algorithm 2 (spec c.2). Each
+ * generation draws the start batch (seed or sample pool, spec e), has the evaluator score every member, shapes
+ * the fitness (c.3), lets the run's strategy update θ (c.4 with the c.5 decay, or issue 10's OpenAI-ES with Adam,
+ * PGPE, SNES: es-strategies.ts) and writes the best member's states back to the pool. Every random number derives
+ * from (seed, generation), so a resumed run retraces the trajectory of an uninterrupted one exactly.
+ *
+ * A session computes on a WorkerPool (one worker process per core), in this process, or on the cluster
+ * (es-cluster.ts); the evaluator hides which.
+ */
+import { availableParallelism } from 'node:os';
+import { ncaConfigOf, type EsRunConfig, type RunConfig } from '../../../shared/training-config';
+import { initParams } from '../../../core/nca/config';
+import { makeSeed, stackStates, type StateBatch } from '../../../core/nca/state';
+import { centredRankShaping } from '../../../core/es/shaping';
+import { GenerationNoise } from '../../../core/es/update';
+import { PopulationNoise, type EsStrategy } from '../../../core/es/strategy';
+import { runStream, StreamPurpose } from '../../../core/rng/run-streams';
+import { drawFromPool, commitToPool } from '../../../core/es/sample-pool';
+import { fusedBackendName } from '../../../core/nca/fused';
+import { WorkerPool } from '../../workers/pool';
+import { forkSpawner } from '../../workers/spawners';
+import type { LabJobs } from '../../workers/lab-jobs';
+import type { LabStore } from '../../store/lab-store';
+import { EvaluationPaused, InProcessEsEvaluator, PoolEsEvaluator, esObjectiveSettings, type EsEvaluator, type EsRunSettings } from '../es-evaluator';
+import type { TrainerContext, TrainOutcome } from '../context';
+import { runTrainingLoop } from '../training-loop';
+import { esStrategyFor } from './es-strategies';
+import { runEsOnCluster } from './es-cluster';
+import { restartLine } from './worker-lines';
+import type { OptimizerPlugin, OptimizerStart, SessionStart, StepResult, TrainingOptimizer } from './optimizer';
+
+/** What computes the ES population: the fused WebAssembly SIMD kernel, or its plain TypeScript fallback. */
+export const esComputeBackend = fusedBackendName;
+
+function asEs(cfg: RunConfig, runId: string): EsRunConfig {
+  if (cfg.optimizer !== 'es') throw new Error(`ES: run ${runId} is an ${cfg.optimizer} run`);
+  return cfg;
+}
+
+/** ES's state in the loop: the strategy (θ, σ, its own moments), the sample pool, the evaluator. */
+class EsOptimizer implements TrainingOptimizer {
+  private readonly seedBatch: StateBatch;
+
+  constructor(
+    private readonly cfg: EsRunConfig,
+    private readonly target: TrainerContext['target'],
+    private readonly strategy: EsStrategy,
+    private readonly pool: StateBatch | null,
+    private readonly evaluator: EsEvaluator,
+  ) {
+    this.seedBatch = makeSeed(target.height, target.width, cfg.model.channels, cfg.es.batchSize);
+  }
+
+  params(): Float32Array {
+    return this.strategy.ask().center;
+  }
+
+  async step(g: number): Promise<StepResult> {
+    const { cfg, pool, strategy } = this;
+    const es = cfg.es;
+    const draw = pool ? drawFromPool(pool, es.batchSize, this.seedBatch, this.target.rgba, runStream(cfg.seed, g, StreamPurpose.Pool, 0)) : null;
+    const { center, sigma } = strategy.ask();
+    const pending = this.evaluator.evaluate({ generation: g, params: center, sigma, x0: draw ? draw.x0 : this.seedBatch, wantBest: !!pool });
+    // the jobs are on their way: build this generation's noise while the workers evaluate
+    const prebuilt = this.evaluator.workers > 0 && !this.evaluator.inProcess
+      ? GenerationNoise.forPopulation(cfg.seed, g, es.population, es.mirrored, center.length) : null;
+    let out: Awaited<typeof pending>;
+    try {
+      out = await pending;
+    } catch (err) {
+      // the cluster is away: the loop keeps what is done (a checkpoint at generation g − 1) and pauses
+      if (err instanceof EvaluationPaused) return { kind: 'paused', reason: err.message };
+      throw err;
+    }
+    const bad = out.losses.findIndex((l) => !Number.isFinite(l));
+    if (bad >= 0) return { kind: 'failed', reason: `fitness of member ${bad} is ${out.losses[bad]}` };
+    const fitness = out.losses.map((l) => -l);
+    const shaped = centredRankShaping(fitness);
+    const noise = new PopulationNoise(cfg.seed, g, es.population, es.mirrored, center.length, prebuilt);
+    const { lr } = strategy.tell({ generation: g, fitness, shaped, noise });
+    if (!strategy.ask().center.every(Number.isFinite)) return { kind: 'failed', reason: 'the update made the parameters non-finite' };
+    if (pool && draw && out.best) commitToPool(pool, draw.indices, out.best.final, es.pool.kind === 'thesis' ? 'thesis' : 'mordvintsev', cfg.model.aliveThreshold);
+    const loss = out.losses.reduce((a, b) => a + b, 0) / out.losses.length;
+    return { kind: 'done', loss, bestLoss: Math.min(...out.losses), lr, rollouts: es.population * es.batchSize };
+  }
+
+  async checkpointState() {
+    const state = this.strategy.checkpointState();
+    return { arrays: state.arrays, scalars: state.scalars, pool: this.pool, rng: null };
+  }
+
+  dispose(): void {}
+}
+
+/** The ES optimizer of a run, fresh (init stream of the seed) or restored from the loop's checkpoint. */
+export function openEs({ ctx, checkpoint }: OptimizerStart, evaluator: EsEvaluator): TrainingOptimizer {
+  const cfg = asEs(ctx.config, ctx.runId);
+  const es = cfg.es;
+  const nca = ncaConfigOf(cfg);
+  let strategy: EsStrategy;
+  let pool: StateBatch | null = null;
+  if (checkpoint) {
+    strategy = esStrategyFor(cfg).restore(cfg, checkpoint.params, checkpoint);
+    pool = checkpoint.pool;
+  } else {
+    const rng = runStream(cfg.seed, 0, StreamPurpose.Init, 0);
+    strategy = esStrategyFor(cfg).create(cfg, initParams(nca, cfg.model.init, () => rng.uniform()));
+    if (es.pool.kind !== 'none') {
+      const seedOne = makeSeed(ctx.target.height, ctx.target.width, nca.channels, 1);
+      pool = stackStates(Array.from({ length: es.pool.size }, () => seedOne));
+    }
+  }
+  if (es.pool.kind !== 'none' && !pool) throw new Error(`run ${ctx.runId}: the checkpoint has no sample pool but the config asks for one`);
+  return new EsOptimizer(cfg, ctx.target, strategy, pool, evaluator);
+}
+
+export interface EsTrainerDeps {
+  store: LabStore;
+  evaluator: EsEvaluator;
+  /** for tests: called after each generation with θ */
+  onGeneration?: (generation: number, params: Float32Array) => void;
+}
+
+/** One ES session of the loop on this evaluator. */
+export function trainEs(ctx: TrainerContext, deps: EsTrainerDeps): Promise<TrainOutcome> {
+  return runTrainingLoop(ctx, {
+    store: deps.store,
+    open: (start) => openEs(start, deps.evaluator),
+    onStep: deps.onGeneration ? (g, opt) => deps.onGeneration!(g, opt.params()) : undefined,
+  });
+}
+
+/** What every ES member's evaluation needs of the run, fixed for the whole run. */
+export function esRunSettings(config: EsRunConfig, target: TrainerContext['target']): EsRunSettings {
+  return {
+    cfg: ncaConfigOf(config), seed: config.seed, population: config.es.population, target: target.rgba,
+    sigma: config.es.sigma, mirrored: config.es.mirrored, commonRandomNumbers: config.es.commonRandomNumbers,
+    perMemberSteps: config.es.perMemberSteps, stepsMin: config.stepsMin, stepsMax: config.stepsMax,
+    ...esObjectiveSettings(config.es.objective),
+  };
+}
+
+export const esPlugin: OptimizerPlugin = {
+  id: 'es',
+  async runSession({ opts, store, config: anyConfig, target, log }: SessionStart): Promise<TrainOutcome> {
+    const config = asEs(anyConfig, opts.runId);
+    const requested = opts.workers ?? (config.es.workers || availableParallelism());
+    const settings = esRunSettings(config, target);
+    const ctxBase = { workspace: opts.workspace, runId: opts.runId, config, target, control: opts.control, onProgress: opts.onProgress };
+    if (opts.cluster) {
+      const train = (backend: string, evaluator: EsEvaluator) => trainEs({ ...ctxBase, backend }, { store, evaluator });
+      return runEsOnCluster({ opts, store, settings, train, url: opts.cluster, localWorkers: requested, log });
+    }
+    if (requested <= 0) {
+      return trainEs({ ...ctxBase, backend: `${esComputeBackend()} (in process)` }, { store, evaluator: new InProcessEsEvaluator(settings) });
+    }
+    const pool = new WorkerPool<LabJobs>({
+      size: Math.min(requested, config.es.population), spawn: opts.spawn ?? forkSpawner(),
+      init: opts.backend ? { backend: opts.backend } : {}, onWorkerRestart: (info) => log(restartLine(info)),
+    });
+    try {
+      await pool.start();
+      log(`${pool.size} worker process${pool.size === 1 ? '' : 'es'} ready (population evaluation on ${esComputeBackend()}; tfjs ${pool.backend})`);
+      const evaluator = new PoolEsEvaluator(settings, { size: pool.size, map: (payloads) => pool.map('es-slice', payloads) });
+      return await trainEs({ ...ctxBase, backend: `${esComputeBackend()} ×${pool.size} workers` }, { store, evaluator });
+    } finally {
+      await pool.close();
+    }
+  },
+};

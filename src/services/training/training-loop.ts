@@ -1,0 +1,152 @@
+/**
+ * The one training loop, for every optimizer (optimizers/optimizer.ts): resume from the newest checkpoint, stop
+ * on the configured conditions or on request, evaluate growth every `evalEvery` steps (spec c.2: 41 and 201 steps
+ * from the seed, logged as eval40/eval200), keep metrics and progress (training-log.ts), checkpoint every
+ * `checkpointEvery` steps and at every end, write the model at every end but a failure, and fail with the step and
+ * the last good checkpoint named. The optimizer only steps.
+ *
+ * Every random number of step g derives from (seed, g, purpose), and a checkpoint holds the optimizer's whole
+ * state, so a resumed run retraces the uninterrupted trajectory bit for bit; the loop itself draws nothing.
+ */
+import { ncaConfigOf, validateRunConfig } from '../../shared/training-config';
+import { OPTIMIZERS } from '../../shared/optimizers';
+import type { Checkpoint, MetricRow } from '../../shared/run-record';
+import { messageOf } from '../../shared/validate';
+import { growthEval } from '../../core/nca/growth-eval';
+import type { LabStore } from '../store/lab-store';
+import type { TrainerContext, TrainOutcome } from './context';
+import { TrainingLog } from './training-log';
+import type { OptimizerStart, TrainingOptimizer } from './optimizers/optimizer';
+
+export interface TrainingLoopOptions {
+  store: LabStore;
+  /** creates the optimizer fresh (checkpoint null) or restored from the newest checkpoint */
+  open: (start: OptimizerStart) => Promise<TrainingOptimizer> | TrainingOptimizer;
+  /** for tests: called after each applied step with the optimizer (its parameters can be read) */
+  onStep?: (step: number, optimizer: TrainingOptimizer) => void;
+}
+
+/** Lets the event loop run between steps (a cancel or a worker's message arrives as an event). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+const bestOf = (ckpt: Checkpoint, key: string): number | null => (typeof ckpt.scalars[key] === 'number' ? (ckpt.scalars[key] as number) : null);
+
+export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOptions): Promise<TrainOutcome> {
+  const { store } = loop;
+  const cfg = ctx.config;
+  const unit = OPTIMIZERS[cfg.optimizer].unit;
+  const nca = ncaConfigOf(cfg);
+
+  // a config that is not valid is refused before anything is written (ConfigError names the field)
+  validateRunConfig(cfg);
+  // --- the optimizer, fresh or from the newest checkpoint; a run that cannot start says why in run.json
+  let ckpt: Checkpoint | null = null;
+  let optimizer: TrainingOptimizer;
+  try {
+    ckpt = await store.readLatestCheckpoint(ctx.runId);
+    optimizer = await loop.open({ ctx, checkpoint: ckpt });
+  } catch (err) {
+    const reason = messageOf(err);
+    await store.updateRun(ctx.runId, { status: 'failed', statusReason: reason, backend: ctx.backend }).catch(() => undefined);
+    return { status: 'failed', reason, generation: ckpt?.generation ?? 0, bestEval40: ckpt ? bestOf(ckpt, 'bestEval40') : null };
+  }
+  try {
+    if (ckpt) await store.truncateMetricsAfter(ctx.runId, ckpt.generation);
+    return await drive(optimizer, ckpt);
+  } finally {
+    optimizer.dispose();
+  }
+
+  async function drive(opt: TrainingOptimizer, ckpt: Checkpoint | null): Promise<TrainOutcome> {
+    let step = ckpt?.generation ?? 0;
+    const log = new TrainingLog(store, ctx, {
+      generation: step, evaluations: ckpt?.evaluations ?? 0, wallSeconds: ckpt?.wallSeconds ?? 0,
+      bestEval40: ckpt ? bestOf(ckpt, 'bestEval40') : null, bestLoss: ckpt ? bestOf(ckpt, 'bestLoss') : null,
+    });
+    let lastCheckpoint: number | null = ckpt ? ckpt.generation : null;
+    const lastGood = () => (lastCheckpoint === null ? 'none' : String(lastCheckpoint));
+
+    /** θ, refused when not finite: nothing non-finite is ever written */
+    const goodParams = (): Float32Array => {
+      const p = opt.params();
+      const bad = p.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new Error(`parameter ${bad} became ${p[bad]} at ${unit} ${step}; nothing was written`);
+      return p;
+    };
+
+    const checkpoint = async () => {
+      const params = goodParams();
+      const own = await opt.checkpointState(step);
+      await log.flush();
+      await store.writeCheckpoint(ctx.runId, {
+        generation: step, evaluations: log.evaluations, wallSeconds: log.wall(), params, arrays: own.arrays,
+        scalars: { ...own.scalars, bestEval40: log.bestEval40, bestLoss: log.bestLoss }, pool: own.pool, rng: own.rng,
+      });
+      lastCheckpoint = step;
+      await store.updateRun(ctx.runId, { progress: log.progress() });
+    };
+
+    const fail = async (reason: string): Promise<TrainOutcome> => {
+      // keep what is good on disk: flushed metrics stay; the last checkpoint stays the last good state
+      await log.flush().catch(() => undefined);
+      await store.updateRun(ctx.runId, { status: 'failed', statusReason: reason, progress: log.progress() }).catch(() => undefined);
+      return { status: 'failed', reason, generation: step, bestEval40: log.bestEval40 };
+    };
+
+    const finish = async (status: 'finished' | 'stopped' | 'paused', reason: string): Promise<TrainOutcome> => {
+      if (step !== lastCheckpoint) await checkpoint();
+      else await log.flush();
+      // a paused run's model too: the Playground and Compare open it while the run waits
+      await store.writeModel(ctx.runId, goodParams(), { config: cfg, generation: step, loss: log.lastEval?.eval40 ?? log.lastLoss });
+      await store.updateRun(ctx.runId, { status, statusReason: reason, progress: log.progress() });
+      return { status, reason, generation: step, bestEval40: log.bestEval40 };
+    };
+
+    await store.updateRun(ctx.runId, { status: 'running', statusReason: null, backend: ctx.backend });
+
+    try {
+      for (;;) {
+        await yieldToEventLoop();
+        if (ctx.control.requested === 'stop') return await finish('stopped', `stopped by the user at ${unit} ${step}`);
+        if (ctx.control.requested === 'pause') return await finish('paused', `paused at ${unit} ${step}`);
+        if (cfg.stop.maxGenerations !== null && step >= cfg.stop.maxGenerations) {
+          return await finish('finished', `reached max ${OPTIMIZERS[cfg.optimizer].units} (${cfg.stop.maxGenerations})`);
+        }
+        if (cfg.stop.maxSeconds !== null && log.wall() >= cfg.stop.maxSeconds) {
+          return await finish('finished', `reached max time (${cfg.stop.maxSeconds} s)`);
+        }
+
+        const g = step + 1;
+        const r = await opt.step(g);
+        if (r.kind === 'paused') return await finish('paused', r.reason);
+        if (r.kind === 'failed') {
+          // the failed step is logged (non-finite numbers are stored as such); its update is not kept
+          if (r.row) log.keep({ generation: g, evaluations: log.evaluations + r.row.rollouts, wallSeconds: log.wall(), loss: r.row.loss, bestLoss: r.row.bestLoss, lr: r.row.lr, gradNorm: r.row.gradNorm });
+          return await fail(`${r.reason} at ${unit} ${g}; last good checkpoint: ${lastGood()}`);
+        }
+        step = g;
+        log.advance(g, r.rollouts, r.loss, r.bestLoss);
+        loop.onStep?.(g, opt);
+
+        let evalNow: { eval40: number; eval200: number } | null = null;
+        if (g === 1 || g % cfg.evalEvery === 0) {
+          evalNow = growthEval(nca, cfg.seed, opt.params(), ctx.target, g);
+          log.noteEval(evalNow);
+        }
+
+        const row: MetricRow = { generation: g, evaluations: log.evaluations, wallSeconds: log.wall(), loss: r.loss, bestLoss: r.bestLoss, lr: r.lr };
+        if (r.gradNorm !== undefined) row.gradNorm = r.gradNorm;
+        if (evalNow) { row.eval40 = evalNow.eval40; row.eval200 = evalNow.eval200; }
+        await log.record(row, evalNow !== null);
+        if (g % cfg.checkpointEvery === 0) await checkpoint();
+        if (evalNow && cfg.stop.targetLoss !== null && evalNow.eval40 <= cfg.stop.targetLoss) {
+          return await finish('finished', `reached the target 40-step loss ${cfg.stop.targetLoss} (${evalNow.eval40.toPrecision(4)}) at ${unit} ${g}`);
+        }
+      }
+    } catch (err) {
+      return await fail(`${messageOf(err)} (at ${unit} ${step + 1}; last good checkpoint: ${lastGood()})`);
+    }
+  }
+}
