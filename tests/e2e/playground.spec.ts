@@ -181,12 +181,70 @@ test.describe('Playground', () => {
     const at = (t: number) => Number(csv[t + 1].split(',')[2]);
     expect(csv[52].startsWith('51,50,')).toBe(true);
     expect(at(51)).toBeGreaterThan(at(50));
-    // the thesis strip (frame k = state after k updates) at the default steps
+    // the thesis strip (frame k = state after k updates) at the default steps, labelled by default: the model's name
+    // at the left, "t = N" above each column (frames of 99 px in columns of 99 px and gaps of 6 px, headings 24 px high)
+    await expect(page.getByTestId('strip-labels')).toBeChecked();
+    const [labelledDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-strip').click()]);
+    const labelledPath = join(OUT, 'strip-labelled.png');
+    await labelledDownload.saveAs(labelledPath);
+    const labelled = await sharp(labelledPath).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const lw = labelled.info.width;
+    expect(lw).toBeGreaterThan(10 * 99 + 9 * 6);
+    expect(labelled.info.height).toBeGreaterThan(99);
+    const gridLeft = lw - 10 * (99 + 6);
+    const darkIn = (img: { data: Buffer; info: { width: number } }, x0: number, x1: number, y0: number, y1: number) => {
+      let n = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (img.data[(y * img.info.width + x) * 4] < 128) n++;
+      return n;
+    };
+    expect(darkIn(labelled, 0, gridLeft - 6, 24, 24 + 99)).toBeGreaterThan(20); // the row label
+    for (let c = 0; c < 10; c++) expect(darkIn(labelled, gridLeft + c * 105, gridLeft + c * 105 + 99, 0, 22)).toBeGreaterThan(10); // t = N
+
+    // without labels: the plain strip, whose frames are the labelled strip's, pixel for pixel
+    await page.getByTestId('strip-labels').uncheck();
     const [stripDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-strip').click()]);
     const stripPath = join(OUT, 'strip.png');
     await stripDownload.saveAs(stripPath);
-    const strip = await sharp(stripPath).metadata();
-    expect([strip.width, strip.height]).toEqual([10 * 99 + 9 * 6, 99]);
+    const strip = await sharp(stripPath).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect([strip.info.width, strip.info.height]).toEqual([10 * 99 + 9 * 6, 99]);
+    for (let c = 0; c < 10; c++) {
+      for (let y = 0; y < 99; y += 3) {
+        const row = (img: typeof strip, x: number, yy: number) => Array.from(img.data.subarray((yy * img.info.width + x) * 4, (yy * img.info.width + x + 99) * 4));
+        expect(row(labelled, gridLeft + c * 105, 24 + y)).toEqual(row(strip, c * 105, y));
+      }
+    }
+
+    // the GIF with a caption band: the model's name and t = N above every frame, the frame below it unchanged
+    await page.getByTestId('gif-labels').check();
+    await gifPanel.getByLabel('GIF every n-th step').fill('10');
+    await gifPanel.getByLabel('GIF scale').fill('20');
+    await expect(page.getByTestId('export-gif')).toHaveText('GIF (7 frames)');
+    await page.getByTestId('export-panel').screenshot({ path: `${SHOTS}/playground-export-labels.png` });
+    const [captioned] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-gif').click()]);
+    const captionedPath = join(OUT, 'captioned.gif');
+    await captioned.saveAs(captionedPath);
+    const cmeta = await sharp(captionedPath, { animated: true }).metadata();
+    const band = cmeta.pageHeight! - 180;
+    expect([cmeta.pages, cmeta.width]).toEqual([7, 180]);
+    expect(band).toBeGreaterThan(10);
+    await expect(page.getByTestId('export-done')).toContainText(`7 frames, 180×${180 + band} px`);
+    const bands: string[] = [];
+    for (const [pageNo, t] of [[0, 0], [5, 50], [6, 60]]) {
+      const f = await sharp(captionedPath, { page: pageNo }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      expect(darkIn(f, 0, 90, 0, band)).toBeGreaterThan(10); // the name, left
+      expect(darkIn(f, 130, 180, 0, band)).toBeGreaterThan(5); // t = N, right
+      bands.push(f.data.subarray(0, 180 * band * 4).toString('base64'));
+      // below the band, the same cells as the plain GIF's frame at t (its frames are every step, at ×4)
+      const plainFrame = await sharp(gifPath, { page: t }).ensureAlpha().raw().toBuffer();
+      for (let cell = 0; cell < 81; cell++) {
+        const [cy, cx] = [Math.floor(cell / 9), cell % 9];
+        const ci = ((band + cy * 20 + 10) * 180 + cx * 20 + 10) * 4;
+        const pi = ((cy * 4 + 1) * 36 + cx * 4 + 1) * 4;
+        expect(Array.from(f.data.subarray(ci, ci + 4))).toEqual(Array.from(plainFrame.subarray(pi, pi + 4)));
+      }
+      if (t === 60) await sharp(captionedPath, { page: pageNo }).png().toFile(join(OUT, 'captioned-t60.png'));
+    }
+    expect(new Set(bands).size).toBe(3);
     expect(problems).toEqual([]);
   });
 
@@ -274,6 +332,19 @@ test.describe('Playground', () => {
     await expect(page.getByTestId('current-loss')).toHaveCount(2);
     await page.locator('main.content').evaluate((el) => el.scrollTo(0, 0));
     await page.screenshot({ path: `${SHOTS}/playground-side-by-side.png` });
+    // a labelled strip of both: one row per model with its name at the left (frames of 120 px, headings 27 px high)
+    await page.getByTestId('export-panel').getByLabel('Strip steps').fill('0, 40, 120');
+    const [both] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-strip').click()]);
+    await both.saveAs(join(OUT, 'strip-side-by-side.png'));
+    const strip2 = await sharp(await both.path()).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect(strip2.info.width).toBeGreaterThan(3 * 120 + 2 * 2);
+    expect(strip2.info.height).toBe(27 + 2 * 120 + 2 * 6);
+    const left2 = strip2.info.width - 3 * 126;
+    for (const r of [0, 1]) {
+      let n = 0;
+      for (let y = 27 + r * 126; y < 27 + r * 126 + 120; y++) for (let x = 0; x < left2 - 6; x++) if (strip2.data[(y * strip2.info.width + x) * 4] < 128) n++;
+      expect(n).toBeGreaterThan(20);
+    }
     await measure('side by side: 40×40 + carrot-9 on 40×40', 2);
 
     // Mordvintsev's size: hidden 128 on 72×72

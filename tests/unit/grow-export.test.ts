@@ -17,6 +17,8 @@ import { lossCsv } from '../../src/core/replay/loss-csv';
 import { renderFrame } from '../../src/core/replay/frames';
 import { GrowthReplay } from '../../src/core/replay/growth-replay';
 import { parseGrowthRecording } from '../../src/core/replay/recording';
+import { stripFigureLayout } from '../../src/core/figures/strip-figure';
+import { canvasMeasure } from '../../src/services/export/figure-text';
 import { readPng } from '../../src/services/export/png';
 import { loadBuiltinTarget } from '../../src/services/targets/targets';
 import { esConfig, testWorkspace, type TestWorkspace } from './store-helpers';
@@ -119,7 +121,7 @@ describe('nca-lab grow', () => {
     const out = join(ws.dir, 'out');
     const r = await run('grow', id, '--workspace', ws.dir, '--steps', '120', '--damage', 'thesis:bottom@k51',
       '--gif', join(out, 'g.gif'), '--gif-scale', '5', '--fps', '25', '--frames', '0:100:2',
-      '--strip', '0,1,2,3,4,10,30,40,100', '--strip-out', join(out, 'strip.png'), '--strip-scale', '4',
+      '--strip', '0,1,2,3,4,10,30,40,100', '--strip-out', join(out, 'strip.png'), '--strip-scale', '4', '--labels', 'none',
       '--csv', join(out, 'loss.csv'), '--save-recording', join(out, 'rec.json'));
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
@@ -175,6 +177,74 @@ describe('nca-lab grow', () => {
     const again = await run('grow', id, '--workspace', ws.dir, '--steps', '120', '--recording', join(out, 'rec.json'), '--csv', join(out, 'again.csv'));
     expect(again.code).toBe(0);
     expect(readFileSync(join(out, 'again.csv'), 'utf8')).toBe(readFileSync(join(out, 'loss.csv'), 'utf8'));
+  });
+
+  it('labels the strip by default (model names, t = N) and the GIF on request (a caption band)', async () => {
+    const { id, params } = await savedRun();
+    const out = join(ws.dir, 'out');
+    const r = await run('grow', id, '--workspace', ws.dir, '--steps', '40', '--strip', '0,10,40', '--strip-out', join(out, 'strip.png'),
+      '--strip-scale', '4', '--gif', join(out, 'g.gif'), '--gif-scale', '12', '--frames', '0:40:20', '--labels', 'strip,gif', '--json');
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.out[0]);
+    const ref = reference(params);
+    const frameAt = (t: number) => {
+      ref.seek(t);
+      return renderFrame(ref.state(), 'rgb');
+    };
+    // the strip: the core's layout (the run id as the row label, "t = 0" … above the columns) around frames of 36 px
+    const layout = stripFigureLayout({ columns: ['t = 0', 't = 10', 't = 40'], rows: [{ label: id, cells: [0, 1, 2].map(() => ({ height: 9, width: 9 })) }] }, { box: 36, measure: canvasMeasure });
+    const strip = await readPng(join(out, 'strip.png'));
+    expect([strip.width, strip.height]).toEqual([layout.width, layout.height]);
+    expect(summary.files.strip).toMatchObject({ width: layout.width, height: layout.height });
+    // larger than the plain strip (3 × 36 px + 2 gaps of 2 px, 36 px high)
+    expect(strip.width).toBeGreaterThan(3 * 36 + 2 * 2);
+    expect(strip.height).toBeGreaterThan(36);
+    const px = (img: { data: Uint8Array; width: number }, x: number, y: number) => Array.from(img.data.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 4));
+    [0, 10, 40].forEach((t, c) => {
+      const f = layout.frames[c];
+      const frame = frameAt(t);
+      for (let cell = 0; cell < 81; cell++) {
+        expect(px(strip, f.x + (cell % 9) * 4 + 1, f.y + Math.floor(cell / 9) * 4 + 2)).toEqual(Array.from(frame.subarray(cell * 4, cell * 4 + 4)));
+      }
+    });
+    // text is drawn where the layout puts it: dark pixels in the row label's box and over each column, none elsewhere
+    const dark = (img: { data: Uint8Array; width: number }, x0: number, x1: number, y0: number, y1: number) => {
+      let n = 0;
+      for (let y = Math.max(0, Math.floor(y0)); y < y1; y++) for (let x = Math.max(0, Math.floor(x0)); x < x1; x++) if (px(img, x, y)[0] < 128) n++;
+      return n;
+    };
+    const size = layout.texts[0].size;
+    const label = layout.texts.find((t) => t.text === id)!;
+    expect(label.align).toBe('right');
+    expect(dark(strip, 0, label.x + 1, label.y - size, label.y + size)).toBeGreaterThan(10);
+    for (const f of layout.frames) expect(dark(strip, f.x, f.x + 36, 0, f.y - 2)).toBeGreaterThan(5);
+    expect(dark(strip, 0, layout.frames[0].x - 2, 0, layout.frames[0].y - 2)).toBe(0);
+
+    // the GIF: frames t = 0, 20, 40 at 108 px with a caption band above; below it the replay's frame, exactly
+    const gif = join(out, 'g.gif');
+    const meta = await sharp(gif, { animated: true }).metadata();
+    const band = meta.pageHeight! - 108;
+    expect([meta.pages, meta.width]).toEqual([3, 108]);
+    expect(band).toBeGreaterThan(10);
+    expect(summary.files.gif).toMatchObject({ width: 108, height: 108 + band });
+    const bands: number[][] = [];
+    for (const [page, t] of [[0, 0], [1, 20], [2, 40]]) {
+      const f = await gifFrame(gif, page);
+      expect(Buffer.from(upscaleNearest(frameAt(t), 9, 9, 12)).equals(f.data.subarray(108 * band * 4))).toBe(true);
+      expect(dark(f, 0, 54, 0, band)).toBeGreaterThan(10); // the name at the left
+      expect(dark(f, 80, 108, 0, band)).toBeGreaterThan(5); // t = N at the right
+      bands.push(Array.from(f.data.subarray(0, 108 * band * 4)));
+    }
+    expect(bands[1]).not.toEqual(bands[0]);
+    // no labels: the plain strip
+    const plain = await run('grow', id, '--workspace', ws.dir, '--steps', '40', '--strip', '0,10,40', '--strip-out', join(out, 'plain.png'), '--strip-scale', '4', '--labels', 'none');
+    expect(plain.code).toBe(0);
+    const p = await readPng(join(out, 'plain.png'));
+    expect([p.width, p.height]).toEqual([3 * 36 + 2 * 2, 36]);
+    const bad = await run('grow', id, '--workspace', ws.dir, '--labels', 'strip,png');
+    expect(bad.code).toBe(2);
+    expect(bad.err[0]).toBe('nca-lab grow: --labels must be strip, gif, strip,gif or none, got "strip,png"');
   });
 
   it('grows side by side on a bigger canvas, from a checkpoint and a model folder, with --json', async () => {

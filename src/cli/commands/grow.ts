@@ -57,6 +57,8 @@ Exports (each written atomically):
                     --gif-scale K (default: ≥ 256 px), --fps F (1 to ${MAX_FPS}, default 20)
   --strip LIST      steps for the strip (default ${STRIP_STEPS.join(',')}, or "thesis"), written to --strip-out FILE;
                     --strip-scale K (default: frames ≥ 96 px). One row per model.
+  --labels WHAT     strip, gif, strip,gif or none (default strip): the strip with the model names as row labels
+                    and "t = N" above each column; the GIF with a caption band of the model names and "t = N"
   --csv FILE        loss per step: t, thesis_k, one loss column per model
   --view V          what the GIF and strip show: rgb (default), alpha, or hidden:N (N = 1…12, a heat map)
   --json            print one JSON object with the losses at key steps and the files written`,
@@ -79,6 +81,7 @@ Exports (each written atomically):
       'strip-out': { type: 'string' },
       'strip-scale': { type: 'string' },
       csv: { type: 'string' },
+      labels: { type: 'string' },
       view: { type: 'string' },
       json: { type: 'boolean' },
     });
@@ -88,6 +91,7 @@ Exports (each written atomically):
     let canvas = integerFlag('canvas', values.canvas, 1, MAX_REPLAY_CANVAS);
     let seed = integerFlag('seed', values.seed, 0, Number.MAX_SAFE_INTEGER);
     const view = parseView(values.view);
+    const labels = parseLabels(values.labels);
     const angle = values.angle === undefined ? 0 : Number(values.angle);
     if (values.angle !== undefined && !(values.angle.trim() !== '' && Math.abs(angle) <= MAX_PERCEPTION_ANGLE)) {
       throw new UsageError(`--angle must be a number of degrees from −${MAX_PERCEPTION_ANGLE} to ${MAX_PERCEPTION_ANGLE}, got "${values.angle}"`);
@@ -192,11 +196,14 @@ Exports (each written atomically):
       const scale = integerFlag('gif-scale', values['gif-scale'], GIF_LIMITS.scale.min, GIF_LIMITS.scale.max) ?? scaleForMinSide(side, side * models.length, 256);
       // side by side: each GIF frame holds every model's frame in a row
       const frames = gifFrames[0].map((_, i) => framesSideBySide(gifFrames.map((f) => f[i]), side, side));
-      written.gif = await writeGifFile(values.gif, frames, side, side * models.length, { scale, fps });
+      const names = models.map((m) => m.model.name);
+      const steps = frames.map((_, i) => gifRange.from + i * gifRange.every);
+      written.gif = await writeGifFile(values.gif, frames, side, side * models.length, { scale, fps }, labels.gif ? { names, steps } : undefined);
     }
     if (stripOut) {
       const scale = integerFlag('strip-scale', values['strip-scale'], 1, 256) ?? scaleForMinSide(side, side, 96);
-      written.strip = { ...(await writeStripPng(stripOut, stripFrames, side, side, scale)), steps: stripSteps };
+      const names = models.map((m) => m.model.name);
+      written.strip = { ...(await writeStripPng(stripOut, stripFrames, side, side, scale, labels.strip ? { names, steps: stripSteps } : undefined)), steps: stripSteps };
     }
     if (values.csv) written.csv = await writeLossCsvFile(values.csv, models.map((m, i) => ({ name: m.model.name, losses: replay.lossSeries(i) })));
     const rec = makeRecording({
@@ -258,6 +265,14 @@ function parseView(text: string | undefined): FrameView {
   const m = /^hidden:(\d+)$/.exec(text);
   if (m && Number(m[1]) >= 1 && Number(m[1]) <= 60) return Number(m[1]) + 3;
   throw new UsageError(`--view must be rgb, alpha or hidden:N (N from 1: hidden:1 is channel 4), got "${text}"`);
+}
+
+function parseLabels(text: string | undefined): { strip: boolean; gif: boolean } {
+  if (text === undefined) return { strip: true, gif: false };
+  const items = text.split(',').map((s) => s.trim());
+  if (items.length === 1 && items[0] === 'none') return { strip: false, gif: false };
+  if (items.some((i) => i !== 'strip' && i !== 'gif')) throw new UsageError(`--labels must be strip, gif, strip,gif or none, got "${text}"`);
+  return { strip: items.includes('strip'), gif: items.includes('gif') };
 }
 
 function parseFrames(text: string | undefined, steps: number): { from: number; to: number; every: number } {

@@ -2,10 +2,13 @@
  * An animated GIF of replay frames (pure: the CLI writes it to a file, the playground hands it to the browser as
  * a download). Frames are opaque RGBA8 on white, one pixel per cell; each is upscaled by an integer factor with
  * nearest neighbour, so cells stay crisp squares. A frame with at most 256 colours (always so up to 16×16 cells)
- * gets an exact palette; a busier one is quantised by gifenc (RGB565 pair-wise nearest neighbour).
+ * gets an exact palette; a busier one is quantised by gifenc (RGB565 pair-wise nearest neighbour). A caption band
+ * (the model names and "t = N") can go above every frame: its layout is here, its text is drawn by the caller's
+ * canvas (the window's, or @napi-rs/canvas in Node) and handed in as pixels.
  */
 import * as gifencModule from 'gifenc';
 import type { Palette } from 'gifenc';
+import { fitText, type FigureFont, type FigureText, type TextMeasure } from '../figures/strip-figure';
 
 // gifenc ships CommonJS for Node and the browser field: Node's ESM loader exposes it as the default export only,
 // bundlers as named exports. Take whichever is there.
@@ -20,7 +23,22 @@ export interface GifOptions {
   fps: number;
   /** -1 plays once, 0 loops forever (default) */
   repeat?: number;
+  /** a caption band above every frame (the model names and "t = N", see gifCaptionLayout) */
+  caption?: GifCaption;
 }
+
+export interface GifCaption {
+  /** px */
+  height: number;
+  /**
+   * Frame i's band: RGBA8 of (width·scale) × height px, dark text on white. It is reduced to CAPTION_GREYS greys,
+   * so a frame with few colours keeps its exact palette under antialiased text.
+   */
+  band: (frame: number) => Uint8ClampedArray;
+}
+
+/** Grey levels a caption band is reduced to (white, the text's dark grey and the antialiasing steps between). */
+export const CAPTION_GREYS = 8;
 
 export const GIF_LIMITS = { scale: { min: 1, max: 64 }, fps: { min: 1, max: 50 }, maxFrames: 20_000, maxSide: 4096 } as const;
 
@@ -58,6 +76,54 @@ function upscaleIndex(index: Uint8Array, height: number, width: number, k: numbe
   return out;
 }
 
+/** Each pixel to the nearest of `levels` greys (0 … 255, evenly spaced) by its mean of R, G and B; opaque. */
+export function reduceToGreys(rgba: Uint8ClampedArray, levels = CAPTION_GREYS): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(rgba.length);
+  const step = 255 / (levels - 1);
+  for (let i = 0; i < rgba.length; i += 4) {
+    const v = Math.round(Math.round((rgba[i] + rgba[i + 1] + rgba[i + 2]) / 3 / step) * step);
+    out[i] = v;
+    out[i + 1] = v;
+    out[i + 2] = v;
+    out[i + 3] = 255;
+  }
+  return out;
+}
+
+export interface GifCaptionLayout {
+  /** band height in px */
+  height: number;
+  font: FigureFont;
+  /** the texts of the band of the frame at step t: each model's name over its panel, "t = N" at the right */
+  texts: (t: number) => FigureText[];
+}
+
+/**
+ * The caption band of a GIF of `names.length` panels side by side (the playground's models in lockstep), `width`
+ * px in all and `panelHeight` px high: each name left-aligned over its panel and cut with "…" to fit, "t = N" at
+ * the right end. The room for "t = N" is that of the widest step, `lastStep`, so no name changes from frame to frame.
+ */
+export function gifCaptionLayout(opts: { names: string[]; width: number; panelHeight: number; lastStep: number; measure: TextMeasure }): GifCaptionLayout {
+  const { names, width, measure } = opts;
+  if (names.length === 0) throw new RangeError('a GIF caption needs at least one name');
+  const size = Math.max(10, Math.min(28, Math.round(opts.panelHeight / 14)));
+  const font: FigureFont = { size, weight: 400 };
+  const height = Math.round(size * 1.7);
+  const pad = Math.max(3, Math.round(size / 3));
+  const panel = width / names.length;
+  // a clear space (two pads) between the last name and "t = N"
+  const tRoom = Math.ceil(measure(`t = ${opts.lastStep}`, font)) + 2 * pad;
+  const fitted = names.map((n, i) => fitText(n, font, panel - 2 * pad - (i === names.length - 1 ? tRoom : 0), measure));
+  const base = { ...font, y: height / 2, colour: '#222222' };
+  return {
+    height, font,
+    texts: (t) => [
+      ...fitted.flatMap((text, i) => (text ? [{ ...base, text, x: Math.round(i * panel) + pad, align: 'left' as const }] : [])),
+      { ...base, text: `t = ${t}`, x: width - pad, align: 'right' },
+    ],
+  };
+}
+
 export function encodeGif(frames: (Uint8Array | Uint8ClampedArray)[], height: number, width: number, opts: GifOptions): Uint8Array {
   const { scale, fps } = opts;
   if (frames.length === 0) throw new RangeError('a GIF needs at least one frame');
@@ -68,15 +134,37 @@ export function encodeGif(frames: (Uint8Array | Uint8ClampedArray)[], height: nu
   if (!(fps >= GIF_LIMITS.fps.min && fps <= GIF_LIMITS.fps.max)) {
     throw new RangeError(`GIF frames per second must be from ${GIF_LIMITS.fps.min} to ${GIF_LIMITS.fps.max}, got ${fps}`);
   }
-  if (height * scale > GIF_LIMITS.maxSide || width * scale > GIF_LIMITS.maxSide) {
-    throw new RangeError(`GIF of ${width * scale}×${height * scale} px: at most ${GIF_LIMITS.maxSide} px a side (lower the scale)`);
+  const band = opts.caption?.height ?? 0;
+  if (!Number.isInteger(band) || band < 0) throw new RangeError(`GIF caption height must be an integer ≥ 0, got ${band}`);
+  if (height * scale + band > GIF_LIMITS.maxSide || width * scale > GIF_LIMITS.maxSide) {
+    throw new RangeError(`GIF of ${width * scale}×${height * scale + band} px: at most ${GIF_LIMITS.maxSide} px a side (lower the scale)`);
   }
   const gif = GIFEncoder();
   const delay = 1000 / fps;
+  const W = width * scale;
+  const cells = height * width;
   frames.forEach((rgba, i) => {
-    if (rgba.length !== height * width * 4) throw new RangeError(`GIF frame ${i}: expected ${height}×${width}×4 bytes, got ${rgba.length}`);
-    const { palette, index } = paletteFor(rgba);
-    gif.writeFrame(upscaleIndex(index, height, width, scale), width * scale, height * scale, {
+    if (rgba.length !== cells * 4) throw new RangeError(`GIF frame ${i}: expected ${height}×${width}×4 bytes, got ${rgba.length}`);
+    let index: Uint8Array;
+    let palette: Palette;
+    if (opts.caption && band > 0) {
+      const b = opts.caption.band(i);
+      if (b.length !== W * band * 4) throw new RangeError(`GIF caption ${i}: expected ${W}×${band}×4 bytes, got ${b.length}`);
+      // one palette for the frame's cells and the band's greys; the band's rows go above the upscaled frame
+      const both = new Uint8ClampedArray((cells + W * band) * 4);
+      both.set(rgba);
+      both.set(reduceToGreys(b), cells * 4);
+      const p = paletteFor(both);
+      palette = p.palette;
+      index = new Uint8Array(W * (band + height * scale));
+      index.set(p.index.subarray(cells));
+      index.set(upscaleIndex(p.index.subarray(0, cells), height, width, scale), W * band);
+    } else {
+      const p = paletteFor(rgba);
+      palette = p.palette;
+      index = upscaleIndex(p.index, height, width, scale);
+    }
+    gif.writeFrame(index, W, height * scale + band, {
       palette, delay, ...(i === 0 ? { repeat: opts.repeat ?? 0 } : {}),
     });
   });

@@ -1,14 +1,20 @@
 /**
  * Figures from the window: the same chart spec and chart.js configuration as the Node figures
  * (core/figures/chartjs.ts), drawn off-screen at the chosen size and DPI for PNG (white background, the DPI
- * written into the file), and the same SVG writer (core/figures/svg.ts).
+ * written into the file), and the same SVG writer (core/figures/svg.ts). Growth strips as figures: the core's
+ * layout and pixels (core/figures/strip-figure.ts, as `nca-lab experiment` writes them) with the text drawn by the
+ * canvas (lib/figure-text.ts), and as SVG.
  */
 import type { Chart as ChartType } from 'chart.js';
 import { lineChartConfig } from '@core/figures/chartjs';
 import { pixelSize, type FigureSize, type LineChartSpec } from '@core/figures/line-chart';
 import { withPngDpi } from '@core/figures/png-dpi';
+import { composeStripFigure, stripFigureLayout, stripFigureSvg, type StripFigureSpec } from '@core/figures/strip-figure';
 import { lineChartSvg } from '@core/figures/svg';
+import type { ExperimentFrameData } from '@shared/experiment';
+import { base64ToBytes } from '@shared/float32-base64';
 import { loadChartJs } from './chart';
+import { canvasMeasure, figurePngBlob, framePngDataUrl } from './figure-text';
 
 let loading: Promise<typeof ChartType> | null = null;
 
@@ -59,4 +65,37 @@ export function chartSvgText(spec: LineChartSpec, size: FigureSize): string {
 /** A file name from free text: `erase-bottom-9x9-carrot`. */
 export function fileStem(...parts: string[]): string {
   return parts.join('-').toLowerCase().replace(/×/g, 'x').replace(/[^a-z0-9.]+/g, '-').replace(/^-+|-+$/g, '') || 'figure';
+}
+
+/** A growth strip as a figure: what stripFigureLayout lays out, and each frame's pixels (RGBA8, one per cell). */
+export interface StripFigureData {
+  spec: StripFigureSpec;
+  /** frames[r][c]: null where the spec's cell is null */
+  frames: (Uint8Array | null)[][];
+}
+
+/** Compare's growth strip (rows = models, columns = steps, its title and subtitle) as a figure. */
+export function experimentStripFigure(
+  title: string, subtitle: string, columns: string[], rows: { label: string; cells: (ExperimentFrameData | null)[] }[],
+): StripFigureData {
+  return {
+    spec: { title, subtitle, columns, rows: rows.map((r) => ({ label: r.label, cells: r.cells.map((c) => (c ? { height: c.height, width: c.width } : null)) })) },
+    frames: rows.map((r) => r.cells.map((c) => (c ? base64ToBytes(c.rgba8Base64) : null))),
+  };
+}
+
+/** The strip figure as a PNG: the core's layout and pixels, the text drawn by the canvas (lib/figure-text.ts). */
+export function stripFigurePngBlob(data: StripFigureData): Promise<Blob> {
+  const layout = stripFigureLayout(data.spec, { measure: canvasMeasure });
+  return figurePngBlob(composeStripFigure(layout, data.frames), layout.texts);
+}
+
+/** The same figure as SVG: the same layout, each frame an embedded PNG drawn pixelated, the text as <text>. */
+export function stripFigureSvgText(data: StripFigureData): string {
+  const layout = stripFigureLayout(data.spec, { measure: canvasMeasure });
+  const images = data.frames.map((row, r) => row.map((f, c) => {
+    const cell = data.spec.rows[r].cells[c];
+    return f && cell ? framePngDataUrl(f, cell.width, cell.height) : null;
+  }));
+  return stripFigureSvg(layout, images);
 }

@@ -12,11 +12,12 @@ import type { NcaConfig } from '@core/nca/config';
 import type { CanvasTarget } from '@core/replay/canvas-target';
 import { type DamageEvent, type DamageEventRequest } from '@core/replay/damage-event';
 import { framesSideBySide, renderFrame, type FrameView } from '@core/replay/frames';
-import { encodeGif } from '@core/replay/gif';
+import { encodeGif, gifCaptionLayout, type GifCaption } from '@core/replay/gif';
 import { GrowthReplay, type ReplayModel } from '@core/replay/growth-replay';
 import { lossCsv } from '@core/replay/loss-csv';
 import { makeRecording, parseGrowthRecording, type GrowthRecording, type RecordedModel } from '@core/replay/recording';
-import { composeStrip } from '@core/replay/strip';
+import { composeStrip, type StripImage } from '@core/replay/strip';
+import { composeStripFigure, stripFigureLayout, type FigureText } from '@core/figures/strip-figure';
 import { decodeFloat32Base64 } from '@shared/float32-base64';
 import type { LibraryModelInfo, ModelSummary, OpenedModel } from '@shared/lab-api';
 import { modelFilesProblem } from '@shared/ipc-schema';
@@ -24,6 +25,7 @@ import { rotatePerception } from '@core/nca/perception-rotation';
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
 import { RUN_COLOURS } from '../lib/chart';
+import { canvasMeasure, captionBands } from '../lib/figure-text';
 import { fileToBase64 } from '../lib/files';
 import { messageOf } from '../lib/format';
 import { lab } from '../lib/lab';
@@ -538,25 +540,49 @@ export const usePlaygroundStore = defineStore('playground', () => {
     return e.models.map((_, m) => renderFrame(e.state(m), v));
   }
 
-  /** A GIF of updates from…to (every `every`-th), all models side by side, on white. */
-  function gifBytes(opts: { from: number; to: number; every: number; scale: number; fps: number }): Uint8Array {
+  /**
+   * A GIF of updates from…to (every `every`-th), all models side by side, on white; with `labels`, a caption band
+   * above every frame holds each model's name over its panel and "t = N".
+   */
+  function gifBytes(opts: { from: number; to: number; every: number; scale: number; fps: number; labels?: boolean }): { bytes: Uint8Array; width: number; height: number } {
     return visiting((e) => {
       const frames: Uint8ClampedArray[] = [];
+      const steps: number[] = [];
       const n = e.models.length;
       for (let at = opts.from; at <= opts.to; at += opts.every) {
         const parts = framesAt(e, at, view.value);
         frames.push(framesSideBySide(parts, e.height, e.width));
+        steps.push(at);
       }
-      return encodeGif(frames, e.height, e.width * n, { scale: opts.scale, fps: opts.fps });
+      const width = e.width * n * opts.scale;
+      let caption: GifCaption | undefined;
+      if (opts.labels) {
+        const layout = gifCaptionLayout({
+          names: models.value.map((m) => m.name), width, panelHeight: e.height * opts.scale, lastStep: steps[steps.length - 1] ?? 0, measure: canvasMeasure,
+        });
+        caption = { height: layout.height, band: captionBands(layout, width, steps) };
+      }
+      const bytes = encodeGif(frames, e.height, e.width * n, { scale: opts.scale, fps: opts.fps, ...(caption ? { caption } : {}) });
+      return { bytes, width, height: e.height * opts.scale + (caption?.height ?? 0) };
     });
   }
 
-  /** The strip as RGBA8: one row per model, one column per step. */
-  function strip(steps: number[], scale: number): { width: number; height: number; rgba: Uint8ClampedArray } {
+  /**
+   * The strip as RGBA8: one row per model, one column per step, frames upscaled by `scale`. With `labels`, the
+   * labelled figure (core/figures/strip-figure.ts): the model names as row labels, "t = N" above each column, and
+   * the texts to draw over the pixels; without, the plain strip with grey gaps (no texts).
+   */
+  function strip(steps: number[], scale: number, labels = false): StripImage & { texts: FigureText[] } {
     return visiting((e) => {
       const rows: Uint8ClampedArray[][] = e.models.map(() => []);
       for (const at of steps) framesAt(e, at, view.value).forEach((f, m) => rows[m].push(f));
-      return composeStrip(rows, e.height, e.width, scale);
+      if (!labels) return { ...composeStrip(rows, e.height, e.width, scale), texts: [] };
+      const cell = { height: e.height, width: e.width };
+      const layout = stripFigureLayout({
+        columns: steps.map((s) => `t = ${s}`),
+        rows: models.value.map((m) => ({ label: m.name, cells: steps.map(() => cell) })),
+      }, { box: Math.max(e.height, e.width) * scale, measure: canvasMeasure });
+      return { ...composeStripFigure(layout, rows), texts: layout.texts };
     });
   }
 
