@@ -6,6 +6,7 @@
  */
 import type { NcaConfig, InitScheme } from '../core/nca/config';
 import type { AdamSettings, AdamPoolKind } from '../core/adam/settings';
+import { DECAY_RULES, type DecayRule } from '../core/es/decay';
 
 export type { AdamSettings, AdamPoolKind };
 
@@ -76,7 +77,8 @@ export interface EsSettings {
   batchSize: number;
   pool: { kind: EsPoolKind; size: number };
   /** c.5: every `every` generations, on that generation's mean raw fitness F̄: F̄ ≥ t0 → α ×= f0, then F̄ ≥ t1 → α ×= f1 */
-  decay: { enabled: boolean; every: number; thresholds: [number, number]; factors: [number, number] };
+  /** spec c.5's thresholds or the lab's plateau rule (core/es/decay.ts); patience and minLr are the plateau's */
+  decay: { enabled: boolean; every: number; thresholds: [number, number]; factors: [number, number]; rule: DecayRule; patience: number; minLr: number };
   /** worker processes; 0 = one per core */
   workers: number;
   /** what a member's rollout is scored on (issue 10 §3; the thesis: the final state only) */
@@ -105,6 +107,9 @@ export interface EsObjective {
  * l2coeff 0.005; Toklu et al.: ClipUp momentum 0.9; EvoJAX: σ learning rate 0.1, at most 20 % change; SNES:
  * the paper's σ rate).
  */
+/** The decay fields a config written before the plateau rule lacks: the thresholds rule (c.5), as it always was. */
+export const THRESHOLD_RULE = { rule: 'thresholds', patience: 3, minLr: 1e-4 } as const satisfies Pick<EsSettings['decay'], 'rule' | 'patience' | 'minLr'>;
+
 export const ES_ADDED_DEFAULTS: Pick<EsSettings, 'objective' | 'adam' | 'pgpe' | 'snes'> = {
   objective: { lossWindow: 1, lossEvery: 1, longEvery: 0, longSteps: 200 },
   adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.005 },
@@ -125,6 +130,7 @@ export function upgradeRunConfig(cfg: RunConfig): RunConfig {
       if (have === undefined) (es as Record<string, unknown>)[key] = structuredClone(ES_ADDED_DEFAULTS[key]);
       else if (typeof have === 'object' && have !== null) (es as Record<string, unknown>)[key] = { ...structuredClone(ES_ADDED_DEFAULTS[key]), ...have };
     }
+    if (es.decay && typeof es.decay === 'object' && (es.decay as Partial<EsSettings['decay']>).rule === undefined) Object.assign(es.decay, { ...THRESHOLD_RULE, ...es.decay });
   }
   return cfg;
 }
@@ -151,7 +157,7 @@ const THESIS_COMMON = {
 const THESIS_ES: EsSettings = {
   population: 6, sigma: 0.01, lr: 0.005, mirrored: true, update: 'thesis', commonRandomNumbers: false,
   perMemberSteps: true, batchSize: 1, pool: { kind: 'none', size: 1 },
-  decay: { enabled: true, every: 1000, thresholds: [-0.03, -0.01], factors: [0.3, 0.5] }, workers: 0,
+  decay: { enabled: true, every: 1000, thresholds: [-0.03, -0.01], factors: [0.3, 0.5], ...THRESHOLD_RULE }, workers: 0,
   ...structuredClone(ES_ADDED_DEFAULTS),
 };
 
@@ -221,7 +227,17 @@ export const PRESETS: Preset[] = [
     config: {
       optimizer: 'es', preset: 'es', ...THESIS_COMMON, model: THESIS_MODEL_ES, evalEvery: 100, checkpointEvery: 500,
       stepsMin: 64, stepsMax: 72,
-      es: { ...ISSUE10_ES, decay: { enabled: true, every: 100, thresholds: [-0.008, -0.005], factors: [0.5, 0.5] } },
+      es: { ...ISSUE10_ES, decay: { enabled: true, every: 100, thresholds: [-0.008, -0.005], factors: [0.5, 0.5], ...THRESHOLD_RULE } },
+    },
+  },
+  {
+    name: 'es-plateau',
+    optimizer: 'es',
+    description: 'The es preset with the lab\'s plateau rule instead of the c.5 thresholds: α halves whenever 3 windows of 500 generations in a row fail to improve the mean loss by 1 % (never below 1.5e-4), so the schedule follows the run on any target, where thresholds set on carrot-9 never fire on a harder one.',
+    config: {
+      optimizer: 'es', preset: 'es-plateau', ...THESIS_COMMON, model: THESIS_MODEL_ES, evalEvery: 100, checkpointEvery: 500,
+      stepsMin: 64, stepsMax: 72,
+      es: { ...ISSUE10_ES, decay: { enabled: true, every: 500, thresholds: [-0.008, -0.005], factors: [0.5, 0.5], rule: 'plateau', patience: 3, minLr: 1.5e-4 } },
     },
   },
   {
@@ -363,11 +379,14 @@ export const RUN_CONFIG_FIELDS: FieldSpec[] = [
   { path: 'es.pool.kind', label: 'Sample pool', kind: 'choice', optimizer: 'es', choices: ['none', 'thesis', 'mordvintsev'], help: 'spec e' },
   { path: 'es.pool.size', label: 'Pool size', kind: 'int', optimizer: 'es', min: 1, max: 65536, help: '1024' },
   { path: 'es.decay.enabled', label: 'LR decay', kind: 'bool', optimizer: 'es', help: 'c.5' },
-  { path: 'es.decay.every', label: 'Decay check every', kind: 'int', optimizer: 'es', min: 1, max: 1e7, help: '1000 generations' },
+  { path: 'es.decay.rule', label: 'Decay rule', kind: 'choice', optimizer: 'es', choices: DECAY_RULES, help: 'thresholds: c.5 on absolute fitness; plateau: cut α by factor 1 when the loss stops improving' },
+  { path: 'es.decay.every', label: 'Decay check every', kind: 'int', optimizer: 'es', min: 1, max: 1e7, help: '1000 generations (plateau: the averaging window)' },
   { path: 'es.decay.thresholds.0', label: 'Decay threshold 1', kind: 'number', optimizer: 'es', min: -1, max: 0, help: 'mean fitness (−MSE): −0.03 or −0.05' },
   { path: 'es.decay.thresholds.1', label: 'Decay threshold 2', kind: 'number', optimizer: 'es', min: -1, max: 0, help: '−0.01 or −0.02' },
   { path: 'es.decay.factors.0', label: 'Decay factor 1', kind: 'number', optimizer: 'es', min: 0, max: 1, exclusiveMin: true, help: '0.3' },
   { path: 'es.decay.factors.1', label: 'Decay factor 2', kind: 'number', optimizer: 'es', min: 0, max: 1, exclusiveMin: true, help: '0.5' },
+  { path: 'es.decay.patience', label: 'Plateau patience (windows)', kind: 'int', optimizer: 'es', min: 1, max: 1000, help: 'plateau rule: windows without a 1 % gain before α is cut' },
+  { path: 'es.decay.minLr', label: 'Plateau floor for α', kind: 'number', optimizer: 'es', min: 0, max: 100, help: 'plateau rule: α is never cut below this' },
   { path: 'es.workers', label: 'Workers', kind: 'int', optimizer: 'es', min: 0, max: 1024, help: '0 = one per core' },
   { path: 'es.objective.lossWindow', label: 'Loss window (steps)', kind: 'int', optimizer: 'es', min: 1, max: 1000, help: 'score the mean loss of the last this many states of a rollout; 1 = the final state (thesis)' },
   { path: 'es.objective.lossEvery', label: 'Score every (steps)', kind: 'int', optimizer: 'es', min: 1, max: 1000, help: 'within the window, score every this many steps, ending on the last (fewer cuts in the kernel\'s rollout run faster)' },

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../src/services/compute/backend';
 import { centredRankShaping } from '../../src/core/es/shaping';
 import { applyEsUpdate } from '../../src/core/es/update';
-import { decayStep, type DecaySettings } from '../../src/core/es/decay';
+import { decayFromScalars, decayScalars, decayStep, initialDecay, type DecaySettings, type DecayState } from '../../src/core/es/decay';
 import { memberNoiseIndex, noiseVector } from '../../src/core/es/streams';
 import { evaluateEsSlice, memberParams, memberSteps, type EsMemberSettings } from '../../src/core/es/slice';
 import { drawFromPool, commitToPool } from '../../src/core/es/sample-pool';
@@ -90,6 +90,42 @@ describe('learning-rate decay (spec c.5)', () => {
     expect(s).toEqual({ lr: s.lr, stage: 2 });
     expect(s.lr).toBeCloseTo(0.00075, 12);
     expect(decayStep({ lr: 1, stage: 0 }, { ...settings, enabled: false }, 1, 0)).toEqual({ lr: 1, stage: 0 });
+  });
+});
+
+describe('plateau decay (the lab\'s rule beside c.5)', () => {
+  const settings: DecaySettings = { enabled: true, every: 2, thresholds: [-0.03, -0.01], factors: [0.5, 0.5], rule: 'plateau', patience: 2, minLr: 0.001 };
+  const feed = (s: DecayState, from: number, fitness: number[]): DecayState => fitness.reduce((st, f, i) => decayStep(st, settings, from + i, f), s);
+
+  it('averages F̄ over each window and halves α after `patience` windows without a 1 % gain, never below minLr', () => {
+    let s = initialDecay(0.004, settings);
+    expect(s).toEqual({ lr: 0.004, stage: 0, plateau: { best: null, since: 0, acc: 0, n: 0 } });
+    s = decayStep(s, settings, 1, -0.10); // inside the first window: only summed
+    expect(s.plateau).toEqual({ best: null, since: 0, acc: -0.10, n: 1 });
+    s = decayStep(s, settings, 2, -0.06); // window 1 ends: mean −0.08 is the first best
+    expect(s).toEqual({ lr: 0.004, stage: 0, plateau: { best: -0.08, since: 0, acc: 0, n: 0 } });
+    s = feed(s, 3, [-0.0795, -0.0795]); // −0.0795 beats −0.08 by 0.6 %: not a gain (margin 1 % of 0.08 = 0.0008)
+    expect(s.plateau).toMatchObject({ best: -0.08, since: 1 });
+    s = feed(s, 5, [-0.07, -0.07]); // −0.07: a gain, the new best
+    expect(s).toMatchObject({ lr: 0.004, stage: 0, plateau: { best: -0.07, since: 0 } });
+    s = feed(s, 7, [-0.07, -0.07, -0.071, -0.069]); // two windows without a gain: α halves, the count restarts
+    expect(s).toMatchObject({ lr: 0.002, stage: 1, plateau: { best: -0.07, since: 0 } });
+    s = feed(s, 11, [-0.07, -0.07, -0.07, -0.07]);
+    expect(s).toMatchObject({ lr: 0.001, stage: 2 });
+    s = feed(s, 15, [-0.07, -0.07, -0.07, -0.07]); // 0.0005 would be below minLr 0.001: α stays
+    expect(s).toMatchObject({ lr: 0.001, stage: 2 });
+    expect(decayStep(s, { ...settings, enabled: false }, 20, 0)).toBe(s);
+  });
+
+  it('checkpoints its window as scalars and restores it exactly; the thresholds rule adds none', () => {
+    const s = feed(initialDecay(0.004, settings), 1, [-0.1, -0.06, -0.05]);
+    const back = decayFromScalars(s.lr, s.stage, decayScalars(s), settings);
+    expect(back).toEqual(s);
+    expect(feed(back, 4, [-0.07, -0.02])).toEqual(feed(s, 4, [-0.07, -0.02]));
+    const before = decayFromScalars(s.lr, s.stage, {}, { ...settings, rule: 'thresholds' });
+    expect(before).toEqual({ lr: s.lr, stage: s.stage });
+    expect(decayScalars({ lr: 1, stage: 0 })).toEqual({});
+    expect(() => decayFromScalars(0.004, 0, {}, settings)).toThrow(/plateau-decay state \(scalar "decay.best"\)/);
   });
 });
 

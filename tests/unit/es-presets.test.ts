@@ -62,6 +62,29 @@ describe('issue 10 ES presets', () => {
     if (init.es.update === 'pgpe') expect(ckpt.arrays['pgpe.sigma'].some((s) => s !== init.es.sigma)).toBe(true);
     if (init.es.update === 'snes') expect(ckpt.arrays['snes.sigma'].length).toBe(2048);
   }, 60_000);
+
+  it('es-plateau resumes mid-window onto the uninterrupted trajectory, its window in the checkpoint', async () => {
+    const ws = workspace();
+    const store = new LabStore(ws);
+    const plateau = (n: number) => {
+      const c = small('es-plateau', n);
+      // windows of 4 generations (ending at 4, 8, 12); the split at 6 falls inside one
+      c.es.decay = { ...c.es.decay, every: 4, patience: 1, minLr: 1e-6 };
+      return c;
+    };
+    const straight = await store.createRun(plateau(12), { backend: null });
+    expect((await train(ws, straight.id, 0)).status).toBe('finished');
+    const split = await store.createRun(plateau(6), { backend: null });
+    await train(ws, split.id, 0);
+    const mid = (await store.readLatestCheckpoint(split.id))!;
+    expect(mid.scalars).toMatchObject({ 'decay.n': 2, 'decay.since': 0 });
+    expect(typeof mid.scalars['decay.acc']).toBe('number');
+    await store.updateRun(split.id, { stop: { maxGenerations: 12, maxSeconds: null, targetLoss: null } });
+    expect((await train(ws, split.id, 0)).generation).toBe(12);
+    expect(Array.from((await store.loadModel(split.id)).params)).toEqual(Array.from((await store.loadModel(straight.id)).params));
+    const rows = (id: string) => store.readMetrics(id).then((m) => m.map((r) => [r.generation, r.loss, r.lr]));
+    expect(await rows(split.id)).toEqual(await rows(straight.id));
+  }, 60_000);
 });
 
 describe('configs from before issue 10', () => {
@@ -73,6 +96,11 @@ describe('configs from before issue 10', () => {
     expect(old.es.objective).toEqual({ lossWindow: 1, lossEvery: 1, longEvery: 0, longSteps: 200 });
     expect(old.es.adam).toEqual(ES_ADDED_DEFAULTS.adam);
     expect(configFromPreset('thesis-es')).toEqual(old);
+    // a decay written before the plateau rule is the thresholds rule (c.5), as it was
+    const noRule = configFromPreset('thesis-es') as EsRunConfig;
+    for (const k of ['rule', 'patience', 'minLr']) delete (noRule.es.decay as unknown as Record<string, unknown>)[k];
+    expect(configProblems(noRule)).toEqual([]);
+    expect(noRule.es.decay).toEqual((configFromPreset('thesis-es') as EsRunConfig).es.decay);
     // a group written with fewer keys than today's gets the missing ones
     const partial = configFromPreset('es') as EsRunConfig;
     delete (partial.es.objective as unknown as Record<string, unknown>).lossEvery;

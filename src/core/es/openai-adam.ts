@@ -14,7 +14,7 @@ import type { EsGenerationResult, EsSearchDistribution, EsStrategy, EsStrategyFa
 import { centredRanks } from './shaping';
 import { adamStep } from './adam-step';
 import { meanFitness, stateArray, stateNumber, weightedNoiseSum } from './noise-sums';
-import { decayStep, type DecaySettings, type DecayState } from './decay';
+import { decayFromScalars, decayScalars, decayStep, initialDecay, type DecaySettings, type DecayState } from './decay';
 
 export interface OpenAiAdamSettings {
   sigma: number;
@@ -44,10 +44,10 @@ export class OpenAiAdamStrategy implements EsStrategy {
   }
 
   static readonly factory: EsStrategyFactory<OpenAiAdamSettings> = {
-    create: (s, center) => new OpenAiAdamStrategy(s, center, new Float32Array(center.length), new Float32Array(center.length), 0, { lr: s.lr, stage: 0 }),
+    create: (s, center) => new OpenAiAdamStrategy(s, center, new Float32Array(center.length), new Float32Array(center.length), 0, initialDecay(s.lr, s.decay)),
     restore: (s, center, state) => new OpenAiAdamStrategy(
       s, center, stateArray(state, KEYS.m, center.length), stateArray(state, KEYS.v, center.length), stateNumber(state, KEYS.t),
-      { lr: stateNumber(state, KEYS.lr), stage: stateNumber(state, KEYS.stage) }),
+      decayFromScalars(stateNumber(state, KEYS.lr), stateNumber(state, KEYS.stage), state.scalars, s.decay)),
   };
 
   ask(): EsSearchDistribution {
@@ -71,7 +71,7 @@ export class OpenAiAdamStrategy implements EsStrategy {
   checkpointState(): EsStrategyState {
     return {
       arrays: { [KEYS.m]: this.m.slice(), [KEYS.v]: this.v.slice() },
-      scalars: { [KEYS.t]: this.t, [KEYS.lr]: this.decay.lr, [KEYS.stage]: this.decay.stage },
+      scalars: { [KEYS.t]: this.t, [KEYS.lr]: this.decay.lr, [KEYS.stage]: this.decay.stage, ...decayScalars(this.decay) },
     };
   }
 }

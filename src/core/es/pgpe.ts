@@ -15,7 +15,7 @@ import type { EsGenerationResult, EsSearchDistribution, EsStrategy, EsStrategyFa
 import { centredRanks } from './shaping';
 import { adamStep } from './adam-step';
 import { meanFitness, stateArray, stateNumber, weightedNoiseSquares, weightedNoiseSum } from './noise-sums';
-import { decayStep, type DecaySettings, type DecayState } from './decay';
+import { decayFromScalars, decayScalars, decayStep, initialDecay, type DecaySettings, type DecayState } from './decay';
 
 export interface PgpeSettings {
   /** initial σ of every parameter */
@@ -57,9 +57,9 @@ export class PgpeStrategy implements EsStrategy {
 
   static readonly factory: EsStrategyFactory<PgpeSettings> = {
     create: (s, c) => new PgpeStrategy(s, c, new Float32Array(c.length).fill(s.sigma), new Float32Array(c.length), new Float32Array(c.length), 0,
-      { lr: s.centerLr, stage: 0 }),
+      initialDecay(s.centerLr, s.decay)),
     restore: (s, c, st) => new PgpeStrategy(s, c, stateArray(st, KEYS.sigma, c.length), stateArray(st, KEYS.velocity, c.length),
-      stateArray(st, KEYS.v, c.length), stateNumber(st, KEYS.t), { lr: stateNumber(st, KEYS.lr), stage: stateNumber(st, KEYS.stage) }),
+      stateArray(st, KEYS.v, c.length), stateNumber(st, KEYS.t), decayFromScalars(stateNumber(st, KEYS.lr), stateNumber(st, KEYS.stage), st.scalars, s.decay)),
   };
 
   ask(): EsSearchDistribution {
@@ -127,7 +127,7 @@ export class PgpeStrategy implements EsStrategy {
   checkpointState(): EsStrategyState {
     return {
       arrays: { [KEYS.sigma]: this.sigma.slice(), [KEYS.velocity]: this.velocity.slice(), [KEYS.v]: this.v2.slice() },
-      scalars: { [KEYS.t]: this.t, [KEYS.lr]: this.decay.lr, [KEYS.stage]: this.decay.stage },
+      scalars: { [KEYS.t]: this.t, [KEYS.lr]: this.decay.lr, [KEYS.stage]: this.decay.stage, ...decayScalars(this.decay) },
     };
   }
 }

@@ -34,7 +34,7 @@
  * in both forms of c.4 ('thesis' and 'salimans').
  */
 import { applyEsUpdate, GenerationNoise, type EsUpdateForm } from './update';
-import { decayStep, type DecaySettings, type DecayState } from './decay';
+import { decayFromScalars, decayScalars, decayStep, initialDecay, type DecaySettings, type DecayState } from './decay';
 import { memberNoiseIndex, noiseVector } from './streams';
 
 /** The search distribution of one generation. */
@@ -155,14 +155,14 @@ export class DecayedEsUpdate implements EsStrategy {
   }
 
   static readonly factory: EsStrategyFactory<DecayedEsUpdateSettings> = {
-    create: (s, center) => new DecayedEsUpdate(s, center, { lr: s.lr, stage: 0 }),
+    create: (s, center) => new DecayedEsUpdate(s, center, initialDecay(s.lr, s.decay)),
     restore: (s, center, state) => {
       const num = (key: string): number => {
         const x = state.scalars[key];
         if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`the checkpoint has no ES learning-rate state (scalar "${key}")`);
         return x;
       };
-      return new DecayedEsUpdate(s, center, { lr: num(DECAYED_ES_KEYS.lr), stage: num(DECAYED_ES_KEYS.stage) });
+      return new DecayedEsUpdate(s, center, decayFromScalars(num(DECAYED_ES_KEYS.lr), num(DECAYED_ES_KEYS.stage), state.scalars, s.decay));
     },
   };
 
@@ -186,6 +186,6 @@ export class DecayedEsUpdate implements EsStrategy {
   }
 
   checkpointState(): EsStrategyState {
-    return { arrays: {}, scalars: { [DECAYED_ES_KEYS.lr]: this.decay.lr, [DECAYED_ES_KEYS.stage]: this.decay.stage } };
+    return { arrays: {}, scalars: { [DECAYED_ES_KEYS.lr]: this.decay.lr, [DECAYED_ES_KEYS.stage]: this.decay.stage, ...decayScalars(this.decay) } };
   }
 }
