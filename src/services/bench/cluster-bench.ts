@@ -83,6 +83,8 @@ function generations(runner: SliceRunner, population: number, size: number): (g:
   return async (g: number) => {
     const t0 = performance.now();
     const pending = evaluator.evaluate({ generation: g, params: theta, x0, wantBest: false });
+    // as the trainer does (optimizers/es.ts): the noise is built once the jobs are out
+    await evaluator.dispatched?.();
     const noise = GenerationNoise.forPopulation(1, g, population, true, theta.length);
     const out = await pending;
     const t = performance.now();

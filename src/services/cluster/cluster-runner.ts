@@ -181,7 +181,24 @@ export class ClusterSliceRunner implements SliceRunner {
     await this.queue.addBulk(bulk);
   }
 
+  /** settles when the current map's jobs are first published, or when that map ends without (see published()) */
+  private publishedNow: Promise<void> = Promise.resolve();
+
+  published(): Promise<void> {
+    return this.publishedNow;
+  }
+
   async map(payloads: EsSliceRequest[]): Promise<EsSliceResult[]> {
+    let markPublished!: () => void;
+    this.publishedNow = new Promise<void>((resolve) => { markPublished = resolve; });
+    try {
+      return await this.mapGeneration(payloads, markPublished);
+    } finally {
+      markPublished();
+    }
+  }
+
+  private async mapGeneration(payloads: EsSliceRequest[], markPublished: () => void): Promise<EsSliceResult[]> {
     if (payloads.length === 0) return [];
     const t0 = performance.now();
     const g = payloads[0].generation;
@@ -251,6 +268,7 @@ export class ClusterSliceRunner implements SliceRunner {
           publishedEpoch = this.epoch;
           await this.publish(settingsBlob, genKey, genBlob, [...outstanding.values()], traffic);
           traffic.publishMs += performance.now() - tp;
+          markPublished();
         }
         const popped = await this.blocking.blpop(doneKey, 0.5);
         if (popped) {

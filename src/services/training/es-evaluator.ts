@@ -46,6 +46,12 @@ export interface EsEvaluator {
   /** evaluates in the calling process (evaluate() returns only when done) */
   readonly inProcess: boolean;
   evaluate(req: GenerationRequest): Promise<GenerationOutcome>;
+  /**
+   * Resolves once the generation just asked for is on its way to the workers (never rejects). The master builds
+   * the generation's noise while they evaluate; it must not start before the jobs are out, or the build (tens of
+   * ms at population 1000) delays them (a cluster's jobs go out after Redis round trips, not synchronously).
+   */
+  dispatched?(): Promise<void>;
 }
 
 function sliceRequest(run: EsRunSettings, req: GenerationRequest, memberStart: number, memberEnd: number): EsSliceRequest {
@@ -108,6 +114,8 @@ export type EsSliceJob = (payload: EsSliceRequest) => Promise<EsSliceResult>;
 export interface SliceRunner {
   readonly size: number;
   map(payloads: EsSliceRequest[]): Promise<EsSliceResult[]>;
+  /** resolves once the current map's jobs are published (never rejects); absent = they are out when map returns */
+  published?(): Promise<void>;
 }
 
 export class PoolEsEvaluator implements EsEvaluator {
@@ -115,6 +123,9 @@ export class PoolEsEvaluator implements EsEvaluator {
   constructor(private readonly run: EsRunSettings, private readonly runner: SliceRunner) {}
   get workers(): number {
     return this.runner.size;
+  }
+  dispatched(): Promise<void> {
+    return this.runner.published?.() ?? Promise.resolve();
   }
   async evaluate(req: GenerationRequest): Promise<GenerationOutcome> {
     const slices = memberSlices(this.run.population, this.runner.size);

@@ -62,7 +62,8 @@ class EsOptimizer implements TrainingOptimizer {
     const draw = pool ? drawFromPool(pool, es.batchSize, this.seedBatch, this.target.rgba, runStream(cfg.seed, g, StreamPurpose.Pool, 0)) : null;
     const { center, sigma } = strategy.ask();
     const pending = this.evaluator.evaluate({ generation: g, params: center, sigma, x0: draw ? draw.x0 : this.seedBatch, wantBest: !!pool });
-    // the jobs are on their way: build this generation's noise while the workers evaluate
+    // once the jobs are on their way, build this generation's noise while the workers evaluate
+    if (this.evaluator.dispatched) await this.evaluator.dispatched();
     const prebuilt = this.evaluator.workers > 0 && !this.evaluator.inProcess
       ? GenerationNoise.forPopulation(cfg.seed, g, es.population, es.mirrored, center.length) : null;
     let out: Awaited<typeof pending>;
