@@ -13,21 +13,16 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Worker as BullWorker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { EsSliceRequest, EsSliceResult } from '../../core/es/slice';
-import type { ExperimentJobPayload, ExperimentJobResult } from '../../core/experiments/job';
 import { connectRedis, ensureConnected, type ClusterAddress } from './redis-url';
 import { compatDifference, compatId as compatIdOf } from './compat';
 import {
   BULL_PREFIX, DATA_TTL_S, HEARTBEAT_MS, LOCK_MS, STALLED_CHECK_MS, WORKER_GONE_MS, keys, pack, parseEsGeneration, parseEsSettings,
   parseEsSliceJobData, parseExperimentJobData, parseExperimentPayload, parseRunAnnouncement, queueName, sliceResultToWire, unpack,
   type Compat, type EsClusterGeneration, type EsClusterSettings, type WorkerAnnouncement,
+  type JobExecutor,
 } from './protocol';
 
-/** What computes the jobs: the lab's WorkerPool (pool.run), or anything with the same two job kinds. */
-export interface JobExecutor {
-  run(kind: 'es-slice', payload: EsSliceRequest): Promise<EsSliceResult>;
-  run(kind: 'experiment', payload: ExperimentJobPayload): Promise<ExperimentJobResult>;
-}
+export type { JobExecutor };
 
 export interface ClusterWorkerOptions {
   addr: ClusterAddress;

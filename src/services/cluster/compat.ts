@@ -13,8 +13,7 @@ import { makeSeed } from '../../core/nca/state';
 import { fusedBackendName } from '../../core/nca/fused';
 import { runStream, StreamPurpose } from '../../core/rng/run-streams';
 import { packageVersion } from '../resources/package-paths';
-import type { Compat } from './protocol';
-import type { JobExecutor } from './cluster-worker';
+import type { Compat, JobExecutor } from './protocol';
 
 /**
  * The probe (and the speed measurement): thesis-ES members of a synthetic `size`×`size` target, θ from the init

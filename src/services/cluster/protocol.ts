@@ -311,6 +311,12 @@ export function parseExperimentResult(v: unknown, what: string): ExperimentJobRe
 
 // ---- announcements ----
 
+/** What computes the jobs on a worker machine: the lab's WorkerPool (pool.run), or anything with the same two job kinds. */
+export interface JobExecutor {
+  run(kind: 'es-slice', payload: EsSliceRequest): Promise<EsSliceResult>;
+  run(kind: 'experiment', payload: ExperimentJobPayload): Promise<ExperimentJobResult>;
+}
+
 /** What makes two machines' floats the same (compat.ts); jobs only go to workers whose id matches. */
 export interface Compat {
   labVersion: string;
