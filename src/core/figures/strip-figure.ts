@@ -35,6 +35,26 @@ export function figureFontCss(f: FigureFont): string {
   return `${f.weight} ${f.size}px ${FIGURE_FONT}`;
 }
 
+/** The part of a canvas 2D context that draws figure text: the browser's and @napi-rs/canvas's both have it. */
+export interface TextCanvas {
+  font: string;
+  textAlign: string;
+  textBaseline: string;
+  fillStyle: unknown;
+  fillText(text: string, x: number, y: number): void;
+}
+
+/** Draws the laid-out texts (centred vertically on their y), the same way in the window and in Node. */
+export function drawFigureTexts(ctx: TextCanvas, texts: FigureText[]): void {
+  ctx.textBaseline = 'middle';
+  for (const t of texts) {
+    ctx.font = figureFontCss(t);
+    ctx.textAlign = t.align;
+    ctx.fillStyle = t.colour;
+    ctx.fillText(t.text, t.x, t.y);
+  }
+}
+
 /** `text`, cut at the end with "…" until it is at most `max` px wide ("" when not even "…" fits). */
 export function fitText(text: string, font: FigureFont, max: number, measure: TextMeasure): string {
   if (measure(text, font) <= max) return text;

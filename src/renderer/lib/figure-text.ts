@@ -3,12 +3,10 @@
  * their pixels (core/figures/strip-figure.ts, core/replay/gif.ts); the text is measured and drawn here with the
  * browser's canvas 2D, in the figures' font. Node does the same with @napi-rs/canvas (services/export/figure-text.ts).
  */
-import { figureFontCss, type FigureText, type TextMeasure } from '@core/figures/strip-figure';
+import { drawFigureTexts, figureFontCss, type FigureText, type TextMeasure } from '@core/figures/strip-figure';
 import type { GifCaptionLayout } from '@core/replay/gif';
 import type { StripImage } from '@core/replay/strip';
 import { canvasPngBlob } from './download';
-
-type Context2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 
 function canvas2d(width: number, height: number): { canvas: HTMLCanvasElement; ctx: CanvasRenderingContext2D } {
   const canvas = document.createElement('canvas');
@@ -28,15 +26,7 @@ export const canvasMeasure: TextMeasure = (text, font) => {
   return measuring.measureText(text).width;
 };
 
-export function drawFigureTexts(ctx: Context2D, texts: FigureText[]): void {
-  ctx.textBaseline = 'middle';
-  for (const t of texts) {
-    ctx.font = figureFontCss(t);
-    ctx.textAlign = t.align;
-    ctx.fillStyle = t.colour;
-    ctx.fillText(t.text, t.x, t.y);
-  }
-}
+export { drawFigureTexts };
 
 /** Pixels with text drawn over them, as a PNG. */
 export function figurePngBlob(image: StripImage, texts: FigureText[]): Promise<Blob> {

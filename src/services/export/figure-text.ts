@@ -4,7 +4,7 @@
  * the figures' font. The window does the same with its canvas 2D (renderer/lib/figure-text.ts).
  */
 import { createCanvas, ImageData, type SKRSContext2D } from '@napi-rs/canvas';
-import { figureFontCss, type FigureText, type TextMeasure } from '../../core/figures/strip-figure';
+import { drawFigureTexts, figureFontCss, type FigureText, type TextMeasure } from '../../core/figures/strip-figure';
 import type { GifCaptionLayout } from '../../core/replay/gif';
 import type { StripImage } from '../../core/replay/strip';
 
@@ -16,15 +16,7 @@ export const canvasMeasure: TextMeasure = (text, font) => {
   return measuring.measureText(text).width;
 };
 
-export function drawFigureTexts(ctx: SKRSContext2D, texts: FigureText[]): void {
-  ctx.textBaseline = 'middle';
-  for (const t of texts) {
-    ctx.font = figureFontCss(t);
-    ctx.textAlign = t.align;
-    ctx.fillStyle = t.colour;
-    ctx.fillText(t.text, t.x, t.y);
-  }
-}
+export { drawFigureTexts };
 
 /** Pixels with text drawn over them, as PNG bytes (the DPI and title in the file when given). */
 export function figurePng(image: StripImage, texts: FigureText[], meta: { dpi?: number; title?: string } = {}): Buffer {
