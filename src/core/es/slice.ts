@@ -74,10 +74,25 @@ export function memberSteps(seed: number, generation: number, member: number, s:
   return runStream(seed, generation, StreamPurpose.Steps, index).int(s.stepsMin, s.stepsMax + 1);
 }
 
+/** The noise of the last pair drawn: a mirrored pair's second member reuses it, and the buffer is not reallocated
+ *  per member (a worker drew 16 KB of garbage per member, which V8 let pile up to tens of MB). */
+const lastNoise = { seed: Number.NaN, generation: Number.NaN, pair: Number.NaN, z: new Float64Array(0) };
+
+function pairNoise(seed: number, generation: number, pair: number, dim: number): Float64Array {
+  const c = lastNoise;
+  if (c.seed === seed && c.generation === generation && c.pair === pair && c.z.length === dim) return c.z;
+  if (c.z.length !== dim) c.z = new Float64Array(dim);
+  noiseVector(seed, generation, pair, dim, c.z);
+  c.seed = seed;
+  c.generation = generation;
+  c.pair = pair;
+  return c.z;
+}
+
 /** θ + sign·σ⊙z for member i, in float32. */
 export function memberParams(params: Float32Array, seed: number, generation: number, member: number, s: EsMemberSettings): Float32Array {
   const { pair, sign } = memberNoiseIndex(member, s.mirrored);
-  const z = noiseVector(seed, generation, pair, params.length);
+  const z = pairNoise(seed, generation, pair, params.length);
   const out = new Float32Array(params.length);
   const sv = s.sigmaVector;
   if (sv) {
@@ -90,27 +105,42 @@ export function memberParams(params: Float32Array, seed: number, generation: num
   return out;
 }
 
+/**
+ * Members evaluated at a time on the fused kernel. Each member is rolled out on its own, so the results do not
+ * depend on this; it bounds what a worker holds at once (parameters, final states) to a chunk, where a slice of
+ * 1000 members held ≈ 100 MB (issue 12 §4: an ES worker under 80 MB). The tfjs strategies get the whole slice,
+ * as their batching may depend on it.
+ */
+export const FUSED_MEMBER_CHUNK = 16;
+
 export function evaluateEsSlice(req: EsSliceRequest): EsSliceResult {
   const members: number[] = [];
   for (let i = req.memberStart; i < req.memberEnd; i++) members.push(i);
   const steps = members.map((i) => memberSteps(req.seed, req.generation, i, req));
-  const res = evaluatePopulation({
-    cfg: req.cfg,
-    paramsList: members.map((i) => memberParams(req.params, req.seed, req.generation, i, req)),
-    startStates: req.x0,
-    steps,
-    rng: (j) => runStream(req.seed, req.generation, StreamPurpose.FireMasks, rolloutIndex(members[j], req)),
-    target: req.target,
-    keepFinals: req.wantBest,
-    strategy: req.strategy,
-    lossWindow: req.lossWindow,
-    lossEvery: req.lossEvery,
-  });
+  const chunk = (req.strategy ?? 'fused') === 'fused' ? FUSED_MEMBER_CHUNK : Math.max(1, members.length);
+  const losses: number[] = [];
+  const sampleLosses: number[][] = [];
   let best: EsSliceResult['best'] = null;
-  if (req.wantBest && res.finals) {
-    let j = 0;
-    for (let k = 1; k < members.length; k++) if (res.losses[k] < res.losses[j]) j = k;
-    best = { member: members[j], loss: res.losses[j], final: res.finals[j] };
+  for (let from = 0; from < members.length; from += chunk) {
+    const part = members.slice(from, from + chunk);
+    const res = evaluatePopulation({
+      cfg: req.cfg,
+      paramsList: part.map((i) => memberParams(req.params, req.seed, req.generation, i, req)),
+      startStates: req.x0,
+      steps: steps.slice(from, from + chunk),
+      rng: (j) => runStream(req.seed, req.generation, StreamPurpose.FireMasks, rolloutIndex(part[j], req)),
+      target: req.target,
+      keepFinals: req.wantBest,
+      strategy: req.strategy,
+      lossWindow: req.lossWindow,
+      lossEvery: req.lossEvery,
+    });
+    for (let k = 0; k < part.length; k++) {
+      losses.push(res.losses[k]);
+      sampleLosses.push(res.sampleLosses[k]);
+      // the first member with the lowest loss, as one pass over the whole slice picks it
+      if (req.wantBest && res.finals && (best === null || res.losses[k] < best.loss)) best = { member: part[k], loss: res.losses[k], final: res.finals[k] };
+    }
   }
-  return { memberStart: req.memberStart, losses: res.losses, sampleLosses: res.sampleLosses, steps, best };
+  return { memberStart: req.memberStart, losses, sampleLosses, steps, best };
 }
