@@ -76,8 +76,9 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
   };
   let last: ProgressEvent | null = null;
   let lastLine = 0;
-  const header = `${opts.created ? 'created' : 'resuming'} run ${run.id} (${cfg.optimizer}, preset ${cfg.preset}, target ${cfg.target.name} ${cfg.target.size}px, seed ${cfg.seed})`;
-  if (opts.json) io.out(JSON.stringify({ event: 'run', runId: run.id, optimizer: cfg.optimizer, preset: cfg.preset, workspace: opts.workspace }));
+  const header = `${opts.created ? 'created' : 'resuming'} run ${run.id} (${cfg.optimizer}, preset ${cfg.preset}, target ${cfg.target.name} ${cfg.target.size}px, seed ${cfg.seed})` +
+    (cfg.startFrom ? `, started from ${cfg.startFrom.label}` : '');
+  if (opts.json) io.out(JSON.stringify({ event: 'run', runId: run.id, optimizer: cfg.optimizer, preset: cfg.preset, startFrom: cfg.startFrom, workspace: opts.workspace }));
   else if (multi) logLine(header);
   else io.err(header);
 

@@ -263,6 +263,8 @@ export function parseCreateRunRequest(value: unknown): CreateRunRequest {
   if (!isRecord(value)) throw new Error(`${where}: expected an object {config, name?, tags?, notes?, targetImage?, start?}, got ${describeValue(value)}`);
   const v = value as Record<string, unknown>;
   const out: CreateRunRequest = { config: parseRunConfig(where, v.config) };
+  // a window names models the workspace knows; a file from disk is imported into its models first (models.import)
+  if (out.config.startFrom?.kind === 'file') throw new Error(`${where}: config.startFrom.kind: must be "run" or "library" (import a model file first), got "file"`);
   if (v.name !== undefined && v.name !== '') out.name = parseRunName(`${where}: name`, v.name);
   if (v.tags !== undefined) out.tags = parseTagList(`${where}: tags`, v.tags);
   if (v.notes !== undefined) out.notes = parseNotes(`${where}: notes`, v.notes);

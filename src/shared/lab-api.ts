@@ -232,6 +232,8 @@ export interface ModelSummary {
   checkpoints: number[];
   /** whether model/ (its final parameters) exists */
   hasModel: boolean;
+  /** the model its parameters run in (what a run fine-tuned from it must match) */
+  nca: NcaConfig;
   bestLoss: number | null;
 }
 

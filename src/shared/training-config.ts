@@ -7,6 +7,7 @@
 import type { NcaConfig, InitScheme } from '../core/nca/config';
 import type { AdamSettings, AdamPoolKind } from '../core/adam/settings';
 import { DECAY_RULES, type DecayRule } from '../core/es/decay';
+import { startModelProblem, type StartModel } from './start-model';
 
 export type { AdamSettings, AdamPoolKind };
 
@@ -48,6 +49,11 @@ export interface CommonConfig {
   evalEvery: number;
   /** write a checkpoint every this many generations/iterations (and always at stop) */
   checkpointEvery: number;
+  /**
+   * where the parameters start (shared/start-model.ts): null = a fresh initialisation (model.init from the seed);
+   * else a model the workspace knew, whose parameters were copied into the run folder when the run was created
+   */
+  startFrom: StartModel | null;
 }
 
 /**
@@ -119,10 +125,12 @@ export const ES_ADDED_DEFAULTS: Pick<EsSettings, 'objective' | 'adam' | 'pgpe' |
 
 /**
  * Configs written before those groups existed (run.json, model.json, a fork's config) get them, in place,
- * with the defaults above, so they validate and train exactly as before. configProblems calls it, so every
- * boundary that checks a config upgrades it.
+ * with the defaults above, and `startFrom: null` (fine-tuning came later), so they validate and train exactly as
+ * before. configProblems calls it, so every boundary that checks a config upgrades it.
  */
 export function upgradeRunConfig(cfg: RunConfig): RunConfig {
+  // every run before fine-tuning started from a fresh initialisation
+  if (cfg && typeof cfg === 'object' && (cfg as Partial<CommonConfig>).startFrom === undefined) cfg.startFrom = null;
   if (cfg?.optimizer === 'es' && cfg.es && typeof cfg.es === 'object') {
     const es = cfg.es as Partial<EsSettings>;
     for (const key of ['objective', 'adam', 'pgpe', 'snes'] as const) {
@@ -152,6 +160,7 @@ const THESIS_COMMON = {
   stepsMin: 30,
   stepsMax: 39,
   stop: { maxGenerations: null, maxSeconds: null, targetLoss: null },
+  startFrom: null,
 } satisfies Partial<CommonConfig>;
 
 const THESIS_ES: EsSettings = {
@@ -176,7 +185,7 @@ const M_ADAM: AdamSettings = {
 const M_COMMON = {
   target: { name: 'lizard-40', size: 40, padding: 16 }, seed: 1, stepsMin: 64, stepsMax: 95,
   stop: { maxGenerations: 8000, maxSeconds: null, targetLoss: null }, evalEvery: 100, checkpointEvery: 100,
-  model: M_MODEL,
+  model: M_MODEL, startFrom: null,
 } satisfies CommonConfig;
 
 export interface Preset {
@@ -463,6 +472,8 @@ export function configProblems(cfg: RunConfig): { field: string; message: string
     return [{ field: 'optimizer', message: `must be ${OPTIMIZER_IDS.map((id) => `"${id}"`).join(' or ')}, got ${JSON.stringify((cfg as { optimizer: unknown }).optimizer)}` }];
   }
   if (typeof cfg.target?.name !== 'string' || cfg.target.name.trim() === '') out.push({ field: 'target.name', message: 'must name a built-in target or an image file' });
+  const start = startModelProblem(cfg.startFrom);
+  if (start) out.push(start);
   for (const f of RUN_CONFIG_FIELDS) {
     if (f.optimizer && f.optimizer !== cfg.optimizer) continue;
     const msg = checkField(f, getPath(cfg, f.path));

@@ -2,7 +2,8 @@
  * Models to play with from the first minute (issue 13), in a real browser through `nca-lab serve` on the global
  * setup's fresh workspace: the Playground opens on the first built-in model, the built-ins are listed first, the
  * perception rotation turns the grown pattern, and the Models view makes a GIF of a built-in model with an erase
- * in one click, imports a Distill demo file and deletes it again. Screenshots go to test-results/screenshots/.
+ * in one click, imports a Distill demo file and deletes it again; "Fine-tune…" opens New Run with the model chosen
+ * in "Start from" (issue 13, point 4), and the run records where it started. Screenshots go to test-results/screenshots/.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -63,6 +64,55 @@ test.describe('Models', () => {
     await imported.getByTestId('model-delete').click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await expect(imported).toHaveCount(0);
+    expect(problems).toEqual([]);
+  });
+
+  test('Fine-tune… opens New Run starting from the model, with its shape; the run page says where it started', async ({ page }) => {
+    const problems = watchForProblems(page);
+    await page.goto(sharedLabUrl('', '#/models'));
+    await page.getByTestId('model-card-es-carrot-9').getByTestId('model-fine-tune').click();
+    await expect(page.getByRole('heading', { level: 1, name: 'New run' })).toBeVisible();
+    const start = page.getByTestId('start-from');
+    await expect(start).toHaveValue('library:es-carrot-9', { timeout: 30_000 });
+    // built-in models are listed first, after the fresh initialisation
+    const options = await start.locator('option').allTextContents();
+    expect(options[0]).toContain('a fresh initialisation');
+    expect(options[1]).toContain('Distill lizard (growing)');
+    await expect(page.getByTestId('start-from-note')).toContainText('channels 16, hidden 32, layer-1 bias off, layer-2 bias off');
+    await expect(page.getByTestId('summary-start-from')).toHaveText('built-in model "ES carrot-9 (es)" (es-carrot-9)');
+
+    // an Adam preset keeps the start model's shape (the preset has a layer-1 bias, the model none)
+    await page.getByRole('radio', { name: 'thesis-adam', exact: true }).check({ force: true });
+    await page.getByTestId('show-all-fields').check();
+    const bias1 = page.locator('#field-model-bias1');
+    await expect(bias1).not.toBeChecked();
+    await bias1.check();
+    await expect(page.getByTestId('form-problems')).toContainText('cannot start from built-in model "ES carrot-9 (es)" (es-carrot-9): its model has channels 16, hidden 32, layer-1 bias off');
+    await expect(page.getByTestId('create-run')).toBeDisabled();
+    await bias1.uncheck();
+    await expect(page.getByTestId('form-problems')).toHaveCount(0);
+
+    // back to a fresh initialisation, then the built-in Adam model: its shape comes with it
+    await start.selectOption('');
+    await expect(page.getByTestId('summary-start-from')).toHaveText('a fresh initialisation (torch, from the seed)');
+    await start.selectOption('library:thesis-adam-carrot-9');
+    await expect(bias1).toBeChecked();
+    await page.locator('#field-stop-maxGenerations').fill('5');
+    await page.getByTestId('run-name-input').fill('Adam from the built-in');
+    await page.getByLabel('Start training at once').uncheck();
+    await page.screenshot({ path: join(SHOTS, 'new-run-start-from.png'), fullPage: true });
+    await page.getByTestId('create-run').click();
+
+    await expect(page).toHaveURL(/#\/runs\/\d{8}-\d{6}-adam-carrot-9-[0-9a-f]{4}$/);
+    const label = 'built-in model "Adam carrot-9 (thesis-adam)" (thesis-adam-carrot-9)';
+    await expect(page.getByTestId('run-start-from')).toHaveText(`started from ${label}`);
+    await expect(page.getByTestId('config-start-from')).toHaveText(label);
+    // the run's own page offers the same for its model once it has parameters (none yet: not started)
+    await expect(page.getByTestId('fine-tune')).toBeDisabled();
+    // leave the shared workspace as it was
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await expect(page).toHaveURL(/#\/runs$/);
     expect(problems).toEqual([]);
   });
 });

@@ -4,7 +4,10 @@
  * --json). Ctrl-C stops the run cleanly (checkpoint and model first); a second Ctrl-C exits at once, and the
  * run stays resumable from its last checkpoint.
  */
-import { LabStore } from '../../services/store/lab-store';
+import { LabStore, type StartParams } from '../../services/store/lab-store';
+import { resolveStartModel, startModelOfSpec } from '../../services/models/start-model';
+import { sameShape, shapeText, startShapeRefusal } from '../../shared/start-model';
+import { messageOf } from '../../shared/validate';
 import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { listBuiltinTargets } from '../../services/targets/targets';
 import {
@@ -36,6 +39,11 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
   --max-seconds S         stop after S seconds of training
   --target-loss X         stop when the 40-step growth loss reaches X
   --set PATH=VALUE        any config field, e.g. --set es.population=40 --set es.sigma=0.02 (repeatable)
+  --from MODEL            fine-tune: start from a model's parameters instead of a fresh initialisation
+                          (the optimizer's own state starts fresh): a run id (its model), RUN_ID@GENERATION
+                          (a checkpoint), a built-in or imported model id, or a model folder, model.json or
+                          checkpoint file. The run takes the model's shape (channels, hidden, biases) unless
+                          --set gives one, which must then match; the parameters are copied into the run
   --name NAME             a name for the run (default: derived from preset and target)
   --backend NAME          force the workers' tfjs backend (tensorflow, wasm, cpu)
   --json                  one JSON progress event per line, then a summary {runId, status, …}`,
@@ -57,11 +65,12 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
       name: { type: 'string' },
       backend: { type: 'string' },
       cluster: { type: 'string' },
+      from: { type: 'string' },
       json: { type: 'boolean' },
     });
     expectPositionals(positionals, []);
     // every flag is checked before the run is created: a refused command leaves no queued run behind
-    const config = buildConfig(values);
+    let config = buildConfig(values);
     const backend = backendFlag(values.backend);
     const workers = integerFlag('workers', values.workers, 0, 1024);
     if (values.cluster !== undefined) {
@@ -74,12 +83,45 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
     }
     const workspace = resolveWorkspaceDir(values.workspace);
     const store = new LabStore(workspace);
-    const run = await store.createRun(config, { name: values.name, backend: null });
+    let startModel: StartParams | undefined;
+    if (values.from !== undefined) {
+      const start = await startFromFlag(store, config, values);
+      ({ config, startModel } = start);
+      if (start.note && !values.json) io.err(start.note);
+    }
+    const run = await store.createRun(config, { name: values.name, backend: null, ...(startModel ? { startModel } : {}) });
     return followTraining({ io, workspace, runId: run.id, json: !!values.json, backend, workers, created: true, cluster: values.cluster });
   },
 };
 
 type TrainFlags = Record<string, string | string[] | boolean | undefined>;
+
+const SHAPE_FIELDS = ['channels', 'hidden', 'bias1', 'bias2'] as const;
+
+/**
+ * --from MODEL: the model resolved in the workspace and its parameters, the config recording it. The run takes
+ * the model's shape unless --set gave a shape field; then a mismatch is refused naming both shapes.
+ */
+export async function startFromFlag(store: LabStore, config: RunConfig, values: TrainFlags): Promise<{ config: RunConfig; startModel: StartParams; note: string }> {
+  const spec = values.from as string;
+  if (spec.trim() === '') throw new UsageError('--from needs a run id, RUN_ID@GENERATION, a model id or a model file');
+  const next = structuredClone(config);
+  try {
+    const resolved = await resolveStartModel(store, await startModelOfSpec(store, spec));
+    next.startFrom = resolved.from;
+    let note = `starting from ${resolved.from.label}`;
+    if (!SHAPE_FIELDS.some((k) => hasSetFlag(values, `model.${k}`)) && !sameShape(resolved.nca, next.model)) {
+      note += `: the run takes its model's shape (${shapeText(resolved.nca)}) instead of the preset's (${shapeText(next.model)})`;
+      const { channels, hidden, bias1, bias2 } = resolved.nca;
+      Object.assign(next.model, { channels, hidden, bias1, bias2 });
+    }
+    const refusal = startShapeRefusal(resolved.from.label, resolved.nca, next.model);
+    if (refusal) throw new Error(refusal);
+    return { config: validateRunConfig(next), startModel: { nca: resolved.nca, params: resolved.params }, note };
+  } catch (err) {
+    throw new UsageError(`--from ${spec}: ${messageOf(err)}`);
+  }
+}
 
 /** The tfjs backends a Node worker can run (webgl needs a browser). */
 export const NODE_BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;

@@ -17,7 +17,7 @@ import {
 import { targetOfRef } from './replay-models';
 import { listBuiltinTargets, windowTargetProblem } from '../targets/targets';
 import { messageOf } from '../../shared/validate';
-import type { TargetRef } from '../../shared/training-config';
+import { ncaConfigOf, type TargetRef } from '../../shared/training-config';
 
 /** Every readable run with a model/ or at least one checkpoint, newest first. */
 export async function listGrowableModels(store: LabStore): Promise<ModelSummary[]> {
@@ -32,7 +32,7 @@ export async function listGrowableModels(store: LabStore): Promise<ModelSummary[
     out.push({
       runId: r.id, name: r.name, optimizer: r.optimizer, preset: r.preset, status: r.status,
       target: { name, size, padding }, height: size + 2 * padding, width: size + 2 * padding,
-      checkpoints, hasModel, bestLoss: best !== null && Number.isFinite(best) ? best : null,
+      checkpoints, hasModel, bestLoss: best !== null && Number.isFinite(best) ? best : null, nca: ncaConfigOf(r.config),
     });
   }
   return out;

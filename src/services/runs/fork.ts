@@ -56,6 +56,9 @@ export async function createFork(store: LabStore, request: ForkRunRequest, refus
   const config: RunConfig = structuredClone(request.config ?? source.config);
   const refusal = forkRefusal(source.config, config);
   if (refusal) throw refuse(refusal);
+  // a fork continues the source's lineage: it records (and keeps a copy of) the model the source started from
+  config.startFrom = structuredClone(source.config.startFrom);
+  const startModel = await store.readStartModel(source.id);
   const target = config.target.name === source.config.target.name ? await store.loadRunTarget(source.id) : undefined;
   const record = await store.createRun(config, {
     name: request.name ?? `${source.name} · fork @${request.generation}`,
@@ -64,6 +67,7 @@ export async function createFork(store: LabStore, request: ForkRunRequest, refus
     backend: null,
     forkedFrom: { runId: source.id, generation: request.generation },
     ...(target ? { target } : {}),
+    ...(startModel ? { startModel } : {}),
   });
   const start = request.start !== false;
   try {

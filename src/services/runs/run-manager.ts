@@ -24,6 +24,7 @@ import type { ComputeSettings } from '../../shared/lab-api';
 import { LabStore } from '../store/lab-store';
 import { RunScheduler } from './run-scheduler';
 import { createFork } from './fork';
+import { prepareStart } from '../models/start-model';
 import { liveRunInfo } from './run-info';
 import { readRunParams } from './run-params';
 import { metricPoint, thinRows } from './metric-points';
@@ -209,11 +210,16 @@ export class RunManager {
 
   // ---- changing ----
 
-  /** Creates a run (the config is validated by the store) and queues it unless `start` is false. */
+  /**
+   * Creates a run (the config is validated by the store) and queues it unless `start` is false. A config that
+   * starts from a model has it resolved and its parameters copied into the run first (models/start-model.ts).
+   */
   async create(request: CreateRunRequest, target?: Target): Promise<RunInfo> {
     this.refuseWhenClosing();
-    const record = await this.store.createRun(request.config, {
+    const { config, startModel } = await prepareStart(this.store, request.config);
+    const record = await this.store.createRun(config, {
       name: request.name, tags: request.tags, notes: request.notes, backend: null, ...(target ? { target } : {}),
+      ...(startModel ? { startModel } : {}),
     });
     if (request.start === false) {
       await this.store.updateRun(record.id, { status: 'paused', statusReason: 'created; not started yet' });

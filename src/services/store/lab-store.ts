@@ -7,6 +7,8 @@
  *                         target.png      the exact unpadded RGBA8 target the run trains on (thumbnails, resume)
  *                         checkpoints/    ckpt-<generation, 9 digits>.nckpt (checkpoint-format.ts), newest `keep`
  *                         model/          model.json + weights.bin in the tfjs weights format (model-format.ts)
+ *                         start/          the same for the parameters a fine-tuned run started from (config.startFrom),
+ *                                         copied at creation so the run needs its source no more
  *                         run.log         what the lab had to say about the run: skipped checkpoints, recomputed
  *                                         rows, worker restarts (one timestamped line each, appended)
  *
@@ -33,6 +35,7 @@ import {
 } from '../../shared/run-record';
 import { defaultRunName } from '../../shared/run-names';
 import { configProblems, ncaConfigOf, validateRunConfig, type RunConfig, type TargetRef } from '../../shared/training-config';
+import { startShapeRefusal } from '../../shared/start-model';
 import { packageVersion } from '../resources/package-paths';
 import { readPng, writePng } from '../export/png';
 import { resolveTarget } from '../targets/targets';
@@ -42,7 +45,7 @@ import {
   CHECKPOINT_MAGIC, CheckpointFormatError, checkpointFileName, generationOfCheckpointFile, readCheckpointFile, writeCheckpointFile,
 } from './checkpoint-format';
 import { appendMetricRows, METRICS_FILE, readIntactMetricRows, readMetricRows, truncateMetricRowsAfter } from './metrics-log';
-import { encodeModel, firstNonFinite, MODEL_JSON, ModelFormatError, readModelFolder, WEIGHTS_BIN, type LoadedModel } from './model-format';
+import { encodeModel, encodeModelFile, firstNonFinite, MODEL_JSON, ModelFormatError, readModelFolder, WEIGHTS_BIN, type LoadedModel } from './model-format';
 import { messageOf } from '../../shared/validate';
 
 export const RUNS_DIR = 'runs';
@@ -50,6 +53,7 @@ export const RUN_JSON = 'run.json';
 export const TARGET_PNG = 'target.png';
 export const CHECKPOINTS_DIR = 'checkpoints';
 export const MODEL_DIR = 'model';
+export const START_DIR = 'start';
 export const DEFAULT_CHECKPOINT_KEEP = 3;
 export const RUN_LOG = 'run.log';
 /** Suffix a checkpoint that could not be read gets when a resume moves it aside (kept for inspection). */
@@ -86,6 +90,14 @@ export interface CreateRunOptions {
   forkedFrom?: { runId: string; generation: number };
   /** the target already resolved (an imported image); otherwise resolved from config.target */
   target?: Target;
+  /** the parameters the run starts from, with their model: required exactly when config.startFrom is set */
+  startModel?: StartParams;
+}
+
+/** The parameters a fine-tuned run starts from (runs/<id>/start/) and the model they belong to. */
+export interface StartParams {
+  nca: NcaConfig;
+  params: Float32Array;
 }
 
 /** A checkpoint as read back, with the file it came from and the newer files that could not be read. */
@@ -207,6 +219,10 @@ export class LabStore {
       if (!Number.isSafeInteger(generation) || generation < 0) throw new RangeError(`forkedFrom.generation must be an integer ≥ 0, got ${generation}`);
       await this.getRun(runId);
     }
+    const start = cfg.startFrom ? opts.startModel : undefined;
+    if (cfg.startFrom && !start) throw new RangeError(`config.startFrom names ${cfg.startFrom.label}, but no parameters were given to start from`);
+    if (!cfg.startFrom && opts.startModel) throw new RangeError('start parameters were given, but config.startFrom is null (a fresh initialisation)');
+    const startFile = start ? this.startModelFiles(cfg, start) : null;
     const target = opts.target ?? await resolveTarget(cfg.target.name, { size: cfg.target.size, padding: cfg.target.padding });
     if (target.size !== cfg.target.size || target.padding !== cfg.target.padding) {
       throw new RangeError(`target ${target.name} is ${target.size} px with padding ${target.padding}, the config says ${cfg.target.size} px with padding ${cfg.target.padding}`);
@@ -233,6 +249,11 @@ export class LabStore {
         await mkdir(join(staging, MODEL_DIR));
         await writeBytesAtomic(join(staging, RUN_JSON), JSON.stringify(runRecordToJson(record), null, 2) + '\n', { what: 'run record', fs: this.fs });
         await writePng(join(staging, TARGET_PNG), target.rgbaU8, target.size, target.size);
+        if (startFile) {
+          await mkdir(join(staging, START_DIR));
+          await writeBytesAtomic(join(staging, START_DIR, WEIGHTS_BIN), startFile.weights, { what: 'start parameters', fs: this.fs });
+          await writeBytesAtomic(join(staging, START_DIR, MODEL_JSON), JSON.stringify(startFile.modelJson, null, 2) + '\n', { what: 'start model description', fs: this.fs });
+        }
         if (await exists(join(this.runsDir, id))) throw Object.assign(new Error('id taken'), { code: 'EEXIST' });
         await this.fs.rename(staging, join(this.runsDir, id));
         return record;
@@ -243,6 +264,36 @@ export class LabStore {
         throw err;
       }
     }
+  }
+
+  /** start/'s files for a new run: refused (naming both shapes) when the parameters do not fit the run's model. */
+  private startModelFiles(cfg: RunConfig, start: StartParams) {
+    const refusal = startShapeRefusal(cfg.startFrom!.label, start.nca, cfg.model);
+    if (refusal) throw new RangeError(refusal);
+    return encodeModelFile(start.params, {
+      nca: start.nca, target: null, config: null, generation: null, loss: null, runId: null,
+      labVersion: this.versions?.lab ?? packageVersion(), now: this.now(), name: cfg.startFrom!.label,
+    });
+  }
+
+  /**
+   * The parameters a fine-tuned run starts from (start/, written when it was created), checked against the run's
+   * model; null for a run that starts from a fresh initialisation.
+   */
+  async readStartModel(id: string): Promise<StartParams | null> {
+    const record = await this.getRun(id);
+    const from = record.config.startFrom;
+    if (!from) return null;
+    const folder = join(this.runDir(id), START_DIR);
+    let loaded: LoadedModel;
+    try {
+      loaded = await readModelFolder(join(folder, MODEL_JSON), (n) => join(folder, n));
+    } catch (err) {
+      throw new Error(`run "${id}" starts from ${from.label}, but its copy of those parameters cannot be read: ${messageOf(err)}`, { cause: err });
+    }
+    const refusal = startShapeRefusal(from.label, loaded.nca, record.config.model);
+    if (refusal) throw new Error(`run "${id}": ${folder}: ${refusal}`);
+    return { nca: loaded.nca, params: loaded.params };
   }
 
   /** The run's record; a clear error naming the id when the folder is missing or run.json is malformed. */
@@ -647,7 +698,7 @@ export class LabStore {
     if (await exists(modelJson)) return readModelFolder(modelJson, (n) => join(dir, MODEL_DIR, n));
     const ckpt = await this.latestCheckpointIn(dir, record.config);
     if (!ckpt) throw new Error(`run "${id}" has no model yet: no ${join(MODEL_DIR, MODEL_JSON)} and no checkpoint in ${dir}`);
-    return modelFromParams(ckpt.file, record.config, ckpt.params);
+    return modelFromParams(ckpt.file, record.config, ckpt.params, ckpt.generation);
   }
 }
 
@@ -671,7 +722,7 @@ async function startsWithMagic(file: string): Promise<boolean> {
   }
 }
 
-function modelFromParams(file: string, config: RunConfig, params: Float32Array): LoadedModel {
+function modelFromParams(file: string, config: RunConfig, params: Float32Array, generation: number): LoadedModel {
   const nca: NcaConfig = ncaConfigOf(config);
   const layout = paramLayout(nca);
   if (params.length !== layout.total) {
@@ -680,12 +731,12 @@ function modelFromParams(file: string, config: RunConfig, params: Float32Array):
   const bad = firstNonFinite(params, layout);
   if (bad) throw new ModelFormatError(file, `the parameters are not finite: ${bad}`);
   const target: TargetRef = { ...config.target };
-  return { config, nca, params, target, source: file, name: null, origin: null, evaluation: null };
+  return { config, nca, params, target, source: file, generation, name: null, origin: null, evaluation: null };
 }
 
 async function loadModelFromCheckpointFile(file: string): Promise<LoadedModel> {
   const { checkpoint, header } = await readCheckpointFile(file);
   const config = validConfigOrNull(header.run?.config);
   if (!config) throw new ModelFormatError(file, 'the checkpoint carries no valid run config, so its model is unknown');
-  return modelFromParams(file, config, checkpoint.params);
+  return modelFromParams(file, config, checkpoint.params, checkpoint.generation);
 }

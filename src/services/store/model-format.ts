@@ -73,6 +73,8 @@ export interface LoadedModel {
   target: TargetRef | null;
   /** the file the parameters came from */
   source: string;
+  /** the generation/iteration of the run it was saved at, when the file says */
+  generation: number | null;
   name: string | null;
   origin: ModelSource | null;
   evaluation: ModelEvaluation | null;
@@ -288,6 +290,7 @@ export async function readModelFolder(modelJsonPath: string, weightsPathFor: (na
     throw new ModelFormatError(file, (err as Error).message);
   }
   const name = typeof meta.name === 'string' && meta.name.length > 0 ? meta.name : null;
-  return { config: optionalConfig(meta.config), nca, params, target: optionalTarget(meta.target), source: file, name, origin, evaluation };
+  const generation = Number.isSafeInteger(meta.generation) && (meta.generation as number) >= 0 ? (meta.generation as number) : null;
+  return { config: optionalConfig(meta.config), nca, params, target: optionalTarget(meta.target), source: file, generation, name, origin, evaluation };
 }
 

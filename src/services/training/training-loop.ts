@@ -46,7 +46,9 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
   let optimizer: TrainingOptimizer;
   try {
     ckpt = await store.readLatestCheckpoint(ctx.runId);
-    optimizer = await loop.open({ ctx, checkpoint: ckpt });
+    // a fine-tuned run without a checkpoint starts from its copy of the start model (start/), any optimizer alike
+    const startParams = ckpt || !cfg.startFrom ? null : (await store.readStartModel(ctx.runId))!.params;
+    optimizer = await loop.open({ ctx, checkpoint: ckpt, startParams });
   } catch (err) {
     const reason = messageOf(err);
     await store.updateRun(ctx.runId, { status: 'failed', statusReason: reason, backend: ctx.backend }).catch(() => undefined);

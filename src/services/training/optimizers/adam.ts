@@ -13,7 +13,6 @@
 import { availableParallelism } from 'node:os';
 import { ncaConfigOf, type AdamRunConfig, type RunConfig } from '../../../shared/training-config';
 import type { Checkpoint } from '../../../shared/run-record';
-import { initParams } from '../../../core/nca/config';
 import { makeSeed, type StateBatch } from '../../../core/nca/state';
 import { AdamBptt, type AdamOptimizerState } from '../../../core/adam/bptt';
 import { FusedAdam, inProcessGradients, type AdamSession, type GradientSource } from '../../../core/adam/fused-adam';
@@ -29,7 +28,7 @@ import type { TrainerContext, TrainOutcome } from '../context';
 import { runTrainingLoop } from '../training-loop';
 import { poolGradients } from '../adam-gradients';
 import { restartLine } from './worker-lines';
-import type { OptimizerPlugin, OptimizerStart, SessionStart, StepResult, TrainingOptimizer } from './optimizer';
+import { freshParams, type OptimizerPlugin, type OptimizerStart, type SessionStart, type StepResult, type TrainingOptimizer } from './optimizer';
 
 /** Names of the Adam state in a checkpoint's arrays and scalars. */
 export const ADAM_CHECKPOINT_KEYS = {
@@ -122,8 +121,9 @@ export interface AdamTrainerDeps {
   onIteration?: (iteration: number, trainer: AdamSession) => void;
 }
 
-/** The Adam optimizer of a run, fresh (init stream of the seed) or restored from the loop's checkpoint. */
-export async function openAdam({ ctx, checkpoint }: OptimizerStart, deps: AdamTrainerDeps): Promise<TrainingOptimizer> {
+/** The Adam optimizer of a run, fresh (freshParams: the init stream of the seed or the start model; moments zero) or restored from the loop's checkpoint. */
+export async function openAdam(start: OptimizerStart, deps: AdamTrainerDeps): Promise<TrainingOptimizer> {
+  const { ctx, checkpoint } = start;
   const cfg = asAdam(ctx.config, ctx.runId);
   const adam = cfg.adam;
   const nca = ncaConfigOf(cfg);
@@ -136,8 +136,7 @@ export async function openAdam({ ctx, checkpoint }: OptimizerStart, deps: AdamTr
     optState = optimizerStateOf(checkpoint, ctx.runId);
     pool = checkpoint.pool;
   } else {
-    const rng = runStream(cfg.seed, 0, StreamPurpose.Init);
-    params = initParams(nca, cfg.model.init, () => rng.uniform());
+    params = freshParams(start);
     if (adam.pool.kind !== 'none') pool = seedPool(makeSeed(target.height, target.width, nca.channels, 1), adam.pool.size);
   }
   if (adam.pool.kind !== 'none') {

@@ -10,7 +10,6 @@
  */
 import { availableParallelism } from 'node:os';
 import { ncaConfigOf, type EsRunConfig, type RunConfig } from '../../../shared/training-config';
-import { initParams } from '../../../core/nca/config';
 import { makeSeed, stackStates, type StateBatch } from '../../../core/nca/state';
 import { centredRankShaping } from '../../../core/es/shaping';
 import { GenerationNoise } from '../../../core/es/update';
@@ -28,7 +27,7 @@ import { runTrainingLoop } from '../training-loop';
 import { esStrategyFor } from './es-strategies';
 import { runEsOnCluster } from './es-cluster';
 import { restartLine } from './worker-lines';
-import type { OptimizerPlugin, OptimizerStart, SessionStart, StepResult, TrainingOptimizer } from './optimizer';
+import { freshParams, type OptimizerPlugin, type OptimizerStart, type SessionStart, type StepResult, type TrainingOptimizer } from './optimizer';
 
 /** What computes the ES population: the fused WebAssembly SIMD kernel, or its plain TypeScript fallback. */
 export const esComputeBackend = fusedBackendName;
@@ -94,8 +93,9 @@ class EsOptimizer implements TrainingOptimizer {
   dispose(): void {}
 }
 
-/** The ES optimizer of a run, fresh (init stream of the seed) or restored from the loop's checkpoint. */
-export function openEs({ ctx, checkpoint }: OptimizerStart, evaluator: EsEvaluator): TrainingOptimizer {
+/** The ES optimizer of a run, fresh (freshParams: the init stream of the seed or the start model) or restored from the loop's checkpoint. */
+export function openEs(start: OptimizerStart, evaluator: EsEvaluator): TrainingOptimizer {
+  const { ctx, checkpoint } = start;
   const cfg = asEs(ctx.config, ctx.runId);
   const es = cfg.es;
   const nca = ncaConfigOf(cfg);
@@ -105,8 +105,7 @@ export function openEs({ ctx, checkpoint }: OptimizerStart, evaluator: EsEvaluat
     strategy = esStrategyFor(cfg).restore(cfg, checkpoint.params, checkpoint);
     pool = checkpoint.pool;
   } else {
-    const rng = runStream(cfg.seed, 0, StreamPurpose.Init, 0);
-    strategy = esStrategyFor(cfg).create(cfg, initParams(nca, cfg.model.init, () => rng.uniform()));
+    strategy = esStrategyFor(cfg).create(cfg, freshParams(start));
     if (es.pool.kind !== 'none') {
       const seedOne = makeSeed(ctx.target.height, ctx.target.width, nca.channels, 1);
       pool = stackStates(Array.from({ length: es.pool.size }, () => seedOne));

@@ -10,7 +10,9 @@
  * in ./index.ts.
  */
 import type { Checkpoint } from '../../../shared/run-record';
-import type { RunConfig } from '../../../shared/training-config';
+import { ncaConfigOf, type RunConfig } from '../../../shared/training-config';
+import { initParams } from '../../../core/nca/config';
+import { runStream, StreamPurpose } from '../../../core/rng/run-streams';
 import type { Optimizer } from '../../../shared/optimizers';
 import type { Target } from '../../../core/targets/target';
 import type { StateBatch } from '../../../core/nca/state';
@@ -75,6 +77,20 @@ export interface OptimizerStart {
   ctx: TrainerContext;
   /** the newest checkpoint (the loop's resume point), or null for a fresh run */
   checkpoint: Checkpoint | null;
+  /** without a checkpoint: the parameters a fine-tuned run starts from (config.startFrom), else null */
+  startParams: Float32Array | null;
+}
+
+/**
+ * θ of a session without a checkpoint, the same for every optimizer: the start model's parameters of a fine-tuned
+ * run (the optimizer's own state still starts fresh), else layer-1 init from the seed's Init stream. No other
+ * stream is touched, so a fine-tuned run draws the same batches, noise and fire masks as a fresh one.
+ */
+export function freshParams(start: OptimizerStart): Float32Array {
+  if (start.startParams) return start.startParams.slice();
+  const cfg = start.ctx.config;
+  const rng = runStream(cfg.seed, 0, StreamPurpose.Init, 0);
+  return initParams(ncaConfigOf(cfg), cfg.model.init, () => rng.uniform());
 }
 
 /** The options of one training session of a stored run (CLI, RunManager, bridge). */
