@@ -300,7 +300,9 @@ describe('Adam training (spec d.2)', () => {
 
   it('replaces a worker killed during the run and re-runs its gradient slice: the same model as in process', async () => {
     const { ws, store } = workspace();
-    const edit = (c: AdamRunConfig) => { c.stop.maxGenerations = 8; c.checkpointEvery = 4; c.adam.pool.size = 10; };
+    // an eval every 2 iterations gives a progress event at 2, 4 and 6 however fast the run is (other events are
+    // throttled by time), so both kills land with iterations left to notice them before the pool closes
+    const edit = (c: AdamRunConfig) => { c.stop.maxGenerations = 8; c.checkpointEvery = 4; c.evalEvery = 2; c.adam.pool.size = 10; };
     const reference = await store.createRun(config(edit), { backend: null });
     await runTrainingSession({ workspace: ws, runId: reference.id, control: { requested: null }, workers: 0 });
     const run = await store.createRun(config(edit), { backend: null });
@@ -314,7 +316,7 @@ describe('Adam training (spec d.2)', () => {
     let killed = 0;
     const outcome = await runTrainingSession({
       workspace: ws, runId: run.id, control: { requested: null }, workers: 2, spawn, onLog: (l) => void logs.push(l),
-      onProgress: (e) => { if (e.generation >= 3 && killed < 2) handles[killed++].kill('SIGKILL'); },
+      onProgress: (e) => { if (e.generation >= 3 && e.generation <= 6 && killed < 2) handles[killed++].kill('SIGKILL'); },
     });
     expect(outcome).toMatchObject({ status: 'finished', generation: 8 });
     expect(killed).toBe(2);
