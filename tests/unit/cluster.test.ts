@@ -111,14 +111,13 @@ describe.skipIf(skip)('ES on a cluster (Redis + BullMQ; skipped only where redis
     });
     const result = await running;
     expect(result.outcome.status).toBe('finished');
-    // every slice the killed worker took and had not finished (it prints "done" only once the result is in Redis)
-    // was re-run by the late worker; the other one left cleanly. A slice takes ≈ 10 ms, so the one it was
-    // killed for may be finished already; it usually holds the next one by then
+    // Which slices the killed worker held is told, not asserted: a slice takes ≈ 10 ms, and a worker killed
+    // between storing its result in Redis and printing "done" leaves nothing to re-run. What must hold is below:
+    // the late worker took part, and the run ends on the local run's bytes, every generation once
     const { victim, other: leaver } = await killed;
     const tags = (p: Proc, verb: string) => p.lines.filter((l) => l.includes(`${verb} es-slice`)).map((l) => l.replace(/^.*(es-slice [^:]*).*$/, '$1'));
-    const orphans = tags(victim, 'taking').filter((t) => !tags(victim, 'done').includes(t));
-    for (const t of orphans) expect(tags(late!, 'done'), t).toContain(t);
-    console.log(`cluster: the SIGKILLed worker held ${orphans.length ? orphans.join(', ') : 'no slice'} when it died; the late worker re-ran ${orphans.length ? 'it' : 'nothing'}`);
+    const held = tags(victim, 'taking').filter((t) => !tags(victim, 'done').includes(t));
+    console.log(`cluster: the SIGKILLed worker held ${held.length ? held.map((t) => `${t} (${tags(late!, 'done').includes(t) ? 're-run by the late worker' : 'not re-run: stored before the kill, or taken by the worker that left'})`).join(', ') : 'no slice'}`);
     const leaverCode = await leaver.exited;
     // a worker that had started serving leaves cleanly on SIGTERM (one still starting just ends)
     if (leaver.lines.some((l) => /waiting for jobs/.test(l))) expect(leaverCode).toBe(0);
