@@ -84,7 +84,7 @@ export interface EsSettings {
   pool: { kind: EsPoolKind; size: number };
   /** c.5: every `every` generations, on that generation's mean raw fitness F̄: F̄ ≥ t0 → α ×= f0, then F̄ ≥ t1 → α ×= f1 */
   /** spec c.5's thresholds or the lab's plateau rule (core/es/decay.ts); patience and minLr are the plateau's */
-  decay: { enabled: boolean; every: number; thresholds: [number, number]; factors: [number, number]; rule: DecayRule; patience: number; minLr: number };
+  decay: { enabled: boolean; every: number; thresholds: [number, number]; factors: [number, number]; rule: DecayRule; patience: number; minLr: number; sigmaPower: number };
   /** worker processes; 0 = one per core */
   workers: number;
   /** what a member's rollout is scored on (issue 10 §3; the thesis: the final state only) */
@@ -114,7 +114,7 @@ export interface EsObjective {
  * the paper's σ rate).
  */
 /** The decay fields a config written before the plateau rule lacks: the thresholds rule (c.5), as it always was. */
-export const THRESHOLD_RULE = { rule: 'thresholds', patience: 3, minLr: 1e-4 } as const satisfies Pick<EsSettings['decay'], 'rule' | 'patience' | 'minLr'>;
+export const THRESHOLD_RULE = { rule: 'thresholds', patience: 3, minLr: 1e-4, sigmaPower: 0 } as const satisfies Pick<EsSettings['decay'], 'rule' | 'patience' | 'minLr' | 'sigmaPower'>;
 
 export const ES_ADDED_DEFAULTS: Pick<EsSettings, 'objective' | 'adam' | 'pgpe' | 'snes'> = {
   objective: { lossWindow: 1, lossEvery: 1, longEvery: 0, longSteps: 200 },
@@ -139,6 +139,8 @@ export function upgradeRunConfig(cfg: RunConfig): RunConfig {
       else if (typeof have === 'object' && have !== null) (es as Record<string, unknown>)[key] = { ...structuredClone(ES_ADDED_DEFAULTS[key]), ...have };
     }
     if (es.decay && typeof es.decay === 'object' && (es.decay as Partial<EsSettings['decay']>).rule === undefined) Object.assign(es.decay, { ...THRESHOLD_RULE, ...es.decay });
+    // σ stayed fixed before it could follow α
+    if (es.decay && typeof es.decay === 'object' && (es.decay as Partial<EsSettings['decay']>).sigmaPower === undefined) (es.decay as EsSettings['decay']).sigmaPower = 0;
   }
   return cfg;
 }
@@ -246,7 +248,7 @@ export const PRESETS: Preset[] = [
     config: {
       optimizer: 'es', preset: 'es-plateau', ...THESIS_COMMON, model: THESIS_MODEL_ES, evalEvery: 100, checkpointEvery: 500,
       stepsMin: 64, stepsMax: 72,
-      es: { ...ISSUE10_ES, decay: { enabled: true, every: 500, thresholds: [-0.008, -0.005], factors: [0.5, 0.5], rule: 'plateau', patience: 3, minLr: 1.5e-4 } },
+      es: { ...ISSUE10_ES, decay: { enabled: true, every: 500, thresholds: [-0.008, -0.005], factors: [0.5, 0.5], rule: 'plateau', patience: 3, minLr: 1.5e-4, sigmaPower: 0 } },
     },
   },
   {
@@ -396,6 +398,7 @@ export const RUN_CONFIG_FIELDS: FieldSpec[] = [
   { path: 'es.decay.factors.1', label: 'Decay factor 2', kind: 'number', optimizer: 'es', min: 0, max: 1, exclusiveMin: true, help: '0.5' },
   { path: 'es.decay.patience', label: 'Plateau patience (windows)', kind: 'int', optimizer: 'es', min: 1, max: 1000, help: 'plateau rule: windows without a 1 % gain before α is cut' },
   { path: 'es.decay.minLr', label: 'Plateau floor for α', kind: 'number', optimizer: 'es', min: 0, max: 100, help: 'plateau rule: α is never cut below this' },
+  { path: 'es.decay.sigmaPower', label: 'σ follows α (power)', kind: 'number', optimizer: 'es', min: 0, max: 4, help: 'σ = σ₀·(α/α₀)^p as α decays; 0 keeps σ fixed (the thesis); not for PGPE and SNES, which adapt σ' },
   { path: 'es.workers', label: 'Workers', kind: 'int', optimizer: 'es', min: 0, max: 1024, help: '0 = one per core' },
   { path: 'es.objective.lossWindow', label: 'Loss window (steps)', kind: 'int', optimizer: 'es', min: 1, max: 1000, help: 'score the mean loss of the last this many states of a rollout; 1 = the final state (thesis)' },
   { path: 'es.objective.lossEvery', label: 'Score every (steps)', kind: 'int', optimizer: 'es', min: 1, max: 1000, help: 'within the window, score every this many steps, ending on the last (fewer cuts in the kernel\'s rollout run faster)' },
@@ -497,6 +500,9 @@ export function configProblems(cfg: RunConfig): { field: string; message: string
     }
     if (es.objective.longEvery > 0 && es.objective.longSteps < es.objective.lossWindow) {
       out.push({ field: 'es.objective.longSteps', message: `must be ≥ the loss window (${es.objective.lossWindow}), got ${es.objective.longSteps}` });
+    }
+    if ((es.update === 'pgpe' || es.update === 'snes') && es.decay.sigmaPower !== 0) {
+      out.push({ field: 'es.decay.sigmaPower', message: `must be 0 with ${es.update === 'pgpe' ? 'PGPE' : 'SNES'}, which adapts σ itself, got ${es.decay.sigmaPower}` });
     }
     if (es.update === 'pgpe' && !es.mirrored) {
       out.push({ field: 'es.mirrored', message: 'PGPE needs mirrored sampling (its symmetric pairs)' });

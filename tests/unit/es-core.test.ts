@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../src/services/compute/backend';
 import { centredRankShaping } from '../../src/core/es/shaping';
 import { applyEsUpdate } from '../../src/core/es/update';
-import { decayFromScalars, decayScalars, decayStep, initialDecay, type DecaySettings, type DecayState } from '../../src/core/es/decay';
+import { decayedSigma, decayFromScalars, decayScalars, decayStep, initialDecay, type DecaySettings, type DecayState } from '../../src/core/es/decay';
 import { memberNoiseIndex, noiseVector } from '../../src/core/es/streams';
 import { evaluateEsSlice, memberParams, memberSteps, type EsMemberSettings } from '../../src/core/es/slice';
 import { drawFromPool, commitToPool } from '../../src/core/es/sample-pool';
@@ -126,6 +126,14 @@ describe('plateau decay (the lab\'s rule beside c.5)', () => {
     expect(before).toEqual({ lr: s.lr, stage: s.stage });
     expect(decayScalars({ lr: 1, stage: 0 })).toEqual({});
     expect(() => decayFromScalars(0.004, 0, {}, settings)).toThrow(/plateau-decay state \(scalar "decay.best"\)/);
+  });
+
+  it('lets σ follow α as σ₀·(α/α₀)^p, and leaves σ₀ itself at p = 0', () => {
+    expect(decayedSigma(0.02, 0.005, 0.00125, 0.5)).toBeCloseTo(0.01, 15); // α/4 → σ/2
+    expect(decayedSigma(0.02, 0.005, 0.00125, 1)).toBeCloseTo(0.005, 15);
+    expect(decayedSigma(0.02, 0.005, 0.005, 0.5)).toBe(0.02);
+    expect(decayedSigma(0.1 + 0.2, 0.005, 0.001, 0)).toBe(0.1 + 0.2); // the very number, not σ₀·1
+    expect(decayedSigma(0.02, 0.005, 0.001, undefined)).toBe(0.02);
   });
 });
 

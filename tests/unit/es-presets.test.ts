@@ -85,6 +85,34 @@ describe('issue 10 ES presets', () => {
     const rows = (id: string) => store.readMetrics(id).then((m) => m.map((r) => [r.generation, r.loss, r.lr]));
     expect(await rows(split.id)).toEqual(await rows(straight.id));
   }, 60_000);
+
+  it('σ following α (decay.sigmaPower): members drawn with σ₀·(α/α₀)^p from the generation after a cut; a resume is bit-exact', async () => {
+    const ws = workspace();
+    const store = new LabStore(ws);
+    const cfg = (n: number, sigmaPower: number) => {
+      const c = small('es', n);
+      // a c.5 check at generations 1, 5, 9 that always passes (every loss is > −1 in fitness): α halves at 1 and 5
+      c.es.decay = { ...c.es.decay, rule: 'thresholds', every: 4, thresholds: [-1, -1], factors: [0.5, 0.5], sigmaPower };
+      return c;
+    };
+    const rows = (id: string) => store.readMetrics(id).then((m) => m.map((r) => [r.generation, r.loss, r.lr]));
+    const straight = await store.createRun(cfg(10, 1), { backend: null });
+    await train(ws, straight.id, 0);
+    const fixed = await store.createRun(cfg(10, 0), { backend: null });
+    await train(ws, fixed.id, 0);
+    const [mine, theirs] = [await rows(straight.id), await rows(fixed.id)];
+    // generation 1 drew σ₀ in both; α was cut after it, so from generation 2 σ differs and so do the losses
+    expect(mine[0]).toEqual(theirs[0]);
+    expect(mine.map((r) => r[2])).toEqual(theirs.map((r) => r[2]));
+    expect(mine[1][1]).not.toBe(theirs[1][1]);
+    // split at 6, after the second cut, on 2 workers: the same bytes
+    const split = await store.createRun(cfg(6, 1), { backend: null });
+    await train(ws, split.id, 2);
+    await store.updateRun(split.id, { stop: { maxGenerations: 10, maxSeconds: null, targetLoss: null } });
+    expect((await train(ws, split.id, 0)).generation).toBe(10);
+    expect(Array.from((await store.loadModel(split.id)).params)).toEqual(Array.from((await store.loadModel(straight.id)).params));
+    expect(await rows(split.id)).toEqual(mine);
+  }, 60_000);
 });
 
 describe('configs from before issue 10', () => {
@@ -98,7 +126,7 @@ describe('configs from before issue 10', () => {
     expect(configFromPreset('thesis-es')).toEqual(old);
     // a decay written before the plateau rule is the thresholds rule (c.5), as it was
     const noRule = configFromPreset('thesis-es') as EsRunConfig;
-    for (const k of ['rule', 'patience', 'minLr']) delete (noRule.es.decay as unknown as Record<string, unknown>)[k];
+    for (const k of ['rule', 'patience', 'minLr', 'sigmaPower']) delete (noRule.es.decay as unknown as Record<string, unknown>)[k];
     expect(configProblems(noRule)).toEqual([]);
     expect(noRule.es.decay).toEqual((configFromPreset('thesis-es') as EsRunConfig).es.decay);
     // a group written with fewer keys than today's gets the missing ones
@@ -112,6 +140,9 @@ describe('configs from before issue 10', () => {
     const c = configFromPreset('es') as EsRunConfig;
     c.es.objective.lossWindow = c.stepsMin + 1;
     expect(configProblems(c)[0]).toEqual({ field: 'es.objective.lossWindow', message: `must be ≤ the shortest rollout (stepsMin ${c.stepsMin}), got ${c.stepsMin + 1}` });
+    const s = configFromPreset('snes') as EsRunConfig;
+    s.es.decay.sigmaPower = 0.5;
+    expect(configProblems(s)[0]).toEqual({ field: 'es.decay.sigmaPower', message: 'must be 0 with SNES, which adapts σ itself, got 0.5' });
     const p = configFromPreset('pgpe') as EsRunConfig;
     p.es.mirrored = false;
     p.es.commonRandomNumbers = false;

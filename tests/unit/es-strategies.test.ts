@@ -91,6 +91,18 @@ describe('OpenAI-ES with Adam and L2 decay (Salimans et al. 2017)', () => {
     s.tell({ generation: 3, fitness: [-0.1, -0.4, -0.3, -0.2], shaped: [0, 0, 0, 0], noise });
     expect(s.checkpointState().scalars).toMatchObject({ lr: 0.01 * 0.3, decayStage: 1 });
   });
+
+  it('draws its members with σ following α when decay.sigmaPower is set, from the generation after a cut', () => {
+    const decay = { enabled: true, every: 2, thresholds: [-0.5, -0.2] as [number, number], factors: [0.25, 0.5] as [number, number], sigmaPower: 0.5 };
+    const s = OpenAiAdamStrategy.factory.create({ sigma: 0.02, lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decay }, Float32Array.from([0.5, -1]));
+    const noise = fixedNoise([[1, 2], [3, -1]]);
+    expect(s.ask().sigma).toBe(0.02);
+    s.tell({ generation: 1, fitness: [-0.1, -0.4, -0.3, -0.2], shaped: [0, 0, 0, 0], noise }); // α ×= 0.25
+    expect(s.ask().sigma).toBeCloseTo(0.01, 15); // 0.02·√0.25
+    // restored from its checkpoint, it draws with the same σ (σ is a function of the checkpointed α)
+    const back = OpenAiAdamStrategy.factory.restore({ sigma: 0.02, lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decay }, s.ask().center, s.checkpointState());
+    expect(back.ask().sigma).toBe(s.ask().sigma);
+  });
 });
 
 describe('PGPE with ClipUp (Sehnke et al. 2010; Toklu et al. 2020)', () => {

@@ -24,6 +24,8 @@ export interface DecaySettings {
   patience?: number;
   /** plateau: α is never cut below this */
   minLr?: number;
+  /** σ follows α: σ = σ₀·(α/α₀)^sigmaPower (0 or absent: σ stays σ₀, as in c.5); see decayedSigma */
+  sigmaPower?: number;
 }
 
 export const DECAY_RULES = ['thresholds', 'plateau'] as const;
@@ -81,6 +83,19 @@ function plateauStep(s: DecayState, settings: DecaySettings, generation: number,
     since = 0;
   }
   return { lr, stage, plateau: { best, since, acc: 0, n: 0 } };
+}
+
+/**
+ * σ of a generation under a decaying α (the lab's, not in the thesis): σ = σ₀·(α/α₀)^p. Why: the members are
+ * scored at θ ± σz, so ES follows the gradient of the loss smoothed over a ball of radius ≈ σ·√dim (≈ 0.9 for the
+ * thesis model at σ 0.02, against weights of ≈ 0.1). Near a good model that smoothed loss bottoms out well
+ * above the model's own (rabbit-15 under es-plateau: members ≈ 0.020, the centre ≈ 0.011), and cutting α alone
+ * cannot go below it. σ is a function of the checkpointed α, so it needs no state of its own and a resume is
+ * bit-exact. p = 0 returns σ₀ itself (every run before this option, unchanged to the bit).
+ */
+export function decayedSigma(sigma0: number, lr0: number, lr: number, power: number | undefined): number {
+  if (!power) return sigma0;
+  return sigma0 * Math.pow(lr / lr0, power);
 }
 
 /** Checkpoint scalar names of the plateau window (the step size and stage keep their own names in each strategy). */

@@ -5,7 +5,7 @@
  *   u = centred ranks of the fitness in [−0.5, 0.5];
  *   g = (1/n)·Σ_i u_i·s_i with s_i = ±z the unit noise (the starter code does not divide by σ: Adam is
  *       invariant to the gradient's scale, so only the weight of the decay term relative to g changes);
- *   θ ← θ − Adam(−g + λ·θ);   σ fixed.
+ *   θ ← θ − Adam(−g + λ·θ);   σ fixed, or following α (decay.sigmaPower, decay.ts decayedSigma).
  * Mirrored pairs enter as (u₊ − u₋)·z, the starter code's `returns[:, 0] − returns[:, 1]`. Adam's step size
  * may follow the c.5 decay (decay.ts) on the generation's mean raw fitness: Adam on a noisy gradient estimate
  * settles at a loss set by its step size, and a smaller step lowers that floor.
@@ -14,7 +14,7 @@ import type { EsGenerationResult, EsSearchDistribution, EsStrategy, EsStrategyFa
 import { centredRanks } from './shaping';
 import { adamStep } from './adam-step';
 import { meanFitness, stateArray, stateNumber, weightedNoiseSum } from './noise-sums';
-import { decayFromScalars, decayScalars, decayStep, initialDecay, type DecaySettings, type DecayState } from './decay';
+import { decayedSigma, decayFromScalars, decayScalars, decayStep, initialDecay, type DecaySettings, type DecayState } from './decay';
 
 export interface OpenAiAdamSettings {
   sigma: number;
@@ -51,7 +51,7 @@ export class OpenAiAdamStrategy implements EsStrategy {
   };
 
   ask(): EsSearchDistribution {
-    return { center: this.theta, sigma: this.s.sigma };
+    return { center: this.theta, sigma: decayedSigma(this.s.sigma, this.s.lr, this.decay.lr, this.s.decay.sigmaPower) };
   }
 
   tell(r: EsGenerationResult): EsTellReport {

@@ -34,7 +34,7 @@
  * in both forms of c.4 ('thesis' and 'salimans').
  */
 import { applyEsUpdate, GenerationNoise, type EsUpdateForm } from './update';
-import { decayFromScalars, decayScalars, decayStep, initialDecay, type DecaySettings, type DecayState } from './decay';
+import { decayedSigma, decayFromScalars, decayScalars, decayStep, initialDecay, type DecaySettings, type DecayState } from './decay';
 import { memberNoiseIndex, noiseVector } from './streams';
 
 /** The search distribution of one generation. */
@@ -167,14 +167,19 @@ export class DecayedEsUpdate implements EsStrategy {
   };
 
   ask(): EsSearchDistribution {
-    return { center: this.theta, sigma: this.s.sigma };
+    return { center: this.theta, sigma: this.sigma() };
+  }
+
+  /** the σ the members of this generation were drawn with (α decays only after the update) */
+  private sigma(): number {
+    return decayedSigma(this.s.sigma, this.s.lr, this.decay.lr, this.s.decay.sigmaPower);
   }
 
   tell(r: EsGenerationResult): EsTellReport {
     const next = this.theta.slice();
     applyEsUpdate({
       theta: next, shaped: r.shaped, seed: this.s.seed, generation: r.generation, mirrored: this.s.mirrored,
-      lr: this.decay.lr, sigma: this.s.sigma, form: this.s.form, noise: r.noise.prebuilt ?? undefined,
+      lr: this.decay.lr, sigma: this.sigma(), form: this.s.form, noise: r.noise.prebuilt ?? undefined,
     });
     this.theta = next;
     const lrUsed = this.decay.lr;
