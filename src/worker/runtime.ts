@@ -124,7 +124,7 @@ export function startWorkerRuntime(options: WorkerRuntimeOptions): void {
         const stats: WorkerStatsResult = {
           pid: process.pid, rssBytes: process.memoryUsage.rss(), maxRssBytes: process.resourceUsage().maxRSS * 1024,
           heapUsedBytes: process.memoryUsage().heapUsed,
-          backend: backendName, tfjsLoaded: '_tfengine' in globalThis,
+          backend: backendName, tfjsLoaded: '_tfengine' in globalThis, nodeFlags: [...process.execArgv],
         };
         transport.send({ type: 'result', id: job.id, payload: stats });
         return;

@@ -16,7 +16,7 @@ import {
   type WorkerPoolOptions,
   type WorkerRestartInfo,
 } from '../../src/services/workers/pool';
-import { forkSpawner } from '../../src/services/workers/spawners';
+import { ES_WORKER_NODE_FLAGS, forkSpawner } from '../../src/services/workers/spawners';
 import type { AnyJobMap } from '../../src/services/workers/protocol';
 import type { TestInit, TestJobs } from '../fixtures/test-worker';
 import type { LabJobs } from '../../src/services/workers/lab-jobs';
@@ -359,7 +359,7 @@ describe('the real worker entry (src/worker/index.ts)', () => {
   });
 
   it('an ES worker never loads tfjs: the backend is loaded on demand, and an ES slice runs without it', async () => {
-    const pool = new WorkerPool<LabJobs>({ size: 1, spawn: forkSpawner({ echoOutput: false }), init: {} });
+    const pool = new WorkerPool<LabJobs>({ size: 1, spawn: forkSpawner({ echoOutput: false }), init: {}, nodeFlags: ES_WORKER_NODE_FLAGS });
     pools.push(pool);
     await pool.start();
     expect(pool.backend).toBe(BACKEND_ON_DEMAND);
@@ -374,6 +374,8 @@ describe('the real worker entry (src/worker/index.ts)', () => {
     expect(remote.losses).toEqual(evaluateEsSlice(req).losses);
     const stats = await pool.run('worker-stats', {});
     expect(stats).toMatchObject({ pid: pool.pids[0], backend: null, tfjsLoaded: false });
+    // the pool's flags reach the process (a small young generation: issue 12 §4)
+    expect(stats.nodeFlags).toEqual(expect.arrayContaining([...ES_WORKER_NODE_FLAGS]));
     expect(stats.rssBytes).toBeGreaterThan(0);
     expect(stats.maxRssBytes).toBeGreaterThanOrEqual(stats.rssBytes);
   });

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { BenchIo } from './bench-io';
 import { round } from './population-bench';
 import { WorkerPool } from '../workers/pool';
-import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
+import { ES_WORKER_NODE_FLAGS, forkSpawner, type WorkerSpawner } from '../workers/spawners';
 import type { LabJobs } from '../training/run-training';
 import { esComputeBackend } from '../training/optimizers/es';
 import { PoolEsEvaluator, type EsRunSettings } from '../training/es-evaluator';
@@ -58,7 +58,7 @@ export async function benchEs(opts: EsBenchOptions, io: BenchIo): Promise<EsBenc
   const backend = esComputeBackend();
   for (const W of workerCounts) {
     opts.signal?.throwIfAborted();
-    const pool = new WorkerPool<LabJobs>({ size: W, spawn: opts.spawn ?? forkSpawner(), init: opts.backend ? { backend: opts.backend } : {} });
+    const pool = new WorkerPool<LabJobs>({ size: W, spawn: opts.spawn ?? forkSpawner(), nodeFlags: ES_WORKER_NODE_FLAGS, init: opts.backend ? { backend: opts.backend } : {} });
     await pool.start();
     try {
       for (const size of sizes) {

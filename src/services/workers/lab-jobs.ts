@@ -35,6 +35,8 @@ export interface WorkerStatsResult {
   /** the tfjs backend in use, or null while none was loaded */
   backend: string | null;
   tfjsLoaded: boolean;
+  /** the Node flags it was started with (process.execArgv) */
+  nodeFlags: string[];
 }
 export type WorkerStatsJobType = JobType<Record<string, never>, WorkerStatsResult>;
 

@@ -36,6 +36,8 @@ export interface WorkerPoolOptions<I> {
   /** number of worker processes */
   size: number;
   spawn: WorkerSpawner;
+  /** Node flags for every worker of this pool (e.g. spawners.ts ES_WORKER_NODE_FLAGS), passed to `spawn` */
+  nodeFlags?: readonly string[];
   /** sent to every worker before its first job (and to every replacement); change it with setInit */
   init?: I;
   /** how many times one job may take its worker down and be re-run on a fresh one before it fails (default 3) */
@@ -174,6 +176,7 @@ interface Worker {
 export class WorkerPool<J extends JobMap<J> = AnyJobMap, I extends WorkerInit = WorkerInit> {
   readonly size: number;
   private readonly spawn: WorkerSpawner;
+  private readonly nodeFlags: readonly string[] | undefined;
   private readonly maxRestartsPerJob: number;
   private readonly startTimeoutMs: number;
   private readonly cancelGraceMs: number;
@@ -195,6 +198,7 @@ export class WorkerPool<J extends JobMap<J> = AnyJobMap, I extends WorkerInit = 
     }
     this.size = options.size;
     this.spawn = options.spawn;
+    this.nodeFlags = options.nodeFlags;
     this.init = options.init;
     this.maxRestartsPerJob = options.maxRestartsPerJob ?? 3;
     this.startTimeoutMs = options.startTimeoutMs ?? 60_000;
@@ -343,7 +347,7 @@ export class WorkerPool<J extends JobMap<J> = AnyJobMap, I extends WorkerInit = 
     let resolveExited!: () => void;
     const exited = new Promise<void>((res) => (resolveExited = res));
 
-    const handle = this.spawn({ slot });
+    const handle = this.spawn({ slot, nodeFlags: this.nodeFlags });
     const w: Worker = {
       slot,
       handle,

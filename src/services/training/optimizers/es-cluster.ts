@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import type { LabStore } from '../../store/lab-store';
 import { WorkerPool } from '../../workers/pool';
-import { forkSpawner } from '../../workers/spawners';
+import { ES_WORKER_NODE_FLAGS, forkSpawner } from '../../workers/spawners';
 import type { LabJobs } from '../../workers/lab-jobs';
 import { parseClusterUrl } from '../../cluster/redis-url';
 import { ClusterSliceRunner } from '../../cluster/cluster-runner';
@@ -47,7 +47,7 @@ export async function runEsOnCluster({ opts, store, settings, train, url, localW
     log(`cluster ${addr.display}: run key ${runner.runKey}, compatibility ${runner.compatId} (lab ${compat.labVersion}, ${compat.kernel})`);
     if (localWorkers > 0) {
       const local = new WorkerPool<LabJobs>({
-        size: Math.min(localWorkers, settings.population), spawn: opts.spawn ?? forkSpawner(),
+        size: Math.min(localWorkers, settings.population), spawn: opts.spawn ?? forkSpawner(), nodeFlags: ES_WORKER_NODE_FLAGS,
         init: opts.backend ? { backend: opts.backend } : {}, onWorkerRestart: (info) => log(restartLine(info)),
       });
       pool = local;

@@ -18,7 +18,7 @@ import { runStream, StreamPurpose } from '../../../core/rng/run-streams';
 import { drawFromPool, commitToPool } from '../../../core/es/sample-pool';
 import { fusedBackendName } from '../../../core/nca/fused';
 import { WorkerPool } from '../../workers/pool';
-import { forkSpawner } from '../../workers/spawners';
+import { ES_WORKER_NODE_FLAGS, forkSpawner } from '../../workers/spawners';
 import type { LabJobs } from '../../workers/lab-jobs';
 import type { LabStore } from '../../store/lab-store';
 import { EvaluationPaused, InProcessEsEvaluator, PoolEsEvaluator, esObjectiveSettings, type EsEvaluator, type EsRunSettings } from '../es-evaluator';
@@ -156,7 +156,7 @@ export const esPlugin: OptimizerPlugin = {
       return trainEs({ ...ctxBase, backend: `${esComputeBackend()} (in process)` }, { store, evaluator: new InProcessEsEvaluator(settings) });
     }
     const pool = new WorkerPool<LabJobs>({
-      size: Math.min(requested, config.es.population), spawn: opts.spawn ?? forkSpawner(),
+      size: Math.min(requested, config.es.population), spawn: opts.spawn ?? forkSpawner(), nodeFlags: ES_WORKER_NODE_FLAGS,
       init: opts.backend ? { backend: opts.backend } : {}, onWorkerRestart: (info) => log(restartLine(info)),
     });
     try {
