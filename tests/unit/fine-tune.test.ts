@@ -415,8 +415,10 @@ describe('resume of a fine-tuned run', () => {
       '5',
       '--max-generations',
       '40',
+      // population 32: ≈ 14 ms a generation from the grown Adam model, so the 18+ generations after the first
+      // kill's trigger outlast its delay (< 150 ms); at 8 the run could end first and the kill find it finished
       '--set',
-      'es.population=8',
+      'es.population=32',
       '--workers',
       '1',
       '--set',
