@@ -17,13 +17,13 @@
  * Register blocking of `cells_*` (why it is fast): V8 gives wasm about 14 usable xmm registers, so the block is
  * BC cells × G vectors of hidden units per pass: BC·G accumulators, each weight vector loaded once feeds BC
  * multiply-adds and each input is one `load32_splat` (a plain broadcast load) feeding G. Layer 1 runs the 3C
- * inputs fully unrolled with constant offsets, H/(4G) passes over a pass-major copy of W0; layer 2 runs
+ * inputs one per loop iteration, H/(4G) passes over W0 as the model stores it; layer 2 runs
  * k = 0..H−1 with BC·C/4 accumulators. There is no data-dependent branch: every listed cell costs the same and
  * its floats do not depend on which cell shares its block (the accumulation order is fixed per cell), so a
  * rollout is bit-identical whatever the sparsity, the block partner or the process that computes it.
  *
  * Layouts (f32): perception of a cell [3C] in the spec's order 3c + k (identity, Sobel x, Sobel y; spec a.2);
- * W0 pass-major: w0p[g][j][4G lanes] = W0[j][4G·g + lane]; b0 [H]; W1 [H][C]; b1 [C] (zeros when the model has
+ * W0 [3C][H] (the parameter layout's kernel0, read in place); b0 [H]; W1 [H][C]; b1 [C] (zeros when the model has
  * no bias: the kernel always adds them); dz [C] f64.
  *
  * Bit for bit the per-cell path's floats (FusedNca's TypeScript perception and update in float64, the per-cell
@@ -117,8 +117,11 @@ export function cellsKernel(s: BlockShape): string {
     }
   }
   // layer 1: H/(4G) passes of G hidden vectors over the 3C inputs, relu into hbuf[b][H]
-  L.push(`      ${set('g', i32(0))} ${set('wp', get('w0'))} ${set('bp', get('b0'))} ${set('hp', get('hbuf'))}`);
+  // W0 is read where the model keeps it ([3C][H], row j at w0 + 4·H·j): pass g takes lanes 4G·g … 4G·g + 4G − 1
+  // of every row, so FusedNca copies a member's parameters in with one memcpy instead of re-laying W0 out
+  L.push(`      ${set('g', i32(0))} ${set('bp', get('b0'))} ${set('hp', get('hbuf'))}`);
   L.push('      (loop $passes');
+  L.push(`        ${set('wp', add(get('w0'), `(i32.mul ${get('g')} ${i32(G * 16)})`))}`);
   for (let b = 0; b < BC; b++) for (let v = 0; v < G; v++) L.push(`        ${set(`a${b}_${v}`, `(v128.load offset=${16 * v} ${get('bp')})`)}`);
   // one input per iteration: TurboFan sinks pure arithmetic to its first use and keeps loads in order, so an
   // unrolled body would issue all its loads first and spill them; a loop's phis pin each input's FMAs in place
@@ -129,7 +132,7 @@ export function cellsKernel(s: BlockShape): string {
     L.push(`          ${set('w', `(v128.load offset=${v * 16} ${get('wp')})`)}`);
     for (let b = 0; b < BC; b++) L.push(`          ${set(`a${b}_${v}`, `(f32x4.add ${get(`a${b}_${v}`)} (f32x4.mul ${get(`s${b}`)} ${get('w')}))`)}`);
   }
-  L.push(`          ${set('wp', add(get('wp'), i32(G * 16)))} ${set('pj', add(get('pj'), i32(4)))}`);
+  L.push(`          ${set('wp', add(get('wp'), i32(H * 4)))} ${set('pj', add(get('pj'), i32(4)))}`);
   L.push(`          ${set('j', add(get('j'), i32(1)))}`);
   L.push(`          (br_if $inputs (i32.lt_u ${get('j')} ${i32(IN)})))`);
   for (let b = 0; b < BC; b++) for (let v = 0; v < G; v++) {

@@ -23,7 +23,7 @@
  *    the MLP in `mlp`/`mlp_h*_c*`, zero inputs and activations skipped.
  */
 import type { NcaConfig } from './config';
-import { paramLayout } from './config';
+import { paramLayout, type ParamLayout } from './config';
 import type { StateBatch } from './state';
 import type { Philox } from '../rng/philox';
 import { mlpKernel, type MlpKernel } from './mlp-kernel';
@@ -38,6 +38,7 @@ export class FusedNca {
   private readonly inputs: number;
   private readonly hidden: number;
   private readonly params: Float32Array;
+  private readonly layout: ParamLayout;
   /** dx of a cell whose perception is all zero (float64, as the TypeScript step adds it) */
   private readonly dxZero: Float64Array;
   private readonly zeroDx: boolean;
@@ -45,7 +46,7 @@ export class FusedNca {
   /** kernel memory layout, in float offsets */
   private readonly at = { w0: 0, b0: 0, w1: 0, b1: 0, h: 0, in: 0, out: 0, chunk: 0 };
   /** the whole-step kernel's weight layout (byte offsets), when this shape has one */
-  private readonly tiled: { key: string; w0: number; b0: number; w1: number; b1: number; dz: number; perc: number; hbuf: number; end: number; useDz: number } | null = null;
+  private readonly tiled: { key: string; w0: number; zeros: number; b0: number; w1: number; b1: number; dz: number; perc: number; hbuf: number; end: number; useDz: number } | null = null;
   /** listed cells run through the MLP since construction (the work actually done; the bench reports it) */
   cellsEvaluated = 0;
   /** the same over every FusedNca of this process */
@@ -60,6 +61,7 @@ export class FusedNca {
     const L = paramLayout(cfg);
     if (params.length !== L.total) throw new RangeError(`parameters: expected ${L.total} values, got ${params.length}`);
     this.params = params;
+    this.layout = L;
     this.C = cfg.channels;
     this.inputs = L.inputs;
     this.hidden = cfg.hidden;
@@ -88,15 +90,18 @@ export class FusedNca {
     const key = `h${cfg.hidden}_c${cfg.channels}`;
     if (options.stepKernel !== false && this.kernel && this.kernel.step.cells.has(key) && this.kernel.step.channels.has(cfg.channels) && cfg.aliveThreshold >= 0) {
       const al = (n: number) => Math.ceil(n / 16) * 16;
+      // the parameters as they are (one memcpy per member, see loadTiled), then zeros for the biases a model
+      // lacks: every offset is a multiple of 4 floats because hidden and channels are
       const w0 = 0;
-      const b0 = al(w0 + 4 * L.kernel0.size);
-      const w1 = al(b0 + 4 * cfg.hidden);
-      const b1 = al(w1 + 4 * L.kernel1.size);
-      const dz = al(b1 + 4 * cfg.channels);
+      const zeros = al(4 * L.total);
+      const b0 = L.bias0 ? w0 + 4 * L.bias0.offset : zeros;
+      const w1 = w0 + 4 * L.kernel1.offset;
+      const b1 = L.bias1 ? w0 + 4 * L.bias1.offset : zeros;
+      const dz = al(zeros + 4 * Math.max(cfg.hidden, cfg.channels));
       const perc = al(dz + 8 * cfg.channels);
       const hbuf = al(perc + 4 * 4 * L.inputs); // room for blocks of up to 4 cells
       const end = al(hbuf + 4 * 4 * cfg.hidden);
-      this.tiled = { key, w0, b0, w1, b1, dz, perc, hbuf, end, useDz: 0 };
+      this.tiled = { key, w0, zeros, b0, w1, b1, dz, perc, hbuf, end, useDz: 0 };
     }
   }
 
@@ -105,22 +110,11 @@ export class FusedNca {
     const t = this.tiled!;
     // its own identity: the per-cell path's layout differs, and a sample too big for this path uses that one
     if (k.loaded === t) return;
-    const L = paramLayout(this.cfg);
-    const p = this.params;
     const { C, hidden: H } = this;
     const f = k.f32;
-    const G = 16; // hidden units per pass (4 vectors of 4), the generator's `group`
-    const inputs = 3 * C;
-    for (let g = 0; g < H / G; g++) {
-      for (let j = 0; j < inputs; j++) {
-        const src = L.kernel0.offset + j * H + g * G;
-        const dst = t.w0 / 4 + (g * inputs + j) * G;
-        for (let l = 0; l < G; l++) f[dst + l] = p[src + l];
-      }
-    }
-    for (let h = 0; h < H; h++) f[t.b0 / 4 + h] = L.bias0 ? p[L.bias0.offset + h] : 0;
-    f.set(p.subarray(L.kernel1.offset, L.kernel1.offset + L.kernel1.size), t.w1 / 4);
-    for (let c = 0; c < C; c++) f[t.b1 / 4 + c] = L.bias1 ? p[L.bias1.offset + c] : 0;
+    f.set(this.params, t.w0 / 4);
+    // the per-cell path shares this memory, so the zeros standing in for absent biases are written every time
+    f.fill(0, t.zeros / 4, t.zeros / 4 + Math.max(H, C));
     // the per-cell path's constant dx of an empty neighbourhood (float64), times stepSize in float64
     const dz = new Float64Array(k.memory.buffer, t.dz, C);
     for (let c = 0; c < C; c++) dz[c] = this.dxZero[c] * this.cfg.stepSize;
@@ -222,7 +216,7 @@ export class FusedNca {
   /** Puts this model's weights into the shared kernel memory unless they are there already. */
   private load(k: MlpKernel): void {
     if (k.loaded === this) return;
-    const L = paramLayout(this.cfg);
+    const L = this.layout;
     const p = this.params;
     const { f32 } = k;
     f32.set(p.subarray(L.kernel0.offset, L.kernel0.offset + L.kernel0.size), this.at.w0);
@@ -236,7 +230,7 @@ export class FusedNca {
 
   /** dx = relu(in·k0 + b0)·k1 + b1 in float64 (the fallback, and the constant dx of an empty neighbourhood). */
   private mlpJs(input: Float64Array, dx: Float64Array): void {
-    const L = paramLayout(this.cfg);
+    const L = this.layout;
     const p = this.params;
     const { hidden, C } = this;
     const h = this.jsH;
