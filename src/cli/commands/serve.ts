@@ -56,6 +56,7 @@ Environment: NCA_LAB_QUICK_BUDGET=seconds=S,es=N,adam=N sets the quick budget of
     const active = service.activeRunIds();
     if (active.length > 0) io.err(`nca-lab serve: pausing ${active.length} run${active.length === 1 ? '' : 's'} (checkpoint first)…`);
     await service.close();
+    if (active.length > 0) io.err(`nca-lab serve: paused ${active.length === 1 ? 'it' : 'them'}; closing the server…`);
     await server.close();
     io.err(`nca-lab serve: stopped (${signal})`);
     return 0;

@@ -222,7 +222,10 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
       unsubscribe();
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
-      await new Promise<void>((r) => server.close(() => r()));
+      // the lab's work is done by now: a browser tab's keep-alive or in-flight request must not hold up quitting
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await closed;
     },
   };
 }
