@@ -33,9 +33,10 @@
 
 export interface BlockShape { hidden: number; channels: number; cells: number; group: number }
 
-/** The shapes the lab ships (thesis 32/16, Mordvintsev 128/16), with the blocking chosen by measurement. */
+/** The shapes the lab ships (thesis 32/16, a wider ES model 64/16, Mordvintsev 128/16), with the blocking chosen by measurement. */
 export const STEP_SHAPES: BlockShape[] = [
   { hidden: 32, channels: 16, cells: 2, group: 4 },
+  { hidden: 64, channels: 16, cells: 2, group: 4 },
   { hidden: 128, channels: 16, cells: 2, group: 4 },
 ];
 

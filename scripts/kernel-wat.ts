@@ -1,7 +1,7 @@
 /**
  * Generates the WebAssembly text of the NCA's per-cell MLP kernel (src/core/nca/mlp-kernel.wat):
  *  - `mlp`: generic over hidden and channels (multiples of 4), accumulators in memory;
- *  - `mlp_h{H}_c{C}`: unrolled for the lab's shapes (thesis 32/16, M 128/16) with the hidden and output
+ *  - `mlp_h{H}_c{C}`: unrolled for the lab's shapes (thesis 32/16, a wider ES model 64/16, M 128/16) with the hidden and output
  *    accumulators in v128 locals and constant load offsets, ≈2× faster than the generic loop.
  * All compute out[cell] = relu(in[cell]·W0 + b0)·W1 + b1 for n cells, skipping zero inputs and zero activations.
  * The module also holds the whole-step kernel and the SIMD peak loops of scripts/kernel-wat-step.ts.
@@ -10,7 +10,7 @@
 
 import { ALIVE_FUNCTION, cellsKernel, maskFunctions, peakKernel, PEAK_CHAINS, PHILOX_FIRE_FUNCTION, STEP_SHAPES } from './kernel-wat-step';
 
-export const SPECIALISED_SHAPES: [number, number][] = [[32, 16], [128, 16]];
+export const SPECIALISED_SHAPES: [number, number][] = [[32, 16], [64, 16], [128, 16]];
 
 function specialised(H: number, C: number): string {
   const NH = H / 4;

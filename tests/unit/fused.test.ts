@@ -47,6 +47,7 @@ describe('fused CA step against the tfjs step', () => {
     ['thesis ES (no biases)', THESIS_ES_MODEL],
     ['thesis Adam (layer-1 bias)', THESIS_ADAM_MODEL],
     ['Mordvintsev (both biases, hidden 128)', MORDVINTSEV_MODEL],
+    ['hidden 64 with the layer-1 bias (the wider ES model)', { ...THESIS_ADAM_MODEL, hidden: 64 }],
     ['hidden 24 (the per-cell generic kernel)', { ...THESIS_ADAM_MODEL, hidden: 24 }],
     ['hidden 30 (plain TypeScript fallback)', { ...THESIS_ADAM_MODEL, hidden: 30 }],
   ];
@@ -56,7 +57,7 @@ describe('fused CA step against the tfjs step', () => {
       for (const start of [makeSeed(9, 9, 16, 2), dense(2, 9, 1)]) {
         const fused = new FusedNca(cfg, p);
         expect(fused.usesKernel).toBe(cfg.hidden % 4 === 0);
-        expect(fused.usesStepKernel).toBe(cfg.hidden === 32 || cfg.hidden === 128);
+        expect(fused.usesStepKernel).toBe([32, 64, 128].includes(cfg.hidden));
         const a = fused.rollout(start, 8, new Philox(21));
         const b = rollout(cfg, start, p, 8, new Philox(21));
         expect(maxAbsDiff(a.data, b.data)).toBeLessThan(1e-4);
@@ -90,7 +91,7 @@ describe('fused CA step against the tfjs step', () => {
   });
 
   it('the whole-step kernel gives the per-cell path\'s floats bit for bit (so runs resume across the two)', () => {
-    const cases: NcaConfig[] = [THESIS_ES_MODEL, THESIS_ADAM_MODEL, MORDVINTSEV_MODEL, { ...THESIS_ADAM_MODEL, stepSize: 0.7 }];
+    const cases: NcaConfig[] = [THESIS_ES_MODEL, THESIS_ADAM_MODEL, { ...THESIS_ADAM_MODEL, hidden: 64 }, MORDVINTSEV_MODEL, { ...THESIS_ADAM_MODEL, stepSize: 0.7 }];
     for (const cfg of cases) {
       const p = params(cfg, 11, 0.05);
       for (const start of [makeSeed(13, 13, 16, 2), dense(2, 13, 4)]) {
