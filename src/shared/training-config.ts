@@ -234,7 +234,7 @@ export const PRESETS: Preset[] = [
   {
     name: 'es',
     optimizer: 'es',
-    description: 'The lab\'s ES for new runs (issue 10, chosen with `nca-lab bench quality` and short experiments, see the README): OpenAI-ES with Adam (α 0.005, σ 0.02), population 32 in mirrored pairs with common random numbers, 64–72 steps scored on the mean loss of every 4th of the last 40 states, so the model learns to grow and then to stop; α halves at mean loss 0.008 and again at 0.005.',
+    description: 'The lab\'s first ES for new runs (issue 10, chosen with `nca-lab bench quality` and short experiments on carrot-9, see the README): OpenAI-ES with Adam (α 0.005, σ 0.02), population 32 in mirrored pairs with common random numbers, 64–72 steps scored on the mean loss of every 4th of the last 40 states, so the model learns to grow and then to stop; α halves at mean loss 0.008 and again at 0.005.',
     config: {
       optimizer: 'es', preset: 'es', ...THESIS_COMMON, model: THESIS_MODEL_ES, evalEvery: 100, checkpointEvery: 500,
       stepsMin: 64, stepsMax: 72,
@@ -249,6 +249,16 @@ export const PRESETS: Preset[] = [
       optimizer: 'es', preset: 'es-plateau', ...THESIS_COMMON, model: THESIS_MODEL_ES, evalEvery: 100, checkpointEvery: 500,
       stepsMin: 64, stepsMax: 72,
       es: { ...ISSUE10_ES, decay: { enabled: true, every: 500, thresholds: [-0.008, -0.005], factors: [0.5, 0.5], rule: 'plateau', patience: 3, minLr: 1.5e-4, sigmaPower: 0 } },
+    },
+  },
+  {
+    name: 'es-256',
+    optimizer: 'es',
+    description: 'The lab\'s ES for new runs (issue 10, chosen with `nca-lab bench quality`, see the README; the fastest on carrot-9 and the one that meets the rabbit-15 goal): es-plateau with population 256, σ following √α (es.decay.sigmaPower 0.5), α floor 5e-5, and the layer-1 bias (the Adam model\'s 2,080 parameters): the larger population keeps α high longer and the bias lets a cell hold a steady colour.',
+    config: {
+      optimizer: 'es', preset: 'es-256', ...THESIS_COMMON, model: THESIS_MODEL_ADAM, evalEvery: 100, checkpointEvery: 500,
+      stepsMin: 64, stepsMax: 72,
+      es: { ...ISSUE10_ES, population: 256, decay: { enabled: true, every: 500, thresholds: [-0.008, -0.005], factors: [0.5, 0.5], rule: 'plateau', patience: 3, minLr: 5e-5, sigmaPower: 0.5 } },
     },
   },
   {

@@ -40,7 +40,7 @@ const train = (ws: string, runId: string, workers: number) => runTrainingSession
 
 describe('issue 10 ES presets', () => {
   // one preset on worker processes (a σ vector travels with θ), the others in process: the same code either way
-  it.each([['es', 0], ['openai-es-adam', 0], ['pgpe', 2], ['snes', 0]])('%s trains and resumes onto the uninterrupted trajectory (%i workers)', async (preset, workers) => {
+  it.each([['es', 0], ['es-256', 0], ['openai-es-adam', 0], ['pgpe', 2], ['snes', 0]])('%s trains and resumes onto the uninterrupted trajectory (%i workers)', async (preset, workers) => {
     const ws = workspace();
     const store = new LabStore(ws);
     const straight = await store.createRun(small(preset, 12), { backend: null });
