@@ -10,6 +10,10 @@ import { growthEval } from '../../src/core/nca/growth-eval';
 import { THESIS_ES_MODEL, initParams, paramLayout } from '../../src/core/nca/config';
 import { Philox } from '../../src/core/rng/philox';
 import { main } from '../../src/cli/index';
+import { OPTIMIZERS } from '../../src/shared/optimizers';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 beforeAll(async () => { await initNodeBackend(); });
 
@@ -62,6 +66,21 @@ describe('bench quality', () => {
     // the table has the thesis's row for carrot-9 beside the measured ones
     expect(io.tables[1].map((r) => r[0])).toEqual(['thesis-es', 'thesis: loss 0.003 in 36 min on 128 cores']);
     expect(io.notes.some((n) => /^load before: [\d.]+, [\d.]+, [\d.]+/.test(n))).toBe(true);
+  }, 120_000);
+
+  it('benchmarks the default preset for new ES runs when --presets is not given', async () => {
+    const out: string[] = [];
+    const io = { out: (l: string) => void out.push(l), err: () => undefined };
+    const ws = mkdtempSync(join(tmpdir(), 'nca-quality-cli-'));
+    try {
+      const args = ['bench', 'quality', '--targets', 'carrot-9', '--goal', '0.1', '--set', 'es.lr=1e-12', '--set', 'es.population=8', '--workers', '0', '--json', '--workspace', ws];
+      expect(await main(args, io)).toBe(0);
+      const rows = out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { preset: string; reached: boolean });
+      expect(rows.map((r) => [r.preset, r.reached])).toEqual([[OPTIMIZERS.es.defaultPreset, true]]);
+      expect(OPTIMIZERS.es.defaultPreset).toBe('es-256');
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('names a bad flag', async () => {

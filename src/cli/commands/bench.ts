@@ -11,7 +11,7 @@ import { benchQuality, QUALITY_TARGETS } from '../../services/bench/quality-benc
 import { fieldByPath, parseFieldText, ConfigError } from '../../shared/training-config';
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs } from '../flags';
-import { presetsOf } from '../../shared/optimizers';
+import { OPTIMIZERS, presetsOf } from '../../shared/optimizers';
 
 function listFlag(flag: string, text: string | undefined, min: number, max: number): number[] | undefined {
   if (text === undefined) return undefined;
@@ -42,7 +42,7 @@ function qualityOptions(values: Record<string, unknown>) {
     return v;
   };
   return {
-    presets: names('presets', values.presets as string | undefined, presetsOf('es').map((p) => p.name)) ?? ['es'],
+    presets: names('presets', values.presets as string | undefined, presetsOf('es').map((p) => p.name)) ?? [OPTIMIZERS.es.defaultPreset],
     targets: names('targets', values.targets as string | undefined, null),
     maxSeconds: num('max-seconds', 1, 1e7) ?? 600,
     goal: num('goal', 1e-9, 1),
@@ -66,7 +66,7 @@ export const benchCommand: Command = {
   summary: 'benchmarks: population evaluation (default), es (thesis Table 2), adam, quality (time to a persistent model), cluster (overhead of the cluster path)',
   usage: `nca-lab bench [population|es|adam|cluster] [--json] [--backend NAME] [--sizes 9,15] [--populations 6,40]
                 [--workers 1,2] [--seconds S] [--redis URL] [--generations N]
-  nca-lab bench quality [--presets es,thesis-es] [--targets carrot-9,rabbit-15] [--max-seconds S] [--goal LOSS]
+  nca-lab bench quality [--presets es-256,thesis-es] [--targets carrot-9,rabbit-15] [--max-seconds S] [--goal LOSS]
                 [--set PATH=VALUE]… [--workers N] [--workspace DIR] [--json]
 
   population   mutants/s of the population evaluation per strategy (fused kernel, tfjs loop, tfjs batched),
@@ -77,7 +77,7 @@ export const benchCommand: Command = {
   adam         ms per iteration of thesis-adam at 9 and 15 px and M's 72×72, from the seed and with every cell
                alive: the tfjs reference, the fused BPTT kernel in process and over --workers processes
                (default 1…cores), each beside the tfjs row; --seconds caps each case's measuring time
-  quality      time to quality: train each preset × target (default ${QUALITY_TARGETS.join(', ')}) until the
+  quality      time to quality: train each preset (default ${OPTIMIZERS.es.defaultPreset}) × target (default ${QUALITY_TARGETS.join(', ')}) until the
                40-step loss is ≤ the goal (0.0005 at 9 px, 0.0015 at 15 px) and the model persists (loss at 1000
                steps ≤ 2 × loss at 40), or --max-seconds of training (default 600); the thesis's row beside it
   cluster      per-generation overhead of the cluster path (Redis + BullMQ, W \`nca-lab worker\` processes) against
