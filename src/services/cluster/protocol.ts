@@ -5,8 +5,9 @@
  * numbers and keys, never code or file paths.
  *
  * One ES generation of a run (thesis Algorithm 2 over machines):
- *   master  SET  run:<R>:settings      the run's fixed part (model config, seed, target, ES settings): once per session
+ *   master  SET  run:<R>:settings      the run's fixed part (model config, seed, target, ES settings, objective): once per session
  *           SET  run:<R>:gen:<g>       θ (and x0, σ): once per generation, whatever the number of slices
+ *                                      (SLICE_REQUEST_WIRE says which field of a slice request goes where)
  *           ADD  es-slice jobs         {run R, generation g, slice k, members [start, end)}
  *   worker  GET  gen (once per machine and generation), evaluate, then
  *           HSETNX run:<R>:res:<g> k   the slice's losses (+ best state with a pool): the first answer wins,
@@ -18,7 +19,7 @@
 import { Packr } from 'msgpackr';
 import type { NcaConfig } from '../../core/nca/config';
 import type { StateBatch } from '../../core/nca/state';
-import type { EsSliceRequest, EsSliceResult } from '../../core/es/slice';
+import type { EsSliceRequest, EsSliceResult, LongRollout } from '../../core/es/slice';
 import type { ExperimentJobPayload, ExperimentJobResult } from '../../core/experiments/job';
 import { messageOf } from '../../shared/validate';
 
@@ -147,51 +148,107 @@ function ncaConfig(v: unknown, what: string): NcaConfig {
 
 // ---- ES: the run's fixed part, a generation's part, a slice job, a slice result ----
 
-/** What does not change during a session: sent once. */
-export type EsClusterSettings = Pick<EsSliceRequest, 'cfg' | 'seed' | 'target' | 'mirrored' | 'commonRandomNumbers' | 'perMemberSteps' | 'stepsMin' | 'stepsMax'>;
 /**
- * What changes every generation: θ, the start states, σ (and whatever else a strategy sends per generation, such
- * as a σ vector): everything of the slice request but the run's fixed part and the members.
+ * Where each field of a slice request travels: `settings` once per session (`run:<R>:settings`), `generation`
+ * once per generation (`run:<R>:gen:<g>`), `job` in the BullMQ job itself, `local` never (how this process
+ * computes). The table is keyed by every field of EsSliceRequest, so a field added to the request (a new ES
+ * setting mapped from the run config by training/es-evaluator.ts) does not compile until it says where it goes and
+ * how a worker checks it: nothing the run config sends can be missing from the wire shape.
  */
-export type EsClusterGeneration = Omit<EsSliceRequest, keyof EsClusterSettings | 'memberStart' | 'memberEnd' | 'strategy'>;
+type SlicePart = 'settings' | 'generation' | 'job' | 'local';
 
-const SETTINGS_FIELDS = ['cfg', 'seed', 'target', 'mirrored', 'commonRandomNumbers', 'perMemberSteps', 'stepsMin', 'stepsMax'] as const satisfies readonly (keyof EsClusterSettings)[];
+interface WireField<P extends SlicePart> {
+  part: P;
+  /** the field may be absent (optional in EsSliceRequest): absent stays absent */
+  optional?: true;
+  /** checks the value a worker read from Redis; `what` names the field's object */
+  parse(v: unknown, o: Obj, k: string, what: string): unknown;
+}
+
+const settingsField = (parse: WireField<'settings'>['parse'], optional?: true): WireField<'settings'> => ({ part: 'settings', parse, optional });
+const generationField = (parse: WireField<'generation'>['parse'], optional?: true): WireField<'generation'> => ({ part: 'generation', parse, optional });
+const intField = (min: number, max?: number) => (_v: unknown, o: Obj, k: string, what: string) => int(o, k, what, min, max);
+const boolField = (_v: unknown, o: Obj, k: string, what: string) => bool(o, k, what);
+
+export const SLICE_REQUEST_WIRE = {
+  cfg: settingsField((v, _o, k, what) => ncaConfig(v, `${what}.${k}`)),
+  seed: settingsField(intField(0, 2 ** 32 - 1)),
+  target: settingsField((_v, o, k, what) => f32(o, k, what)),
+  mirrored: settingsField(boolField),
+  commonRandomNumbers: settingsField(boolField),
+  perMemberSteps: settingsField(boolField),
+  stepsMin: settingsField(intField(1, 100_000)),
+  stepsMax: settingsField(intField(1, 100_000)),
+  lossWindow: settingsField(intField(1, 100_000), true),
+  lossEvery: settingsField(intField(1, 100_000), true),
+  longRollout: settingsField((v, _o, k, what) => longRollout(v, `${what}.${k}`), true),
+  generation: generationField(intField(1)),
+  params: generationField((_v, o, k, what) => f32(o, k, what)),
+  x0: generationField((v, _o, k, what) => stateBatch(v, `${what}.${k}`)),
+  wantBest: generationField(boolField),
+  sigma: generationField((_v, o, k, what) => num(o, k, what)),
+  // diagonal strategies send one σ per parameter with θ (core/es/strategy.ts)
+  sigmaVector: generationField((_v, o, k, what) => f32(o, k, what), true),
+  memberStart: { part: 'job', parse: intField(0) },
+  memberEnd: { part: 'job', parse: intField(1) },
+  strategy: { part: 'local', parse: () => undefined },
+} satisfies { [K in keyof EsSliceRequest]-?: WireField<SlicePart> };
+
+type Wire = typeof SLICE_REQUEST_WIRE;
+type KeysOf<P extends SlicePart> = { [K in keyof Wire]: Wire[K]['part'] extends P ? K : never }[keyof Wire];
+
+/** What does not change during a session: sent once. */
+export type EsClusterSettings = Pick<EsSliceRequest, KeysOf<'settings'>>;
+/** What changes every generation: θ, the start states, σ (a number, or a vector for a diagonal strategy). */
+export type EsClusterGeneration = Pick<EsSliceRequest, KeysOf<'generation'>>;
+
+const partOf = (k: string): SlicePart | undefined => (SLICE_REQUEST_WIRE as Record<string, WireField<SlicePart>>)[k]?.part;
+
+function longRollout(v: unknown, what: string): LongRollout | null {
+  if (v === null) return null;
+  const o = obj(v, what);
+  return { every: int(o, 'every', what, 1), steps: int(o, 'steps', what, 1, 100_000) };
+}
 
 export function splitSliceRequest(req: EsSliceRequest): { settings: EsClusterSettings; generation: EsClusterGeneration } {
   const settings: Record<string, unknown> = {};
   const generation: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(req)) {
-    if (k === 'memberStart' || k === 'memberEnd' || k === 'strategy' || v === undefined) continue;
-    ((SETTINGS_FIELDS as readonly string[]).includes(k) ? settings : generation)[k] = v;
+    if (v === undefined) continue;
+    const part = partOf(k);
+    if (part === 'settings') settings[k] = v;
+    else if (part === 'generation') generation[k] = v;
+    else if (part === undefined) throw new Error(`es slice request: field ${k} has no place on the cluster's wire (SLICE_REQUEST_WIRE)`);
   }
   return { settings: settings as EsClusterSettings, generation: generation as EsClusterGeneration };
 }
 
+/** Checks one part (settings or generation) field by field: every field of the part, none other. */
+function parsePart(part: 'settings' | 'generation', v: unknown, what: string): Record<string, unknown> {
+  const o = obj(v, what);
+  const extra = Object.keys(o).filter((k) => partOf(k) !== part);
+  if (extra.length > 0) throw new Error(`${what} has fields this lab does not know: ${extra.join(', ')}`);
+  const out: Record<string, unknown> = {};
+  for (const [k, f] of Object.entries(SLICE_REQUEST_WIRE) as [string, WireField<SlicePart>][]) {
+    if (f.part !== part || (f.optional && o[k] === undefined)) continue;
+    out[k] = f.parse(o[k], o, k, what);
+  }
+  return out;
+}
+
 export function parseEsSettings(v: unknown): EsClusterSettings {
   const what = 'es settings';
-  const o = obj(v, what);
-  const stepsMin = int(o, 'stepsMin', what, 1, 100_000);
-  const stepsMax = int(o, 'stepsMax', what, stepsMin, 100_000);
-  return {
-    cfg: ncaConfig(o.cfg, `${what}.cfg`), seed: int(o, 'seed', what, 0, 2 ** 32 - 1), target: f32(o, 'target', what),
-    mirrored: bool(o, 'mirrored', what), commonRandomNumbers: bool(o, 'commonRandomNumbers', what),
-    perMemberSteps: bool(o, 'perMemberSteps', what), stepsMin, stepsMax,
-  };
+  const out = parsePart('settings', v, what) as EsClusterSettings;
+  if (out.stepsMax < out.stepsMin) throw new Error(`${what}.stepsMax must be ≥ stepsMin (${out.stepsMin}), got ${out.stepsMax}`);
+  return out;
 }
 
 export function parseEsGeneration(v: unknown): EsClusterGeneration {
   const what = 'es generation';
-  const o = obj(v, what);
-  const params = f32(o, 'params', what);
-  const known = new Set(['generation', 'params', 'x0', 'wantBest', 'sigma', 'sigmaVector']);
-  const extra = Object.keys(o).filter((k) => !known.has(k));
-  if (extra.length > 0) throw new Error(`${what} has fields this lab does not know: ${extra.join(', ')}`);
-  const out: EsClusterGeneration = {
-    generation: int(o, 'generation', what, 1), params, x0: stateBatch(o.x0, `${what}.x0`),
-    wantBest: bool(o, 'wantBest', what), sigma: num(o, 'sigma', what),
-  };
-  // diagonal strategies send one σ per parameter with θ (core/es/strategy.ts)
-  if (o.sigmaVector !== undefined) (out as { sigmaVector?: Float32Array }).sigmaVector = f32(o, 'sigmaVector', what, params.length);
+  const out = parsePart('generation', v, what) as EsClusterGeneration;
+  if (out.sigmaVector && out.sigmaVector.length !== out.params.length) {
+    throw new Error(`${what}.sigmaVector must have ${out.params.length} entries, got ${out.sigmaVector.length}`);
+  }
   return out;
 }
 
