@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { scaleForMinSide } from '../../core/render';
 import { GrowthReplay, MAX_REPLAY_CANVAS } from '../../core/replay/growth-replay';
-import { DamageLogError, MAX_REPLAY_STEPS, type DamageEventRequest } from '../../core/replay/damage-event';
+import { DamageLogError } from '../../core/damage/damage-kind';
+import { DAMAGE_TEXT_FORMS } from '../../core/damage/kinds';
+import { MAX_REPLAY_STEPS, type DamageEventRequest } from '../../core/replay/damage-event';
 import { eventToText, parseDamageText } from '../../core/replay/damage-text';
 import { framesSideBySide, renderFrame, viewLabel, type FrameView } from '../../core/replay/frames';
 import { GIF_LIMITS } from '../../core/replay/gif';
@@ -45,9 +47,9 @@ A model whose state overflows to NaN/Infinity is named on stderr with the update
   --angle DEG       rotate every model's perception by DEG degrees, as the Distill demo's slider does (spec a.2;
                     positive turns the pattern counter-clockwise; default 0)
   --damage SPEC     repeatable: KIND[:ARGS]@WHEN with WHEN = t, t1..t2 (every update in between), or kK / kK1..kK2
-                    in the thesis's index (k = t − 1). Kinds: thesis:2x2|3x3|bottom, rect:Y0,Y1,X0,X1,
-                    circle (M's random circle) or circle:CX,CY,R, disc:CY,CX,RADIUS, fgsm:EPS[,all|rgba|none],
-                    noise:STD[,SEED]. The thesis's bottom-half erase at its step 51: thesis:bottom@k51 (= @52);
+                    in the thesis's index (k = t − 1).
+                    Kinds: ${helpList(DAMAGE_TEXT_FORMS, 27, 20, 114)}.
+                    The thesis's bottom-half erase at its step 51: thesis:bottom@k51 (= @52);
                     its FGSM during growth: fgsm:7e-7,all@k0..k39
   --recording FILE  take canvas, seed cells, seed and damage from a recording saved by the playground
   --save-recording FILE  write this replay's recording (JSON) for the playground or a later --recording
@@ -250,6 +252,25 @@ Exports (each written atomically):
     return code;
   },
 };
+
+/**
+ * Items joined by commas from column `first`, wrapped at `width` columns, continuation lines indented by `indent`
+ * (the damage kinds' text forms, which the kinds' table declares).
+ */
+function helpList(items: readonly string[], first: number, indent: number, width: number): string {
+  const lines = [''];
+  let column = first;
+  for (const [i, item] of items.entries()) {
+    const text = i < items.length - 1 ? `${item}, ` : item;
+    if (column + text.trimEnd().length > width && lines[lines.length - 1] !== '') {
+      lines.push('');
+      column = indent;
+    }
+    lines[lines.length - 1] += text;
+    column += text.length;
+  }
+  return lines.map((l) => l.trimEnd()).join(`\n${' '.repeat(indent)}`);
+}
 
 function finiteOrNull(v: number): number | null {
   return Number.isFinite(v) ? v : null;

@@ -34,7 +34,9 @@ export function eraseRect(s: StateBatch, y0: number, y1: number, x0: number, x1:
   return zeroWhere(s, (y, x) => y >= y0 && y < y1 && x >= x0 && x < x1, sample);
 }
 
-export type ThesisErase = '2x2' | '3x3' | 'bottom';
+/** The thesis's three rectangles (f.3 table). */
+export const THESIS_ERASES = ['2x2', '3x3', 'bottom'] as const;
+export type ThesisErase = (typeof THESIS_ERASES)[number];
 
 /** The thesis's rectangles on an S×S canvas (f.3 table): rows/cols as [start, end). */
 export function thesisEraseRect(variant: ThesisErase, height: number, width: number): { y0: number; y1: number; x0: number; x1: number } {
@@ -97,7 +99,8 @@ export function eraseDisc(s: StateBatch, cy: number, cx: number, radius: number,
 }
 
 /** Where the FGSM result is clamped to [0, 1] (spec 0 flags, f.4, h.8). */
-export type FgsmClamp = 'all' | 'rgba' | 'none';
+export const FGSM_CLAMPS = ['all', 'rgba', 'none'] as const;
+export type FgsmClamp = (typeof FGSM_CLAMPS)[number];
 
 /**
  * Untargeted FGSM step (f.4): x ← clamp(x + ε·sign(x − target16)), with target16 = the padded RGBA target

@@ -24,9 +24,10 @@ import { makeSeed, type StateBatch } from '../nca/state';
 import { Philox } from '../rng/philox';
 import { targetOnCanvas, type CanvasTarget } from './canvas-target';
 import {
-  applyDamage, isActiveAt, parseDamageEvent, parseDamageLog, resolveDamage, STREAM_FIRE,
+  isActiveAt, parseDamageEvent, parseDamageLog, STREAM_FIRE,
   type DamageEvent, type DamageEventRequest,
 } from './damage-event';
+import { applyDamage, resolveDamage } from '../damage/kinds';
 
 export interface ReplayModel {
   /** shown in legends, exports and the CSV header */

@@ -4,7 +4,8 @@
  * by `nca-lab grow --recording FILE`: the same models + this recording give bit-identical states.
  */
 import { MAX_REPLAY_CANVAS } from './growth-replay';
-import { DamageLogError, MAX_REPLAY_STEPS, parseDamageLog, type DamageEvent } from './damage-event';
+import { DamageLogError } from '../damage/damage-kind';
+import { MAX_REPLAY_STEPS, parseDamageLog, type DamageEvent } from './damage-event';
 import { isRecord } from '../validate';
 import { MAX_PERCEPTION_ANGLE } from '../nca/perception-rotation';
 
