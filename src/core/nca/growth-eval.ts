@@ -27,3 +27,38 @@ export function growthEval(
   }
   return { eval40, eval200: rgbaMsePerSample(s, target.rgba)[0] };
 }
+
+/** Whether a grown model stops growing (issue 10's measure, and the thesis's headline question). */
+export type PersistenceVerdict = 'persists' | 'overgrows' | 'diverges';
+
+export const PERSISTENCE_VERDICTS: readonly PersistenceVerdict[] = ['persists', 'overgrows', 'diverges'];
+
+/** Steps of the long look: the loss after 1000 updates from the seed. */
+export const EVAL_STEPS_1000 = 1001;
+
+/** persists: loss at 1000 within 2× of the loss at 40; diverges: non-finite or above 1; else overgrows */
+export function persistenceVerdict(eval40: number, eval1000: number): PersistenceVerdict {
+  if (!Number.isFinite(eval40) || !Number.isFinite(eval1000) || eval1000 > 1) return 'diverges';
+  return eval1000 <= 2 * eval40 ? 'persists' : 'overgrows';
+}
+
+/**
+ * The growth evaluation of training (the same Eval stream of step `step`, so the same 40- and 200-step losses as
+ * the metrics row of that step) carried on to 1000 steps, with its persistence verdict.
+ */
+export function persistenceEval(
+  cfg: NcaConfig, seed: number, params: Float32Array, target: { rgba: Float32Array; height: number; width: number }, step: number,
+): { eval40: number; eval200: number; eval1000: number; verdict: PersistenceVerdict } {
+  const nca = new FusedNca(cfg, params);
+  const rng = runStream(seed, step, StreamPurpose.Eval);
+  const s = makeSeed(target.height, target.width, cfg.channels);
+  const scratch = new FusedScratch(s);
+  const at: number[] = [];
+  let done = 0;
+  for (const k of [EVAL_STEPS_40, EVAL_STEPS_200, EVAL_STEPS_1000]) {
+    for (; done < k; done++) nca.step(s, rng, scratch);
+    at.push(rgbaMsePerSample(s, target.rgba)[0]);
+  }
+  const [eval40, eval200, eval1000] = at;
+  return { eval40, eval200, eval1000, verdict: persistenceVerdict(eval40, eval1000) };
+}

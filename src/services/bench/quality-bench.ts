@@ -17,41 +17,13 @@ import type { StopRequest } from '../training/context';
 import type { WorkerSpawner } from '../workers/spawners';
 import { configFromPreset, ncaConfigOf, setPath, validateRunConfig } from '../../shared/training-config';
 import { findBuiltinTarget } from '../targets/targets';
-import { FusedNca, FusedScratch } from '../../core/nca/fused';
-import type { NcaConfig } from '../../core/nca/config';
-import { makeSeed } from '../../core/nca/state';
-import { rgbaMsePerSample } from '../../core/nca/loss';
-import { runStream, StreamPurpose } from '../../core/rng/run-streams';
-import { EVAL_STEPS_40, EVAL_STEPS_200 } from '../../core/nca/growth-eval';
+import { persistenceEval, type PersistenceVerdict } from '../../core/nca/growth-eval';
 
-export type PersistenceVerdict = 'persists' | 'overgrows' | 'diverges';
+export type { PersistenceVerdict } from '../../core/nca/growth-eval';
+export { persistenceVerdict } from '../../core/nca/growth-eval';
 
-/** persists: loss at 1000 within 2× of the loss at 40; diverges: non-finite or above 1; else overgrows */
-export function persistenceVerdict(eval40: number, eval1000: number): PersistenceVerdict {
-  if (!Number.isFinite(eval40) || !Number.isFinite(eval1000) || eval1000 > 1) return 'diverges';
-  return eval1000 <= 2 * eval40 ? 'persists' : 'overgrows';
-}
-
-/**
- * The growth evaluation of training (core/nca/growth-eval.ts: the same Eval stream, so the same 40- and
- * 200-step losses) carried on to 1000 steps.
- */
-export function qualityEval(
-  cfg: NcaConfig, seed: number, params: Float32Array, target: { rgba: Float32Array; height: number; width: number }, step: number,
-): { eval40: number; eval200: number; eval1000: number; verdict: PersistenceVerdict } {
-  const nca = new FusedNca(cfg, params);
-  const rng = runStream(seed, step, StreamPurpose.Eval);
-  const s = makeSeed(target.height, target.width, cfg.channels);
-  const scratch = new FusedScratch(s);
-  const at: number[] = [];
-  let done = 0;
-  for (const k of [EVAL_STEPS_40, EVAL_STEPS_200, 1001]) {
-    for (; done < k; done++) nca.step(s, rng, scratch);
-    at.push(rgbaMsePerSample(s, target.rgba)[0]);
-  }
-  const [eval40, eval200, eval1000] = at;
-  return { eval40, eval200, eval1000, verdict: persistenceVerdict(eval40, eval1000) };
-}
+/** The growth evaluation of training carried on to 1000 steps (core/nca/growth-eval.ts). */
+export const qualityEval = persistenceEval;
 
 export const QUALITY_TARGETS = ['carrot-9', 'rabbit-9', 'carrot-15', 'rabbit-15'];
 
