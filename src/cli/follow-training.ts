@@ -12,6 +12,7 @@ import { forkSpawner } from '../services/workers/spawners';
 import type { CommandIo } from './command';
 import { formatCliDuration, progressLine, type ProgressParts } from './progress-line';
 import type { RunConfig } from '../shared/training-config';
+import type { EngineChoice } from '../shared/compute-engine';
 import { OPTIMIZERS } from '../shared/optimizers';
 
 export interface FollowOptions {
@@ -27,6 +28,8 @@ export interface FollowOptions {
   created: boolean;
   /** new stop conditions (resume --max-generations), written once the session holds the run's lock */
   stop?: RunConfig['stop'];
+  /** this session's engine instead of the run's (resume --engine) */
+  engine?: EngineChoice;
 }
 
 const fmt = (x: number | undefined | null, digits = 4) => (x === undefined || x === null || !Number.isFinite(x) ? '–' : x.toPrecision(digits));
@@ -119,7 +122,7 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
 
   try {
     const outcome = await runTrainingSession({
-      workspace: opts.workspace, runId: run.id, control, onProgress, onLog, workers: opts.workers, backend: opts.backend, cluster: opts.cluster,
+      workspace: opts.workspace, runId: run.id, control, onProgress, onLog, workers: opts.workers, backend: opts.backend, cluster: opts.cluster, engine: opts.engine,
       stop: opts.stop, ...(spawn ? { spawn } : {}),
     });
     stopBar();

@@ -12,6 +12,7 @@ import type { RngState } from '../core/rng/philox';
 import { configProblems, type Optimizer, type RunConfig } from './training-config';
 import { OPTIMIZERS } from './optimizers';
 import { describeValue, isRecord } from './validate';
+import { ENGINE_CHOICES, type ComputeRecord } from './compute-engine';
 
 export type RunStatus = 'queued' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed' | 'interrupted';
 
@@ -68,20 +69,17 @@ export interface RunRecord {
    * files have no such field (null).
    */
   resumeNotice: string | null;
-  /**
-   * The sweep the run was made for (shared/sweep.ts) and its place in it, so a sweep resumed after a crash finds
-   * the runs it made rather than making them twice. Null for other runs (and in run.json files from before sweeps).
-   */
-  sweep: { id: string; index: number } | null;
+  /** what the last session computed on (shared/compute-engine.ts): engine, GPU adapter, why; null before one ran */
+  compute: ComputeRecord | null;
 }
 
 /** What `LabStore.updateRun` may change; everything else in a record is fixed at creation. */
-export type RunPatch = Partial<Pick<RunRecord, 'status' | 'statusReason' | 'backend' | 'progress' | 'tags' | 'notes' | 'name' | 'checkpointGeneration' | 'resumeNotice'>> & {
+export type RunPatch = Partial<Pick<RunRecord, 'status' | 'statusReason' | 'backend' | 'progress' | 'tags' | 'notes' | 'name' | 'checkpointGeneration' | 'resumeNotice' | 'compute'>> & {
   /** new stop conditions (to extend a finished run); the rest of the config is fixed once a run exists */
   stop?: RunConfig['stop'];
 };
 
-export const RUN_PATCH_FIELDS = ['status', 'statusReason', 'backend', 'progress', 'tags', 'notes', 'name', 'checkpointGeneration', 'resumeNotice', 'stop'] as const;
+export const RUN_PATCH_FIELDS = ['status', 'statusReason', 'backend', 'progress', 'tags', 'notes', 'name', 'checkpointGeneration', 'resumeNotice', 'stop', 'compute'] as const;
 
 /** One line of a run's metrics log: the same field names for ES and Adam, so curves overlay. */
 export interface MetricRow {
@@ -236,12 +234,6 @@ export function parseTags(v: unknown, field = 'tags'): string[] {
   return [...v] as string[];
 }
 
-export function parseSweepRef(v: unknown, field = 'sweep'): RunRecord['sweep'] {
-  if (v === null || v === undefined) return null;
-  need(isRecord(v), field, `must be {id, index} or null, got ${describeValue(v)}`);
-  return { id: str(v.id, `${field}.id`), index: count(v.index, `${field}.index`) };
-}
-
 export function parseForkedFrom(v: unknown, field = 'forkedFrom'): RunRecord['forkedFrom'] {
   if (v === null || v === undefined) return null;
   need(isRecord(v), field, `must be {runId, generation} or null, got ${describeValue(v)}`);
@@ -283,7 +275,8 @@ export function parseRunRecord(v: unknown): RunRecord {
     forkedFrom: parseForkedFrom(v.forkedFrom),
     checkpointGeneration: v.checkpointGeneration === null ? null : count(v.checkpointGeneration, 'checkpointGeneration'),
     resumeNotice: v.resumeNotice === undefined ? null : nullableStr(v.resumeNotice, 'resumeNotice'),
-    sweep: parseSweepRef(v.sweep),
+    // run.json files from before the GPU engine have none
+    compute: v.compute === undefined ? null : parseCompute(v.compute),
   };
   return record;
 }
@@ -317,7 +310,15 @@ export function parseRunPatch(v: unknown): RunPatch {
     out.checkpointGeneration = v.checkpointGeneration === null ? null : count(v.checkpointGeneration, 'checkpointGeneration');
   }
   if ('resumeNotice' in v) out.resumeNotice = nullableStr(v.resumeNotice, 'resumeNotice');
+  if ('compute' in v) out.compute = parseCompute(v.compute);
   return out;
+}
+
+function parseCompute(v: unknown): ComputeRecord | null {
+  if (v === null) return null;
+  need(isRecord(v), 'compute', `must be {engine, adapter, reason} or null, got ${describeValue(v)}`);
+  need(v.engine !== 'auto' && (ENGINE_CHOICES as readonly unknown[]).includes(v.engine), 'compute.engine', `must be "wasm" or "webgpu", got ${describeValue(v.engine)}`);
+  return { engine: v.engine as ComputeRecord['engine'], adapter: nullableStr(v.adapter, 'compute.adapter'), reason: str(v.reason, 'compute.reason') };
 }
 
 // ---- metrics lines ----

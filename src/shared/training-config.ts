@@ -8,6 +8,7 @@ import type { NcaConfig, InitScheme } from '../core/nca/config';
 import type { AdamSettings, AdamPoolKind } from '../core/adam/settings';
 import { DECAY_RULES, type DecayRule } from '../core/es/decay';
 import { startModelProblem, type StartModel } from './start-model';
+import { ENGINE_CHOICES, type EngineChoice } from './compute-engine';
 
 export type { AdamSettings, AdamPoolKind };
 
@@ -54,6 +55,8 @@ export interface CommonConfig {
    * else a model the workspace knew, whose parameters were copied into the run folder when the run was created
    */
   startFrom: StartModel | null;
+  /** what computes it (shared/compute-engine.ts): the CPU's WebAssembly engine, the GPU, or auto (a GPU when there is one) */
+  engine: EngineChoice;
 }
 
 /**
@@ -131,6 +134,8 @@ export const ES_ADDED_DEFAULTS: Pick<EsSettings, 'objective' | 'adam' | 'pgpe' |
 export function upgradeRunConfig(cfg: RunConfig): RunConfig {
   // every run before fine-tuning started from a fresh initialisation
   if (cfg && typeof cfg === 'object' && (cfg as Partial<CommonConfig>).startFrom === undefined) cfg.startFrom = null;
+  // and every run before the GPU engine computed on the CPU, where it resumes bit-exactly
+  if (cfg && typeof cfg === 'object' && (cfg as Partial<CommonConfig>).engine === undefined) cfg.engine = 'wasm';
   if (cfg?.optimizer === 'es' && cfg.es && typeof cfg.es === 'object') {
     const es = cfg.es as Partial<EsSettings>;
     for (const key of ['objective', 'adam', 'pgpe', 'snes'] as const) {
@@ -163,6 +168,7 @@ const THESIS_COMMON = {
   stepsMax: 39,
   stop: { maxGenerations: null, maxSeconds: null, targetLoss: null },
   startFrom: null,
+  engine: 'auto',
 } satisfies Partial<CommonConfig>;
 
 const THESIS_ES: EsSettings = {
@@ -195,7 +201,7 @@ const M_ADAM: AdamSettings = {
 const M_COMMON = {
   target: { name: 'lizard-40', size: 40, padding: 16 }, seed: 1, stepsMin: 64, stepsMax: 95,
   stop: { maxGenerations: 8000, maxSeconds: null, targetLoss: null }, evalEvery: 100, checkpointEvery: 100,
-  model: M_MODEL, startFrom: null,
+  model: M_MODEL, startFrom: null, engine: 'auto',
 } satisfies CommonConfig;
 
 export interface Preset {
@@ -390,6 +396,7 @@ export const RUN_CONFIG_FIELDS: FieldSpec[] = [
   { path: 'stop.maxSeconds', label: 'Max seconds', kind: 'nullable-number', min: 1, max: 1e8, help: 'empty = no limit' },
   { path: 'stop.targetLoss', label: 'Target 40-step loss', kind: 'nullable-number', min: 0, max: 1, exclusiveMin: true, help: 'stop when the growth loss reaches it; empty = never' },
   { path: 'evalEvery', label: 'Evaluate every', kind: 'int', min: 1, max: 1e7, help: '40/200-step growth loss from the seed (c.2)' },
+  { path: 'engine', label: 'Compute engine', kind: 'choice', choices: ENGINE_CHOICES, help: 'auto: the GPU (WebGPU) when there is one, else the CPU\'s WebAssembly SIMD engine; wasm; webgpu (an error without a GPU)' },
   { path: 'checkpointEvery', label: 'Checkpoint every', kind: 'int', min: 1, max: 1e7, help: 'also written at every stop' },
   { path: 'es.population', label: 'Population', kind: 'int', optimizer: 'es', min: 2, max: 100000, help: 'members per generation; even when mirrored' },
   { path: 'es.sigma', label: 'σ (noise std)', kind: 'number', optimizer: 'es', min: 0, max: 10, exclusiveMin: true, help: '0.01 in the thesis; the initial σ of PGPE and SNES' },

@@ -7,16 +7,21 @@
  * job first arrives and the backend is picked then, so a worker that only evaluates ES slices (the fused
  * WebAssembly kernel) never loads tfjs (issue 12 §4: an ES worker in tens of MB, not ≈190).
  *
- * Add a job with one line: `registerJob('es-slice', esSliceJob);` (handlers live in ./jobs/; pass
+ * Add a job with one line: `registerJob('es-slice', esSliceJob);
+// the same on the worker's GPU (WebGPU through Dawn, loaded with the first such job)
+registerJob('es-gpu-slice', esGpuSliceJob);` (handlers live in ./jobs/; pass
  * `{ backend: true }` and import the module lazily when the job needs tfjs).
  */
 import { registerJob, startWorkerRuntime } from './runtime';
 import type { AdamTrainJobType } from '../services/workers/lab-jobs';
 import { esSliceJob } from './jobs/es-slice';
+import { esGpuSliceJob } from './jobs/es-gpu-slice';
 import { adamGradJob } from './jobs/adam-grad';
 import { experimentJob } from './jobs/experiment';
 
 registerJob('es-slice', esSliceJob);
+// the same on the worker's GPU (WebGPU through Dawn, loaded with the first such job)
+registerJob('es-gpu-slice', esGpuSliceJob);
 registerJob<AdamTrainJobType>('adam-train', async (payload, ctx) => (await import('./jobs/adam-train')).adamTrainJob(payload, ctx), { backend: true });
 // the fused BPTT engine: WebAssembly, no tfjs
 registerJob('adam-grad', adamGradJob);

@@ -13,7 +13,6 @@ import { growCommand } from './grow';
 import { importCommand } from './import';
 import { runsCommand } from './runs';
 import { serveCommand } from './serve';
-import { sweepCommand } from './sweep';
 import { targetCommand } from './target';
 import { targetsCommand } from './targets';
 import { workerCommand } from './worker';
@@ -25,7 +24,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   bench: benchCommand,
   experiment: experimentCommand,
   reproduce: reproduceCommand,
-  sweep: sweepCommand,
   grow: growCommand,
   import: importCommand,
   targets: targetsCommand,

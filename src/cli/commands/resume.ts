@@ -11,14 +11,17 @@ import { UsageError, type Command } from '../command';
 import { expectPositionals, integerFlag, parseCommandArgs } from '../flags';
 import { followTraining } from '../follow-training';
 import { backendFlag } from './train';
+import { ENGINE_CHOICES, isEngineChoice, type EngineChoice } from '../../shared/compute-engine';
 
 export const resumeCommand: Command = {
   summary: 'continue a run from its latest checkpoint (same trajectory as an uninterrupted run)',
-  usage: `nca-lab resume RUN_ID [--max-generations N] [--max-seconds S] [--workers N] [--backend NAME] [--json] [--workspace DIR]
+  usage: `nca-lab resume RUN_ID [--max-generations N] [--max-seconds S] [--workers N] [--backend NAME] [--engine auto|wasm|webgpu] [--json] [--workspace DIR]
 
   --max-generations N   raise (or set) the generation/iteration limit, e.g. to extend a finished run
   --max-seconds S       set the training-time limit (total, counted over all sessions)
-  --workers N           ES worker processes for this session (default: the run's setting)`,
+  --workers N           ES worker processes for this session (default: the run's setting)
+  --engine NAME         compute this session on auto, wasm or webgpu (default: the run's config.engine); a run
+                        resumes bit-exactly on the engine and adapter it was trained on`,
 
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
@@ -27,6 +30,7 @@ export const resumeCommand: Command = {
       'max-seconds': { type: 'string' },
       workers: { type: 'string' },
       backend: { type: 'string' },
+      engine: { type: 'string' },
       json: { type: 'boolean' },
     });
     const [runId] = expectPositionals(positionals, ['RUN_ID']);
@@ -36,6 +40,7 @@ export const resumeCommand: Command = {
     const maxGen = integerFlag('max-generations', values['max-generations'] ?? values['max-iterations'], 1, 1e9);
     const maxSec = integerFlag('max-seconds', values['max-seconds'], 1, 1e8);
     const workers = integerFlag('workers', values.workers, 0, 1024);
+    if (values.engine !== undefined && !isEngineChoice(values.engine)) throw new UsageError(`--engine must be one of ${ENGINE_CHOICES.join(', ')}, got "${values.engine}"`);
     // Everything is checked before anything is written, and the new limits are written only once the session
     // holds the run's lock (runTrainingSession): a refused resume, or one of a run another process trains,
     // leaves run.json as it was.
@@ -60,6 +65,6 @@ export const resumeCommand: Command = {
     if (owner !== null && owner !== process.pid) {
       throw new UsageError(`run ${runId} is being trained by process ${owner}; stop it there first (nothing was changed)`);
     }
-    return followTraining({ io, workspace, runId, json: !!values.json, backend: backendFlag(values.backend), workers, created: false, stop });
+    return followTraining({ io, workspace, runId, json: !!values.json, backend: backendFlag(values.backend), workers, created: false, stop, engine: values.engine as EngineChoice | undefined });
   },
 };

@@ -17,6 +17,7 @@ import { UsageError, type Command } from '../command';
 import { parseCommandArgs, expectPositionals, integerFlag } from '../flags';
 import { followTraining } from '../follow-training';
 import { parseClusterUrl } from '../../services/cluster/redis-url';
+import { resolveEngine } from '../../services/compute/engine-choice';
 import { OPTIMIZERS, OPTIMIZER_IDS, isOptimizer, optimizerOf } from '../../shared/optimizers';
 
 export const trainCommand: Command = {
@@ -46,6 +47,9 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
                           --set gives one, which must then match; the parameters are copied into the run
   --name NAME             a name for the run (default: derived from preset and target)
   --backend NAME          force the workers' tfjs backend (tensorflow, wasm, cpu)
+  --engine auto|wasm|webgpu  what computes the run (config.engine, default auto): the GPU through WebGPU when
+                          there is a real GPU adapter (\`nca-lab info\` lists them), else the CPU's WebAssembly
+                          SIMD engine; webgpu without a usable adapter is an error naming what was found
   --json                  one JSON progress event per line, then a summary {runId, status, …}`,
 
   async run(argv, io) {
@@ -64,6 +68,7 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
       set: { type: 'string', multiple: true },
       name: { type: 'string' },
       backend: { type: 'string' },
+      engine: { type: 'string' },
       cluster: { type: 'string' },
       from: { type: 'string' },
       json: { type: 'boolean' },
@@ -80,7 +85,11 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
         throw new UsageError(`--cluster: ${(err as Error).message}`);
       }
       if (!optimizerOf(config).population) throw new UsageError(`--cluster: only a population is evaluated on a cluster; ${optimizerOf(config).label} runs have none`);
+      if (config.engine === 'webgpu') throw new UsageError('--cluster: the cluster\'s workers compute on their CPUs; --engine webgpu computes on this machine\'s GPU (use auto or wasm)');
     }
+    // a run that asks for the GPU where there is none is refused before it exists (the session would fail it)
+    if (config.engine === 'webgpu' && config.optimizer !== 'es') throw new UsageError('--engine webgpu: Adam computes on the CPU engines (wasm); the GPU engine evaluates ES populations');
+    if (config.engine === 'webgpu' && values.cluster === undefined) await resolveEngine('webgpu');
     const workspace = resolveWorkspaceDir(values.workspace);
     const store = new LabStore(workspace);
     let startModel: StartParams | undefined;
@@ -184,6 +193,7 @@ export function buildConfig(values: TrainFlags): RunConfig {
   assign('target.size', values.size as string | undefined, 'size');
   assign('target.padding', values.padding as string | undefined, 'padding');
   assign('seed', values.seed as string | undefined, 'seed');
+  assign('engine', values.engine as string | undefined, 'engine');
   assign('stop.maxGenerations', (values['max-generations'] ?? values['max-iterations']) as string | undefined, 'max-generations');
   assign('stop.maxSeconds', values['max-seconds'] as string | undefined, 'max-seconds');
   assign('stop.targetLoss', values['target-loss'] as string | undefined, 'target-loss');

@@ -63,7 +63,7 @@ export interface EsSliceResult {
 }
 
 /** The random-number index a member's step count and fire masks use (pairs share it under CRN). */
-function rolloutIndex(member: number, s: EsMemberSettings): number {
+export function rolloutIndex(member: number, s: EsMemberSettings): number {
   return s.commonRandomNumbers ? memberNoiseIndex(member, s.mirrored).pair : member;
 }
 

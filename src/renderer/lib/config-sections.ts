@@ -20,7 +20,7 @@ const BEFORE = [
 const AFTER = [
   { id: 'rollout', title: 'Rollouts and seed', match: (p: string) => p === 'seed' || p === 'stepsMin' || p === 'stepsMax' },
   { id: 'model', title: 'Model', match: (p: string) => p.startsWith('model.') },
-  { id: 'logging', title: 'Evaluation, checkpoints and workers', match: (p: string, opt: OptimizerDescriptor) => p === 'evalEvery' || p === 'checkpointEvery' || opt.sessionFields.includes(p) },
+  { id: 'logging', title: 'Evaluation, checkpoints, workers and compute', match: (p: string, opt: OptimizerDescriptor) => p === 'evalEvery' || p === 'checkpointEvery' || p === 'engine' || opt.sessionFields.includes(p) },
 ];
 
 /** The optimizer section a field of its own belongs to: the longest prefix that matches, unless shown with the session's. */

@@ -2,6 +2,7 @@
  * What the training loop (training-loop.ts) is given and what it reports, for every optimizer. Trainers hold no Electron import: the CLI, the
  * Electron main process (RunManager) and the browser bridge all drive them the same way.
  */
+import type { ComputeRecord } from '../../shared/compute-engine';
 import type { Optimizer, RunConfig } from '../../shared/training-config';
 import type { Target } from '../../core/targets/target';
 import type { MetricRow } from '../../shared/run-record';
@@ -39,6 +40,8 @@ export interface TrainerContext {
   target: Target;
   /** the backend this process computes on (recorded in run.json) */
   backend: string;
+  /** the engine (and GPU adapter) this session computes on, and why (run.json `compute`); absent: not resolved */
+  compute?: ComputeRecord;
   control: StopRequest;
   onProgress?: (ev: ProgressEvent) => void;
 }

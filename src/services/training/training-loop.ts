@@ -51,7 +51,7 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
     optimizer = await loop.open({ ctx, checkpoint: ckpt, startParams });
   } catch (err) {
     const reason = messageOf(err);
-    await store.updateRun(ctx.runId, { status: 'failed', statusReason: reason, backend: ctx.backend }).catch(() => undefined);
+    await store.updateRun(ctx.runId, { status: 'failed', statusReason: reason, backend: ctx.backend, ...(ctx.compute ? { compute: ctx.compute } : {}) }).catch(() => undefined);
     return { status: 'failed', reason, generation: ckpt?.generation ?? 0, bestEval40: ckpt ? bestOf(ckpt, 'bestEval40') : null };
   }
   try {
@@ -106,7 +106,7 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
       return { status, reason, generation: step, bestEval40: log.bestEval40 };
     };
 
-    await store.updateRun(ctx.runId, { status: 'running', statusReason: null, backend: ctx.backend });
+    await store.updateRun(ctx.runId, { status: 'running', statusReason: null, backend: ctx.backend, ...(ctx.compute ? { compute: ctx.compute } : {}) });
 
     try {
       for (;;) {

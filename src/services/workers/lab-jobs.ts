@@ -8,9 +8,16 @@ import type { EsSliceRequest, EsSliceResult } from '../../core/es/slice';
 import type { ExperimentJobPayload, ExperimentJobProgress, ExperimentJobResult } from '../../core/experiments/job';
 import type { ProgressEvent, TrainOutcome } from '../training/context';
 import type { AdamGradientRequest, AdamGradientResult } from '../../core/adam/gradient-slice';
+import type { GpuAdapterReport } from '../compute/gpu-adapters';
 
 /** ES (thesis Algorithm 2): members [memberStart, memberEnd) of one generation; losses back. */
 export type EsSliceJobType = JobType<EsSliceRequest, EsSliceResult>;
+
+/** ES on the GPU: the same slice, evaluated by the worker's WebGPU device on this adapter (services/compute/gpu-es.ts). */
+export interface EsGpuSliceRequest extends EsSliceRequest {
+  adapter: GpuAdapterReport;
+}
+export type EsGpuSliceJobType = JobType<EsGpuSliceRequest, EsSliceResult>;
 
 /** Adam: one whole training session of a stored run in the worker process. */
 export interface AdamTrainPayload {
@@ -44,6 +51,7 @@ export type WorkerStatsJobType = JobType<Record<string, never>, WorkerStatsResul
 export interface LabJobs {
   [kind: string]: JobType<any, any, any>;
   'es-slice': EsSliceJobType;
+  'es-gpu-slice': EsGpuSliceJobType;
   'adam-train': AdamTrainJobType;
   'adam-grad': AdamGradJobType;
   experiment: ExperimentJobType;

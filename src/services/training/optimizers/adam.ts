@@ -13,6 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { ncaConfigOf, type AdamRunConfig, type RunConfig } from '../../../shared/training-config';
 import type { Checkpoint } from '../../../shared/run-record';
+import type { ComputeRecord } from '../../../shared/compute-engine';
 import { makeSeed, type StateBatch } from '../../../core/nca/state';
 import { AdamBptt, type AdamOptimizerState } from '../../../core/adam/bptt';
 import { FusedAdam, inProcessGradients, type AdamSession, type GradientSource } from '../../../core/adam/fused-adam';
@@ -192,7 +193,10 @@ export const adamPlugin: OptimizerPlugin = {
   async runSession(start: SessionStart): Promise<TrainOutcome> {
     const { opts, store, target, log } = start;
     const config = asAdam(start.config, opts.runId);
-    const ctxBase = { workspace: opts.workspace, runId: opts.runId, config, target, control: opts.control, onProgress: opts.onProgress };
+    const choice = opts.engine ?? config.engine;
+    if (choice === 'webgpu') throw new Error('engine webgpu: Adam computes on the CPU engines (wasm); the GPU engine evaluates ES populations');
+    const compute: ComputeRecord = { engine: 'wasm', adapter: null, reason: choice === 'wasm' ? 'the run asks for wasm' : 'auto: Adam computes on the CPU engines' };
+    const ctxBase = { workspace: opts.workspace, runId: opts.runId, config, target, control: opts.control, onProgress: opts.onProgress, compute };
     const requested = opts.workers ?? availableParallelism();
     if (requested <= 0 && opts.backend !== 'tensorflow') {
       return trainAdam({ ...ctxBase, backend: `${bpttEngineName()} (in process)` }, { store, gradients: inProcessGradients(ncaConfigOf(config), target, config.stepsMax) });

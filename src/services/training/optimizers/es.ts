@@ -27,6 +27,9 @@ import { runTrainingLoop } from '../training-loop';
 import { esStrategyFor } from './es-strategies';
 import { runEsOnCluster } from './es-cluster';
 import { restartLine } from './worker-lines';
+import { resolveEngine } from '../../compute/engine-choice';
+import type { GpuAdapterReport } from '../../compute/gpu-adapters';
+import type { ComputeRecord } from '../../../shared/compute-engine';
 import { freshParams, type OptimizerPlugin, type OptimizerStart, type SessionStart, type StepResult, type TrainingOptimizer } from './optimizer';
 
 /** What computes the ES population: the fused WebAssembly SIMD kernel, or its plain TypeScript fallback. */
@@ -148,12 +151,20 @@ export const esPlugin: OptimizerPlugin = {
     const requested = opts.workers ?? (config.es.workers || availableParallelism());
     const settings = esRunSettings(config, target);
     const ctxBase = { workspace: opts.workspace, runId: opts.runId, config, target, control: opts.control, onProgress: opts.onProgress };
+    const choice = opts.engine ?? config.engine;
     if (opts.cluster) {
-      const train = (backend: string, evaluator: EsEvaluator) => trainEs({ ...ctxBase, backend }, { store, evaluator });
+      // the cluster's workers compute on their CPUs
+      if (choice === 'webgpu') throw new Error('engine webgpu computes on this machine\'s GPU; a cluster run evaluates on its workers\' CPUs (use --engine wasm or auto)');
+      const compute: ComputeRecord = { engine: 'wasm', adapter: null, reason: 'a cluster run evaluates on its workers\' CPUs' };
+      const train = (backend: string, evaluator: EsEvaluator) => trainEs({ ...ctxBase, backend, compute }, { store, evaluator });
       return runEsOnCluster({ opts, store, settings, train, url: opts.cluster, localWorkers: requested, log });
     }
+    const engine = await resolveEngine(choice);
+    log(`compute engine: ${engine.record.engine}${engine.record.adapter ? ` on ${engine.record.adapter}` : ''} (${engine.record.reason})`);
+    if (engine.adapter) return runEsOnGpu({ opts, store, settings, ctxBase, log }, engine.record, engine.adapter, requested);
+    const compute = engine.record;
     if (requested <= 0) {
-      return trainEs({ ...ctxBase, backend: `${esComputeBackend()} (in process)` }, { store, evaluator: new InProcessEsEvaluator(settings) });
+      return trainEs({ ...ctxBase, backend: `${esComputeBackend()} (in process)`, compute }, { store, evaluator: new InProcessEsEvaluator(settings) });
     }
     const pool = new WorkerPool<LabJobs>({
       size: Math.min(requested, config.es.population), spawn: opts.spawn ?? forkSpawner(), nodeFlags: ES_WORKER_NODE_FLAGS,
@@ -163,9 +174,51 @@ export const esPlugin: OptimizerPlugin = {
       await pool.start();
       log(`${pool.size} worker process${pool.size === 1 ? '' : 'es'} ready (population evaluation on ${esComputeBackend()}; tfjs ${pool.backend})`);
       const evaluator = new PoolEsEvaluator(settings, { size: pool.size, map: (payloads) => pool.map('es-slice', payloads) });
-      return await trainEs({ ...ctxBase, backend: `${esComputeBackend()} ×${pool.size} workers` }, { store, evaluator });
+      return await trainEs({ ...ctxBase, backend: `${esComputeBackend()} ×${pool.size} workers`, compute }, { store, evaluator });
     } finally {
       await pool.close();
     }
   },
 };
+
+interface GpuSessionParts {
+  opts: SessionStart['opts'];
+  store: LabStore;
+  settings: EsRunSettings;
+  ctxBase: Omit<TrainerContext, 'backend' | 'compute'>;
+  log: (line: string) => void;
+}
+
+/**
+ * ES on the GPU: the whole population of a generation is one slice, evaluated by one worker process that holds
+ * the WebGPU device (or this process with --workers 0); the master's part is unchanged.
+ */
+async function runEsOnGpu(parts: GpuSessionParts, compute: ComputeRecord, adapter: GpuAdapterReport, requested: number): Promise<TrainOutcome> {
+  const { opts, store, settings, ctxBase, log } = parts;
+  const backend = `webgpu on ${compute.adapter}`;
+  if (requested <= 0) {
+    const { GpuDevice } = await import('../../compute/gpu-device');
+    const { GpuEsPopulation } = await import('../../compute/gpu-es');
+    const device = await GpuDevice.open(adapter);
+    const population = new GpuEsPopulation(device);
+    try {
+      const evaluator = new PoolEsEvaluator(settings, { size: 1, map: (payloads) => Promise.all(payloads.map((p) => population.evaluate(p))) });
+      return await trainEs({ ...ctxBase, backend: `${backend} (in process)`, compute }, { store, evaluator });
+    } finally {
+      population.dispose();
+      device.destroy();
+    }
+  }
+  const pool = new WorkerPool<LabJobs>({
+    size: 1, spawn: opts.spawn ?? forkSpawner(), nodeFlags: ES_WORKER_NODE_FLAGS,
+    init: opts.backend ? { backend: opts.backend } : {}, onWorkerRestart: (info) => log(restartLine(info)),
+  });
+  try {
+    await pool.start();
+    log(`1 worker process ready (population evaluation on the GPU: ${compute.adapter})`);
+    const evaluator = new PoolEsEvaluator(settings, { size: 1, map: (payloads) => pool.map('es-gpu-slice', payloads.map((p) => ({ ...p, adapter }))) });
+    return await trainEs({ ...ctxBase, backend, compute }, { store, evaluator });
+  } finally {
+    await pool.close();
+  }
+}

@@ -10,6 +10,7 @@
  * in ./index.ts.
  */
 import type { Checkpoint } from '../../../shared/run-record';
+import type { EngineChoice } from '../../../shared/compute-engine';
 import { ncaConfigOf, type RunConfig } from '../../../shared/training-config';
 import { initParams } from '../../../core/nca/config';
 import { runStream, StreamPurpose } from '../../../core/rng/run-streams';
@@ -108,6 +109,8 @@ export interface TrainingSessionOptions {
   workers?: number;
   /** force a tfjs backend in the workers */
   backend?: string;
+  /** this session's engine instead of the run's config.engine (nca-lab resume --engine) */
+  engine?: EngineChoice;
   /** how to start worker processes (Electron passes a utilityProcess spawner) */
   spawn?: WorkerSpawner;
   /**
