@@ -11,6 +11,7 @@ import PlaygroundView from './PlaygroundView.vue';
 import RunsView from './RunsView.vue';
 import TargetsView from './TargetsView.vue';
 import SettingsView from './SettingsView.vue';
+import SweepsView from './SweepsView.vue';
 
 export interface LabView {
   /** also the address hash: #/targets */
@@ -39,6 +40,12 @@ export const VIEWS: LabView[] = [
     label: 'Overlay',
     description: 'Several runs on one chart: ES and Adam compared by wall time and by evaluations.',
     component: OverlayView,
+  },
+  {
+    id: 'sweeps',
+    label: 'Sweeps',
+    description: 'Many runs as one question: a grid of settings over several seeds, trained through the queue; each configuration\'s curves with their spread, the final losses, persistence and time to the goal, and the best configuration.',
+    component: SweepsView,
   },
   {
     id: 'playground',
