@@ -27,6 +27,7 @@ import { parseExperimentId, parseExperimentRunRequest } from './experiment';
 import { parseFigureFileName, parseReproduceRequest, parseStudyId } from './reproduce';
 import { describeValue, hasControlCharacters, isRecord } from './validate';
 import { isValidModelId } from './model-source';
+import { parseSweepId, parseSweepRequest } from './sweep';
 
 export type ArgParsers = { [C in LabChannel]: (args: unknown[]) => ChannelArgs<C> };
 
@@ -142,7 +143,24 @@ export const LAB_ARG_PARSERS: ArgParsers = {
     expectCount('experiments:reproduceFile', args, 2);
     return [parseStudyId(args[0], 'experiments.reproduceFile: id'), parseFigureFileName(args[1], 'experiments.reproduceFile: file')];
   },
+  'sweeps:plan': (args) => {
+    expectCount('sweeps:plan', args, 1);
+    return [parseSweepRequest(args[0], 'sweeps.plan')];
+  },
+  'sweeps:start': (args) => {
+    expectCount('sweeps:start', args, 1);
+    return [parseSweepRequest(args[0], 'sweeps.start')];
+  },
+  'sweeps:resume': (args) => sweepIdOnly('sweeps:resume', args),
+  'sweeps:pause': (args) => sweepIdOnly('sweeps:pause', args),
+  'sweeps:list': (args) => noArgs('sweeps:list', args),
+  'sweeps:get': (args) => sweepIdOnly('sweeps:get', args),
 };
+
+function sweepIdOnly(channel: LabChannel, args: unknown[]): [string] {
+  expectCount(channel, args, 1);
+  return [parseSweepId(args[0], `${channel.replace(':', '.')}: id`)];
+}
 
 /** Validates the channel's arguments; the channel name itself must already be known. */
 export function parseChannelArgs<C extends LabChannel>(channel: C, args: unknown): ChannelArgs<C> {

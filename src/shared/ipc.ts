@@ -32,6 +32,7 @@ import type {
 } from './lab-api';
 import type { ExperimentResults, ExperimentRunRequest, ExperimentSummary } from './experiment';
 import type { FigureFile, FigureIndex, ReproduceOverview, ReproduceRequest } from './reproduce';
+import type { SweepListing, SweepPlanInfo, SweepRecord, SweepRequest, SweepSummary } from './sweep';
 
 export interface LabChannels {
   'system:info': { args: []; result: SystemInfo };
@@ -73,6 +74,12 @@ export interface LabChannels {
   'experiments:reproductions': { args: []; result: ReproduceOverview };
   'experiments:reproduceIndex': { args: [string]; result: FigureIndex };
   'experiments:reproduceFile': { args: [string, string]; result: FigureFile };
+  'sweeps:plan': { args: [SweepRequest]; result: SweepPlanInfo };
+  'sweeps:start': { args: [SweepRequest]; result: SweepSummary };
+  'sweeps:resume': { args: [string]; result: SweepSummary };
+  'sweeps:pause': { args: [string]; result: SweepSummary };
+  'sweeps:list': { args: []; result: SweepListing };
+  'sweeps:get': { args: [string]; result: SweepRecord };
 }
 
 export type LabChannel = keyof LabChannels;
@@ -125,12 +132,13 @@ export const LAB_API_ROUTES = {
     reproduceIndex: 'experiments:reproduceIndex',
     reproduceFile: 'experiments:reproduceFile',
   },
+  sweeps: { plan: 'sweeps:plan', start: 'sweeps:start', resume: 'sweeps:resume', pause: 'sweeps:pause', list: 'sweeps:list', get: 'sweeps:get' },
 } as const satisfies { [D in LabDomain]: { [M in keyof LabApi[D]]: LabChannel } };
 
 export type LabDomain = Exclude<keyof LabApi, 'on'>;
 
 /** Every event name, at run time (the preload refuses to listen to anything else). */
-export const LAB_EVENT_NAMES = ['targets:imported', 'targets:changed', 'run:metrics', 'run:status', 'run:progress', 'run:deleted', 'settings:changed', 'experiment:progress', 'reproduce:progress'] as const satisfies readonly LabEventName[];
+export const LAB_EVENT_NAMES = ['targets:imported', 'targets:changed', 'run:metrics', 'run:status', 'run:progress', 'run:deleted', 'settings:changed', 'experiment:progress', 'reproduce:progress', 'sweep:status'] as const satisfies readonly LabEventName[];
 
 /** Every channel name, at run time. */
 export const LAB_CHANNELS: readonly LabChannel[] = Object.values(LAB_API_ROUTES).flatMap(

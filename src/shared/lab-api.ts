@@ -18,6 +18,7 @@ import type { Optimizer, RunConfig } from './training-config';
 import type { ModelEvaluation, ModelSource } from './model-source';
 import type { ExperimentProgressEvent, ExperimentResults, ExperimentRunRequest, ExperimentSummary } from './experiment';
 import type { FigureFile, FigureIndex, ReproduceOverview, ReproduceProgressEvent, ReproduceRequest } from './reproduce';
+import type { SweepListing, SweepPlanInfo, SweepRecord, SweepRequest, SweepSummary } from './sweep';
 
 export interface SystemInfo {
   /** the lab's package version */
@@ -368,6 +369,8 @@ export interface LabEvents {
   'experiment:progress': ExperimentProgressEvent;
   /** the thesis study's progress (trainings, suite, Table 2, figures), and its end (done, failed or cancelled) */
   'reproduce:progress': ReproduceProgressEvent;
+  /** a sweep was made or changed (a run made or measured, a halving, its status); throttled while it runs */
+  'sweep:status': SweepSummary;
 }
 
 export type LabEventName = keyof LabEvents;
@@ -467,6 +470,20 @@ export interface LabApi {
     reproduceIndex(id: string): Promise<FigureIndex>;
     /** one file of a finished study's figure set (listed in its index) */
     reproduceFile(id: string, file: string): Promise<FigureFile>;
+  };
+  sweeps: {
+    /** checks a sweep request and says what it would train: configurations, runs, the estimated time; makes nothing */
+    plan(request: SweepRequest): Promise<SweepPlanInfo>;
+    /** makes the sweep and starts it: its runs go through the queue; progress comes as `sweep:status` */
+    start(request: SweepRequest): Promise<SweepSummary>;
+    /** an interrupted or paused sweep goes on where it stopped (paused runs resume, missing ones are made) */
+    resume(id: string): Promise<SweepSummary>;
+    /** pauses the sweep and its runs (each writes a checkpoint first) */
+    pause(id: string): Promise<SweepSummary>;
+    /** every sweep of the workspace, newest first, and the folders that could not be read */
+    list(): Promise<SweepListing>;
+    /** a sweep's record: its request, configurations, runs, final models, halving decisions, experiments */
+    get(id: string): Promise<SweepRecord>;
   };
   /** Subscribes to a pushed event; returns the function that unsubscribes. */
   on<E extends LabEventName>(event: E, listener: (payload: LabEvents[E]) => void): Unsubscribe;

@@ -69,6 +69,11 @@ export interface RunRecord {
    * files have no such field (null).
    */
   resumeNotice: string | null;
+  /**
+   * The sweep the run was made for (shared/sweep.ts) and its place in it, so a sweep resumed after a crash finds
+   * the runs it made rather than making them twice. Null for other runs (and in run.json files from before sweeps).
+   */
+  sweep: { id: string; index: number } | null;
   /** what the last session computed on (shared/compute-engine.ts): engine, GPU adapter, why; null before one ran */
   compute: ComputeRecord | null;
 }
@@ -234,6 +239,12 @@ export function parseTags(v: unknown, field = 'tags'): string[] {
   return [...v] as string[];
 }
 
+export function parseSweepRef(v: unknown, field = 'sweep'): RunRecord['sweep'] {
+  if (v === null || v === undefined) return null;
+  need(isRecord(v), field, `must be {id, index} or null, got ${describeValue(v)}`);
+  return { id: str(v.id, `${field}.id`), index: count(v.index, `${field}.index`) };
+}
+
 export function parseForkedFrom(v: unknown, field = 'forkedFrom'): RunRecord['forkedFrom'] {
   if (v === null || v === undefined) return null;
   need(isRecord(v), field, `must be {runId, generation} or null, got ${describeValue(v)}`);
@@ -275,6 +286,7 @@ export function parseRunRecord(v: unknown): RunRecord {
     forkedFrom: parseForkedFrom(v.forkedFrom),
     checkpointGeneration: v.checkpointGeneration === null ? null : count(v.checkpointGeneration, 'checkpointGeneration'),
     resumeNotice: v.resumeNotice === undefined ? null : nullableStr(v.resumeNotice, 'resumeNotice'),
+    sweep: parseSweepRef(v.sweep),
     // run.json files from before the GPU engine have none
     compute: v.compute === undefined ? null : parseCompute(v.compute),
   };

@@ -85,7 +85,7 @@ describe('Electron IPC wiring + preload', () => {
     expect([...fake.state.handlers.keys()].sort()).toEqual([...LAB_CHANNELS].sort());
     expect([...fake.state.handlers.keys()]).toEqual(expect.arrayContaining(['system:info', 'targets:import', 'runs:create', 'runs:pause', 'models:params', 'settings:update']));
     expect([...fake.state.exposed.keys()]).toEqual(['lab']);
-    expect(Object.keys(lab).sort()).toEqual(['cluster', 'experiments', 'models', 'on', 'runs', 'settings', 'system', 'targets']);
+    expect(Object.keys(lab).sort()).toEqual(['cluster', 'experiments', 'models', 'on', 'runs', 'settings', 'sweeps', 'system', 'targets']);
     expect(Object.keys(lab.runs).sort()).toEqual([
       'checkpoints', 'create', 'delete', 'fork', 'get', 'list', 'metrics', 'pause', 'rename', 'resume', 'setNotes', 'setTags', 'stop', 'target',
     ]);

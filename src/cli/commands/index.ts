@@ -13,6 +13,7 @@ import { growCommand } from './grow';
 import { importCommand } from './import';
 import { runsCommand } from './runs';
 import { serveCommand } from './serve';
+import { sweepCommand } from './sweep';
 import { targetCommand } from './target';
 import { targetsCommand } from './targets';
 import { workerCommand } from './worker';
@@ -24,6 +25,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   bench: benchCommand,
   experiment: experimentCommand,
   reproduce: reproduceCommand,
+  sweep: sweepCommand,
   grow: growCommand,
   import: importCommand,
   targets: targetsCommand,

@@ -78,7 +78,7 @@ function fixedTicks(axis: Axis) {
   };
 }
 
-type LineDataset = ChartDataset<'line', { x: number; y: number | null }[]> & { ncaBand?: boolean };
+type LineDataset = ChartDataset<'line', { x: number; y: number | null }[]> & { ncaBand?: boolean; ncaNoLegend?: boolean };
 
 export interface ChartJsOptions {
   /** background colour painted under everything (default white) */
@@ -98,11 +98,11 @@ export function lineChartConfig(spec: LineChartSpec, opts: ChartJsOptions = {}):
     if (s.band) {
       // lo then hi filled down to it; both hidden from the legend
       datasets.push({
-        label: `${s.label} (min)`, ncaBand: true, data: decimate(s.band.lo.map((v) => plottable(v, log)), x0),
+        label: `${s.label} (min)`, ncaBand: true, data: decimate(s.band.lo.map((v) => plottable(v, log)), x0, 4000, s.x),
         borderWidth: 0, pointRadius: 0, borderColor: 'transparent', fill: false,
       });
       datasets.push({
-        label: `${s.label} (max)`, ncaBand: true, data: decimate(s.band.hi.map((v) => plottable(v, log)), x0),
+        label: `${s.label} (max)`, ncaBand: true, data: decimate(s.band.hi.map((v) => plottable(v, log)), x0, 4000, s.x),
         borderWidth: 0, pointRadius: 0, borderColor: 'transparent', backgroundColor: withAlpha(s.color, 0.18), fill: '-1',
       });
     }
@@ -113,8 +113,10 @@ export function lineChartConfig(spec: LineChartSpec, opts: ChartJsOptions = {}):
       backgroundColor: s.color,
       borderWidth: 1.5,
       borderDash: s.dash ?? [],
-      pointRadius: 0,
+      pointRadius: s.points ? 2.5 : 0,
       pointHitRadius: 4,
+      showLine: s.line ?? true,
+      ncaNoLegend: s.legend === false,
       spanGaps: false,
       fill: false,
       tension: 0,
@@ -143,7 +145,10 @@ export function lineChartConfig(spec: LineChartSpec, opts: ChartJsOptions = {}):
           labels: {
             color: TEXT, font: { family: FIGURE_FONT, size: FONT.legend }, usePointStyle: true, pointStyle: 'line',
             pointStyleWidth: 18, boxHeight: 2, padding: 10,
-            filter: (item, data) => !(data.datasets[item.datasetIndex ?? 0] as LineDataset).ncaBand,
+            filter: (item, data) => {
+              const ds = data.datasets[item.datasetIndex ?? 0] as LineDataset;
+              return !ds.ncaBand && !ds.ncaNoLegend;
+            },
           },
         },
         tooltip: { filter: (item) => !(item.dataset as LineDataset).ncaBand },

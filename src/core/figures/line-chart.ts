@@ -20,6 +20,12 @@ export interface LineSeries {
   band?: { lo: (number | null)[]; hi: (number | null)[] };
   /** dash pattern in points, e.g. [4, 2]; solid when absent */
   dash?: number[];
+  /** a dot at every value (a scatter of measurements); with `line: false`, only the dots */
+  points?: boolean;
+  /** draw the line through the values (default true) */
+  line?: boolean;
+  /** list it in the legend (default true; dots that belong to a line's series are not listed twice) */
+  legend?: boolean;
 }
 
 export interface LineChartSpec {
@@ -38,6 +44,11 @@ export interface LineChartSpec {
    * bare exponents ("−3") under a title that already says log₁₀ (the thesis's "log₁₀(loss)"): never both.
    */
   yTicks?: 'power' | 'exponent';
+  /**
+   * Labelled x positions instead of numeric ticks: categories (`es`, `adam`) at 0, 1, … or a setting's values on
+   * a log scale (x = log₁₀ value, labelled with the value). The axis spans them with half a step to spare.
+   */
+  xTicks?: { value: number; label: string }[];
 }
 
 /** Physical size of a rendered figure: inches and dots per inch (matplotlib's 6.4 × 4.8 in by default). */
@@ -74,6 +85,7 @@ export interface ChartAxes {
 
 /** The axes of a chart: x linear over the steps, y log (or linear) around every value and band. */
 export function chartAxes(spec: LineChartSpec): ChartAxes {
+  if (spec.xTicks && spec.xTicks.length) return { x: labelledAxis(spec.xTicks), y: chartAxes({ ...spec, xTicks: undefined }).y };
   const lastX = Math.max(1, ...spec.series.map((s) => (s.x ? Math.max(...s.x) : (s.x0 ?? 0) + s.y.length - 1)));
   const firstX = Math.min(0, ...spec.series.map((s) => (s.x && s.x.length ? Math.min(...s.x) : (s.x0 ?? 0))));
   let x = linearAxis(spec.xMin ?? firstX, spec.xMax ?? lastX);
@@ -95,6 +107,15 @@ export function chartAxes(spec: LineChartSpec): ChartAxes {
   const hi = finite.length ? Math.max(...finite) : 1;
   const pad = (hi - lo || 1) * 0.05;
   return { x, y: linearAxis(lo - pad, hi + pad) };
+}
+
+/** An x axis of labelled positions, half the smallest gap (or 0.5) beyond the first and the last. */
+function labelledAxis(ticks: { value: number; label: string }[]): Axis {
+  const values = [...new Set(ticks.map((t) => t.value))].sort((a, b) => a - b);
+  let gap = Infinity;
+  for (let i = 1; i < values.length; i++) gap = Math.min(gap, values[i] - values[i - 1]);
+  const pad = Number.isFinite(gap) ? gap / 2 : 0.5;
+  return { min: values[0] - pad, max: values[values.length - 1] + pad, ticks: ticks.map((t) => ({ value: t.value, label: t.label, major: true })), log: false };
 }
 
 /**

@@ -44,7 +44,7 @@ export function lineChartSvg(spec: LineChartSpec, opts: SvgOptions = {}): string
 
   // legend rows, right-aligned under the title
   const sample = 18;
-  const items = spec.series.map((s) => ({ s, w: sample + 4 + textWidth(s.label, FONT.legend) + 12 }));
+  const items = spec.series.filter((s) => s.legend !== false).map((s) => ({ s, w: sample + 4 + textWidth(s.label, FONT.legend) + 12 }));
   const maxRow = W - 24;
   const rows: (typeof items)[] = [];
   for (const it of items) {
@@ -97,7 +97,7 @@ export function lineChartSvg(spec: LineChartSpec, opts: SvgOptions = {}): string
       const lo = plottable(s.band.lo[i], log);
       const hi = plottable(s.band.hi[i], log);
       if (lo === null || hi === null) flush();
-      else seg.push([x0 + i, lo, hi]);
+      else seg.push([s.x?.[i] ?? x0 + i, lo, hi]);
     }
     flush();
   }
@@ -115,7 +115,11 @@ export function lineChartSvg(spec: LineChartSpec, opts: SvgOptions = {}): string
     }
     if (cur.length) paths.push(cur.join(' '));
     const dash = s.dash?.length ? ` stroke-dasharray="${s.dash.join(' ')}"` : '';
-    plot.push(`<path class="series" data-label="${escapeXml(s.label)}" d="${paths.join(' ')}" fill="none" stroke="${escapeXml(s.color)}" stroke-width="1.5" stroke-linejoin="round" stroke-linecap="round"${dash}/>`);
+    if (s.line ?? true) plot.push(`<path class="series" data-label="${escapeXml(s.label)}" d="${paths.join(' ')}" fill="none" stroke="${escapeXml(s.color)}" stroke-width="1.5" stroke-linejoin="round" stroke-linecap="round"${dash}/>`);
+    if (s.points) {
+      const dots = pts.filter((p) => p.y !== null).map((p) => `<circle cx="${r2(px(p.x))}" cy="${r2(py(p.y!))}" r="2.5"/>`);
+      plot.push(`<g class="points" data-label="${escapeXml(s.label)}" fill="${escapeXml(s.color)}">${dots.join('')}</g>`);
+    }
   }
   if (spec.marker && spec.marker.x >= axes.x.min && spec.marker.x <= axes.x.max) {
     const x = r2(px(spec.marker.x));

@@ -33,6 +33,11 @@ export type PersistenceVerdict = 'persists' | 'overgrows' | 'diverges';
 
 export const PERSISTENCE_VERDICTS: readonly PersistenceVerdict[] = ['persists', 'overgrows', 'diverges'];
 
+/** The 40-step loss a model should reach (issue 10's bar): 0.0005 at 9 px, 0.0015 at 15 px and larger. */
+export function qualityGoal(size: number): number {
+  return size <= 9 ? 0.0005 : 0.0015;
+}
+
 /** Steps of the long look: the loss after 1000 updates from the seed. */
 export const EVAL_STEPS_1000 = 1001;
 

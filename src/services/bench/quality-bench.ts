@@ -17,7 +17,7 @@ import type { StopRequest } from '../training/context';
 import type { WorkerSpawner } from '../workers/spawners';
 import { configFromPreset, ncaConfigOf, setPath, validateRunConfig } from '../../shared/training-config';
 import { findBuiltinTarget } from '../targets/targets';
-import { persistenceEval, type PersistenceVerdict } from '../../core/nca/growth-eval';
+import { persistenceEval, qualityGoal, type PersistenceVerdict } from '../../core/nca/growth-eval';
 
 export type { PersistenceVerdict } from '../../core/nca/growth-eval';
 export { persistenceVerdict } from '../../core/nca/growth-eval';
@@ -27,10 +27,7 @@ export const qualityEval = persistenceEval;
 
 export const QUALITY_TARGETS = ['carrot-9', 'rabbit-9', 'carrot-15', 'rabbit-15'];
 
-/** The bar: 0.0005 at 9 px, 0.0015 at 15 px (and larger). */
-export function qualityGoal(size: number): number {
-  return size <= 9 ? 0.0005 : 0.0015;
-}
+export { qualityGoal } from '../../core/nca/growth-eval';
 
 /** The thesis's time to its goal (Table 2; fitness −0.003 is a 40-step loss of 0.003), for the table. */
 const THESIS_ROWS: Record<string, string> = {

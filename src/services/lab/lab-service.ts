@@ -37,6 +37,7 @@ import {
 import { removeImportedModel } from '../models/model-library';
 import { ExperimentService } from '../experiments/experiment-service';
 import { ReproduceService, type ReproduceServiceOptions } from '../experiments/reproduce-service';
+import { SweepService } from '../sweeps/sweep-service';
 import { packageVersion } from '../resources/package-paths';
 import { RunManager, type RunManagerOptions } from '../runs/run-manager';
 import { readSettingsKey, writeSettingsKey } from '../store/settings-file';
@@ -75,6 +76,7 @@ export class LabService {
   readonly runs: RunManager;
   readonly experiments: ExperimentService;
   readonly reproduce: ReproduceService;
+  readonly sweeps: SweepService;
   private readonly listeners = new Set<LabEventListener>();
   private builtinTargets: Promise<TargetData[]> | null = null;
   private started: Promise<void> | null = null;
@@ -96,6 +98,10 @@ export class LabService {
     this.reproduce = new ReproduceService({
       ...options.reproduce, workspace: this.workspace, runs: this.runs, spawn: options.runs?.spawn,
       emit: (e) => this.emit('reproduce:progress', e),
+    });
+    this.sweeps = new SweepService({
+      runs: this.runs, targetsDir: join(this.workspace, RUN_TARGETS_DIR), spawn: options.runs?.spawn, emit: (e) => this.emit('sweep:status', e),
+      log: (line) => console.error(`nca-lab: ${line}`),
     });
     const saved = parseLabSettings(readSettingsKey(this.workspace, 'lab'));
     if (saved.maxConcurrentRuns !== undefined) this.runs.setMaxConcurrent(saved.maxConcurrentRuns);
@@ -161,6 +167,12 @@ export class LabService {
       'experiments:reproductions': () => this.reproduce.overview(),
       'experiments:reproduceIndex': (id) => this.reproduce.index(id),
       'experiments:reproduceFile': (id, file) => this.reproduce.file(id, file),
+      'sweeps:plan': (request) => this.sweeps.plan(this.windowSweep(request)),
+      'sweeps:start': (request) => started(() => this.sweeps.start(this.windowSweep(request)))(),
+      'sweeps:resume': (id) => started(() => this.sweeps.resume(id))(),
+      'sweeps:pause': (id) => this.sweeps.pause(id),
+      'sweeps:list': () => this.sweeps.list(),
+      'sweeps:get': (id) => this.sweeps.get(id),
     };
   }
 
@@ -225,6 +237,8 @@ export class LabService {
     this.experiments.cancelAll();
     // the study first: its trainings that ran are stopped with their model, those still waiting removed
     await this.reproduce.cancelAll();
+    // sweeps stop driving; their runs are paused below with every other run, and the sweeps resume from there
+    await this.sweeps.close();
     return this.runs.stopAll();
   }
 
@@ -267,6 +281,16 @@ export class LabService {
     const run = await this.runs.create({ ...request, config, targetImage: undefined }, kept.target);
     this.emit('targets:changed', { reason: 'import' });
     return run;
+  }
+
+  /** A window's sweep names only built-in targets or images imported into the workspace, as its runs do. */
+  private windowSweep<R extends { target: string; axes: { path: string; kind: string; values?: unknown[] }[] }>(request: R): R {
+    const names = [request.target, ...request.axes.filter((a) => a.path === 'target').flatMap((a) => (a.values ?? []).map(String))];
+    for (const name of names) {
+      const problem = windowTargetProblem(name, undefined, join(this.workspace, RUN_TARGETS_DIR));
+      if (problem) throw new Error(`sweeps: target: ${problem}`);
+    }
+    return request;
   }
 
   /** A window names only built-in targets or images imported into the workspace (windowTargetProblem). */

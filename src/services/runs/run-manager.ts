@@ -213,13 +213,14 @@ export class RunManager {
   /**
    * Creates a run (the config is validated by the store) and queues it unless `start` is false. A config that
    * starts from a model has it resolved and its parameters copied into the run first (models/start-model.ts).
+   * A sweep's run records the sweep and its place in it (`sweep`: the lab's own, never from a request).
    */
-  async create(request: CreateRunRequest, target?: Target): Promise<RunInfo> {
+  async create(request: CreateRunRequest, target?: Target, made: { sweep?: { id: string; index: number } } = {}): Promise<RunInfo> {
     this.refuseWhenClosing();
     const { config, startModel } = await prepareStart(this.store, request.config);
     const record = await this.store.createRun(config, {
       name: request.name, tags: request.tags, notes: request.notes, backend: null, ...(target ? { target } : {}),
-      ...(startModel ? { startModel } : {}),
+      ...(startModel ? { startModel } : {}), ...(made.sweep ? { sweep: made.sweep } : {}),
     });
     if (request.start === false) {
       await this.store.updateRun(record.id, { status: 'paused', statusReason: 'created; not started yet' });

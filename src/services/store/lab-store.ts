@@ -88,6 +88,8 @@ export interface CreateRunOptions {
   tags?: string[];
   notes?: string;
   forkedFrom?: { runId: string; generation: number };
+  /** the sweep the run is made for, and its place in it (shared/sweep.ts) */
+  sweep?: { id: string; index: number };
   /** the target already resolved (an imported image); otherwise resolved from config.target */
   target?: Target;
   /** the parameters the run starts from, with their model: required exactly when config.startFrom is set */
@@ -241,6 +243,7 @@ export class LabStore {
         status: 'queued', statusReason: null, createdAt: created.toISOString(), updatedAt: created.toISOString(),
         backend: opts.backend, versions, progress: emptyProgress(), tags: [...(opts.tags ?? [])], notes: opts.notes ?? '',
         forkedFrom: opts.forkedFrom ? { ...opts.forkedFrom } : null, checkpointGeneration: null, resumeNotice: null, compute: null,
+        sweep: opts.sweep ? { ...opts.sweep } : null,
       }));
       // Assemble under a hidden name, then rename into place: a listing never sees half a run.
       const staging = join(this.runsDir, `.creating-${id}-${randomBytes(3).toString('hex')}`);
