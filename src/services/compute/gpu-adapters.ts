@@ -118,11 +118,21 @@ export function parseAdapterList(message: string): { backend: string; name: stri
 
 const SOFTWARE_NAMES = /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i;
 
+/** GPUAdapter.info (typed here: older @webgpu/types, which other packages bring along, lack it). */
+interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  device?: string;
+  description: string;
+  isFallbackAdapter?: boolean;
+}
+const infoOf = (adapter: GPUAdapter): AdapterInfo => (adapter as unknown as { info: AdapterInfo }).info;
+
 function reportOf(backend: string, name: string, adapter: GPUAdapter): GpuAdapterReport {
-  const info = adapter.info;
+  const info = infoOf(adapter);
   const limits = {} as Record<ReportedLimit, number>;
   for (const k of REPORTED_LIMITS) limits[k] = Number((adapter.limits as unknown as Record<string, number>)[k]);
-  const software = !!(info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter
+  const software = !!info.isFallbackAdapter
     || SOFTWARE_NAMES.test(`${name} ${info.vendor} ${info.architecture} ${info.description}`);
   const short = REPORTED_LIMITS.filter((k) => !(limits[k] >= REQUIRED_LIMITS[k]));
   return {
@@ -189,7 +199,7 @@ async function runSurvey(): Promise<GpuSurvey> {
     }
   } else {
     const adapter = await (await dawnInstance([])).requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
-    if (adapter) adapters.push(reportOf('default', adapter.info.description || adapter.info.device || 'default adapter', adapter));
+    if (adapter) adapters.push(reportOf('default', infoOf(adapter).description || infoOf(adapter).device || 'default adapter', adapter));
   }
   return { dawn: { loaded: true, version }, adapters, hint: adapters.length ? null : noAdapterHint() };
 }
