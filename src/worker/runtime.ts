@@ -3,17 +3,15 @@
  * loop that runs them. The same code runs as a Node child process (process.send) and as an Electron utility
  * process (process.parentPort).
  *
- * A job handler is a function of its payload and a context; register it with one line in src/worker/index.ts:
- *
- *   registerJob('es-slice', esSliceJob);
- *
- * where `esSliceJob: JobHandler<EsJobs['es-slice'], EsInit>` lives in src/worker/jobs/es-slice.ts and reads
- * `ctx.init` (the run's target and config), reports with `ctx.progress(p)` and stops early when `ctx.signal`
- * aborts. What it throws becomes an 'error' message that fails that job only; an uncaught exception elsewhere
- * ends the process (exit code 1) and the pool starts a replacement.
+ * A job handler is a function of its payload and a context: `registerJob(kind, handler)`. The lab's worker
+ * (src/worker/index.ts) registers every record of its job table (services/workers/lab-jobs.ts); the tests' worker
+ * (tests/fixtures/test-worker.ts) registers its own. A handler may read `ctx.init` (what the pool's init or setInit
+ * sent), reports with `ctx.progress(p)` and stops early when `ctx.signal` aborts. What it throws becomes an
+ * 'error' message that fails that job only; an uncaught exception elsewhere ends the process (exit code 1) and the
+ * pool starts a replacement.
  *
  * The tfjs backend is loaded when the first job registered with `{ backend: true }` starts (Adam training), not at
- * start-up, when the runtime is told `backendOnDemand`: an ES worker then never loads tfjs (issue 12 §4) and
+ * start-up, when the runtime is told `backendOnDemand`: an ES worker then never loads tfjs (it stays near 60 MB) and
  * reports `BACKEND_ON_DEMAND` in 'ready'. A backend forced by the init is loaded at once, so a name that cannot
  * load still fails the worker's start, and so is one asked for by `loadBackend` (Adam pools, which choose their
  * engine by it).

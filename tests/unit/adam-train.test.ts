@@ -8,7 +8,7 @@ import { LabStore } from '../../src/services/store/lab-store';
 import { configFromPreset, ConfigError, type AdamRunConfig } from '../../src/shared/training-config';
 import { trainAdam, ADAM_CHECKPOINT_KEYS, type AdamTrainerDeps } from '../../src/services/training/optimizers/adam';
 import { runTrainingSession } from '../../src/services/training/run-training';
-import { requestFromCancelReason, adamTrainJob } from '../../src/worker/jobs/adam-train';
+import { requestFromCancelReason, adamTrainJob } from '../../src/services/workers/adam-train-job';
 import { paramLayout, THESIS_ADAM_MODEL } from '../../src/core/nca/config';
 import type { ProgressEvent, StopRequest } from '../../src/services/training/context';
 import { inProcessGradients } from '../../src/core/adam/fused-adam';

@@ -74,7 +74,7 @@ under Settings → Compute.`,
     process.on('SIGTERM', onSignal);
     try {
       await pool.start();
-      const executor = { run: (kind: 'es-slice' | 'experiment', payload: never) => pool.run(kind, payload) } as JobExecutor;
+      const executor: JobExecutor = pool;
       say(`${pool.size} compute process${pool.size === 1 ? '' : 'es'} ready (tfjs ${pool.backend}); measuring speed`);
       const measured = await measureWorker(executor, pool.size);
       node = new ClusterWorkerNode({

@@ -1,6 +1,6 @@
 /**
  * One experiment job: one model, the protocols of one suite, one repeat (one seed). Pure: the worker process
- * runs it (src/worker/jobs/experiment.ts), and so does the runner in its own process when asked for 0 workers.
+ * runs it (the 'experiment' record of services/workers/lab-jobs.ts), and so does the runner in its own process when asked for 0 workers.
  */
 import type { NcaConfig } from '../nca/config';
 import { targetFromU8 } from '../targets/target';

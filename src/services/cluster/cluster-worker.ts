@@ -1,23 +1,25 @@
 /**
  * A machine's share of the cluster (`nca-lab worker --redis URL`, and "this computer's cores" of a cluster run):
- * takes the lab's ES-slice and experiment jobs of any run on that Redis whose floats it computes the same way
+ * takes the jobs of every kind the lab's job table sends to the cluster (workers/lab-jobs.ts: ES slices,
+ * experiment jobs) of any run on that Redis whose floats it computes the same way
  * (compat.ts), runs them on its local WorkerPool (one process per core, so this process's Redis side never waits
  * for compute and renews its job locks on time), writes the answers where the run's master reads them
  * (protocol.ts), and announces itself every couple of seconds: host, cores, lab version, kernel, measured speed,
  * what it is doing. A run it must refuse gets told why (`nca-lab:run:<R>:refusals`), naming the difference.
  *
- * Jobs are data: a job names a run, a generation and members (or an experiment payload key). The only code a
- * worker runs is the lab's own job kinds, here.
+ * Jobs are data: a job names a run, a generation and members (or a payload key). The only code a worker runs is
+ * the lab's own job kinds, from its job table.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Worker as BullWorker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { connectRedis, ensureConnected, type ClusterAddress } from './redis-url';
+import { blobWire, LAB_JOB_TABLE, type BlobJobKind } from '../workers/lab-jobs';
 import { compatDifference, compatId as compatIdOf } from './compat';
 import {
   BULL_PREFIX, DATA_TTL_S, HEARTBEAT_MS, LOCK_MS, STALLED_CHECK_MS, WORKER_GONE_MS, keys, pack, parseEsGeneration, parseEsSettings,
-  parseEsSliceJobData, parseExperimentJobData, parseExperimentPayload, parseRunAnnouncement, queueName, sliceResultToWire, unpack,
+  parseBlobJobData, parseEsSliceJobData, parseRunAnnouncement, queueName, sliceResultToWire, unpack,
   type Compat, type EsClusterGeneration, type EsClusterSettings, type WorkerAnnouncement,
   type JobExecutor,
 } from './protocol';
@@ -85,8 +87,12 @@ export class ClusterWorkerNode {
       lockDuration: LOCK_MS, stalledInterval: STALLED_CHECK_MS, maxStalledCount: 20,
       removeOnComplete: { count: 0 }, removeOnFail: { age: 3600, count: 1000 },
     };
-    this.bull.push(new BullWorker(queueName('es-slice', this.compatId), (job: Job) => this.esSlice(job), common));
-    this.bull.push(new BullWorker(queueName('experiment', this.compatId), (job: Job) => this.experiment(job), common));
+    // one queue per kind the job table sends to the cluster, taken the way its records say it travels
+    for (const record of LAB_JOB_TABLE) {
+      if (!('cluster' in record)) continue;
+      const take = record.cluster.via === 'es-generations' ? (job: Job) => this.esSlice(job) : (job: Job) => this.blobJob(record.kind as BlobJobKind, job);
+      this.bull.push(new BullWorker(queueName(record.kind, this.compatId), take, common));
+    }
     for (const w of this.bull) {
       // BullMQ reports connection trouble and lost locks here; the 'close'/'ready' lines above say what matters
       w.on('error', () => undefined);
@@ -186,18 +192,20 @@ export class ClusterWorkerNode {
     }
   }
 
-  private async experiment(job: Job): Promise<{ ms: number }> {
-    const data = parseExperimentJobData(job.data);
+  /** A job whose payload and result travel as one blob each (job-runner.ts), checked by its kind's record. */
+  private async blobJob(kind: BlobJobKind, job: Job): Promise<{ ms: number }> {
+    const data = parseBlobJobData(job.data, kind);
+    const wire = blobWire(kind);
     const t0 = performance.now();
-    const tag = `experiment ${data.job}`;
+    const tag = `${kind} ${data.job}`;
     this.activity.set(String(job.id), tag);
     this.line(`taking ${tag}`);
     try {
-      const payload = parseExperimentPayload(await this.blob(keys.experimentPayload(data.job), `payload of experiment job ${data.job}`));
-      const result = await this.opts.executor.run('experiment', payload);
-      const rk = keys.experimentResult(data.job);
-      const done = keys.experimentDone(data.batch);
-      await this.conn.multi().set(rk, pack(result), 'EX', DATA_TTL_S, 'NX').rpush(done, data.job).expire(done, DATA_TTL_S).exec();
+      const what = `payload of ${kind} job ${data.job}`;
+      const payload = wire.parsePayload(await this.blob(keys.jobPayload(data.job), what), what);
+      const result = await this.opts.executor.run(kind, payload);
+      const done = keys.jobDone(data.batch);
+      await this.conn.multi().set(keys.jobResult(data.job), pack(result), 'EX', DATA_TTL_S, 'NX').rpush(done, data.job).expire(done, DATA_TTL_S).exec();
       this.jobsDone++;
       const ms = performance.now() - t0;
       this.line(`done ${tag}: ${ms.toFixed(0)} ms`);

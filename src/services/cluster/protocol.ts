@@ -17,10 +17,11 @@
  * Jobs go to a queue per compatibility id (compat.ts), so a worker whose floats would differ never sees them.
  */
 import { Packr } from 'msgpackr';
-import type { NcaConfig } from '../../core/nca/config';
 import type { StateBatch } from '../../core/nca/state';
+import { bool, f32, f64, id, int, ncaConfig, num, obj, stateBatch, str, type Obj } from './wire-checks';
 import type { EsSliceRequest, EsSliceResult, LongRollout } from '../../core/es/slice';
-import type { ExperimentJobPayload, ExperimentJobResult } from '../../core/experiments/job';
+import type { BlobJobKind, ClusterJobKind, LabJobs } from '../workers/lab-jobs';
+import type { PayloadOf, ResultOf } from '../workers/protocol';
 import { messageOf } from '../../shared/validate';
 
 /** Every key the lab writes starts with this, so a shared Redis can hold other things beside. */
@@ -41,9 +42,10 @@ export const keys = {
   done: (run: string, g: number) => `${KEY_PREFIX}:run:${run}:done:${g}`,
   /** hash: worker id → why it will not take this run's jobs */
   refusals: (run: string) => `${KEY_PREFIX}:run:${run}:refusals`,
-  experimentPayload: (job: string) => `${KEY_PREFIX}:exp:${job}:payload`,
-  experimentResult: (job: string) => `${KEY_PREFIX}:exp:${job}:result`,
-  experimentDone: (batch: string) => `${KEY_PREFIX}:exp:${batch}:done`,
+  /** a blob job's payload and result (job-runner.ts), and its batch's list of answered jobs */
+  jobPayload: (job: string) => `${KEY_PREFIX}:job:${job}:payload`,
+  jobResult: (job: string) => `${KEY_PREFIX}:job:${job}:result`,
+  jobDone: (batch: string) => `${KEY_PREFIX}:batch:${batch}:done`,
 };
 
 export const queueName = (kind: ClusterJobKind, compatId: string) => `${kind}.${compatId}`;
@@ -60,10 +62,6 @@ export const WORKER_GONE_MS = 8_000;
 export const LOCK_MS = 6_000;
 export const STALLED_CHECK_MS = 3_000;
 
-/** The lab's job kinds a cluster worker runs; nothing else is ever executed from a queue. */
-export const CLUSTER_JOB_KINDS = ['es-slice', 'experiment'] as const;
-export type ClusterJobKind = (typeof CLUSTER_JOB_KINDS)[number];
-
 // ---- the binary codec ----
 
 // plain maps (no msgpackr records) so that any machine can read what any other wrote; typed arrays as themselves
@@ -79,71 +77,6 @@ export function unpack(buf: Buffer | Uint8Array, what: string): unknown {
   } catch (err) {
     throw new Error(`${what}: cannot decode (${messageOf(err)})`, { cause: err });
   }
-}
-
-// ---- field checks ----
-
-type Obj = Record<string, unknown>;
-
-function obj(v: unknown, what: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${what} must be an object`);
-  return v as Obj;
-}
-function int(o: Obj, k: string, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const v = o[k];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${what}.${k} must be an integer from ${min} to ${max}, got ${String(v)}`);
-  return v;
-}
-function num(o: Obj, k: string, what: string): number {
-  const v = o[k];
-  if (typeof v !== 'number') throw new Error(`${what}.${k} must be a number, got ${typeof v}`);
-  return v;
-}
-function bool(o: Obj, k: string, what: string): boolean {
-  const v = o[k];
-  if (typeof v !== 'boolean') throw new Error(`${what}.${k} must be true or false, got ${String(v)}`);
-  return v;
-}
-function str(o: Obj, k: string, what: string, max = 400): string {
-  const v = o[k];
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new Error(`${what}.${k} must be a non-empty string of at most ${max} characters`);
-  return v;
-}
-function f32(o: Obj, k: string, what: string, length?: number): Float32Array {
-  const v = o[k];
-  if (!(v instanceof Float32Array)) throw new Error(`${what}.${k} must be a Float32Array`);
-  if (length !== undefined && v.length !== length) throw new Error(`${what}.${k} must have ${length} entries, got ${v.length}`);
-  return v;
-}
-function f64(o: Obj, k: string, what: string, length?: number): Float64Array {
-  const v = o[k];
-  if (!(v instanceof Float64Array)) throw new Error(`${what}.${k} must be a Float64Array`);
-  if (length !== undefined && v.length !== length) throw new Error(`${what}.${k} must have ${length} entries, got ${v.length}`);
-  return v;
-}
-const ID = /^[A-Za-z0-9_.~-]{1,160}$/;
-function id(o: Obj, k: string, what: string): string {
-  const v = o[k];
-  if (typeof v !== 'string' || !ID.test(v)) throw new Error(`${what}.${k} must be an id of letters, digits and . _ ~ - (at most 160), got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function stateBatch(v: unknown, what: string): StateBatch {
-  const o = obj(v, what);
-  const n = int(o, 'n', what, 1, 1 << 16);
-  const height = int(o, 'height', what, 1, 4096);
-  const width = int(o, 'width', what, 1, 4096);
-  const channels = int(o, 'channels', what, 1, 256);
-  return { n, height, width, channels, data: f32(o, 'data', what, n * height * width * channels) };
-}
-
-function ncaConfig(v: unknown, what: string): NcaConfig {
-  const o = obj(v, what);
-  return {
-    channels: int(o, 'channels', what, 4, 256), hidden: int(o, 'hidden', what, 1, 4096),
-    bias1: bool(o, 'bias1', what), bias2: bool(o, 'bias2', what), fireRate: num(o, 'fireRate', what),
-    aliveThreshold: num(o, 'aliveThreshold', what), stepSize: num(o, 'stepSize', what),
-  };
 }
 
 // ---- ES: the run's fixed part, a generation's part, a slice job, a slice result ----
@@ -314,64 +247,29 @@ export function parseSliceResult(v: unknown, job: EsSliceJobData): { result: EsS
   return { result: { memberStart: job.memberStart, losses: Array.from(losses), sampleLosses, steps: Array.from(steps), best }, worker: str(o, 'worker', what) };
 }
 
-// ---- experiments ----
+// ---- jobs that travel as blobs (experiments, and any kind the job table sends so) ----
 
-/** The data of one experiment job: where its payload is, where its answer goes. */
-export interface ExperimentClusterJobData {
-  kind: 'experiment';
+/** The data of one blob job: its kind, where its payload is and where its answer goes (job-runner.ts). */
+export interface BlobJobData {
+  kind: BlobJobKind;
   /** the job's id (its payload and result keys derive from it) */
   job: string;
-  /** the batch (one suite run) whose done list hears about it */
+  /** the batch (one suite run, for instance) whose done list hears about it */
   batch: string;
 }
 
-export function parseExperimentJobData(v: unknown): ExperimentClusterJobData {
-  const what = 'experiment job';
+export function parseBlobJobData(v: unknown, kind: BlobJobKind): BlobJobData {
+  const what = `${kind} job`;
   const o = obj(v, what);
-  if (o.kind !== 'experiment') throw new Error(`${what}.kind must be "experiment", got ${JSON.stringify(o.kind)}`);
-  return { kind: 'experiment', job: id(o, 'job', what), batch: id(o, 'batch', what) };
-}
-
-export function parseExperimentPayload(v: unknown): ExperimentJobPayload {
-  const what = 'experiment payload';
-  const o = obj(v, what);
-  const t = obj(o.target, `${what}.target`);
-  const rgba = t.rgbaU8;
-  if (!(rgba instanceof Uint8Array)) throw new Error(`${what}.target.rgbaU8 must be a Uint8Array`);
-  if (!Array.isArray(o.protocols) || o.protocols.length === 0) throw new Error(`${what}.protocols must be a non-empty list`);
-  for (const [i, p] of o.protocols.entries()) {
-    const po = obj(p, `${what}.protocols.${i}`);
-    str(po, 'id', `${what}.protocols.${i}`, 200);
-    int(po, 'steps', `${what}.protocols.${i}`, 1, 10_000_000);
-  }
-  if (!Array.isArray(o.animate) || o.animate.some((a) => typeof a !== 'string')) throw new Error(`${what}.animate must be a list of protocol ids`);
-  return {
-    cfg: ncaConfig(o.cfg, `${what}.cfg`), params: f32(o, 'params', what),
-    target: { name: str(t, 'name', `${what}.target`, 1000), size: int(t, 'size', `${what}.target`, 1, 4096), padding: int(t, 'padding', `${what}.target`, 0, 4096), rgbaU8: rgba },
-    // the protocol objects are the lab's own experiment descriptions (core/experiments/protocols.ts): data only
-    protocols: o.protocols as ExperimentJobPayload['protocols'], seed: int(o, 'seed', what, 0, 2 ** 32 - 1),
-    keepFrames: bool(o, 'keepFrames', what), animate: o.animate as string[],
-  };
-}
-
-export function parseExperimentResult(v: unknown, what: string): ExperimentJobResult {
-  const o = obj(v, what);
-  if (!Array.isArray(o.rollouts)) throw new Error(`${what}.rollouts must be a list`);
-  for (const [i, r] of o.rollouts.entries()) {
-    const ro = obj(r, `${what}.rollouts.${i}`);
-    str(ro, 'protocol', `${what}.rollouts.${i}`, 200);
-    f64(ro, 'loss', `${what}.rollouts.${i}`);
-    if (!Array.isArray(ro.frames) || !Array.isArray(ro.animation)) throw new Error(`${what}.rollouts.${i}.frames and .animation must be lists`);
-  }
-  return { rollouts: o.rollouts as ExperimentJobResult['rollouts'], seconds: num(o, 'seconds', what) };
+  if (o.kind !== kind) throw new Error(`${what}.kind must be ${JSON.stringify(kind)}, got ${JSON.stringify(o.kind)}`);
+  return { kind, job: id(o, 'job', what), batch: id(o, 'batch', what) };
 }
 
 // ---- announcements ----
 
-/** What computes the jobs on a worker machine: the lab's WorkerPool (pool.run), or anything with the same two job kinds. */
+/** What computes the jobs on a worker machine: the lab's WorkerPool (pool.run), or anything that runs the cluster's job kinds. */
 export interface JobExecutor {
-  run(kind: 'es-slice', payload: EsSliceRequest): Promise<EsSliceResult>;
-  run(kind: 'experiment', payload: ExperimentJobPayload): Promise<ExperimentJobResult>;
+  run<K extends ClusterJobKind>(kind: K, payload: PayloadOf<LabJobs, K>): Promise<ResultOf<LabJobs, K>>;
 }
 
 /** What makes two machines' floats the same (compat.ts); jobs only go to workers whose id matches. */

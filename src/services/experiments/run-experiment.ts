@@ -29,7 +29,7 @@ import { LabStore, isValidRunId } from '../store/lab-store';
 import { resolveTarget } from '../targets/targets';
 import { WorkerPool } from '../workers/pool';
 import { parseClusterUrl } from '../cluster/redis-url';
-import { runExperimentJobsOnCluster } from '../cluster/experiment-runner';
+import { runJobsOnCluster } from '../cluster/job-runner';
 import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
 import type { LabJobs } from '../workers/lab-jobs';
 import { makeExperimentId, saveExperiment } from './experiment-store';
@@ -220,7 +220,7 @@ export async function runExperiment(req: ExperimentRequest): Promise<ExperimentO
   try {
     if (req.cluster) {
       const addr = parseClusterUrl(req.cluster);
-      await runExperimentJobsOnCluster(order.map((i) => jobs[i].payload), {
+      await runJobsOnCluster('experiment', order.map((i) => jobs[i].payload), {
         addr, signal: req.signal, onLog: req.onLog,
         onResult: (k, res) => {
           const i = order[k];

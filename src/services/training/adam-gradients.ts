@@ -1,6 +1,6 @@
 /**
  * Adam on every core (docs/architecture.md, "Compute"): the batch's gradient split over the worker processes as
- * 'adam-grad' jobs (src/worker/jobs/adam-grad.ts), each a contiguous slice of samples computed by the fused
+ * 'adam-grad' jobs (their record in services/workers/lab-jobs.ts), each a contiguous slice of samples computed by the fused
  * BPTT engine from (θ, the slice's start states, K, the iteration's fire stream). Per-sample results come back
  * and are put together in sample order, so the trainer's mean gradient, and with it the whole run, is the same
  * for any number of workers; a slice whose worker crashed is re-run by the pool with the same result.

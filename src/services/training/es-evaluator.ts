@@ -107,7 +107,7 @@ export class InProcessEsEvaluator implements EsEvaluator {
   }
 }
 
-/** The slice job a worker runs (src/worker/jobs/es-slice.ts). */
+/** The slice job a worker runs (its record in services/workers/lab-jobs.ts). */
 export type EsSliceJob = (payload: EsSliceRequest) => Promise<EsSliceResult>;
 
 /** Anything that can run slice jobs on several processes: the WorkerPool, adapted by the caller. */

@@ -8,7 +8,7 @@
  *
  * A session computes gradients on the fused BPTT engine, in this process or split over one worker process per
  * core (adam-gradients.ts; the update stays here), or, where the workers' tfjs backend is tensorflow (native and
- * multi-threaded), runs the tfjs reference session as one job in one worker (worker/jobs/adam-train.ts).
+ * multi-threaded), runs the tfjs reference session as one job in one worker (services/workers/adam-train-job.ts).
  */
 import { availableParallelism } from 'node:os';
 import { ncaConfigOf, type AdamRunConfig, type RunConfig } from '../../../shared/training-config';

@@ -52,7 +52,7 @@ export async function runEsOnCluster({ opts, store, settings, train, url, localW
       });
       pool = local;
       await local.start();
-      const executor: JobExecutor = { run: (kind: 'es-slice' | 'experiment', payload: never) => local.run(kind, payload) } as JobExecutor;
+      const executor: JobExecutor = local;
       const measured = await measureWorker(executor, local.size);
       node = new ClusterWorkerNode({ addr, executor, concurrency: local.size, cores: availableParallelism(), compat: measured.compat, mutantsPerSec: measured.mutantsPerSec, label: 'local' });
       await node.start();

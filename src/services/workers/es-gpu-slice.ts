@@ -2,10 +2,10 @@
  * The ES worker job on the GPU: the whole population of a generation (or the slice asked for) evaluated by the
  * worker's WebGPU device (services/compute/gpu-es.ts); losses back, as from es-slice.
  */
-import type { JobHandler } from '../../services/workers/protocol';
-import type { EsGpuSliceJobType } from '../../services/workers/lab-jobs';
-import type { GpuEsPopulation } from '../../services/compute/gpu-es';
-import type { GpuDevice } from '../../services/compute/gpu-device';
+import type { JobHandler } from './protocol';
+import type { EsGpuSliceJobType } from './lab-jobs';
+import type { GpuEsPopulation } from '../compute/gpu-es';
+import type { GpuDevice } from '../compute/gpu-device';
 import { gpuDeviceFor } from './gpu-session';
 
 let population: { device: GpuDevice; evaluator: GpuEsPopulation } | null = null;
@@ -14,7 +14,7 @@ export const esGpuSliceJob: JobHandler<EsGpuSliceJobType> = async (payload) => {
   const { adapter, ...req } = payload;
   const device = await gpuDeviceFor(adapter);
   if (population?.device !== device) {
-    const { GpuEsPopulation } = await import('../../services/compute/gpu-es');
+    const { GpuEsPopulation } = await import('../compute/gpu-es');
     population = { device, evaluator: new GpuEsPopulation(device) };
   }
   return population.evaluator.evaluate(req);

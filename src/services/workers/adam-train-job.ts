@@ -1,7 +1,8 @@
 /**
  * The Adam worker job: one whole training session of a stored run in this worker process (docs/architecture.md,
  * "Compute": Adam runs in one worker per run; tfjs-node would use every core itself, wasm and cpu use one). The
- * run computes on this worker's tfjs backend, which the trainer records in run.json.
+ * run computes on this worker's tfjs backend, which the trainer records in run.json. Its record in lab-jobs.ts
+ * imports this module only when such a job arrives, so a worker that never trains Adam on tfjs never loads tfjs.
  *
  * Cancelling the job asks the trainer to end at the next iteration boundary: the cancel's reason 'pause' pauses
  * the run (checkpoint, status paused); any other reason stops it (checkpoint, model, status stopped). The parent
@@ -9,11 +10,11 @@
  * 72×72), so the outcome comes back instead of the worker being killed.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { JobHandler } from '../../services/workers/protocol';
-import type { AdamTrainJobType } from '../../services/workers/lab-jobs';
-import { LabStore } from '../../services/store/lab-store';
-import { trainAdam } from '../../services/training/optimizers/adam';
-import type { StopRequest } from '../../services/training/context';
+import type { JobHandler } from './protocol';
+import type { AdamTrainJobType } from './lab-jobs';
+import { LabStore } from '../store/lab-store';
+import { trainAdam } from '../training/optimizers/adam';
+import type { StopRequest } from '../training/context';
 
 
 /** The control request a cancel stands for. */

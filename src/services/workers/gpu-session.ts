@@ -3,8 +3,8 @@
  * and kept for the worker's life: compiling the kernels and allocating their buffers once per run, not per
  * generation. Dawn is loaded only here, so a worker that never gets a GPU job never loads it.
  */
-import type { GpuAdapterReport } from '../../services/compute/gpu-adapters';
-import type { GpuDevice } from '../../services/compute/gpu-device';
+import type { GpuAdapterReport } from '../compute/gpu-adapters';
+import type { GpuDevice } from '../compute/gpu-device';
 
 let open: { key: string; device: Promise<GpuDevice> } | null = null;
 
@@ -16,7 +16,7 @@ export async function gpuDeviceFor(adapter: GpuAdapterReport): Promise<GpuDevice
     open = null;
   }
   if (!open) {
-    const { GpuDevice } = await import('../../services/compute/gpu-device');
+    const { GpuDevice } = await import('../compute/gpu-device');
     const device = GpuDevice.open(adapter);
     open = { key, device };
     device.catch(() => { if (open?.device === device) open = null; });
