@@ -23,3 +23,14 @@ export interface ImageInPage {
 export interface ElementInPage {
   scrollIntoView(): void;
 }
+
+/** DOMParser, enough to parse an exported SVG and count its elements. */
+export interface SvgParserInPage {
+  DOMParser: new () => {
+    parseFromString(text: string, type: string): {
+      querySelector(selector: string): unknown;
+      querySelectorAll(selector: string): { length: number };
+      documentElement: { nodeName: string };
+    };
+  };
+}

@@ -11,6 +11,7 @@ import { expect, test, type Locator, type Page } from '@playwright/test';
 import { pngDpi } from '../../src/core/figures/png-dpi';
 import { decodePng } from '../../src/services/export/png';
 import { OwnLab, SHOTS, watchForProblems } from './bridge';
+import type { SvgParserInPage } from './browser-types';
 
 let lab: OwnLab | null = null;
 
@@ -34,7 +35,7 @@ async function download(page: Page, chart: Locator, kind: 'png' | 'svg' | 'csv')
 
 async function parseSvg(page: Page, text: string): Promise<{ ok: boolean; bands: number; series: number; points: number }> {
   return page.evaluate((t) => {
-    const doc = new DOMParser().parseFromString(t, 'image/svg+xml');
+    const doc = new (globalThis as unknown as SvgParserInPage).DOMParser().parseFromString(t, 'image/svg+xml');
     return {
       ok: doc.querySelector('parsererror') === null && doc.documentElement.nodeName === 'svg',
       bands: doc.querySelectorAll('polygon.band').length,
