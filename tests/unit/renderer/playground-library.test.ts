@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 /// <reference types="node" />
 /**
- * The Playground store (src/renderer/stores/playground.ts) with built-in models: the library is listed beside the
+ * The Playground store (src/renderer/playground/store.ts) with built-in models: the library is listed beside the
  * runs, a built-in loads with its target and canvas, and the rotation angle turns what the replay grows (the
  * model's own parameters stay as loaded; the recording keeps the angle).
  */
@@ -18,7 +18,7 @@ const { nca, params } = decodeDistillModel(JSON.parse(readFileSync('../shared/da
 // the exact pixels of the built-in lizard-2018-40 (spec b.2), padded by 16 as it was trained
 const u8 = JSON.parse(readFileSync('../shared/data/targets_u8.json', 'utf8')).targets.lizard_2018_40.rgba_u8 as number[][][];
 const lizard = targetFromU8('lizard-2018-40', 40, Uint8Array.from(u8.flat(2)), 16);
-let usePlaygroundStore: typeof import('../../../src/renderer/stores/playground').usePlaygroundStore;
+let usePlaygroundStore: typeof import('../../../src/renderer/playground/store').usePlaygroundStore;
 
 beforeEach(async () => {
   installFakeLab({
@@ -30,7 +30,7 @@ beforeEach(async () => {
     }),
   });
   setActivePinia(createPinia());
-  ({ usePlaygroundStore } = await import('../../../src/renderer/stores/playground'));
+  ({ usePlaygroundStore } = await import('../../../src/renderer/playground/store'));
 });
 
 describe('the playground store with built-in models', () => {
