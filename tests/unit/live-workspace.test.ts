@@ -14,6 +14,9 @@ import { classifyRunPath } from '../../src/services/lab/workspace-watch';
 import { encodePng } from '../../src/services/export/png';
 import { LabStore } from '../../src/services/store/lab-store';
 import { configFromPreset } from '../../src/shared/training-config';
+import { RunManager } from '../../src/services/runs/run-manager';
+import { SweepService } from '../../src/services/sweeps/sweep-service';
+import { tinyRequest } from './sweep-helpers';
 
 let workspace: string;
 let service: LabService;
@@ -54,6 +57,15 @@ describe('the live workspace', () => {
     expect(classifyRunPath('r1')).toEqual({ runId: 'r1', file: 'record' });
     expect(classifyRunPath('r1/checkpoints/00000010.nckpt')).toEqual({ runId: 'r1', file: 'other' });
     expect(classifyRunPath('.tmp-x')).toBeNull();
+  });
+
+  it('reports a sweep another process makes and changes (nca-lab sweep) as sweep:status', async () => {
+    const other = new SweepService({ runs: new RunManager({ workspace, cores: 1 }), targetsDir: join(workspace, 'targets') });
+    const record = await other.create(tinyRequest());
+    const made = await until('sweep:status', () => events.find((e) => e.event === 'sweep:status' && e.payload.id === record.id));
+    expect(made.event === 'sweep:status' && [made.payload.runs, made.payload.status]).toEqual([2, 'paused']);
+    await other.store.update(record.id, (r) => ({ ...r, status: 'done', statusReason: 'ended elsewhere' }));
+    await until('the done sweep', () => events.find((e) => e.event === 'sweep:status' && e.payload.id === record.id && e.payload.status === 'done'));
   });
 
   it('reports a run another process creates, trains (metrics) and deletes', async () => {

@@ -12,7 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunManager } from '../../src/services/runs/run-manager';
 import { SweepService } from '../../src/services/sweeps/sweep-service';
 import { configAtBudget } from '../../src/shared/sweep-plan';
-import { parseSweepAxisText } from '../../src/shared/sweep';
+import { sweepExperimentCharts } from '../../src/shared/sweep-charts';
+import { sweepTable } from '../../src/shared/sweep-results';
+import { readExperiment } from '../../src/services/experiments/experiment-store';
+import { runCli } from './cli-run';
+import { parseSweepAxisText, parseSweepFixedText } from '../../src/shared/sweep';
 import type { SweepSummary } from '../../src/shared/sweep';
 import { checkpointState, metricsOf, modelBytes, tinyRequest } from './sweep-helpers';
 
@@ -117,4 +121,46 @@ describe('sweeps through the run queue', () => {
     const end = await sweeps.get(record.id);
     for (const r of end.runs) expect((await runs.get(r.runId!)).progress.generation).toBe(40);
   }, 300_000);
+
+  it('ES against Adam with the experiment suites on every final model, drawn per configuration with the seeds\' band', async () => {
+    const record = await sweeps.create(tinyRequest({
+      axes: [parseSweepAxisText('optimizer=es,adam')], seeds: [1, 2], stop: { maxGenerations: 4, maxSeconds: null, targetLoss: null },
+      set: [...tinyRequest().set, parseSweepFixedText('adam.batchSize=2')], suites: ['growth', 'erase-bottom', 'fgsm-after'],
+    }));
+    expect(record.groups.map((g) => g.label)).toEqual(['optimizer es', 'optimizer adam']);
+    expect(record.runs.map((r) => r.config.preset)).toEqual(['es-256', 'thesis-adam', 'es-256', 'thesis-adam']);
+    const done = await sweeps.run(record.id);
+    expect(done.status).toBe('done');
+    expect(done.experiments.map((e) => e.suite)).toEqual(['growth', 'erase-bottom', 'fgsm-after']);
+    const rows = sweepTable(done);
+    expect(rows.map((r) => r.measured)).toEqual([2, 2]);
+    const results = await readExperiment(workspace, done.experiments.find((e) => e.suite === 'erase-bottom')!.id);
+    expect(results.models.map((m) => m.runId).sort()).toEqual(done.runs.map((r) => r.runId).sort());
+    const [chart] = sweepExperimentCharts(done, results, 'erase-bottom');
+    expect(chart.target).toBe('9x9 carrot');
+    expect(chart.spec.series.map((x) => x.label)).toEqual(['optimizer es (2)', 'optimizer adam (2)']);
+    // the band is the min and max of the two seeds' curves, the line their mean, at every step
+    for (const [i, group] of [0, 1].entries()) {
+      const curves = done.runs.filter((r) => r.group === group).map((r) => results.curves.find((c) => c.protocol === 'erase-bottom' && c.model === r.runId)!.repeats[0].loss);
+      const s = chart.spec.series[i];
+      expect(s.y).toHaveLength(400);
+      for (const k of [0, 51, 399]) {
+        const [a, b] = [curves[0][k]!, curves[1][k]!];
+        expect(s.band!.lo[k]).toBe(Math.min(a, b));
+        expect(s.band!.hi[k]).toBe(Math.max(a, b));
+        expect(s.y[k]).toBeCloseTo((a + b) / 2, 12);
+      }
+    }
+  }, 300_000);
+
+  it('the built-in ES-vs-Adam sweep plans 4 configurations × 3 seeds from the command line', async () => {
+    const out = await runCli('sweep', '--builtin', 'es-vs-adam', '--dry-run', '--json', '--workspace', workspace);
+    expect(out.code, out.err.join('\n')).toBe(0);
+    const plan = JSON.parse(out.out[0]) as { configurations: number; runs: number; labels: string[] };
+    expect([plan.configurations, plan.runs]).toEqual([4, 12]);
+    expect(plan.labels).toEqual(['optimizer es · target carrot-9', 'optimizer es · target rabbit-15', 'optimizer adam · target carrot-9', 'optimizer adam · target rabbit-15']);
+    const bad = await runCli('sweep', '--target', 'carrot-9', '--grid', 'es.sigma=0.01,abc', '--max-seconds', '5', '--workspace', workspace);
+    expect(bad.code).toBe(2);
+    expect(bad.err.join('\n')).toMatch(/--grid: es.sigma: must be a number, got "abc"/);
+  }, 120_000);
 });

@@ -38,6 +38,7 @@ import { removeImportedModel } from '../models/model-library';
 import { ExperimentService } from '../experiments/experiment-service';
 import { ReproduceService, type ReproduceServiceOptions } from '../experiments/reproduce-service';
 import { SweepService } from '../sweeps/sweep-service';
+import { isSweepId, summariseSweep } from '../../shared/sweep';
 import { packageVersion } from '../resources/package-paths';
 import { RunManager, type RunManagerOptions } from '../runs/run-manager';
 import { readSettingsKey, writeSettingsKey } from '../store/settings-file';
@@ -207,6 +208,11 @@ export class LabService {
         this.runChanges.set(change.runId, next);
       },
       onTargets: () => this.emit('targets:changed', { reason: 'workspace' }),
+      // a sweep another process drives (nca-lab sweep): its record is what changed; this lab's own sweeps push their own
+      onSweep: (id) => {
+        if (!isSweepId(id) || this.sweeps.drivenIds().includes(id)) return;
+        void this.sweeps.get(id).then((r) => this.emit('sweep:status', summariseSweep(r)), () => undefined);
+      },
       onError: (err) => console.error(`nca-lab: watching the workspace for changes made elsewhere stopped: ${err.message}`),
     });
     this.watch.catch((err: unknown) => console.error(`nca-lab: cannot watch the workspace: ${messageOf(err)}`));

@@ -1,6 +1,7 @@
 /**
  * The live workspace (issue 14, point 1): runs trained by another process on the same workspace (`nca-lab train`
- * in a terminal, a second `nca-lab serve`) and imported targets added or removed elsewhere show up without a reload,
+ * in a terminal, a second `nca-lab serve`), sweeps driven elsewhere (`nca-lab sweep`) and imported targets added or
+ * removed elsewhere show up without a reload,
  * as W&B's run table does. The workspace's `runs/` and `targets/` folders are watched (fs.watch, recursive: one
  * inotify watch per folder on Linux, FSEvents on macOS, ReadDirectoryChangesW on Windows), the bursts a training
  * session writes (metrics batches, a checkpoint's temporary file and its rename) are coalesced per run, and each
@@ -25,10 +26,13 @@ export interface WorkspaceWatchOptions {
   /** the folder of runs and of imported targets under the workspace */
   runsDir?: string;
   targetsDir?: string;
+  sweepsDir?: string;
   /** quiet time before a burst of writes is reported (default 250 ms) */
   debounceMs?: number;
   onRun(change: RunChange): void;
   onTargets(): void;
+  /** a sweep's record (sweeps/<id>/sweep.json) changed or appeared */
+  onSweep?(sweepId: string): void;
   /** the watcher could not be set up or failed (the lab still works, without live updates from elsewhere) */
   onError?(err: Error): void;
 }
@@ -54,8 +58,10 @@ export function classifyRunPath(relative: string): { runId: string; file: 'recor
 export async function watchWorkspace(opts: WorkspaceWatchOptions): Promise<WorkspaceWatch> {
   const runsDir = opts.runsDir ?? join(opts.workspace, 'runs');
   const targetsDir = opts.targetsDir ?? join(opts.workspace, 'targets');
+  const sweepsDir = opts.sweepsDir ?? join(opts.workspace, 'sweeps');
   const debounceMs = opts.debounceMs ?? 250;
-  await Promise.all([mkdir(runsDir, { recursive: true }), mkdir(targetsDir, { recursive: true })]);
+  await Promise.all([mkdir(runsDir, { recursive: true }), mkdir(targetsDir, { recursive: true }), ...(opts.onSweep ? [mkdir(sweepsDir, { recursive: true })] : [])]);
+  const sweepTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
   const pending = new Map<string, { record: boolean; metrics: boolean; timer: ReturnType<typeof setTimeout> }>();
   let targetsTimer: ReturnType<typeof setTimeout> | null = null;
@@ -87,7 +93,24 @@ export async function watchWorkspace(opts: WorkspaceWatchOptions): Promise<Works
     }, debounceMs);
   }
 
+  function onSweepPath(relative: string): void {
+    const id = relative.split(/[\\/]/).filter(Boolean)[0];
+    if (!id || id.startsWith('.') || closed) return;
+    clearTimeout(sweepTimers.get(id));
+    sweepTimers.set(id, setTimeout(() => {
+      sweepTimers.delete(id);
+      if (!closed) opts.onSweep?.(id);
+    }, debounceMs));
+  }
+
   try {
+    if (opts.onSweep) {
+      const sweeps = watch(sweepsDir, { recursive: true, persistent: false }, (_event, name) => {
+        if (name) onSweepPath(name.toString());
+      });
+      sweeps.on('error', fail);
+      watchers.push(sweeps);
+    }
     const runs = watch(runsDir, { recursive: true, persistent: false }, (_event, name) => {
       if (name) onRunPath(name.toString().split(sep).join('/'));
     });
@@ -109,6 +132,7 @@ export async function watchWorkspace(opts: WorkspaceWatchOptions): Promise<Works
       for (const p of pending.values()) clearTimeout(p.timer);
       pending.clear();
       if (targetsTimer) clearTimeout(targetsTimer);
+      for (const t of sweepTimers.values()) clearTimeout(t);
     },
   };
 }
