@@ -12,6 +12,7 @@ import { RUN_TARGETS_DIR } from '../../services/lab/lab-service';
 import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { SweepService } from '../../services/sweeps/sweep-service';
 import { forkSpawner } from '../../services/workers/spawners';
+import { parseClusterUrl } from '../../services/cluster/redis-url';
 import { RUNNABLE_SUITES, type RunnableSuite } from '../../core/experiments/protocols';
 import type { MetricPoint } from '../../shared/lab-api';
 import {
@@ -31,7 +32,7 @@ const NEW_FLAGS = {
   'sample-seed': { type: 'string' }, seeds: { type: 'string' }, 'max-generations': { type: 'string' }, 'max-iterations': { type: 'string' },
   'max-seconds': { type: 'string' }, 'target-loss': { type: 'string' }, goal: { type: 'string' }, set: { type: 'string', multiple: true },
   halving: { type: 'boolean' }, 'halving-first': { type: 'string' }, suites: { type: 'string' }, name: { type: 'string' }, builtin: { type: 'string' },
-  'at-once': { type: 'string' }, workers: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' },
+  'at-once': { type: 'string' }, workers: { type: 'string' }, cluster: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
 
 export const sweepCommand: Command = {
@@ -40,7 +41,7 @@ export const sweepCommand: Command = {
               --seeds 1,2,3 (--max-generations N | --max-seconds S) [--target-loss X] [--set PATH=VALUE]…
               [--halving [--halving-first B]] [--suites LIST] [--at-once N] [--workers N] [--dry-run] [--json]
 nca-lab sweep --builtin ID [any flag above to change it]
-nca-lab sweep resume ID [--at-once N] [--workers N] [--json]
+nca-lab sweep resume ID [--at-once N] [--workers N] [--cluster URL] [--json]
 nca-lab sweep list [--json]
 nca-lab sweep show ID [--csv FILE] [--table-csv FILE] [--json]
 
@@ -71,6 +72,8 @@ ID\` goes on where it stopped and trains exactly what an uninterrupted sweep wou
   --builtin ID          start from a built-in sweep: ${BUILTIN_SWEEPS.map((b) => `${b.id} (${b.title})`).join('; ')}
   --at-once N           runs training at the same time (default 1: each run gets every core)
   --workers N           cores the runs share (default: all, ${availableParallelism()} here)
+  --cluster URL         evaluate the ES runs' populations on a cluster too (redis://…, as nca-lab train --cluster);
+                        this computer's cores join it
   --dry-run             print the configurations, the runs and the estimated time, make nothing
   --json                one JSON object per line (the sweep, status, log, progress), then a summary`,
 
@@ -150,7 +153,11 @@ function openLab(workspace: string, v: Flags, io: CommandIo, json: boolean): Lab
   const cores = integerFlag('workers', v.workers as string | undefined, 1, 1024) ?? availableParallelism();
   const atOnce = integerFlag('at-once', v['at-once'] as string | undefined, 1, 64) ?? 1;
   const spawn = json ? undefined : forkSpawner({ onOutputLine: (line) => io.err(line) });
-  const runs = new RunManager({ workspace, cores, maxConcurrent: atOnce, lowPriorityWorkers: false, ...(spawn ? { spawn } : {}) });
+  const cluster = typeof v.cluster === 'string' ? usageError('cluster', () => (parseClusterUrl(v.cluster as string), v.cluster as string)) : null;
+  // the lab's queue, as the window's: the runs at once share the cores, and ES populations go to the cluster when set
+  const runs = new RunManager({
+    workspace, cores, maxConcurrent: atOnce, lowPriorityWorkers: false, ...(spawn ? { spawn } : {}), compute: () => ({ localCores: true, cluster }),
+  });
   const log = (line: string) => (json ? io.out(JSON.stringify({ event: 'log', message: line })) : io.err(line));
   const sweeps = new SweepService({
     runs, targetsDir: join(workspace, RUN_TARGETS_DIR), workers: cores, spawn, log,
@@ -191,7 +198,7 @@ async function newSweep(argv: string[], io: CommandIo): Promise<number> {
 }
 
 async function resumeSweep(argv: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { 'at-once': { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs(argv, { 'at-once': { type: 'string' }, workers: { type: 'string' }, cluster: { type: 'string' }, json: { type: 'boolean' } });
   const [id] = expectPositionals(positionals, ['ID']);
   usageError('id', () => parseSweepId(id, 'ID'));
   const json = !!values.json;

@@ -110,6 +110,6 @@ export function estimateSweep(plan: SweepPlan, targets: (cfg: RunConfig) => Targ
   const halving = plan.rungs ? `; successive halving spends ${(scale * plan.groups.length).toFixed(1)} of ${plan.groups.length} configurations' full budgets` : '';
   return {
     seconds: Number.isFinite(seconds) ? seconds : null,
-    basis: `each ${units} measured here on one core with every cell alive (a young pattern is faster); ${atOnce} run${atOnce === 1 ? '' : 's'} at once on ${cores} cores${halving}`,
+    basis: `each ${units} measured here on one core with every cell alive (a young pattern is faster); ${atOnce} run${atOnce === 1 ? '' : 's'} at once on ${cores} cores${halving}; not counted: starting each run's worker processes (a few seconds per run)`,
   };
 }
