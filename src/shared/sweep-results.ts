@@ -82,6 +82,8 @@ export function secondsText(v: number): string {
 }
 
 export interface BestConfiguration {
+  /** the target it is best on (losses of different targets are not compared) */
+  target: string;
   row: SweepGroupRow;
   /** how it was chosen */
   rule: string;
@@ -89,12 +91,23 @@ export interface BestConfiguration {
   text: string;
 }
 
+/** The target a configuration trains on (every run of a configuration has the same). */
+export function targetOfRow(row: SweepGroupRow): string {
+  return settingText(row.runs[0]?.config.target.name ?? null);
+}
+
 /**
- * The configuration with the lowest median final 40-step loss among those where most seeds persist (a model that
- * overgrows is not an answer, whatever its loss at 40 steps); when none persists, among all. Null until a
- * configuration has a finite median.
+ * Per target (a 40-step loss on rabbit-15 is not comparable with one on carrot-9), the configuration with the
+ * lowest median final 40-step loss among those where most seeds persist (a model that overgrows is not an answer,
+ * whatever its loss at 40 steps); when none persists, among all. A target none of whose configurations has a
+ * finite median yet has none.
  */
-export function bestConfiguration(rows: readonly SweepGroupRow[]): BestConfiguration | null {
+export function bestConfigurations(rows: readonly SweepGroupRow[]): BestConfiguration[] {
+  const targets = [...new Set(rows.map(targetOfRow))];
+  return targets.map((t) => bestAmong(t, rows.filter((r) => targetOfRow(r) === t))).filter((b): b is BestConfiguration => b !== null);
+}
+
+function bestAmong(target: string, rows: readonly SweepGroupRow[]): BestConfiguration | null {
   const scored = rows.filter((r) => r.final40.median !== null);
   const persisting = scored.filter((r) => r.verdicts.persists * 2 > r.measured);
   const pool = persisting.length ? persisting : scored;
@@ -106,7 +119,7 @@ export function bestConfiguration(rows: readonly SweepGroupRow[]): BestConfigura
   const seeds = `${row.measured} seed${row.measured === 1 ? '' : 's'}`;
   const goal = row.goalSeconds.n ? `; time to the goal ${row.group.goal}: ${spreadText(row.goalSeconds, secondsText)}` : '';
   return {
-    row, rule,
+    target, row, rule,
     text: `${row.group.label}: 40-step loss ${spreadText(row.final40)} over ${seeds}, ${verdictText(row)}${goal}`,
   };
 }

@@ -9,7 +9,7 @@ import {
   type SweepRecord, type SweepRequest,
 } from '../../src/shared/sweep';
 import { planSweep, type TargetResolver } from '../../src/shared/sweep-plan';
-import { bestConfiguration, spreadText, sweepCsv, sweepTable, verdictText } from '../../src/shared/sweep-results';
+import { bestConfigurations, spreadText, sweepCsv, sweepTable, verdictText } from '../../src/shared/sweep-results';
 import { groupCurvesChart, settingChart } from '../../src/shared/sweep-charts';
 import type { MetricPoint } from '../../src/shared/lab-api';
 
@@ -132,9 +132,27 @@ describe('the sweep\'s answer', () => {
     expect(verdictText(rows[1])).toBe('2 persist · 1 diverge');
     expect(spreadText(rows[1].final40)).toBe('0.00400 (0.00300–not reached)');
     expect(spreadText(rows[1].goalSeconds)).toBe('not reached (2.00–not reached)');
-    const best = bestConfiguration(rows)!;
+    const [best, ...more] = bestConfigurations(rows);
+    expect(more).toEqual([]);
+    expect(best.target).toBe('carrot-9');
     expect(best.row.group.label).toBe('es.sigma 0.02');
     expect(best.text).toMatch(/^es.sigma 0.02: 40-step loss 0.00400 \(0.00300–not reached\) over 3 seeds, 2 persist · 1 diverge/);
+  });
+
+  it('names the best configuration per target: losses of different targets are not compared', () => {
+    const req = request({ axes: [parseSweepAxisText('es.sigma=0.01,0.02'), parseSweepAxisText('target=carrot-9,rabbit-15')], seeds: [1] });
+    const plan = planSweep(req, targets);
+    // rabbit-15 configurations have higher losses; carrot's best is es.sigma 0.02, rabbit's es.sigma 0.01
+    const loss = [0.01, 0.05, 0.008, 0.06];
+    const record = parseSweepRecord(JSON.parse(JSON.stringify({
+      formatVersion: 1, id: '20260101-000000-sweep-es-256-carrot-9-abce', name: plan.name, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
+      request: req, groups: plan.groups, rungs: null, budgetUnit: null, decisions: [], drawn: null, experiments: [], status: 'done', statusReason: null, driver: null,
+      runs: plan.runs.map((r, i) => ({ ...r, runId: `run-${i}`, removed: false, final: { generation: 12, evaluations: 96, wallSeconds: 3, eval40: loss[i], eval200: loss[i], eval1000: loss[i], verdict: 'persists', goalAt: null } })),
+    })));
+    const best = bestConfigurations(sweepTable(record));
+    expect(best.map((b) => [b.target, b.row.group.label])).toEqual([
+      ['carrot-9', 'es.sigma 0.02 · target carrot-9'], ['rabbit-15', 'es.sigma 0.01 · target rabbit-15'],
+    ]);
   });
 
   it('writes one CSV row per run per evaluation with the swept settings as columns', () => {

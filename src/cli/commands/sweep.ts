@@ -19,7 +19,7 @@ import {
   BUILTIN_SWEEPS, builtinSweep, parseSeedsText, parseSweepAxisText, parseSweepFixedText, parseSweepId, parseSweepRequest, summariseSweep,
   sweepAxisText, type SweepRecord, type SweepRequest,
 } from '../../shared/sweep';
-import { bestConfiguration, lossText, secondsText, spreadText, sweepCsv, sweepTable, sweepTableCsv, verdictText } from '../../shared/sweep-results';
+import { bestConfigurations, lossText, secondsText, spreadText, sweepCsv, sweepTable, sweepTableCsv, verdictText } from '../../shared/sweep-results';
 import { OPTIMIZERS } from '../../shared/optimizers';
 import { PRESETS } from '../../shared/training-config';
 import { messageOf } from '../../shared/validate';
@@ -241,10 +241,11 @@ async function follow(lab: Lab, id: string, io: CommandIo, json: boolean): Promi
 
 function printAnswer(record: SweepRecord, io: CommandIo, json: boolean): void {
   const rows = sweepTable(record);
-  const best = bestConfiguration(rows);
+  const best = bestConfigurations(rows);
   if (json) {
     io.out(JSON.stringify({
-      event: 'summary', ...summariseSweep(record), runIds: record.runs.map((r) => r.runId), best: best ? { configuration: best.row.group.index + 1, label: best.row.group.label, rule: best.rule, text: best.text } : null,
+      event: 'summary', ...summariseSweep(record), runIds: record.runs.map((r) => r.runId),
+      best: best.map((b) => ({ target: b.target, configuration: b.row.group.index + 1, label: b.row.group.label, rule: b.rule, text: b.text })),
       table: rows.map((r) => ({
         configuration: r.group.index + 1, label: r.group.label, settings: r.group.settings, seeds: r.measured, final40: r.final40, final200: r.final200,
         final1000: r.final1000, verdicts: r.verdicts, goal: r.group.goal, goalSeconds: r.goalSeconds, stoppedAt: r.stoppedAt,
@@ -258,7 +259,7 @@ function printAnswer(record: SweepRecord, io: CommandIo, json: boolean): void {
     io.out(`  ${r.group.index + 1}. ${r.group.label}: 40-step ${spreadText(r.final40)}, 200-step ${spreadText(r.final200)}, 1000-step ${spreadText(r.final1000)}; ` +
       `${verdictText(r)}; goal ${r.group.goal} in ${spreadText(r.goalSeconds, secondsText)}${r.stoppedAt !== null ? `; stopped by halving at ${r.stoppedAt} ${record.budgetUnit}` : ''}`);
   }
-  if (best) io.out(`  best: ${best.text} (${best.rule})`);
+  for (const b of best) io.out(`  best${best.length > 1 ? ` on ${b.target}` : ''}: ${b.text} (${b.rule})`);
 }
 
 async function listSweeps(argv: string[], io: CommandIo): Promise<number> {
