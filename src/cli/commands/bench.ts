@@ -31,6 +31,13 @@ function names(flag: string, text: string | undefined, allowed: readonly string[
   return list;
 }
 
+/** bench es's --preset: one ES preset's name */
+function onePreset(text: string | undefined): string | undefined {
+  const list = names('preset', text, presetsOf('es').map((p) => p.name));
+  if (list && list.length !== 1) throw new UsageError(`--preset names one ES preset, got "${text}"`);
+  return list?.[0];
+}
+
 function qualityOptions(values: Record<string, unknown>) {
   const num = (flag: string, lo: number, hi: number, integer = false): number | undefined => {
     const text = values[flag] as string | undefined;
@@ -65,15 +72,17 @@ function qualityOptions(values: Record<string, unknown>) {
 export const benchCommand: Command = {
   summary: 'benchmarks: population evaluation (default), es (thesis Table 2), adam, quality (time to a persistent model), cluster (overhead of the cluster path)',
   usage: `nca-lab bench [population|es|adam|cluster] [--json] [--backend NAME] [--sizes 9,15] [--populations 6,40]
-                [--workers 1,2] [--seconds S] [--redis URL] [--generations N]
+                [--workers 1,2] [--seconds S] [--redis URL] [--generations N] [--preset NAME (es)]
   nca-lab bench quality [--presets es-256,thesis-es] [--targets carrot-9,rabbit-15] [--max-seconds S] [--goal LOSS]
                 [--set PATH=VALUE]… [--workers N] [--workspace DIR] [--json]
 
   population   mutants/s of the population evaluation per strategy (fused kernel, tfjs loop, tfjs batched),
                at 9, 15 and 40 px, 35 steps, from the seed and from a fully grown state; rates per CPU-second
                as fractions of the f32x4 SIMD peak measured in the same run, and the process's RSS
-  es           the thesis's Table 2: generations/s and mutants/s for population {6,10,40,100,1000}
-               × size {9,15} × workers {1…cores}, and the scaling efficiency
+  es           the thesis's Table 2: generations/s and mutants/s for population {6,10,40,100,256,1000}
+               × size {9,15} × workers {1…cores}, the scaling efficiency, and the master's own work per
+               generation split into its phases; each case trains a scratch run of --preset (default thesis-es)
+               through the training loop, the ES optimizer and the worker pool
   adam         ms per iteration of thesis-adam at 9 and 15 px and M's 72×72, from the seed and with every cell
                alive: the tfjs reference, the fused BPTT kernel in process and over --workers processes
                (default 1…cores), each beside the tfjs row; --seconds caps each case's measuring time
@@ -96,6 +105,7 @@ Prints one JSON object per case (only those with --json) and a table.`,
       workers: { type: 'string' },
       seconds: { type: 'string' },
       presets: { type: 'string' },
+      preset: { type: 'string' },
       targets: { type: 'string' },
       'max-seconds': { type: 'string' },
       goal: { type: 'string' },
@@ -119,6 +129,7 @@ Prints one JSON object per case (only those with --json) and a table.`,
       await benchEs({
         sizes: listFlag('sizes', values.sizes, 3, 256), populations: listFlag('populations', values.populations, 2, 100000),
         workers: listFlag('workers', values.workers, 1, 256), seconds, backend: values.backend,
+        preset: onePreset(values.preset as string | undefined),
       }, out);
     } else if (which === 'quality') {
       await benchQuality(qualityOptions(values), out);

@@ -22,6 +22,7 @@ import { ES_WORKER_NODE_FLAGS, forkSpawner } from '../../workers/spawners';
 import type { LabJobs } from '../../workers/lab-jobs';
 import type { LabStore } from '../../store/lab-store';
 import { EvaluationPaused, InProcessEsEvaluator, PoolEsEvaluator, esObjectiveSettings, type EsEvaluator, type EsRunSettings } from '../es-evaluator';
+import type { EsMasterProbe } from '../es-master-probe';
 import type { TrainerContext, TrainOutcome } from '../context';
 import { runTrainingLoop } from '../training-loop';
 import { esStrategyFor } from './es-strategies';
@@ -50,6 +51,8 @@ class EsOptimizer implements TrainingOptimizer {
     private readonly strategy: EsStrategy,
     private readonly pool: StateBatch | null,
     private readonly evaluator: EsEvaluator,
+    /** where the master's time goes (nca-lab bench es); absent in a normal session */
+    private readonly probe: EsMasterProbe | null = null,
   ) {
     this.seedBatch = makeSeed(target.height, target.width, cfg.model.channels, cfg.es.batchSize);
   }
@@ -59,15 +62,20 @@ class EsOptimizer implements TrainingOptimizer {
   }
 
   async step(g: number): Promise<StepResult> {
-    const { cfg, pool, strategy } = this;
+    const { cfg, pool, strategy, probe } = this;
     const es = cfg.es;
+    probe?.begin();
     const draw = pool ? drawFromPool(pool, es.batchSize, this.seedBatch, this.target.rgba, runStream(cfg.seed, g, StreamPurpose.Pool, 0)) : null;
     const { center, sigma } = strategy.ask();
+    probe?.lap('ask');
     const pending = this.evaluator.evaluate({ generation: g, params: center, sigma, x0: draw ? draw.x0 : this.seedBatch, wantBest: !!pool });
+    probe?.lap('send');
     // once the jobs are on their way, build this generation's noise while the workers evaluate
     if (this.evaluator.dispatched) await this.evaluator.dispatched();
     const prebuilt = this.evaluator.workers > 0 && !this.evaluator.inProcess
       ? GenerationNoise.forPopulation(cfg.seed, g, es.population, es.mirrored, center.length) : null;
+    probe?.lap('noise');
+    probe?.waitFrom();
     let out: Awaited<typeof pending>;
     try {
       out = await pending;
@@ -76,16 +84,21 @@ class EsOptimizer implements TrainingOptimizer {
       if (err instanceof EvaluationPaused) return { kind: 'paused', reason: err.message };
       throw err;
     }
+    probe?.waited('wait');
     const bad = out.losses.findIndex((l) => !Number.isFinite(l));
     if (bad >= 0) return { kind: 'failed', reason: `fitness of member ${bad} is ${out.losses[bad]}` };
     const fitness = out.losses.map((l) => -l);
     const shaped = centredRankShaping(fitness);
+    probe?.lap('rank');
     const noise = new PopulationNoise(cfg.seed, g, es.population, es.mirrored, center.length, prebuilt);
     const { lr } = strategy.tell({ generation: g, fitness, shaped, noise });
+    probe?.lap('tell');
     if (!strategy.ask().center.every(Number.isFinite)) return { kind: 'failed', reason: 'the update made the parameters non-finite' };
     if (pool && draw && out.best) commitToPool(pool, draw.indices, out.best.final, es.pool.kind === 'thesis' ? 'thesis' : 'mordvintsev', cfg.model.aliveThreshold);
     const loss = out.losses.reduce((a, b) => a + b, 0) / out.losses.length;
-    return { kind: 'done', loss, bestLoss: Math.min(...out.losses), lr, rollouts: es.population * es.batchSize };
+    const bestLoss = Math.min(...out.losses);
+    probe?.end();
+    return { kind: 'done', loss, bestLoss, lr, rollouts: es.population * es.batchSize };
   }
 
   async checkpointState() {
@@ -97,7 +110,7 @@ class EsOptimizer implements TrainingOptimizer {
 }
 
 /** The ES optimizer of a run, fresh (freshParams: the init stream of the seed or the start model) or restored from the loop's checkpoint. */
-export function openEs(start: OptimizerStart, evaluator: EsEvaluator): TrainingOptimizer {
+export function openEs(start: OptimizerStart, evaluator: EsEvaluator, probe: EsMasterProbe | null = null): TrainingOptimizer {
   const { ctx, checkpoint } = start;
   const cfg = asEs(ctx.config, ctx.runId);
   const es = cfg.es;
@@ -115,7 +128,7 @@ export function openEs(start: OptimizerStart, evaluator: EsEvaluator): TrainingO
     }
   }
   if (es.pool.kind !== 'none' && !pool) throw new Error(`run ${ctx.runId}: the checkpoint has no sample pool but the config asks for one`);
-  return new EsOptimizer(cfg, ctx.target, strategy, pool, evaluator);
+  return new EsOptimizer(cfg, ctx.target, strategy, pool, evaluator, probe);
 }
 
 export interface EsTrainerDeps {
@@ -142,6 +155,11 @@ export function esRunSettings(config: EsRunConfig, target: TrainerContext['targe
     perMemberSteps: config.es.perMemberSteps, stepsMin: config.stepsMin, stepsMax: config.stepsMax,
     ...esObjectiveSettings(config.es.objective),
   };
+}
+
+/** The evaluator of a session on this machine's worker processes (Algorithm 2: one slice job per worker). */
+export function workerPoolEvaluator(settings: EsRunSettings, pool: WorkerPool<LabJobs>): PoolEsEvaluator {
+  return new PoolEsEvaluator(settings, { size: pool.size, map: (payloads) => pool.map('es-slice', payloads) });
 }
 
 export const esPlugin: OptimizerPlugin = {
@@ -173,7 +191,7 @@ export const esPlugin: OptimizerPlugin = {
     try {
       await pool.start();
       log(`${pool.size} worker process${pool.size === 1 ? '' : 'es'} ready (population evaluation on ${esComputeBackend()}; tfjs ${pool.backend})`);
-      const evaluator = new PoolEsEvaluator(settings, { size: pool.size, map: (payloads) => pool.map('es-slice', payloads) });
+      const evaluator = workerPoolEvaluator(settings, pool);
       return await trainEs({ ...ctxBase, backend: `${esComputeBackend()} ×${pool.size} workers`, compute }, { store, evaluator });
     } finally {
       await pool.close();
