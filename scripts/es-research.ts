@@ -13,7 +13,7 @@ import { FusedNca, FusedScratch } from '../src/core/nca/fused';
 import { rgbaMsePerSample } from '../src/core/nca/loss';
 import { runStream, StreamPurpose } from '../src/core/rng/run-streams';
 import { GenerationNoise } from '../src/core/es/update';
-import { PopulationNoise, type EsStrategy } from '../src/core/es/strategy';
+import { PopulationNoise, tellWithNoise, type EsStrategy } from '../src/core/es/strategy';
 import { centredRanks } from '../src/core/es/shaping';
 import { OpenAiAdamStrategy } from '../src/core/es/openai-adam';
 import { PgpeStrategy } from '../src/core/es/pgpe';
@@ -73,7 +73,7 @@ for (let g = 1; !done; g++) {
   caSteps += res.steps.reduce((a, b) => a + b, 0) * o.batch;
   if (pool && draw && res.best) commitToPool(pool, draw.indices, res.best.final, 'mordvintsev');
   const fit = res.losses.map((l) => (Number.isFinite(l) ? -l : -Infinity));
-  const rep = strat.tell({ generation: g, fitness: fit, shaped: centredRanks(fit), noise: new PopulationNoise(o.seed, g, o.population, true, center.length, GenerationNoise.forPopulation(o.seed, g, o.population, true, center.length)) });
+  const rep = tellWithNoise(strat, { generation: g, fitness: fit, shaped: centredRanks(fit) }, new PopulationNoise(o.seed, g, o.population, true, center.length, GenerationNoise.forPopulation(o.seed, g, o.population, true, center.length)));
   const wall = (Date.now() - t0) / 1000;
   if (g % o.evalEvery === 0 || wall > o.maxSeconds) {
     const e = growth(strat.ask().center, g);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GenerationNoise } from '../../src/core/es/update';
-import { PopulationNoise, type EsStrategy, type EsStrategyFactory } from '../../src/core/es/strategy';
+import { PopulationNoise, tellWithNoise, type EsStrategy, type EsStrategyFactory } from '../../src/core/es/strategy';
 import { centredRanks } from '../../src/core/es/shaping';
 import { adamStep } from '../../src/core/es/adam-step';
 import { weightedNoiseSquares, weightedNoiseSum } from '../../src/core/es/noise-sums';
@@ -21,7 +21,7 @@ function fixedNoise(pairs: number[][]): PopulationNoise {
 }
 
 function tell(s: EsStrategy, fitness: number[], noise: PopulationNoise) {
-  return s.tell({ generation: noise.generation, fitness, shaped: centredRanks(fitness), noise });
+  return tellWithNoise(s, { generation: noise.generation, fitness, shaped: centredRanks(fitness) }, noise);
 }
 
 const NO_DECAY = { enabled: false, every: 1, thresholds: [-1, -1] as [number, number], factors: [1, 1] as [number, number] };
@@ -84,11 +84,11 @@ describe('OpenAI-ES with Adam and L2 decay (Salimans et al. 2017)', () => {
     const s = OpenAiAdamStrategy.factory.create({ sigma: 0.02, lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decay }, Float32Array.from([0.5, -1]));
     const noise = fixedNoise([[1, 2], [3, -1]]);
     // generation 1 is a check generation ((g − 1) % every = 0): F̄ = −0.25 ≥ −0.5 → α ×= 0.3
-    expect(s.tell({ generation: 1, fitness: [-0.1, -0.4, -0.3, -0.2], shaped: [0, 0, 0, 0], noise }).lr).toBe(0.01);
+    expect(tellWithNoise(s, { generation: 1, fitness: [-0.1, -0.4, -0.3, -0.2], shaped: [0, 0, 0, 0] }, noise).lr).toBe(0.01);
     expect(s.checkpointState().scalars).toMatchObject({ lr: 0.01 * 0.3, decayStage: 1 });
     // generation 2 is not checked; generation 3 is, and F̄ = −0.25 < −0.2 keeps stage 1
-    expect(s.tell({ generation: 2, fitness: [-0.1, -0.1, -0.1, -0.1], shaped: [0, 0, 0, 0], noise }).lr).toBeCloseTo(0.003, 15);
-    s.tell({ generation: 3, fitness: [-0.1, -0.4, -0.3, -0.2], shaped: [0, 0, 0, 0], noise });
+    expect(tellWithNoise(s, { generation: 2, fitness: [-0.1, -0.1, -0.1, -0.1], shaped: [0, 0, 0, 0] }, noise).lr).toBeCloseTo(0.003, 15);
+    tellWithNoise(s, { generation: 3, fitness: [-0.1, -0.4, -0.3, -0.2], shaped: [0, 0, 0, 0] }, noise);
     expect(s.checkpointState().scalars).toMatchObject({ lr: 0.01 * 0.3, decayStage: 1 });
   });
 
@@ -97,7 +97,7 @@ describe('OpenAI-ES with Adam and L2 decay (Salimans et al. 2017)', () => {
     const s = OpenAiAdamStrategy.factory.create({ sigma: 0.02, lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decay }, Float32Array.from([0.5, -1]));
     const noise = fixedNoise([[1, 2], [3, -1]]);
     expect(s.ask().sigma).toBe(0.02);
-    s.tell({ generation: 1, fitness: [-0.1, -0.4, -0.3, -0.2], shaped: [0, 0, 0, 0], noise }); // α ×= 0.25
+    tellWithNoise(s, { generation: 1, fitness: [-0.1, -0.4, -0.3, -0.2], shaped: [0, 0, 0, 0] }, noise); // α ×= 0.25
     expect(s.ask().sigma).toBeCloseTo(0.01, 15); // 0.02·√0.25
     // restored from its checkpoint, it draws with the same σ (σ is a function of the checkpointed α)
     const back = OpenAiAdamStrategy.factory.restore({ sigma: 0.02, lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decay }, s.ask().center, s.checkpointState());

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DecayedEsUpdate, PopulationNoise, type DecayedEsUpdateSettings, type EsStrategy } from '../../src/core/es/strategy';
+import { DecayedEsUpdate, PopulationNoise, tellWithNoise, type DecayedEsUpdateSettings, type EsStrategy } from '../../src/core/es/strategy';
 import { applyEsUpdate, GenerationNoise } from '../../src/core/es/update';
 import { centredRankShaping } from '../../src/core/es/shaping';
 import { noiseVector } from '../../src/core/es/streams';
 import { memberParams, type EsMemberSettings } from '../../src/core/es/slice';
 
+const SEED = 9;
 const settings: DecayedEsUpdateSettings = {
-  form: 'thesis', lr: 0.005, sigma: 0.01, seed: 9, mirrored: true,
+  form: 'thesis', lr: 0.005, sigma: 0.01,
   decay: { enabled: true, every: 2, thresholds: [-0.5, -0.2], factors: [0.3, 0.5] },
 };
 
@@ -18,9 +19,9 @@ function fitnessOf(generation: number, n: number): number[] {
 function tellOne(s: EsStrategy, generation: number, prebuilt: boolean) {
   const center = s.ask().center;
   const fitness = fitnessOf(generation, 6);
-  const noise = new PopulationNoise(settings.seed, generation, 6, true, center.length,
-    prebuilt ? GenerationNoise.forPopulation(settings.seed, generation, 6, true, center.length) : null);
-  return s.tell({ generation, fitness, shaped: centredRankShaping(fitness), noise });
+  const noise = new PopulationNoise(SEED, generation, 6, true, center.length,
+    prebuilt ? GenerationNoise.forPopulation(SEED, generation, 6, true, center.length) : null);
+  return tellWithNoise(s, { generation, fitness, shaped: centredRankShaping(fitness) }, noise);
 }
 
 describe('ES strategy seam (core/es/strategy.ts)', () => {

@@ -37,9 +37,10 @@ async function fixtureRun(kind: 'es' | 'adam'): Promise<{ ws: string; store: Lab
 }
 
 describe('runs written before the optimizer plug-ins resume bit-exactly', () => {
-  it('ES (thesis pool, batch 2, c.5 decay): from checkpoint 5 to 20, the uninterrupted parameters and metrics', async () => {
+  // in process the master sums the update's noise; on 2 workers each worker sums a range of parameters
+  it.each([0, 2])('ES (thesis pool, batch 2, c.5 decay) on %i workers: from checkpoint 5 to 20, the uninterrupted parameters and metrics', async (workers) => {
     const { ws, store, runId } = await fixtureRun('es');
-    const out = await runTrainingSession({ workspace: ws, runId, control: { requested: null }, workers: 0 });
+    const out = await runTrainingSession({ workspace: ws, runId, control: { requested: null }, workers });
     expect(out).toMatchObject({ status: 'finished', generation: 20 });
     const params = (await store.loadModel(runId)).params;
     expect(Array.from(params.slice(0, 4))).toEqual(expected.es.firstParams);

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { initNodeBackend } from '../../services/compute/backend';
 import { benchIo } from '../../services/bench/bench-io';
 import { benchPopulation } from '../../services/bench/population-bench';
-import { benchEs } from '../../services/bench/es-bench';
+import { benchEs, NOISE_SUMS_SITES, type NoiseSumsSite } from '../../services/bench/es-bench';
 import { benchQuality, QUALITY_TARGETS } from '../../services/bench/quality-bench';
 import { fieldByPath, parseFieldText, ConfigError } from '../../shared/training-config';
 import { UsageError, type Command } from '../command';
@@ -36,6 +36,13 @@ function onePreset(text: string | undefined): string | undefined {
   const list = names('preset', text, presetsOf('es').map((p) => p.name));
   if (list && list.length !== 1) throw new UsageError(`--preset names one ES preset, got "${text}"`);
   return list?.[0];
+}
+
+function noiseSumsSite(text: string | undefined): NoiseSumsSite | undefined {
+  if (text === undefined) return undefined;
+  const site = NOISE_SUMS_SITES.find((s) => s === text);
+  if (!site) throw new UsageError(`--noise-sums must be ${NOISE_SUMS_SITES.join(' or ')}, got "${text}"`);
+  return site;
 }
 
 function qualityOptions(values: Record<string, unknown>) {
@@ -73,6 +80,7 @@ export const benchCommand: Command = {
   summary: 'benchmarks: population evaluation (default), es (thesis Table 2), adam, quality (time to a persistent model), cluster (overhead of the cluster path)',
   usage: `nca-lab bench [population|es|adam|cluster] [--json] [--backend NAME] [--sizes 9,15] [--populations 6,40]
                 [--workers 1,2] [--seconds S] [--redis URL] [--generations N] [--preset NAME (es)]
+                [--noise-sums workers|master (es)]
   nca-lab bench quality [--presets es-256,thesis-es] [--targets carrot-9,rabbit-15] [--max-seconds S] [--goal LOSS]
                 [--set PATH=VALUE]… [--workers N] [--workspace DIR] [--json]
 
@@ -82,7 +90,8 @@ export const benchCommand: Command = {
   es           the thesis's Table 2: generations/s and mutants/s for population {6,10,40,100,256,1000}
                × size {9,15} × workers {1…cores}, the scaling efficiency, and the master's own work per
                generation split into its phases; each case trains a scratch run of --preset (default thesis-es)
-               through the training loop, the ES optimizer and the worker pool
+               through the training loop, the ES optimizer and the worker pool; --noise-sums master has the
+               master sum the update's noise itself (as before the workers did, and as on a cluster)
   adam         ms per iteration of thesis-adam at 9 and 15 px and M's 72×72, from the seed and with every cell
                alive: the tfjs reference, the fused BPTT kernel in process and over --workers processes
                (default 1…cores), each beside the tfjs row; --seconds caps each case's measuring time
@@ -106,6 +115,7 @@ Prints one JSON object per case (only those with --json) and a table.`,
       seconds: { type: 'string' },
       presets: { type: 'string' },
       preset: { type: 'string' },
+      'noise-sums': { type: 'string' },
       targets: { type: 'string' },
       'max-seconds': { type: 'string' },
       goal: { type: 'string' },
@@ -129,7 +139,7 @@ Prints one JSON object per case (only those with --json) and a table.`,
       await benchEs({
         sizes: listFlag('sizes', values.sizes, 3, 256), populations: listFlag('populations', values.populations, 2, 100000),
         workers: listFlag('workers', values.workers, 1, 256), seconds, backend: values.backend,
-        preset: onePreset(values.preset as string | undefined),
+        preset: onePreset(values.preset as string | undefined), noiseSums: noiseSumsSite(values['noise-sums'] as string | undefined),
       }, out);
     } else if (which === 'quality') {
       await benchQuality(qualityOptions(values), out);

@@ -10,10 +10,10 @@
  * may follow the c.5 decay (decay.ts) on the generation's mean raw fitness: Adam on a noisy gradient estimate
  * settles at a loss set by its step size, and a smaller step lowers that floor.
  */
-import type { EsGenerationResult, EsSearchDistribution, EsStrategy, EsStrategyFactory, EsStrategyState, EsTellReport } from './strategy';
+import type { EsFitnessResult, EsGenerationResult, EsSearchDistribution, EsStrategy, EsStrategyFactory, EsStrategyState, EsTellReport } from './strategy';
 import { centredRanks } from './shaping';
 import { adamStep } from './adam-step';
-import { meanFitness, stateArray, stateNumber, weightedNoiseSum } from './noise-sums';
+import { meanFitness, stateArray, stateNumber, type NoiseSumRequest } from './noise-sums';
 import { decayedSigma, decayFromScalars, decayScalars, decayStep, initialDecay, type DecaySettings, type DecayState } from './decay';
 
 export interface OpenAiAdamSettings {
@@ -54,9 +54,14 @@ export class OpenAiAdamStrategy implements EsStrategy {
     return { center: this.theta, sigma: decayedSigma(this.s.sigma, this.s.lr, this.decay.lr, this.s.decay.sigmaPower) };
   }
 
+  /** Σ_i u_i·s_i on the centred ranks */
+  noiseSums(r: EsFitnessResult): NoiseSumRequest[] {
+    return [{ kind: 'sum', weights: centredRanks(r.fitness) }];
+  }
+
   tell(r: EsGenerationResult): EsTellReport {
     const n = r.fitness.length;
-    const g = weightedNoiseSum(r.noise, centredRanks(r.fitness));
+    const g = r.sums[0];
     const c = this.theta;
     // the loss-side gradient: −g (ascent on fitness) + λθ
     for (let j = 0; j < g.length; j++) g[j] = -g[j] / n + this.s.weightDecay * c[j];

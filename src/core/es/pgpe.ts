@@ -11,10 +11,10 @@
  * It needs mirrored sampling: the pairs are the symmetric samples. The centre's step size may follow the c.5
  * decay (decay.ts) on the generation's mean raw fitness.
  */
-import type { EsGenerationResult, EsSearchDistribution, EsStrategy, EsStrategyFactory, EsStrategyState, EsTellReport } from './strategy';
+import type { EsFitnessResult, EsGenerationResult, EsSearchDistribution, EsStrategy, EsStrategyFactory, EsStrategyState, EsTellReport } from './strategy';
 import { centredRanks } from './shaping';
 import { adamStep } from './adam-step';
-import { meanFitness, stateArray, stateNumber, weightedNoiseSquares, weightedNoiseSum } from './noise-sums';
+import { meanFitness, stateArray, stateNumber, type NoiseSumRequest } from './noise-sums';
 import { decayFromScalars, decayScalars, decayStep, initialDecay, type DecaySettings, type DecayState } from './decay';
 
 export interface PgpeSettings {
@@ -66,18 +66,24 @@ export class PgpeStrategy implements EsStrategy {
     return { center: this.theta, sigma: this.sigma };
   }
 
-  tell(r: EsGenerationResult): EsTellReport {
-    if (!r.noise.mirrored) throw new Error('PGPE needs mirrored (symmetric) sampling');
+  noiseSums(r: EsFitnessResult): NoiseSumRequest[] {
+    if (!r.mirrored) throw new Error('PGPE needs mirrored (symmetric) sampling');
     const n = r.fitness.length;
-    const pairs = n / 2;
     const u = centredRanks(r.fitness);
     let mean = 0;
     for (let i = 0; i < n; i++) mean += u[i];
     mean /= n;
-    // Σ_i (u_i/2)·s_i = Σ_k ((f⁺ − f⁻)/2)·z_k, and Σ_i ((u_i − f̄)/2)·(z² − 1) = Σ_k ((f⁺ + f⁻)/2 − f̄)·(z_k² − 1);
-    // δ = σ⊙z and (δ² − σ²)/σ = σ⊙(z² − 1), so both take one factor σ per parameter
-    const gMu = weightedNoiseSum(r.noise, Float64Array.from(u, (x) => x / 2));
-    const gSigma = weightedNoiseSquares(r.noise, Float64Array.from(u, (x) => (x - mean) / 2));
+    // Σ_i (u_i/2)·s_i = Σ_k ((f⁺ − f⁻)/2)·z_k, and Σ_i ((u_i − f̄)/2)·(z² − 1) = Σ_k ((f⁺ + f⁻)/2 − f̄)·(z_k² − 1)
+    return [
+      { kind: 'sum', weights: Float64Array.from(u, (x) => x / 2) },
+      { kind: 'squares', weights: Float64Array.from(u, (x) => (x - mean) / 2) },
+    ];
+  }
+
+  tell(r: EsGenerationResult): EsTellReport {
+    const pairs = r.fitness.length / 2;
+    // δ = σ⊙z and (δ² − σ²)/σ = σ⊙(z² − 1), so both sums take one factor σ per parameter
+    const [gMu, gSigma] = r.sums;
     const sig = this.sigma;
     for (let j = 0; j < gMu.length; j++) {
       gMu[j] *= sig[j] / pairs;

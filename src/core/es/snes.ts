@@ -8,9 +8,9 @@
  * with u_i = max(0, ln(n/2 + 1) − ln k_i)/Σ_j max(0, ln(n/2 + 1) − ln k_j) − 1/n (k = 1 for the best) and the
  * paper's defaults η_μ = 1, η_σ = (3 + ln d)/(5·√d).
  */
-import type { EsGenerationResult, EsSearchDistribution, EsStrategy, EsStrategyFactory, EsStrategyState, EsTellReport } from './strategy';
+import type { EsFitnessResult, EsGenerationResult, EsSearchDistribution, EsStrategy, EsStrategyFactory, EsStrategyState, EsTellReport } from './strategy';
 import { finiteOrWorst } from './shaping';
-import { stateArray, weightedNoiseSquares, weightedNoiseSum } from './noise-sums';
+import { stateArray, type NoiseSumRequest } from './noise-sums';
 
 export interface SnesSettings {
   /** initial σ of every parameter */
@@ -56,10 +56,14 @@ export class SnesStrategy implements EsStrategy {
     return { center: this.theta, sigma: this.sigma };
   }
 
-  tell(r: EsGenerationResult): EsTellReport {
+  /** ∇μ = Σ_i u_i·s_i and ∇σ = Σ_i u_i·(s_i² − 1) on the paper's utilities */
+  noiseSums(r: EsFitnessResult): NoiseSumRequest[] {
     const u = snesUtilities(r.fitness);
-    const gMu = weightedNoiseSum(r.noise, u);
-    const gSigma = weightedNoiseSquares(r.noise, u);
+    return [{ kind: 'sum', weights: u }, { kind: 'squares', weights: u }];
+  }
+
+  tell(r: EsGenerationResult): EsTellReport {
+    const [gMu, gSigma] = r.sums;
     const etaS = this.s.sigmaLr ?? snesDefaultSigmaLr(this.theta.length);
     const c = this.theta;
     const sig = this.sigma;

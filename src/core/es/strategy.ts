@@ -10,14 +10,18 @@
  *
  *   const { center, sigma } = strategy.ask();          // θ and σ of this generation
  *   … the engine evaluates member i at center + sign_i·σ ⊙ z_pair(i) on the workers …
- *   const { lr } = strategy.tell({ generation, fitness, shaped, noise });
+ *   const requests = strategy.noiseSums({ generation, fitness, shaped, mirrored });   // Σ w_i·s_i, … it needs
+ *   … the engine computes those sums where the noise is (noise-sums.ts: each worker over a range of parameters) …
+ *   const { lr } = strategy.tell({ generation, fitness, shaped, mirrored, sums });
  *   strategy.checkpointState()                          // → checkpoint arrays/scalars (θ itself is the checkpoint's params)
  *   factory.restore(settings, checkpoint.params, state) // → the same strategy, bit for bit
  *
  * `sigma` is one number for isotropic strategies, or a Float32Array with one σ per parameter for diagonal ones
  * (SNES, sep-CMA-ES, PGPE); a vector travels to the workers once per generation beside θ
  * (EsSliceRequest.sigmaVector, core/es/slice.ts), so a generation still sends O(dim) numbers out and
- * O(population) scalars back.
+ * O(population) scalars back. A strategy never reads the noise itself: the update's noise, rebuilt for every
+ * member, is the largest part of a generation that is not the rollouts, so the engine has it summed in parallel
+ * (noise-sums.ts) and hands the strategy only the sums it asked for.
  *
  * Rules a strategy keeps, so the lab's guarantees hold for every one:
  *  - deterministic: the same tell() sequence gives the same state (no Math.random; any randomness of its own
@@ -33,7 +37,8 @@
  * The first strategy is the thesis's own update with the c.5 learning-rate decay (`DecayedEsUpdate` below),
  * in both forms of c.4 ('thesis' and 'salimans').
  */
-import { applyEsUpdate, GenerationNoise, type EsUpdateForm } from './update';
+import { applyEsStep, GenerationNoise, type EsUpdateForm } from './update';
+import { localNoiseSums, type NoiseSumRequest } from './noise-sums';
 import { decayedSigma, decayFromScalars, decayScalars, decayStep, initialDecay, type DecaySettings, type DecayState } from './decay';
 import { memberNoiseIndex, noiseVector } from './streams';
 
@@ -85,15 +90,22 @@ export class PopulationNoise {
   }
 }
 
-/** What the engine tells a strategy after a generation was evaluated. */
-export interface EsGenerationResult {
+/** What the engine knows of a generation once its losses are in. */
+export interface EsFitnessResult {
   /** the generation just evaluated, counted from 1 */
   generation: number;
   /** raw fitness of each member, −loss (c.2), in member order */
   fitness: readonly number[];
   /** the same fitness shaped by centred ranks (c.3), what the thesis's update uses; a strategy may reshape `fitness` */
   shaped: ArrayLike<number>;
-  noise: PopulationNoise;
+  /** whether members 2k, 2k+1 shared z_k with opposite signs (c.2) */
+  mirrored: boolean;
+}
+
+/** What the engine tells a strategy after a generation was evaluated. */
+export interface EsGenerationResult extends EsFitnessResult {
+  /** the weighted noise sums the strategy's noiseSums() asked for, in its order (fresh arrays: it may write into them) */
+  sums: readonly Float64Array[];
 }
 
 /** What a strategy reports about its update, for the generation's metric row. */
@@ -112,8 +124,16 @@ export interface EsStrategy {
   /** the update rule's name as configured (`thesis`, `salimans`, …) */
   readonly id: string;
   ask(): EsSearchDistribution;
+  /** the weighted sums of the generation's noise (noise-sums.ts) that tell() will read, from its fitness */
+  noiseSums(result: EsFitnessResult): NoiseSumRequest[];
   tell(result: EsGenerationResult): EsTellReport;
   checkpointState(): EsStrategyState;
+}
+
+/** tell() with the sums computed in this process from the generation's noise (in-process sessions, tests, scripts). */
+export function tellWithNoise(strategy: EsStrategy, result: Omit<EsFitnessResult, 'mirrored'>, noise: PopulationNoise): EsTellReport {
+  const r: EsFitnessResult = { ...result, mirrored: noise.mirrored };
+  return strategy.tell({ ...r, sums: localNoiseSums(noise, strategy.noiseSums(r)) });
 }
 
 /** How the engine makes a strategy: fresh from initial parameters, or from a checkpoint. */
@@ -131,9 +151,6 @@ export interface DecayedEsUpdateSettings {
   lr: number;
   sigma: number;
   decay: DecaySettings;
-  /** the run's master seed (noise streams) */
-  seed: number;
-  mirrored: boolean;
 }
 
 /** Checkpoint scalars of the thesis strategy, as checkpoints have always named them. */
@@ -175,12 +192,14 @@ export class DecayedEsUpdate implements EsStrategy {
     return decayedSigma(this.s.sigma, this.s.lr, this.decay.lr, this.s.decay.sigmaPower);
   }
 
+  /** c.4's Σ u_i·(±z_i) on the centred-rank shaping (c.3) */
+  noiseSums(r: EsFitnessResult): NoiseSumRequest[] {
+    return [{ kind: 'sum', weights: r.shaped }];
+  }
+
   tell(r: EsGenerationResult): EsTellReport {
     const next = this.theta.slice();
-    applyEsUpdate({
-      theta: next, shaped: r.shaped, seed: this.s.seed, generation: r.generation, mirrored: this.s.mirrored,
-      lr: this.decay.lr, sigma: this.sigma(), form: this.s.form, noise: r.noise.prebuilt ?? undefined,
-    });
+    applyEsStep(next, r.sums[0], { population: r.shaped.length, lr: this.decay.lr, sigma: this.sigma(), form: this.s.form });
     this.theta = next;
     const lrUsed = this.decay.lr;
     // F̄ = −(mean loss), computed as the thesis did: the mean of the losses, negated

@@ -4,7 +4,8 @@
  *  - 'salimans' (textbook): θ ← θ + α/(n·σ)·Σ u_i·ε_i with ε_i = ±z ~ N(0, I), σ× larger for the same α.
  * Noise is rebuilt from (seed, generation, pair) — the same numbers the workers used.
  */
-import { memberNoiseIndex, noiseVector } from './streams';
+import { noiseVector } from './streams';
+import { localNoiseSums } from './noise-sums';
 
 export type EsUpdateForm = 'thesis' | 'salimans';
 
@@ -23,8 +24,9 @@ export interface EsUpdateRequest {
 }
 
 /**
- * All z_k of one generation, built in one go. The trainer builds it right after sending the generation to
- * the workers, so the master's share of the work overlaps theirs instead of following it.
+ * All z_k of one generation, built in one go. Where the master sums the noise itself (an evaluator without
+ * noise sums: a cluster), the trainer builds it right after sending the generation to the workers, so that work
+ * overlaps theirs instead of following it.
  */
 export class GenerationNoise {
   readonly z: Float64Array;
@@ -38,32 +40,28 @@ export class GenerationNoise {
   }
 }
 
+/** θ ← θ + scale·Σ: c.4's step from the sum Σ_i u_i·(±z_i) (noise-sums.ts), in either form; `sum` becomes Δθ. */
+export function applyEsStep(theta: Float32Array, sum: Float64Array, s: { population: number; lr: number; sigma: number; form: EsUpdateForm }): Float64Array {
+  if (sum.length !== theta.length) throw new RangeError(`ES update: a sum of ${sum.length} values for ${theta.length} parameters`);
+  const n = s.population;
+  const scale = s.form === 'thesis' ? s.lr / n : s.lr / (n * s.sigma);
+  for (let j = 0; j < theta.length; j++) {
+    sum[j] *= scale;
+    theta[j] += sum[j];
+  }
+  return sum;
+}
+
 /** Returns the step Δθ (float64) and applies it to `theta` in place. */
 export function applyEsUpdate(req: EsUpdateRequest): Float64Array {
   const { theta, shaped, mirrored } = req;
-  const n = shaped.length;
   const dim = theta.length;
-  const grad = new Float64Array(dim);
-  const z = new Float64Array(dim);
-  // Σ u_i·sign_i·z_pair(i); mirrored pairs share z, so combine their weights first
-  const weights = new Map<number, number>();
-  for (let i = 0; i < n; i++) {
-    const { pair, sign } = memberNoiseIndex(i, mirrored);
-    weights.set(pair, (weights.get(pair) ?? 0) + sign * shaped[i]);
-  }
   const pre = req.noise;
   if (pre && (pre.seed !== req.seed || pre.generation !== req.generation || pre.dim !== dim)) {
     throw new Error(`ES update: noise was built for generation ${pre.generation}, not ${req.generation}`);
   }
-  for (const [pair, w] of weights) {
-    if (w === 0) continue;
-    const zk = pre && pair < pre.pairs ? pre.z.subarray(pair * dim, (pair + 1) * dim) : noiseVector(req.seed, req.generation, pair, dim, z);
-    for (let j = 0; j < dim; j++) grad[j] += w * zk[j];
-  }
-  const scale = req.form === 'thesis' ? req.lr / n : req.lr / (n * req.sigma);
-  for (let j = 0; j < dim; j++) {
-    grad[j] *= scale;
-    theta[j] += grad[j];
-  }
-  return grad;
+  const z = new Float64Array(dim);
+  const noise = { population: shaped.length, mirrored, dim, z: (k: number) => (pre && k < pre.pairs ? pre.z.subarray(k * dim, (k + 1) * dim) : noiseVector(req.seed, req.generation, k, dim, z)) };
+  const [sum] = localNoiseSums(noise, [{ kind: 'sum', weights: shaped }]);
+  return applyEsStep(theta, sum, { population: shaped.length, lr: req.lr, sigma: req.sigma, form: req.form });
 }

@@ -18,6 +18,7 @@ import { WorkerPool } from '../workers/pool';
 import { ES_WORKER_NODE_FLAGS, forkSpawner, type WorkerSpawner } from '../workers/spawners';
 import type { LabJobs } from '../training/run-training';
 import { esComputeBackend, esRunSettings, openEs, workerPoolEvaluator } from '../training/optimizers/es';
+import { PoolEsEvaluator } from '../training/es-evaluator';
 import { runTrainingLoop } from '../training/training-loop';
 import { EsMasterProbe, ES_MASTER_PHASES, type EsMasterTimes } from '../training/es-master-probe';
 import type { StopRequest } from '../training/context';
@@ -36,6 +37,11 @@ export interface EsBenchOptions {
   workers?: number[];
   /** the preset each case trains (default thesis-es); the case sets its population and target size */
   preset?: string;
+  /**
+   * where the update's noise sums are computed: 'workers' (default, each over a range of parameters) or 'master'
+   * (built while the workers evaluate and summed by the master, as a session whose evaluator cannot sum: a cluster)
+   */
+  noiseSums?: NoiseSumsSite;
   /** minimum measuring time per case (at least 3 generations are always measured) */
   seconds?: number;
   backend?: string;
@@ -47,9 +53,13 @@ export interface EsBenchOptions {
   onRow?: (row: EsBenchRow) => void;
 }
 
+export type NoiseSumsSite = 'workers' | 'master';
+export const NOISE_SUMS_SITES: readonly NoiseSumsSite[] = ['workers', 'master'];
+
 export interface EsBenchRow {
   bench: 'es';
   preset: string;
+  noiseSums: NoiseSumsSite;
   size: number;
   population: number;
   /** the model's parameter count */
@@ -64,6 +74,8 @@ export interface EsBenchRow {
   masterParts: EsMasterTimes;
   /** the master process's CPU time per generation, ms: its own work, decoding answers, garbage collection */
   masterCpuMs: number;
+  /** the median over the measured generations of the master's own work, ms (robust to the machine's other load) */
+  masterMedianMs: number;
   /** the largest worker's resident set after the case, and the most any worker held, MB */
   workerRssMb: number;
   workerPeakRssMb: number;
@@ -97,6 +109,7 @@ const cpuMs = () => {
 
 interface CaseSpec {
   preset: string;
+  noiseSums: NoiseSumsSite;
   size: number;
   population: number;
   seconds: number;
@@ -113,7 +126,9 @@ async function esCase(store: LabStore, pool: WorkerPool<LabJobs>, spec: CaseSpec
   const target = uniformTarget(spec.size);
   const run = await store.createRun(config, { name: `bench es · ${spec.preset} · ${spec.population} · ${spec.size}`, backend: null, target });
   const theta = startParams(config);
-  const evaluator = workerPoolEvaluator(esRunSettings(config, target), pool);
+  const settings = esRunSettings(config, target);
+  const evaluator = spec.noiseSums === 'workers' ? workerPoolEvaluator(settings, pool)
+    : new PoolEsEvaluator(settings, { size: pool.size, map: (payloads) => pool.map('es-slice', payloads) });
   const probe = new EsMasterProbe();
   const control: StopRequest = { requested: null };
   const WARM_UP = 2;
@@ -143,7 +158,7 @@ async function esCase(store: LabStore, pool: WorkerPool<LabJobs>, spec: CaseSpec
   const master = probe.perGeneration();
   return {
     params: theta.length, generations: measured, sec, masterMs: master.serialMs, masterParts: master.parts,
-    masterCpuMs: (cpuEnd - cpu0) / measured,
+    masterCpuMs: (cpuEnd - cpu0) / measured, masterMedianMs: master.serialMedianMs,
   };
 }
 
@@ -152,6 +167,7 @@ export async function benchEs(opts: EsBenchOptions, io: BenchIo): Promise<EsBenc
   const populations = opts.populations ?? ES_BENCH_POPULATIONS;
   const sizes = opts.sizes ?? [9, 15];
   const preset = opts.preset ?? 'thesis-es';
+  const noiseSums = opts.noiseSums ?? 'workers';
   const workerCounts = opts.workers ?? Array.from({ length: cores }, (_, i) => i + 1);
   const rows: EsBenchRow[] = [];
   const backend = esComputeBackend();
@@ -167,15 +183,15 @@ export async function benchEs(opts: EsBenchOptions, io: BenchIo): Promise<EsBenc
         for (const size of sizes) {
           for (const population of populations) {
             opts.signal?.throwIfAborted();
-            const c = await esCase(store, pool, { preset, size, population, seconds: opts.seconds ?? 2 });
+            const c = await esCase(store, pool, { preset, noiseSums, size, population, seconds: opts.seconds ?? 2 });
             // one stats job per worker: all idle, so each takes one
             const stats = await pool.map('worker-stats', Array.from({ length: pool.size }, () => ({})));
             const mb = (b: number) => round(b / 2 ** 20, 1);
             const parts = Object.fromEntries(ES_MASTER_PHASES.map((p) => [p, round(c.masterParts[p], 3)])) as EsMasterTimes;
             const row: EsBenchRow = {
-              bench: 'es', preset, size, population, params: c.params, workers: W,
+              bench: 'es', preset, noiseSums, size, population, params: c.params, workers: W,
               generationsPerSec: round(c.generations / c.sec, 2), mutantsPerSec: round((c.generations * population) / c.sec, 1), backend,
-              masterMs: round(c.masterMs, 3), masterParts: parts, masterCpuMs: round(c.masterCpuMs, 3),
+              masterMs: round(c.masterMs, 3), masterParts: parts, masterCpuMs: round(c.masterCpuMs, 3), masterMedianMs: round(c.masterMedianMs, 3),
               workerRssMb: mb(Math.max(...stats.map((s) => s.rssBytes))), workerPeakRssMb: mb(Math.max(...stats.map((s) => s.maxRssBytes))),
               workerTfjs: stats.some((s) => s.tfjsLoaded), load: round(loadavg()[0], 3),
             };
@@ -191,14 +207,14 @@ export async function benchEs(opts: EsBenchOptions, io: BenchIo): Promise<EsBenc
   } finally {
     await rm(workspace, { recursive: true, force: true });
   }
-  printTables(rows, workerCounts, { cores, backend, preset }, io);
+  printTables(rows, workerCounts, { cores, backend, preset, noiseSums }, io);
   return rows;
 }
 
-function printTables(rows: EsBenchRow[], workerCounts: number[], at: { cores: number; backend: string; preset: string }, io: BenchIo): void {
-  io.table(`ES throughput (thesis Table 2 on this machine; preset ${at.preset}; ${at.cores} cores, population evaluation on ${at.backend})`,
-    ['size', 'population', 'params', 'workers', 'generations/s', 'mutants/s', 'master ms', 'master CPU ms', 'worker RSS MB', 'peak', 'tfjs', 'load'],
-    rows.map((r) => [r.size, r.population, r.params, r.workers, r.generationsPerSec, r.mutantsPerSec, r.masterMs, r.masterCpuMs,
+function printTables(rows: EsBenchRow[], workerCounts: number[], at: { cores: number; backend: string; preset: string; noiseSums: NoiseSumsSite }, io: BenchIo): void {
+  io.table(`ES throughput (thesis Table 2 on this machine; preset ${at.preset}; ${at.cores} cores, population evaluation on ${at.backend}, the update's noise summed by the ${at.noiseSums})`,
+    ['size', 'population', 'params', 'workers', 'generations/s', 'mutants/s', 'master ms', 'median', 'master CPU ms', 'worker RSS MB', 'peak', 'tfjs', 'load'],
+    rows.map((r) => [r.size, r.population, r.params, r.workers, r.generationsPerSec, r.mutantsPerSec, r.masterMs, r.masterMedianMs, r.masterCpuMs,
       r.workerRssMb, r.workerPeakRssMb, r.workerTfjs ? 'loaded' : 'no', r.load]));
   io.table('The master\'s time per generation, ms (es-master-probe.ts; "master ms" is every phase but wait and sumsWait)',
     ['size', 'population', 'workers', ...ES_MASTER_PHASES, 'master ms'],

@@ -3,12 +3,17 @@
  * loss (and the best member's final states when a sample pool is on). Two implementations:
  *  - InProcessEsEvaluator: in the calling process (tests, one-core machines);
  *  - PoolEsEvaluator: the thesis's Algorithm 2 over a WorkerPool, one contiguous slice of members per worker;
- *    only parameters and the generation number go out, only losses (and one best state) come back.
+ *    only parameters and the generation number go out, only losses (and one best state) come back. Where its
+ *    runner can, it also has the workers sum the update's noise (noiseSums), each over a range of parameters.
+ *
+ * Another engine (a GPU evaluating the whole population) plugs in as an EsEvaluator: it returns the losses in
+ * member order and, if it can, the weighted noise sums; without noiseSums the master sums the noise itself.
  */
 import type { NcaConfig } from '../../core/nca/config';
 import type { StateBatch } from '../../core/nca/state';
 import type { EsObjective } from '../../shared/training-config';
 import { evaluateEsSlice, type EsMemberSettings, type EsSliceRequest, type EsSliceResult } from '../../core/es/slice';
+import { noiseSumRanges, pairWeights, type NoiseSumRequest, type NoiseSumsRequest, type NoiseSumsResult } from '../../core/es/noise-sums';
 
 export interface GenerationRequest {
   generation: number;
@@ -18,6 +23,14 @@ export interface GenerationRequest {
   sigma?: number | Float32Array;
   x0: StateBatch;
   wantBest: boolean;
+}
+
+/** The weighted noise sums of one generation's update (core/es/noise-sums.ts), as a strategy asked for them. */
+export interface GenerationSumsRequest {
+  generation: number;
+  /** the parameter count */
+  dim: number;
+  requests: readonly NoiseSumRequest[];
 }
 
 export interface GenerationOutcome {
@@ -52,6 +65,12 @@ export interface EsEvaluator {
    * ms at population 1000) delays them (a cluster's jobs go out after Redis round trips, not synchronously).
    */
   dispatched?(): Promise<void>;
+  /**
+   * The generation's weighted noise sums, computed beside the population: each worker rebuilds its range of
+   * parameters of every pair's noise and sums it (bit for bit what the master would get), so the master neither
+   * builds nor sums the noise, the largest serial part of a generation. Absent: the master sums it itself.
+   */
+  noiseSums?(req: GenerationSumsRequest): Promise<Float64Array[]>;
 }
 
 function sliceRequest(run: EsRunSettings, req: GenerationRequest, memberStart: number, memberEnd: number): EsSliceRequest {
@@ -86,6 +105,26 @@ export function joinSlices(results: EsSliceResult[]): GenerationOutcome {
   return { losses, best };
 }
 
+/** The sums jobs of one generation: every request's pair weights, and one range of parameters per job. */
+export function noiseSumsJobs(run: Pick<EsRunSettings, 'seed' | 'population' | 'mirrored'>, req: GenerationSumsRequest, parts: number): NoiseSumsRequest[] {
+  const kinds = req.requests.map((r) => r.kind);
+  const weights = req.requests.map((r) => pairWeights(run.population, run.mirrored, r));
+  return noiseSumRanges(req.dim, parts).map(([from, to]) => ({ seed: run.seed, generation: req.generation, dim: req.dim, from, to, kinds, pairWeights: weights }));
+}
+
+/** Puts the jobs' ranges back together: one array of `dim` sums per request. */
+export function joinNoiseSums(results: NoiseSumsResult[], requests: number, dim: number): Float64Array[] {
+  const out = Array.from({ length: requests }, () => new Float64Array(dim));
+  let covered = 0;
+  for (const r of results) {
+    if (r.sums.length !== requests) throw new Error(`ES noise sums: a job returned ${r.sums.length} sums for ${requests} requests`);
+    for (let q = 0; q < requests; q++) out[q].set(r.sums[q], r.from);
+    covered += r.sums[0]?.length ?? 0;
+  }
+  if (requests > 0 && covered !== dim) throw new Error(`ES noise sums: the jobs covered ${covered} of ${dim} parameters`);
+  return out;
+}
+
 /** Splits [0, P) into at most `parts` contiguous slices of near-equal size. */
 export function memberSlices(population: number, parts: number): [number, number][] {
   const n = Math.max(1, Math.min(parts, population));
@@ -116,11 +155,19 @@ export interface SliceRunner {
   map(payloads: EsSliceRequest[]): Promise<EsSliceResult[]>;
   /** resolves once the current map's jobs are published (never rejects); absent = they are out when map returns */
   published?(): Promise<void>;
+  /** runs noise-sums jobs (src/worker/jobs/es-noise-sums.ts), one per payload; absent = the master sums the noise */
+  sums?(payloads: NoiseSumsRequest[]): Promise<NoiseSumsResult[]>;
 }
 
 export class PoolEsEvaluator implements EsEvaluator {
   readonly inProcess = false;
-  constructor(private readonly run: EsRunSettings, private readonly runner: SliceRunner) {}
+  readonly noiseSums?: (req: GenerationSumsRequest) => Promise<Float64Array[]>;
+  constructor(private readonly run: EsRunSettings, private readonly runner: SliceRunner) {
+    const sums = runner.sums;
+    if (sums) {
+      this.noiseSums = async (req) => joinNoiseSums(await sums.call(runner, noiseSumsJobs(run, req, runner.size)), req.requests.length, req.dim);
+    }
+  }
   get workers(): number {
     return this.runner.size;
   }

@@ -11,11 +11,10 @@
  *  - send: building and encoding the slice jobs until they are on their way to the workers;
  *  - noise: noise the master builds for the update while the workers evaluate (overlapped in time, but on the
  *    master's core: on a machine with one worker per core it takes a worker's share of the CPU);
- *  - wait: waiting for the workers' losses (not the master's work; its CPU time, which is decoding the answers
- *    and the garbage collector, is kept apart as `waitCpu`);
+ *  - wait: waiting for the workers' losses (not the master's work; decoding their answers happens in it);
  *  - rank: fitness and its shaping (c.3);
  *  - sums: the weighted noise sums of the update (c.4) as far as the master computes or requests them;
- *  - sumsWait: waiting for workers that compute those sums (not the master's work; CPU as `sumsWaitCpu`);
+ *  - sumsWait: waiting for workers that compute those sums (not the master's work);
  *  - tell: the rest of the strategy's update (Adam moments, σ, decay);
  *  - pool: writing the best member's states back to the sample pool, the generation's loss figures.
  */
@@ -30,63 +29,48 @@ export type EsMasterTimes = Record<EsMasterPhase, number>;
 
 const zeroTimes = (): EsMasterTimes => Object.fromEntries(ES_MASTER_PHASES.map((p) => [p, 0])) as EsMasterTimes;
 
-/** process CPU time (user + system), ms */
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
 export class EsMasterProbe {
   /** milliseconds per phase, summed over the generations counted since the last reset */
   ms: EsMasterTimes = zeroTimes();
-  /** the master's CPU time while it waited for its workers (message decoding, garbage collection), ms */
-  waitCpuMs = 0;
+  /** the master's own work of each generation counted, ms (a machine's other load shows as outliers here) */
+  serialSamples: number[] = [];
   generations = 0;
   private at = 0;
   private lastEnd: number | null = null;
-  private cpuAt = 0;
+  private serial = 0;
 
   /** A generation begins: the time since the last one ended was the loop's. */
   begin(): void {
     const now = performance.now();
-    if (this.lastEnd !== null) this.ms.loop += now - this.lastEnd;
+    this.serial = 0;
+    if (this.lastEnd !== null) this.add('loop', now - this.lastEnd);
     this.at = now;
   }
 
   /** The time since the last mark was spent in `phase`. */
   lap(phase: EsMasterPhase): void {
     const now = performance.now();
-    this.ms[phase] += now - this.at;
+    this.add(phase, now - this.at);
     this.at = now;
   }
 
-  /** Marks the start of a wait (its CPU time is read at the matching `lap`). */
-  waitFrom(): void {
-    this.cpuAt = cpuMs();
-  }
-
-  /** Ends a wait begun with `waitFrom`. */
-  waited(phase: 'wait' | 'sumsWait'): void {
-    this.waitCpuMs += cpuMs() - this.cpuAt;
-    this.lap(phase);
-  }
-
-  /** The generation is done (the time to the next `begin` is the loop's). */
+  /** The generation is done (the time to the next `begin` is the loop's, counted with the next generation). */
   end(): void {
     this.lap('pool');
     this.lastEnd = this.at;
     this.generations++;
+    this.serialSamples.push(this.serial);
   }
 
   /** Forgets what was counted (after a warm-up), keeping the clock of the last generation's end. */
   reset(): void {
     this.ms = zeroTimes();
-    this.waitCpuMs = 0;
+    this.serialSamples = [];
     this.generations = 0;
   }
 
-  /** Milliseconds per generation: each phase, and the master's own work (every phase but the waits). */
-  perGeneration(): { parts: EsMasterTimes; serialMs: number; waitCpuMs: number } {
+  /** Milliseconds per generation: each phase's mean, and the master's own work (every phase but the waits), mean and median. */
+  perGeneration(): { parts: EsMasterTimes; serialMs: number; serialMedianMs: number } {
     const n = Math.max(1, this.generations);
     const parts = zeroTimes();
     let serialMs = 0;
@@ -94,6 +78,14 @@ export class EsMasterProbe {
       parts[p] = this.ms[p] / n;
       if (!ES_WAIT_PHASES.includes(p)) serialMs += parts[p];
     }
-    return { parts, serialMs, waitCpuMs: this.waitCpuMs / n };
+    const sorted = [...this.serialSamples].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    const serialMedianMs = sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    return { parts, serialMs, serialMedianMs };
+  }
+
+  private add(phase: EsMasterPhase, ms: number): void {
+    this.ms[phase] += ms;
+    if (!ES_WAIT_PHASES.includes(phase)) this.serial += ms;
   }
 }

@@ -13,6 +13,7 @@
  */
 import type { JobHandler, JobType, PayloadOf, ResultOf } from './protocol';
 import { evaluateEsSlice, type EsSliceRequest, type EsSliceResult } from '../../core/es/slice';
+import { evaluateNoiseSums, type NoiseSumsRequest, type NoiseSumsResult } from '../../core/es/noise-sums';
 import {
   runExperimentJob, type ExperimentJobPayload, type ExperimentJobProgress, type ExperimentJobResult,
 } from '../../core/experiments/job';
@@ -57,6 +58,9 @@ export interface EsGpuSliceRequest extends EsSliceRequest {
   adapter: GpuAdapterReport;
 }
 export type EsGpuSliceJobType = JobType<EsGpuSliceRequest, EsSliceResult>;
+
+/** ES: one generation's weighted noise sums over a range of parameters (core/es/noise-sums.ts). */
+export type EsNoiseSumsJobType = JobType<NoiseSumsRequest, NoiseSumsResult>;
 
 /** Adam: one whole training session of a stored run in the worker process. */
 export interface AdamTrainPayload {
@@ -109,6 +113,8 @@ export const LAB_JOB_TABLE = [
   job<EsSliceJobType>()({ kind: 'es-slice', run: (payload) => evaluateEsSlice(payload), cluster: { via: 'es-generations' } }),
   // the same on the worker's GPU (WebGPU through Dawn, loaded with the first such job)
   job<EsGpuSliceJobType>()({ kind: 'es-gpu-slice', run: (payload, ctx) => esGpuSliceJob(payload, ctx) }),
+  // the update's noise sums over a range of parameters, rebuilt from (seed, generation, pair) beside the population
+  job<EsNoiseSumsJobType>()({ kind: 'es-noise-sums', run: (payload) => evaluateNoiseSums(payload) }),
   job<AdamTrainJobType>()({
     kind: 'adam-train',
     // tfjs: imported when the first such job arrives, so an ES worker never loads it

@@ -25,7 +25,7 @@ export function strategyEntry<S>(factory: EsStrategyFactory<S>, settingsOf: (cfg
 /** c.4 in either form, with the c.5 decay: the thesis's ES. */
 function decayedUpdateSettings(cfg: EsRunConfig): DecayedEsUpdateSettings {
   const es = cfg.es;
-  return { form: es.update as DecayedEsUpdateSettings['form'], lr: es.lr, sigma: es.sigma, decay: es.decay, seed: cfg.seed, mirrored: es.mirrored };
+  return { form: es.update as DecayedEsUpdateSettings['form'], lr: es.lr, sigma: es.sigma, decay: es.decay };
 }
 
 export const ES_STRATEGIES: Record<EsUpdateRule, EsStrategyEntry> = {

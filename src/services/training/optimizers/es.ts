@@ -1,8 +1,10 @@
 /**
  * Evolution Strategies as an optimizer of the training loop: the master of thesis Algorithm 2 (spec c.2). Each
  * generation draws the start batch (seed or sample pool, spec e), has the evaluator score every member, shapes
- * the fitness (c.3), lets the run's strategy update θ (c.4 with the c.5 decay, or issue 10's OpenAI-ES with Adam,
- * PGPE, SNES: es-strategies.ts) and writes the best member's states back to the pool. Every random number derives
+ * the fitness (c.3), has the weighted noise sums the strategy asks for formed where the noise is cheap to rebuild
+ * in parallel (the workers, core/es/noise-sums.ts), lets the run's strategy update θ (c.4 with the c.5 decay, or
+ * issue 10's OpenAI-ES with Adam, PGPE, SNES: es-strategies.ts) and writes the best member's states back to the
+ * pool. Every random number derives
  * from (seed, generation), so a resumed run retraces the trajectory of an uninterrupted one exactly.
  *
  * A session computes on a WorkerPool (one worker process per core), in this process, or on the cluster
@@ -14,6 +16,7 @@ import { makeSeed, stackStates, type StateBatch } from '../../../core/nca/state'
 import { centredRankShaping } from '../../../core/es/shaping';
 import { GenerationNoise } from '../../../core/es/update';
 import { PopulationNoise, type EsStrategy } from '../../../core/es/strategy';
+import { localNoiseSums } from '../../../core/es/noise-sums';
 import { runStream, StreamPurpose } from '../../../core/rng/run-streams';
 import { drawFromPool, commitToPool } from '../../../core/es/sample-pool';
 import { fusedBackendName } from '../../../core/nca/fused';
@@ -70,12 +73,16 @@ class EsOptimizer implements TrainingOptimizer {
     probe?.lap('ask');
     const pending = this.evaluator.evaluate({ generation: g, params: center, sigma, x0: draw ? draw.x0 : this.seedBatch, wantBest: !!pool });
     probe?.lap('send');
-    // once the jobs are on their way, build this generation's noise while the workers evaluate
-    if (this.evaluator.dispatched) await this.evaluator.dispatched();
-    const prebuilt = this.evaluator.workers > 0 && !this.evaluator.inProcess
-      ? GenerationNoise.forPopulation(cfg.seed, g, es.population, es.mirrored, center.length) : null;
+    // the update's noise sums: the workers form them beside the population (the master's serial part of a
+    // generation stays well under a millisecond); otherwise (a cluster) the master builds the noise while the
+    // workers evaluate, once the jobs are on their way, and sums it after
+    const sumsBeside = this.evaluator.noiseSums?.bind(this.evaluator);
+    let prebuilt: GenerationNoise | null = null;
+    if (!sumsBeside && this.evaluator.workers > 0 && !this.evaluator.inProcess) {
+      if (this.evaluator.dispatched) await this.evaluator.dispatched();
+      prebuilt = GenerationNoise.forPopulation(cfg.seed, g, es.population, es.mirrored, center.length);
+    }
     probe?.lap('noise');
-    probe?.waitFrom();
     let out: Awaited<typeof pending>;
     try {
       out = await pending;
@@ -84,14 +91,24 @@ class EsOptimizer implements TrainingOptimizer {
       if (err instanceof EvaluationPaused) return { kind: 'paused', reason: err.message };
       throw err;
     }
-    probe?.waited('wait');
+    probe?.lap('wait');
     const bad = out.losses.findIndex((l) => !Number.isFinite(l));
     if (bad >= 0) return { kind: 'failed', reason: `fitness of member ${bad} is ${out.losses[bad]}` };
     const fitness = out.losses.map((l) => -l);
-    const shaped = centredRankShaping(fitness);
+    const result = { generation: g, fitness, shaped: centredRankShaping(fitness), mirrored: es.mirrored };
+    const requests = strategy.noiseSums(result);
     probe?.lap('rank');
-    const noise = new PopulationNoise(cfg.seed, g, es.population, es.mirrored, center.length, prebuilt);
-    const { lr } = strategy.tell({ generation: g, fitness, shaped, noise });
+    let sums: Float64Array[];
+    if (sumsBeside) {
+      const asked = sumsBeside({ generation: g, dim: center.length, requests });
+      probe?.lap('sums');
+      sums = await asked;
+      probe?.lap('sumsWait');
+    } else {
+      sums = localNoiseSums(new PopulationNoise(cfg.seed, g, es.population, es.mirrored, center.length, prebuilt), requests);
+      probe?.lap('sums');
+    }
+    const { lr } = strategy.tell({ ...result, sums });
     probe?.lap('tell');
     if (!strategy.ask().center.every(Number.isFinite)) return { kind: 'failed', reason: 'the update made the parameters non-finite' };
     if (pool && draw && out.best) commitToPool(pool, draw.indices, out.best.final, es.pool.kind === 'thesis' ? 'thesis' : 'mordvintsev', cfg.model.aliveThreshold);
@@ -159,7 +176,9 @@ export function esRunSettings(config: EsRunConfig, target: TrainerContext['targe
 
 /** The evaluator of a session on this machine's worker processes (Algorithm 2: one slice job per worker). */
 export function workerPoolEvaluator(settings: EsRunSettings, pool: WorkerPool<LabJobs>): PoolEsEvaluator {
-  return new PoolEsEvaluator(settings, { size: pool.size, map: (payloads) => pool.map('es-slice', payloads) });
+  return new PoolEsEvaluator(settings, {
+    size: pool.size, map: (payloads) => pool.map('es-slice', payloads), sums: (payloads) => pool.map('es-noise-sums', payloads),
+  });
 }
 
 export const esPlugin: OptimizerPlugin = {
