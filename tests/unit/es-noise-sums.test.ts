@@ -104,7 +104,7 @@ describe('noise sums over ranges of parameters', () => {
     const asked: number[][] = [];
     const evaluator = new PoolEsEvaluator(run, {
       size: 3, map: async () => [],
-      sums: async (payloads) => { asked.push(payloads.map((p) => p.to - p.from)); return payloads.map(evaluateNoiseSums); },
+      sums: { size: 3, map: async (payloads) => { asked.push(payloads.map((p) => p.to - p.from)); return payloads.map(evaluateNoiseSums); } },
     });
     const requests: NoiseSumRequest[] = [{ kind: 'sum', weights: weights(10, 3) }];
     const sums = await evaluator.noiseSums!({ generation: 2, dim: 2048, requests });

@@ -155,8 +155,14 @@ export interface SliceRunner {
   map(payloads: EsSliceRequest[]): Promise<EsSliceResult[]>;
   /** resolves once the current map's jobs are published (never rejects); absent = they are out when map returns */
   published?(): Promise<void>;
-  /** runs noise-sums jobs (src/worker/jobs/es-noise-sums.ts), one per payload; absent = the master sums the noise */
-  sums?(payloads: NoiseSumsRequest[]): Promise<NoiseSumsResult[]>;
+  /** where the generation's noise sums are formed; absent = the master sums the noise */
+  sums?: NoiseSumsRunner;
+}
+
+/** Processes that run noise-sums jobs (src/worker/jobs/es-noise-sums.ts): one range of parameters each. */
+export interface NoiseSumsRunner {
+  readonly size: number;
+  map(payloads: NoiseSumsRequest[]): Promise<NoiseSumsResult[]>;
 }
 
 export class PoolEsEvaluator implements EsEvaluator {
@@ -164,9 +170,7 @@ export class PoolEsEvaluator implements EsEvaluator {
   readonly noiseSums?: (req: GenerationSumsRequest) => Promise<Float64Array[]>;
   constructor(private readonly run: EsRunSettings, private readonly runner: SliceRunner) {
     const sums = runner.sums;
-    if (sums) {
-      this.noiseSums = async (req) => joinNoiseSums(await sums.call(runner, noiseSumsJobs(run, req, runner.size)), req.requests.length, req.dim);
-    }
+    if (sums) this.noiseSums = async (req) => joinNoiseSums(await sums.map(noiseSumsJobs(run, req, sums.size)), req.requests.length, req.dim);
   }
   get workers(): number {
     return this.runner.size;

@@ -24,7 +24,7 @@ import { WorkerPool } from '../../workers/pool';
 import { ES_WORKER_NODE_FLAGS, forkSpawner } from '../../workers/spawners';
 import type { LabJobs } from '../../workers/lab-jobs';
 import type { LabStore } from '../../store/lab-store';
-import { EvaluationPaused, InProcessEsEvaluator, PoolEsEvaluator, esObjectiveSettings, type EsEvaluator, type EsRunSettings } from '../es-evaluator';
+import { EvaluationPaused, InProcessEsEvaluator, PoolEsEvaluator, esObjectiveSettings, type EsEvaluator, type EsRunSettings, type NoiseSumsRunner } from '../es-evaluator';
 import type { EsMasterProbe } from '../es-master-probe';
 import type { TrainerContext, TrainOutcome } from '../context';
 import { runTrainingLoop } from '../training-loop';
@@ -176,9 +176,12 @@ export function esRunSettings(config: EsRunConfig, target: TrainerContext['targe
 
 /** The evaluator of a session on this machine's worker processes (Algorithm 2: one slice job per worker). */
 export function workerPoolEvaluator(settings: EsRunSettings, pool: WorkerPool<LabJobs>): PoolEsEvaluator {
-  return new PoolEsEvaluator(settings, {
-    size: pool.size, map: (payloads) => pool.map('es-slice', payloads), sums: (payloads) => pool.map('es-noise-sums', payloads),
-  });
+  return new PoolEsEvaluator(settings, { size: pool.size, map: (payloads) => pool.map('es-slice', payloads), sums: noiseSumsOn(pool) });
+}
+
+/** The pool's workers form the update's noise sums, one range of parameters each. */
+function noiseSumsOn(pool: WorkerPool<LabJobs>): NoiseSumsRunner {
+  return { size: pool.size, map: (payloads) => pool.map('es-noise-sums', payloads) };
 }
 
 export const esPlugin: OptimizerPlugin = {
@@ -228,7 +231,9 @@ interface GpuSessionParts {
 
 /**
  * ES on the GPU: the whole population of a generation is one slice, evaluated by one worker process that holds
- * the WebGPU device (or this process with --workers 0); the master's part is unchanged.
+ * the WebGPU device (or this process with --workers 0). The update's noise sums are formed on the CPU cores the
+ * run was given, by as many worker processes, so the master's serial part stays as small as on the wasm engine
+ * (and the sums, bit for bit those of the wasm engine, never wait for the GPU).
  */
 async function runEsOnGpu(parts: GpuSessionParts, compute: ComputeRecord, adapter: GpuAdapterReport, requested: number): Promise<TrainOutcome> {
   const { opts, store, settings, ctxBase, log } = parts;
@@ -246,16 +251,20 @@ async function runEsOnGpu(parts: GpuSessionParts, compute: ComputeRecord, adapte
       device.destroy();
     }
   }
-  const pool = new WorkerPool<LabJobs>({
-    size: 1, spawn: opts.spawn ?? forkSpawner(), nodeFlags: ES_WORKER_NODE_FLAGS,
+  const workerPool = (size: number) => new WorkerPool<LabJobs>({
+    size, spawn: opts.spawn ?? forkSpawner(), nodeFlags: ES_WORKER_NODE_FLAGS,
     init: opts.backend ? { backend: opts.backend } : {}, onWorkerRestart: (info) => log(restartLine(info)),
   });
+  const pool = workerPool(1);
+  const sumsPool = workerPool(requested);
   try {
-    await pool.start();
-    log(`1 worker process ready (population evaluation on the GPU: ${compute.adapter})`);
-    const evaluator = new PoolEsEvaluator(settings, { size: 1, map: (payloads) => pool.map('es-gpu-slice', payloads.map((p) => ({ ...p, adapter }))) });
+    await Promise.all([pool.start(), sumsPool.start()]);
+    log(`1 worker process ready (population evaluation on the GPU: ${compute.adapter}); ${sumsPool.size} for the update's noise sums`);
+    const evaluator = new PoolEsEvaluator(settings, {
+      size: 1, map: (payloads) => pool.map('es-gpu-slice', payloads.map((p) => ({ ...p, adapter }))), sums: noiseSumsOn(sumsPool),
+    });
     return await trainEs({ ...ctxBase, backend, compute }, { store, evaluator });
   } finally {
-    await pool.close();
+    await Promise.all([pool.close(), sumsPool.close()]);
   }
 }
