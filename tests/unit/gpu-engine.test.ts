@@ -67,9 +67,11 @@ describe.skipIf(skip !== null)(`the compute engine seam (SwiftShader)${skip ? ` 
     expect(run.compute!.reason).toMatch(/^auto: no GPU adapter/);
   }, 120_000);
 
-  it('a webgpu ES run records its adapter and resumes bit-exactly after SIGKILL', async () => {
-    const args = ['train', '--preset', 'thesis-es', '--target', 'carrot-9', '--seed', '4', '--engine', 'webgpu', '--max-generations', '8',
-      '--set', 'checkpointEvery=2', '--set', 'evalEvery=4', '--set', 'stepsMin=12', '--set', 'stepsMax=16'];
+  /**
+   * `args` trained straight, and killed at generation 5 and resumed, in one workspace (child processes seeing
+   * SwiftShader): both record the GPU adapter, and the resumed run's metrics and weights equal the straight run's.
+   */
+  async function killAndResume(args: string[], generations: number): Promise<{ store: LabStore; runId: string }> {
     const dir = ws();
     const env = gpuEnv();
     const [straight, killed] = await Promise.all([
@@ -90,8 +92,26 @@ describe.skipIf(skip !== null)(`the compute engine seam (SwiftShader)${skip ? ` 
     }
     const rows = async (id: string) => (await store.readMetrics(id)).map(comparable);
     expect(await rows(killed.runId)).toEqual(await rows(straightId));
-    expect((await rows(straightId)).length).toBe(8);
+    expect((await rows(straightId)).length).toBe(generations);
     const params = async (id: string) => Array.from((await store.readLatestCheckpoint(id))!.params);
     expect(await params(killed.runId)).toEqual(await params(straightId));
+    return { store, runId: straightId };
+  }
+
+  it('a webgpu ES run records its adapter and resumes bit-exactly after SIGKILL', async () => {
+    await killAndResume(['train', '--preset', 'thesis-es', '--target', 'carrot-9', '--seed', '4', '--engine', 'webgpu', '--max-generations', '8',
+      '--set', 'checkpointEvery=2', '--set', 'evalEvery=4', '--set', 'stepsMin=12', '--set', 'stepsMax=16'], 8);
+  }, 300_000);
+
+  it('a webgpu Adam run (Mordvintsev\'s regenerating recipe at test size: pool, damage, gradient normalisation) resumes bit-exactly after SIGKILL, its curve on the wasm run\'s', async () => {
+    const args = ['train', '--preset', 'mordvintsev-regenerating', '--target', 'carrot-9', '--seed', '3', '--max-generations', '8',
+      '--set', 'checkpointEvery=2', '--set', 'evalEvery=4', '--set', 'stepsMin=6', '--set', 'stepsMax=8',
+      '--set', 'adam.batchSize=4', '--set', 'adam.pool.size=16', '--set', 'adam.pool.damageN=2'];
+    const { store, runId } = await killAndResume([...args, '--engine', 'webgpu'], 8);
+    const wasm = await cliChild([...args, '--engine', 'wasm', '--json', '--workspace', store.workspace], gpuEnv());
+    expect(wasm.code, wasm.err).toBe(0);
+    const wasmId = (JSON.parse(wasm.out.split('\n')[0]) as { runId: string }).runId;
+    const [gpuRows, cpuRows] = [await store.readMetrics(runId), await store.readMetrics(wasmId)];
+    for (let i = 0; i < cpuRows.length; i++) expect(Math.abs(gpuRows[i].loss - cpuRows[i].loss) / cpuRows[i].loss).toBeLessThan(1e-4);
   }, 300_000);
 });

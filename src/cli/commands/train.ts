@@ -88,7 +88,6 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
       if (config.engine === 'webgpu') throw new UsageError('--cluster: the cluster\'s workers compute on their CPUs; --engine webgpu computes on this machine\'s GPU (use auto or wasm)');
     }
     // a run that asks for the GPU where there is none is refused before it exists (the session would fail it)
-    if (config.engine === 'webgpu' && config.optimizer !== 'es') throw new UsageError('--engine webgpu: Adam computes on the CPU engines (wasm); the GPU engine evaluates ES populations');
     if (config.engine === 'webgpu' && values.cluster === undefined) await resolveEngine('webgpu');
     const workspace = resolveWorkspaceDir(values.workspace);
     const store = new LabStore(workspace);

@@ -22,6 +22,7 @@ import type { ProgressEvent, TrainOutcome } from '../training/context';
 import type { GpuAdapterReport } from '../compute/gpu-adapters';
 import { bool, f32, f64, int, ncaConfig, num, obj, str } from '../cluster/wire-checks';
 import { esGpuSliceJob } from './es-gpu-slice';
+import { adamGpuGradJob } from './adam-gpu-grad';
 
 /**
  * How a job kind's jobs travel through the cluster. `job-blobs`: each job's payload goes up as one blob and its
@@ -71,6 +72,12 @@ export type AdamTrainJobType = JobType<AdamTrainPayload, TrainOutcome, ProgressE
 
 /** Adam on the fused engine: per-sample losses, finals and gradients of a slice of one iteration's batch. */
 export type AdamGradJobType = JobType<AdamGradientRequest, AdamGradientResult>;
+
+/** Adam's gradients on the GPU: the same slice, computed by the worker's WebGPU device (services/compute/gpu-bptt.ts). */
+export interface AdamGpuGradientRequest extends AdamGradientRequest {
+  adapter: GpuAdapterReport;
+}
+export type AdamGpuGradJobType = JobType<AdamGpuGradientRequest, AdamGradientResult>;
 
 /** One model × one suite × one repeat of an experiment (core/experiments/job.ts). */
 export type ExperimentJobType = JobType<ExperimentJobPayload, ExperimentJobResult, ExperimentJobProgress>;
@@ -123,6 +130,8 @@ export const LAB_JOB_TABLE = [
   }),
   // the fused BPTT engine: WebAssembly, no tfjs
   job<AdamGradJobType>()({ kind: 'adam-grad', run: (payload) => computeAdamGradientSlice(payload) }),
+  // the same on the worker's GPU
+  job<AdamGpuGradJobType>()({ kind: 'adam-gpu-grad', run: (payload, ctx) => adamGpuGradJob(payload, ctx) }),
   job<ExperimentJobType>()({
     kind: 'experiment',
     // the rollout checks the signal every 50 updates

@@ -13,7 +13,8 @@
 import { availableParallelism } from 'node:os';
 import { ncaConfigOf, type AdamRunConfig, type RunConfig } from '../../../shared/training-config';
 import type { Checkpoint } from '../../../shared/run-record';
-import type { ComputeRecord } from '../../../shared/compute-engine';
+import { resolveEngine } from '../../compute/engine-choice';
+import type { GpuAdapterReport } from '../../compute/gpu-adapters';
 import { makeSeed, type StateBatch } from '../../../core/nca/state';
 import { AdamBptt, type AdamOptimizerState } from '../../../core/adam/bptt';
 import { FusedAdam, inProcessGradients, type AdamSession, type GradientSource } from '../../../core/adam/fused-adam';
@@ -193,11 +194,12 @@ export const adamPlugin: OptimizerPlugin = {
   async runSession(start: SessionStart): Promise<TrainOutcome> {
     const { opts, store, target, log } = start;
     const config = asAdam(start.config, opts.runId);
-    const choice = opts.engine ?? config.engine;
-    if (choice === 'webgpu') throw new Error('engine webgpu: Adam computes on the CPU engines (wasm); the GPU engine evaluates ES populations');
-    const compute: ComputeRecord = { engine: 'wasm', adapter: null, reason: choice === 'wasm' ? 'the run asks for wasm' : 'auto: Adam computes on the CPU engines' };
+    const engine = await resolveEngine(opts.engine ?? config.engine);
+    const compute = engine.record;
+    log(`compute engine: ${compute.engine}${compute.adapter ? ` on ${compute.adapter}` : ''} (${compute.reason})`);
     const ctxBase = { workspace: opts.workspace, runId: opts.runId, config, target, control: opts.control, onProgress: opts.onProgress, compute };
     const requested = opts.workers ?? availableParallelism();
+    if (engine.adapter) return adamOnGpu(start, ctxBase, engine.adapter, requested);
     if (requested <= 0 && opts.backend !== 'tensorflow') {
       return trainAdam({ ...ctxBase, backend: `${bpttEngineName()} (in process)` }, { store, gradients: inProcessGradients(ncaConfigOf(config), target, config.stepsMax) });
     }
@@ -220,3 +222,36 @@ export const adamPlugin: OptimizerPlugin = {
     }
   },
 };
+
+/**
+ * Adam with its gradients on the GPU: one worker process holds the device and computes the whole batch (job
+ * adam-gpu-grad), or this process does with --workers 0; the update stays here (FusedAdam), as on the CPU engine.
+ */
+async function adamOnGpu(start: SessionStart, ctxBase: Omit<TrainerContext, 'backend'>, adapter: GpuAdapterReport, requested: number): Promise<TrainOutcome> {
+  const { opts, store, target, log } = start;
+  const config = asAdam(start.config, opts.runId);
+  const nca = ncaConfigOf(config);
+  const backend = `webgpu on ${ctxBase.compute!.adapter}`;
+  if (requested <= 0) {
+    const { GpuDevice } = await import('../../compute/gpu-device');
+    const { GpuBptt } = await import('../../compute/gpu-bptt');
+    const device = await GpuDevice.open(adapter);
+    const bptt = new GpuBptt(device);
+    try {
+      const gradients = poolGradients(nca, target, config.stepsMax, 1, (payloads) => Promise.all(payloads.map((p) => bptt.sliceGradients(p))));
+      return await trainAdam({ ...ctxBase, backend: `${backend} (in process)` }, { store, gradients });
+    } finally {
+      bptt.dispose();
+      device.destroy();
+    }
+  }
+  const pool = new WorkerPool<LabJobs>({ size: 1, spawn: opts.spawn ?? forkSpawner(), onWorkerRestart: (info) => log(restartLine(info)) });
+  try {
+    await pool.start();
+    log(`Adam: 1 worker process ready, gradients on the GPU (${ctxBase.compute!.adapter})`);
+    const gradients = poolGradients(nca, target, config.stepsMax, 1, (payloads) => pool.map('adam-gpu-grad', payloads.map((p) => ({ ...p, adapter }))));
+    return await trainAdam({ ...ctxBase, backend }, { store, gradients });
+  } finally {
+    await pool.close();
+  }
+}
