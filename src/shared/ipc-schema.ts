@@ -21,8 +21,8 @@ import {
 } from './lab-api';
 import type { ChannelArgs, LabChannel } from './ipc';
 import { parseClusterUrl } from './cluster-url';
-import { configProblems, getPath, type RunConfig } from './training-config';
-import { OPTIMIZERS, isOptimizer, optimizerChoicesText } from './optimizers';
+import { configProblems, type RunConfig } from './training-config';
+import { isOptimizer, optimizerChoicesText } from './optimizers';
 import { parseExperimentId, parseExperimentRunRequest } from './experiment';
 import { parseFigureFileName, parseReproduceRequest, parseStudyId } from './reproduce';
 import { describeValue, hasControlCharacters, isRecord } from './validate';
@@ -245,23 +245,12 @@ export function parseNotes(field: string, value: unknown): string {
   return value;
 }
 
-/** A full run config from outside: the shape first (so validation cannot trip over a missing part), then every field. */
+/** A full run config from outside, checked by its rows (run-config/validate.ts: the shape first, then every field and rule). */
 export function parseRunConfig(where: string, value: unknown): RunConfig {
   if (!isRecord(value)) throw new Error(`${where}: config must be an object, got ${describeValue(value)}`);
   const v = value as Record<string, unknown>;
   if (!isOptimizer(v.optimizer)) throw new Error(`${where}: config.optimizer must be ${optimizerChoicesText()}, got ${describeValue(v.optimizer)}`);
   if (typeof v.preset !== 'string' || v.preset === '') throw new Error(`${where}: config.preset must name the preset it started from, got ${describeValue(v.preset)}`);
-  for (const part of ['target', 'model', 'stop', v.optimizer]) {
-    if (!isRecord(v[part])) throw new Error(`${where}: config.${part} must be an object, got ${describeValue(v[part])}`);
-  }
-  // the nested parts of the optimizer's settings, so validation cannot trip over a missing one
-  const opt = OPTIMIZERS[v.optimizer];
-  for (const path of opt.objectPaths) {
-    if (!isRecord(getPath(v, path))) throw new Error(`${where}: config.${path} must be an object, got ${describeValue(getPath(v, path))}`);
-  }
-  for (const path of opt.listPaths) {
-    if (!Array.isArray(getPath(v, path))) throw new Error(`${where}: config.${path} must be a list, got ${describeValue(getPath(v, path))}`);
-  }
   const config = value as unknown as RunConfig;
   const problems = configProblems(config);
   if (problems.length > 0) throw new Error(`${where}: config.${problems[0].field}: ${problems[0].message}`);

@@ -1,13 +1,12 @@
 /**
  * The lab's optimizers, one row each: what every layer above needs to know of an optimizer without naming it —
  * its label, what it counts its steps in, its throughput, its config fields and presets (gathered from
- * training-config.ts's tables, where each is tagged with its optimizer), its default preset, the parts of its
- * settings a config from outside must have, and the form sections its fields fall into. The CLI's --optimizer,
- * the IPC schema's shape check and the New Run form are derived from this table, so an optimizer added here (with
- * its plug-in in services/training/optimizers) appears in all of them.
+ * the run config's rows, where each is tagged with its optimizer), its default preset and the form sections its
+ * fields fall into. The CLI's --optimizer, the IPC schema and the New Run form are derived from this table, so an
+ * optimizer added here (with its plug-in in services/training/optimizers) appears in all of them.
  */
 import {
-  OPTIMIZER_IDS, PRESETS, RUN_CONFIG_FIELDS,
+  ES_RULES, OPTIMIZER_IDS, PRESETS, RUN_CONFIG_FIELDS,
   type AdamRunConfig, type EsRunConfig, type FieldSpec, type Optimizer, type Preset, type RunConfig,
 } from './training-config';
 
@@ -19,6 +18,8 @@ export interface OptimizerSection {
   title: string;
   /** fields whose path starts with this prefix */
   prefix: string;
+  /** the ES update rule whose own settings it holds: the form shows it with the essentials while that rule is chosen */
+  rule?: string;
 }
 
 export interface OptimizerDescriptor<C extends RunConfig = RunConfig> {
@@ -40,9 +41,6 @@ export interface OptimizerDescriptor<C extends RunConfig = RunConfig> {
   throughput: { key: 'generationsPerSec' | 'iterationsPerSec'; label: string; second?: { key: 'mutantsPerSec'; label: string } };
   /** the preset a new run of this optimizer starts from */
   defaultPreset: string;
-  /** nested parts of its settings a config from outside must hold as objects, and as lists */
-  objectPaths: string[];
-  listPaths: string[];
   /** form sections of its own fields, in display order; a field goes to the longest prefix that matches */
   sections: OptimizerSection[];
   /** its fields shown with evaluation, checkpoints and workers rather than in its own sections */
@@ -71,12 +69,12 @@ const ES: OptimizerDescriptor<EsRunConfig> = {
   throughput: { key: 'generationsPerSec', label: 'gen/s', second: { key: 'mutantsPerSec', label: 'mutants/s' } },
   // the fastest configuration that met both of issue 10's bars (carrot-9 and rabbit-15, README)
   defaultPreset: 'es-256',
-  objectPaths: ['es.pool', 'es.decay'],
-  listPaths: ['es.decay.thresholds', 'es.decay.factors'],
   sections: [
     { id: 'es', title: 'Evolution Strategies', prefix: 'es.' },
     { id: 'es-pool', title: 'Sample pool', prefix: 'es.pool.' },
     { id: 'es-decay', title: 'Learning-rate decay (c.5)', prefix: 'es.decay.' },
+    // each update rule with settings of its own has a section (es-rules.ts)
+    ...ES_RULES.flatMap((r): OptimizerSection[] => (r.group ? [{ id: `es-${r.group}`, title: r.label, prefix: `es.${r.group}.`, rule: r.id }] : [])),
   ],
   sessionFields: ['es.workers'],
   divergenceHint: 'σ or learning rate',
@@ -97,8 +95,6 @@ const ADAM: OptimizerDescriptor<AdamRunConfig> = {
   unitShort: 'it',
   throughput: { key: 'iterationsPerSec', label: 'it/s' },
   defaultPreset: 'thesis-adam',
-  objectPaths: ['adam.schedule', 'adam.pool'],
-  listPaths: [],
   sections: [
     { id: 'adam', title: 'Adam', prefix: 'adam.' },
     { id: 'adam-pool', title: 'Sample pool', prefix: 'adam.pool.' },

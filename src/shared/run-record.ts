@@ -9,7 +9,7 @@
  */
 import type { StateBatch } from '../core/nca/state';
 import type { RngState } from '../core/rng/philox';
-import { configProblems, type Optimizer, type RunConfig } from './training-config';
+import { configProblems, upgradeRunConfig, type Optimizer, type RunConfig } from './training-config';
 import { OPTIMIZERS } from './optimizers';
 import { describeValue, isRecord } from './validate';
 import { ENGINE_CHOICES, type ComputeRecord } from './compute-engine';
@@ -256,7 +256,8 @@ export function parseRunRecord(v: unknown): RunRecord {
   need(isRecord(v), '', `a run record must be a JSON object, got ${describeValue(v)}`);
   need(v.formatVersion === 1, 'formatVersion', `must be 1 (this lab reads run format 1), got ${describeValue(v.formatVersion)}`);
   need(isRecord(v.config), 'config', `must be an object, got ${describeValue(v.config)}`);
-  const config = v.config as unknown as RunConfig;
+  // a run.json written by an earlier lab gets the fields added since, with what it ran before they existed
+  const config = upgradeRunConfig(v.config) as RunConfig;
   const problems = configProblems(config);
   need(problems.length === 0, problems.length ? `config.${problems[0].field}` : 'config', problems[0]?.message ?? '');
   need(v.optimizer === config.optimizer, 'optimizer', `must match config.optimizer (${describeValue(config.optimizer)}), got ${describeValue(v.optimizer)}`);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initNodeBackend } from '../../src/services/compute/backend';
 import { LabStore } from '../../src/services/store/lab-store';
-import { configFromPreset, configProblems, ES_ADDED_DEFAULTS, type EsRunConfig } from '../../src/shared/training-config';
+import { configFromPreset, configProblems, esRuleDefaults, upgradeRunConfig, type EsRunConfig } from '../../src/shared/training-config';
 import { runTrainingSession } from '../../src/services/training/run-training';
 
 beforeAll(async () => { await initNodeBackend(); });
@@ -120,20 +120,20 @@ describe('configs from before issue 10', () => {
     const old = configFromPreset('thesis-es') as EsRunConfig;
     const es = old.es as unknown as Record<string, unknown>;
     for (const k of ['objective', 'adam', 'pgpe', 'snes']) delete es[k];
-    expect(configProblems(old)).toEqual([]);
-    expect(old.es.objective).toEqual({ lossWindow: 1, lossEvery: 1, longEvery: 0, longSteps: 200 });
-    expect(old.es.adam).toEqual(ES_ADDED_DEFAULTS.adam);
-    expect(configFromPreset('thesis-es')).toEqual(old);
+    const upgraded = upgradeRunConfig(old) as EsRunConfig;
+    expect(configProblems(upgraded)).toEqual([]);
+    expect(upgraded.es.objective).toEqual({ lossWindow: 1, lossEvery: 1, longEvery: 0, longSteps: 200 });
+    expect(upgraded.es.adam).toEqual(esRuleDefaults('adam'));
+    expect(configFromPreset('thesis-es')).toEqual(upgraded);
     // a decay written before the plateau rule is the thresholds rule (c.5), as it was
     const noRule = configFromPreset('thesis-es') as EsRunConfig;
     for (const k of ['rule', 'patience', 'minLr', 'sigmaPower']) delete (noRule.es.decay as unknown as Record<string, unknown>)[k];
-    expect(configProblems(noRule)).toEqual([]);
-    expect(noRule.es.decay).toEqual((configFromPreset('thesis-es') as EsRunConfig).es.decay);
+    expect((upgradeRunConfig(noRule) as EsRunConfig).es.decay).toEqual((configFromPreset('thesis-es') as EsRunConfig).es.decay);
     // a group written with fewer keys than today's gets the missing ones
     const partial = configFromPreset('es') as EsRunConfig;
     delete (partial.es.objective as unknown as Record<string, unknown>).lossEvery;
-    expect(configProblems(partial)).toEqual([]);
-    expect(partial.es.objective.lossEvery).toBe(1);
+    expect(configProblems(partial)[0]?.field).toBe('es.objective.lossEvery');
+    expect((upgradeRunConfig(partial) as EsRunConfig).es.objective.lossEvery).toBe(1);
   });
 
   it('names the field of an impossible objective', () => {

@@ -24,7 +24,7 @@ import { runTrainingSession } from '../../src/services/training/run-training';
 import { parseCreateRunRequest } from '../../src/shared/ipc-schema';
 import type { RunInfo } from '../../src/shared/lab-api';
 import type { StartModel } from '../../src/shared/start-model';
-import { configFromPreset, configProblems, ncaConfigOf, PRESETS, type RunConfig } from '../../src/shared/training-config';
+import { configFromPreset, configProblems, ncaConfigOf, PRESETS, upgradeRunConfig, type RunConfig } from '../../src/shared/training-config';
 import { runCli } from './cli-run';
 import { comparable, FAULT_SEED, killScenario, reportLine } from './fault-kills';
 
@@ -77,8 +77,12 @@ describe('the config records where a run starts', () => {
     for (const p of PRESETS) expect(p.config.startFrom, p.name).toBeNull();
     const old = configFromPreset('thesis-adam') as Partial<RunConfig>;
     delete old.startFrom;
-    expect(configProblems(old as RunConfig)).toEqual([]);
-    expect(old.startFrom).toBeNull();
+    // validation never fills it in; the upgrade at load does
+    expect(configProblems(old as RunConfig)[0]?.field).toBe('startFrom');
+    const upgraded = upgradeRunConfig(old) as RunConfig;
+    expect(configProblems(upgraded)).toEqual([]);
+    expect(upgraded.startFrom).toBeNull();
+    expect(old.startFrom).toBeUndefined();
 
     const problem = (startFrom: unknown) => configProblems({ ...configFromPreset('es'), startFrom } as RunConfig)[0];
     expect(problem({ kind: 'checkpoint', id: 'x', label: '' })).toEqual({

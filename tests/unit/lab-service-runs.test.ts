@@ -98,7 +98,7 @@ describe('runs channels', () => {
     config.es.sigma = -1;
     await expect(service.dispatch('runs:create', [{ config }])).rejects.toThrow('runs.create: config.es.sigma: must be a number > 0 and ≤ 10, got -1');
     await expect(service.dispatch('runs:create', [{ config: { optimizer: 'sgd' } }])).rejects.toThrow('runs.create: config.optimizer must be "es" or "adam", got "sgd"');
-    await expect(service.dispatch('runs:create', [{ config: { optimizer: 'es', preset: 'x' } }])).rejects.toThrow('runs.create: config.target must be an object');
+    await expect(service.dispatch('runs:create', [{ config: { optimizer: 'es', preset: 'x' } }])).rejects.toThrow('runs.create: config.target: must be an object, got nothing');
     await expect(service.dispatch('runs:get', ['../etc'])).rejects.toThrow('runs.get: runId must be a run id');
     await expect(service.dispatch('runs:get', ['nope'])).rejects.toThrow('no run "nope"');
     await expect(service.dispatch('runs:setTags', ['x', ['ok', '']])).rejects.toThrow('runs.setTags: tags: each tag must be a word of 1 to 40 characters, got ""');

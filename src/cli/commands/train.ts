@@ -11,7 +11,7 @@ import { messageOf } from '../../shared/validate';
 import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { listBuiltinTargets } from '../../services/targets/targets';
 import {
-  configFromPreset, fieldByPath, parseFieldText, setPath, validateRunConfig, PRESETS, ConfigError, type RunConfig,
+  configFromPreset, fieldByPath, withFieldText, validateRunConfig, PRESETS, RUN_CONFIG_FIELDS, ConfigError, type RunConfig,
 } from '../../shared/training-config';
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs, expectPositionals, integerFlag } from '../flags';
@@ -19,6 +19,10 @@ import { followTraining } from '../follow-training';
 import { parseClusterUrl } from '../../services/cluster/redis-url';
 import { resolveEngine } from '../../services/compute/engine-choice';
 import { OPTIMIZERS, OPTIMIZER_IDS, isOptimizer, optimizerOf } from '../../shared/optimizers';
+
+/** The settings with flags of their own (`--seed N`, the rows' `flags`): parsed and checked by their rows like --set. */
+export const CONFIG_FLAGS = RUN_CONFIG_FIELDS.filter((f) => f.flags?.length);
+
 
 export const trainCommand: Command = {
   summary: 'train an NCA on a target with ES (all cores) or Adam; progress bar or --json events',
@@ -39,7 +43,8 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
   --max-generations N     stop after N generations (ES) or iterations (Adam); --max-iterations is the same
   --max-seconds S         stop after S seconds of training
   --target-loss X         stop when the 40-step growth loss reaches X
-  --set PATH=VALUE        any config field, e.g. --set es.population=40 --set es.sigma=0.02 (repeatable)
+  --set PATH=VALUE        any config field, e.g. --set es.population=40 --set es.sigma=0.02 (repeatable);
+                          a choice names its values: --set adam.schedule.kind=piecewise
   --from MODEL            fine-tune: start from a model's parameters instead of a fresh initialisation
                           (the optimizer's own state starts fresh): a run id (its model), RUN_ID@GENERATION
                           (a checkpoint), a built-in or imported model id, or a model folder, model.json or
@@ -57,14 +62,9 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
       optimizer: { type: 'string' },
       preset: { type: 'string' },
       target: { type: 'string' },
-      size: { type: 'string' },
-      padding: { type: 'string' },
-      seed: { type: 'string' },
+      // --workers is also a session flag (this computer's processes); ES records it as es.workers
       workers: { type: 'string' },
-      'max-generations': { type: 'string' },
-      'max-iterations': { type: 'string' },
-      'max-seconds': { type: 'string' },
-      'target-loss': { type: 'string' },
+      ...Object.fromEntries(CONFIG_FLAGS.flatMap((f) => f.flags!.map((flag) => [flag, { type: 'string' as const }]))),
       set: { type: 'string', multiple: true },
       name: { type: 'string' },
       backend: { type: 'string' },
@@ -103,6 +103,7 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
 };
 
 type TrainFlags = Record<string, string | string[] | boolean | undefined>;
+
 
 const SHAPE_FIELDS = ['channels', 'hidden', 'bias1', 'bias2'] as const;
 
@@ -163,12 +164,10 @@ export function buildConfig(values: TrainFlags): RunConfig {
   if (optimizer && config.optimizer !== optimizer) {
     throw new UsageError(`preset ${presetName} is an ${config.optimizer} preset, but --optimizer is ${optimizer}`);
   }
-  const assign = (path: string, text: string | undefined, flag: string) => {
-    if (text === undefined) return;
-    const f = fieldByPath(path);
-    if (!f) throw new UsageError(`--${flag}: unknown field ${path}`);
+  const assign = (path: string, text: string, flag: string) => {
+    if (!fieldByPath(path)) throw new UsageError(`--${flag}: unknown field ${path}`);
     try {
-      setPath(config, path, parseFieldText(f, text));
+      config = withFieldText(config, path, text);
     } catch (err) {
       throw new UsageError(`--${flag}: ${(err as Error).message}`);
     }
@@ -189,26 +188,18 @@ export function buildConfig(values: TrainFlags): RunConfig {
       }
     }
   }
-  assign('target.size', values.size as string | undefined, 'size');
-  assign('target.padding', values.padding as string | undefined, 'padding');
-  assign('seed', values.seed as string | undefined, 'seed');
-  assign('engine', values.engine as string | undefined, 'engine');
-  assign('stop.maxGenerations', (values['max-generations'] ?? values['max-iterations']) as string | undefined, 'max-generations');
-  assign('stop.maxSeconds', values['max-seconds'] as string | undefined, 'max-seconds');
-  assign('stop.targetLoss', values['target-loss'] as string | undefined, 'target-loss');
-  // ES records its worker count in the config (es.workers); other optimizers take --workers for the session only
-  if (config.optimizer === 'es') assign('es.workers', values.workers as string | undefined, 'workers');
+  for (const f of CONFIG_FLAGS) {
+    // another optimizer's setting (ES records --workers as es.workers; Adam takes it for the session only)
+    if (f.optimizer && f.optimizer !== config.optimizer) continue;
+    const flag = f.flags!.find((name) => typeof values[name] === 'string');
+    if (flag) assign(f.path, values[flag] as string, flag);
+  }
   for (const item of (values.set as string[] | undefined) ?? []) {
     const eq = item.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set expects PATH=VALUE, got "${item}"`);
     const path = item.slice(0, eq).trim();
     const text = item.slice(eq + 1);
     if (path === 'target.name') { config.target.name = text; continue; }
-    if (path === 'adam.schedule.kind') {
-      if (config.optimizer !== 'adam') throw new UsageError('--set adam.schedule.kind: not an Adam run');
-      config.adam.schedule = text === 'constant' ? { kind: 'constant' } : { kind: 'piecewise', boundary: 2000, after: 2e-4 };
-      continue;
-    }
     assign(path, text, 'set');
   }
   try {

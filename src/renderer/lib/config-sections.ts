@@ -1,15 +1,18 @@
 /**
  * The config fields of shared/training-config.ts grouped the way the New Run form and the run detail show them.
  * Every field of RUN_CONFIG_FIELDS appears in exactly one section (a test in the e2e suite checks the form shows
- * them all); the Adam learning-rate schedule, which is not a flat field, has its own control.
+ * them all); a field shows while it applies to the config (`fieldApplies`: the Adam schedule's boundary only while
+ * it is piecewise), and an ES rule's own section is shown with the essentials while that rule is chosen.
  */
-import { RUN_CONFIG_FIELDS, getPath, type FieldSpec, type Optimizer, type RunConfig } from '@shared/training-config';
+import { RUN_CONFIG_FIELDS, fieldApplies, fieldValueText, getPath, type FieldSpec, type Optimizer, type RunConfig } from '@shared/training-config';
 import { descriptorOf, fieldsOf, type OptimizerDescriptor, type OptimizerSection } from '@shared/optimizers';
 
 export interface ConfigSection {
   id: string;
   title: string;
   fields: FieldSpec[];
+  /** the ES update rule whose own settings it holds */
+  rule?: string;
 }
 
 /** The sections before and after the optimizer's own (shared/optimizers.ts gives those, by path prefix). */
@@ -37,22 +40,22 @@ export function configSections(optimizer: Optimizer): ConfigSection[] {
   const own = fieldsOf(optimizer);
   const sections: ConfigSection[] = [
     ...BEFORE.map((s) => ({ id: s.id, title: s.title, fields: common.filter((f) => s.match(f.path)) })),
-    ...opt.sections.map((s) => ({ id: s.id, title: s.title, fields: own.filter((f) => ownSectionOf(f.path, opt) === s.id) })),
+    ...opt.sections.map((s) => ({ id: s.id, title: s.title, rule: s.rule, fields: own.filter((f) => ownSectionOf(f.path, opt) === s.id) })),
     ...AFTER.map((s) => ({ id: s.id, title: s.title, fields: [...common, ...own].filter((f) => s.match(f.path, opt)) })),
   ];
   return sections.filter((s) => s.fields.length > 0);
 }
 
-export function displayValue(field: FieldSpec, config: RunConfig): string {
-  const v = getPath(config, field.path);
-  if (v === null || v === undefined) return field.kind.startsWith('nullable') ? 'none' : '–';
-  if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (field.path === 'es.workers' && v === 0) return '0 (one per core)';
-  return String(v);
+/** A section's fields that apply to this config, in the table's order. */
+export function fieldsShown(section: ConfigSection, config: RunConfig): FieldSpec[] {
+  return section.fields.filter((f) => fieldApplies(f, config));
 }
 
-export function scheduleText(config: RunConfig): string | null {
-  if (config.optimizer !== 'adam') return null;
-  const s = config.adam.schedule;
-  return s.kind === 'constant' ? 'constant' : `${config.adam.lr} → ${s.after} after iteration ${s.boundary}`;
+/** Whether a section holds the settings of the ES update rule the config has chosen. */
+export function isChosenRule(section: ConfigSection, config: RunConfig): boolean {
+  return !!section.rule && config.optimizer === 'es' && config.es.update === section.rule;
+}
+
+export function displayValue(field: FieldSpec, config: RunConfig): string {
+  return fieldValueText(field, getPath(config, field.path));
 }

@@ -34,7 +34,7 @@ import {
   type Checkpoint, type MetricRow, type RunPatch, type RunRecord, type RunVersions,
 } from '../../shared/run-record';
 import { defaultRunName } from '../../shared/run-names';
-import { configProblems, ncaConfigOf, validateRunConfig, type RunConfig, type TargetRef } from '../../shared/training-config';
+import { configProblems, ncaConfigOf, upgradeRunConfig, validateRunConfig, type RunConfig, type TargetRef } from '../../shared/training-config';
 import { startShapeRefusal } from '../../shared/start-model';
 import { packageVersion } from '../resources/package-paths';
 import { readPng, writePng } from '../export/png';
@@ -708,7 +708,8 @@ export class LabStore {
 function validConfigOrNull(v: unknown): RunConfig | null {
   if (typeof v !== 'object' || v === null) return null;
   try {
-    return configProblems(v as RunConfig).length === 0 ? (v as RunConfig) : null;
+    const config = upgradeRunConfig(v) as RunConfig;
+    return configProblems(config).length === 0 ? config : null;
   } catch {
     return null;
   }

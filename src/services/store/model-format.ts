@@ -18,7 +18,7 @@ import { crc32 } from 'node:zlib';
 import { endianness } from 'node:os';
 import { paramLayout, validateNcaConfig, type NcaConfig, type ParamLayout } from '../../core/nca/config';
 import { encodeNumber } from '../../shared/run-record';
-import { configProblems, ncaConfigOf, type RunConfig, type TargetRef } from '../../shared/training-config';
+import { configProblems, ncaConfigOf, upgradeRunConfig, type RunConfig, type TargetRef } from '../../shared/training-config';
 import { parseModelEvaluation, parseModelSource, type ModelEvaluation, type ModelSource } from '../../shared/model-source';
 import { isRecord } from '../../shared/validate';
 
@@ -207,7 +207,8 @@ export function checkNca(v: unknown, file: string, field: string): NcaConfig {
 function optionalConfig(v: unknown): RunConfig | null {
   if (!isRecord(v)) return null;
   try {
-    return configProblems(v as unknown as RunConfig).length === 0 ? (v as unknown as RunConfig) : null;
+    const config = upgradeRunConfig(v) as RunConfig;
+    return configProblems(config).length === 0 ? config : null;
   } catch {
     return null;
   }

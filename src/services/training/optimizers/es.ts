@@ -3,7 +3,7 @@
  * generation draws the start batch (seed or sample pool, spec e), has the evaluator score every member, shapes
  * the fitness (c.3), has the weighted noise sums the strategy asks for formed where the noise is cheap to rebuild
  * in parallel (the workers, core/es/noise-sums.ts), lets the run's strategy update θ (c.4 with the c.5 decay, or
- * issue 10's OpenAI-ES with Adam, PGPE, SNES: es-strategies.ts) and writes the best member's states back to the
+ * issue 10's OpenAI-ES with Adam, PGPE, SNES: the rows of shared/run-config/es-rules.ts) and writes the best member's states back to the
  * pool. Every random number derives
  * from (seed, generation), so a resumed run retraces the trajectory of an uninterrupted one exactly.
  *
@@ -11,7 +11,7 @@
  * (es-cluster.ts); the evaluator hides which.
  */
 import { availableParallelism } from 'node:os';
-import { ncaConfigOf, type EsRunConfig, type RunConfig } from '../../../shared/training-config';
+import { esStrategyFor, ncaConfigOf, type EsRunConfig, type RunConfig } from '../../../shared/training-config';
 import { makeSeed, stackStates, type StateBatch } from '../../../core/nca/state';
 import { centredRankShaping } from '../../../core/es/shaping';
 import { GenerationNoise } from '../../../core/es/update';
@@ -28,7 +28,7 @@ import { EvaluationPaused, InProcessEsEvaluator, PoolEsEvaluator, esObjectiveSet
 import type { EsMasterProbe } from '../es-master-probe';
 import type { TrainerContext, TrainOutcome } from '../context';
 import { runTrainingLoop } from '../training-loop';
-import { esStrategyFor } from './es-strategies';
+
 import { runEsOnCluster } from './es-cluster';
 import { restartLine } from './worker-lines';
 import { resolveEngine } from '../../compute/engine-choice';
