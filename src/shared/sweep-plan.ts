@@ -13,7 +13,7 @@ import { halvingRungs } from '../core/sweeps/halving';
 import { qualityGoal } from '../core/nca/growth-eval';
 import { settingsKey } from '../core/stats/groups';
 import { OPTIMIZERS } from './optimizers';
-import { configFromPreset, configProblems, presetByName, setPath, type Optimizer, type RunConfig, type TargetRef } from './training-config';
+import { configFromPreset, configProblems, presetByName, withFieldValue, type Optimizer, type RunConfig, type TargetRef } from './training-config';
 import { SWEEP_LIMITS, sweepFieldOf, type SweepGroup, type SweepRequest } from './sweep';
 import { fail } from './validate';
 
@@ -53,7 +53,7 @@ function presetFor(request: SweepRequest, point: SweepPoint): string {
 
 /** One configuration's config (seed aside) and the settings it records. */
 function configOf(request: SweepRequest, point: SweepPoint, resolve: TargetResolver): { config: RunConfig; settings: Record<string, SweepValue | null> } {
-  const config = configFromPreset(presetFor(request, point));
+  let config = configFromPreset(presetFor(request, point));
   const targetName = typeof point.target === 'string' ? point.target : request.target;
   config.target = { ...resolve(targetName) };
   config.stop = { ...request.stop };
@@ -61,7 +61,8 @@ function configOf(request: SweepRequest, point: SweepPoint, resolve: TargetResol
     const f = sweepFieldOf(path);
     return typeof f === 'string' || f.optimizer === undefined || f.optimizer === config.optimizer;
   };
-  for (const fixed of request.set) if (applies(fixed.path)) setPath(config, fixed.path, fixed.value);
+  // as the form and --set change a setting (switching the Adam schedule's kind brings that kind's defaults)
+  for (const fixed of request.set) if (applies(fixed.path)) config = withFieldValue(config, fixed.path, fixed.value);
   const settings: Record<string, SweepValue | null> = {};
   for (const axis of request.axes) {
     const v = point[axis.path];
@@ -69,7 +70,7 @@ function configOf(request: SweepRequest, point: SweepPoint, resolve: TargetResol
     else if (axis.path === 'optimizer') settings.optimizer = config.optimizer;
     else if (axis.path === 'target') settings.target = targetName;
     else if (applies(axis.path)) {
-      setPath(config, axis.path, v);
+      config = withFieldValue(config, axis.path, v);
       settings[axis.path] = v;
     } else settings[axis.path] = null;
   }

@@ -71,7 +71,8 @@ describe('validation', () => {
     const upgraded = upgradeRunConfig(frozen);
     expect(upgraded).not.toBe(frozen);
     expect(frozen).toEqual(old);
-    expect(upgraded).toEqual(configFromPreset('thesis-es'));
+    // every run before the GPU engine computed on the CPU; presets say auto
+    expect(upgraded).toEqual({ ...configFromPreset('thesis-es'), engine: 'wasm' });
     expect(configProblems(upgraded as RunConfig)).toEqual([]);
   });
 
