@@ -1,7 +1,8 @@
 /**
  * What the training loop does after every step (generation/iteration), in one place: keep the metric rows the
- * policy keeps, append them to the run's metrics in batches (at most one write a second, and before every
- * checkpoint), emit throttled progress events with throughput, and track the run's progress summary.
+ * policy keeps, append them to the run's metrics in batches (at most one write a second, while the next step
+ * computes, and before every checkpoint), emit throttled progress events with throughput, and track the run's
+ * progress summary.
  */
 import type { MetricRow, RunProgress } from '../../shared/run-record';
 import type { LabStore } from '../store/lab-store';
@@ -57,6 +58,10 @@ export class TrainingLog {
   /** a resumed session's growth losses come from the metrics it continues (null until looked up) */
   private earlierEvalLookedUp: boolean;
   private readonly startGeneration: number;
+  /** the due flush running while the next step computes, or null */
+  private background: Promise<void> | null = null;
+  /** what that flush failed with (null: nothing), thrown by the next record() or flush() */
+  private backgroundError: unknown = null;
 
   constructor(private readonly store: LabStore, private readonly ctx: TrainerContext, start: TrainingLogStart) {
     this.generation = start.generation;
@@ -97,6 +102,7 @@ export class TrainingLog {
 
   /** The row of the generation just done (kept by policy), a throttled progress event, a flush when due. */
   async record(row: MetricRow, isEval: boolean): Promise<void> {
+    this.throwBackgroundError();
     if (isEval || keepMetricRow(row.generation)) this.pending.push(row);
     const now = performance.now();
     if (this.ctx.onProgress && (isEval || now - this.lastEventAt >= EVENT_INTERVAL_MS)) {
@@ -113,7 +119,11 @@ export class TrainingLog {
       this.lastEventAt = now;
       this.ctx.onProgress(ev);
     }
-    if (now - this.lastFlush >= FLUSH_INTERVAL_MS) await this.flush();
+    // a due flush (an append and an fsync: milliseconds, serial work of the step) runs while the next step
+    // computes; flush() waits for it, so a checkpoint still never has rows missing behind it
+    if (now - this.lastFlush >= FLUSH_INTERVAL_MS && this.background === null) {
+      this.background = this.writePending().catch((err: unknown) => { this.backgroundError = err; }).finally(() => { this.background = null; });
+    }
   }
 
   /** Keeps a row whatever the policy (the diverged iteration of a failed run). */
@@ -121,7 +131,22 @@ export class TrainingLog {
     this.pending.push(row);
   }
 
+  /** Every row kept so far is on disk when this resolves (a flush still running is waited for). */
   async flush(): Promise<void> {
+    if (this.background) await this.background;
+    this.throwBackgroundError();
+    await this.writePending();
+  }
+
+  /** A background flush that failed fails the step after it (its rows are pending again: the failed-run path retries). */
+  private throwBackgroundError(): void {
+    const err = this.backgroundError;
+    if (err === null) return;
+    this.backgroundError = null;
+    throw err;
+  }
+
+  private async writePending(): Promise<void> {
     // Before the first progress is recorded: a resumed session's last growth losses are those of the last
     // evaluation row it continues from (otherwise run.json would lose lastEval40 until the next evaluation).
     if (!this.earlierEvalLookedUp) {
