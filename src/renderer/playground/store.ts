@@ -1,111 +1,89 @@
 /**
- * The playground: saved models replayed step by step in the window (core/replay's GrowthReplay, on FusedNca's
- * WebAssembly SIMD kernel in the page's main thread, so a damage applied with the pointer is in the very next
- * frame), damaged, compared side by side and exported.
+ * The playground's state: saved models replayed step by step in the window, damaged, compared side by side and
+ * exported. The parts are pure modules beside it — the models (catalogue.ts), the engine (engine.ts), the clock
+ * (transport.ts), damage and seed cells (damage-and-seeds.ts), surviving a reload (persistence.ts) and the exports
+ * (exports.ts) — and this store holds what the window shows and asks the lab for models.
  *
  * The engine is not reactive (markRaw, mutated in place thousands of times a second): after every change the
  * store copies what the UI shows (t, frontier, the damage log, seed cells) into refs and bumps `frame`, which
- * the stage and the chart watch.
+ * the stage and the chart watch. Nothing outside reads the engine itself: the stage reads `stateOf`, the chart
+ * `lossCurves`.
  */
 import { initMlpKernel } from '@core/nca/mlp-kernel';
-import type { NcaConfig } from '@core/nca/config';
-import type { CanvasTarget } from '@core/replay/canvas-target';
-import { type DamageEvent, type DamageEventRequest } from '@core/replay/damage-event';
-import { framesSideBySide, renderFrame, type FrameView } from '@core/replay/frames';
-import { encodeGif, gifCaptionLayout, type GifCaption } from '@core/replay/gif';
-import { GrowthReplay, type ReplayModel } from '@core/replay/growth-replay';
-import { lossCsv } from '@core/replay/loss-csv';
-import { makeRecording, parseGrowthRecording, type GrowthRecording, type RecordedModel } from '@core/replay/recording';
-import { composeStrip, type StripImage } from '@core/replay/strip';
-import { composeStripFigure, stripFigureLayout, type FigureText } from '@core/figures/strip-figure';
-import { decodeFloat32Base64 } from '@shared/float32-base64';
+import type { StateBatch } from '@core/nca/state';
+import type { DamageEvent, DamageEventRequest } from '@core/replay/damage-event';
+import type { FrameView } from '@core/replay/frames';
+import type { GrowthReplay } from '@core/replay/growth-replay';
+import { parseGrowthRecording, type GrowthRecording } from '@core/replay/recording';
+import type { StripImage } from '@core/replay/strip';
+import type { FigureText } from '@core/figures/strip-figure';
 import type { LibraryModelInfo, ModelSummary, OpenedModel } from '@shared/lab-api';
 import { modelFilesProblem } from '@shared/ipc-schema';
-import { rotatePerception } from '@core/nca/perception-rotation';
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
-import { RUN_COLOURS } from '../lib/chart';
 import { canvasMeasure, captionBands } from '../lib/figure-text';
 import { fileToBase64 } from '../lib/files';
 import { messageOf } from '../lib/format';
 import { lab } from '../lib/lab';
-import { modelSourceText } from '../lib/run-summary';
-
-export interface PlaygroundModel {
-  /** unique within the playground */
-  key: string;
-  name: string;
-  /** where it came from, for the model chip: "checkpoint at generation 300", "checkpoint at iteration 916", "model.json" */
-  source: string;
-  nca: NcaConfig;
-  /** the model's own parameters (the replay grows them rotated by the playground's angle) */
-  params: Float32Array;
-  target: CanvasTarget | null;
-  /** why there is no target (no loss) */
-  targetProblem: string | null;
-  trainingCanvas: { height: number; width: number } | null;
-  recorded: RecordedModel;
-  colour: string;
-}
-
-/** Speeds offered, in updates per second; 0 = as fast as possible. */
-export const SPEEDS = [1, 2, 5, 10, 20, 30, 60, 120, 240, 0] as const;
-/** Largest canvas side the playground offers (the engine takes up to 512). */
-export const MAX_PLAYGROUND_CANVAS = 256;
-/** Where the Playground keeps its replay across reloads (lib: localStorage). */
-export const PLAYGROUND_STATE_KEY = 'nca-lab:playground';
-/** The timeline's length until the user plays past it (the spec's longest evaluation, 1000 steps; issue 14, point 4). */
-export const DEFAULT_TIMELINE_END = 1000;
-/** At full speed the page steps for this long per animation frame, leaving the rest for drawing and input. */
-const FRAME_BUDGET_MS = 11;
+import { minCanvasOf, modelFromOpened, modelFromRun, nextColour, openedFromFiles, type LoadedModel, type PlaygroundModel } from './catalogue';
+import { centreSeed, toggledSeeds } from './damage-and-seeds';
+import { buildReplay, canvasSideFor, currentLosses as currentLossesOf, lossCurves as lossCurvesOf, MAX_PLAYGROUND_CANVAS, type LossCurve } from './engine';
+import { replayCsv, replayGif, replayStrip, visiting, type GifRequest } from './exports';
+import { recordingOf, storedRecording, storeRecording, throttledSaver } from './persistence';
+import { DEFAULT_TIMELINE_END, FRAME_BUDGET_MS, playStop, SpeedMeter, updatesDue } from './transport';
 
 export const usePlaygroundStore = defineStore('playground', () => {
+  // ---- the models (catalogue.ts) ----
   const catalogue = shallowRef<ModelSummary[]>([]);
   /** built-in models (gallery order), then imported ones: listed before the runs */
   const library = shallowRef<LibraryModelInfo[]>([]);
-  /** perception rotation in degrees for every model (spec a.2, the Distill demo's slider) */
-  const angle = ref(0);
   const catalogueError = ref<string | null>(null);
   const models = shallowRef<PlaygroundModel[]>([]);
   const loading = ref(false);
   const loadError = ref<string | null>(null);
+  let nextKey = 1;
+
+  // ---- the engine and what the window shows of it (engine.ts) ----
+  /** perception rotation in degrees for every model (spec a.2, the Distill demo's slider) */
+  const angle = ref(0);
   const canvasSide = ref(0);
   const replaySeed = ref(0);
   const t = ref(0);
   const frontier = ref(0);
   const damage = shallowRef<DamageEvent[]>([]);
   const seeds = shallowRef<[number, number][]>([]);
-  const playing = ref(false);
-  /** updates per second; 0 = as fast as possible */
-  const speed = ref<number>(20);
-  /** measured updates per second while playing */
-  const measuredSpeed = ref<number | null>(null);
   /** bumped whenever the current state changes */
   const frame = ref(0);
   const view = ref<FrameView>('rgb');
   const kernel = ref<'wasm-simd' | 'js' | null>(null);
   const engineError = ref<string | null>(null);
+  let engine: GrowthReplay | null = null;
+
+  // ---- the clock (transport.ts) ----
+  const playing = ref(false);
+  /** updates per second; 0 = as fast as possible */
+  const speed = ref<number>(20);
+  /** measured updates per second while playing */
+  const measuredSpeed = ref<number | null>(null);
   /** stop playing here (null: play on) */
   const playUntil = ref<number | null>(null);
   /**
    * The timeline's end: the slider's and the loss chart's x range. Playing at a set speed pushes it on; "as fast as
-   * possible" stops there (a diverged model would otherwise run to step 50,000 in seconds); jumping back re-scales it.
+   * possible" stops there; jumping back re-scales it.
    */
   const timelineEnd = ref(DEFAULT_TIMELINE_END);
-
-  let engine: GrowthReplay | null = null;
+  const meter = new SpeedMeter();
   let raf = 0;
   let last = 0;
   let owed = 0;
-  let samples: { time: number; t: number }[] = [];
-  let nextKey = 1;
 
   const minCanvas = computed(() => minCanvasOf(models.value));
   const hasEngine = computed(() => models.value.length > 0 && frame.value >= 0 && engine !== null);
+  /** each model's loss now and where it diverged (the losses line under the stage) */
+  const currentLosses = computed(() => (frame.value >= 0 && engine ? currentLossesOf(engine, models.value) : []));
 
-  function replay(): GrowthReplay | null {
-    return engine;
-  }
+  // ---- surviving a reload (persistence.ts) ----
+  const scheduleSave = throttledSaver(() => storeRecording(localStorage, recording()));
 
   /** Copies what the UI shows out of the engine. */
   function sync(): void {
@@ -118,34 +96,24 @@ export const usePlaygroundStore = defineStore('playground', () => {
     scheduleSave();
   }
 
-  // ---- surviving a reload (issue 14, point 10) ----
-  // The replay as a growth recording (the same file "Save replay" writes: models by run and checkpoint, canvas, replay
-  // seed, seed cells, damage log, the step reached) in this browser's storage, at most twice a second; restored when
-  // the Playground opens with nothing loaded. Models opened from files are not in the workspace and are not restored.
-  let saveTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Model m's state now (the stage draws it; read only). */
+  function stateOf(m: number): StateBatch | null {
+    return engine && m < engine.models.length ? engine.state(m) : null;
+  }
 
-  function scheduleSave(): void {
-    if (saveTimer) return;
-    saveTimer = setTimeout(() => {
-      saveTimer = null;
-      try {
-        const rec = recording();
-        if (rec && rec.models.some((m) => m.runId)) localStorage.setItem(PLAYGROUND_STATE_KEY, JSON.stringify(rec));
-        else localStorage.removeItem(PLAYGROUND_STATE_KEY);
-      } catch {
-        // storage full or refused (a private window): the playground works on without it
-      }
-    }, 500);
+  /** Every model's loss after each update computed so far (the chart, the CSV). */
+  function lossCurves(): LossCurve[] {
+    return engine ? lossCurvesOf(engine, models.value) : [];
+  }
+
+  /** The parameters model m grows with (its own, turned by the angle). */
+  function grownParams(m: number): Float32Array | null {
+    return engine?.models[m]?.params ?? null;
   }
 
   /** Restores the replay saved before the last reload; false when there is none (or it no longer loads). */
   async function restoreSaved(): Promise<boolean> {
-    let text: string | null;
-    try {
-      text = localStorage.getItem(PLAYGROUND_STATE_KEY);
-    } catch {
-      return false;
-    }
+    const text = storedRecording(localStorage);
     if (!text || models.value.length > 0) return false;
     await applyRecording(text);
     if (models.value.length === 0) {
@@ -162,10 +130,6 @@ export const usePlaygroundStore = defineStore('playground', () => {
     } catch (err) {
       catalogueError.value = messageOf(err);
     }
-  }
-
-  function minCanvasOf(list: PlaygroundModel[]): number {
-    return Math.max(1, ...list.map((m) => (m.trainingCanvas ? Math.max(m.trainingCanvas.height, m.trainingCanvas.width) : 1)));
   }
 
   /**
@@ -187,18 +151,12 @@ export const usePlaygroundStore = defineStore('playground', () => {
       frame.value++;
       return;
     }
-    const side = Math.min(MAX_PLAYGROUND_CANVAS, Math.max(canvasSide.value, minCanvasOf(list)));
-    const inside = (c: [number, number]) => c[0] < side && c[1] < side;
-    const cells = (opts.seeds ?? seeds.value).filter(inside);
-    let next: GrowthReplay | null;
+    const side = canvasSideFor(canvasSide.value, list);
+    let next: GrowthReplay;
     try {
-      next = markRaw(new GrowthReplay({
-        models: list.map((m): ReplayModel => ({
-          name: m.name, nca: m.nca, params: angle.value === 0 ? m.params : rotatePerception(m.nca, m.params, angle.value), target: m.target,
-        })),
-        height: side, width: side, seed: replaySeed.value,
-        ...(cells.length > 0 ? { seeds: cells } : {}),
-        damage: opts.damage ?? damage.value,
+      next = markRaw(buildReplay({
+        models: list, angle: angle.value, side, replaySeed: replaySeed.value,
+        seeds: opts.seeds ?? seeds.value, damage: opts.damage ?? damage.value,
       }));
     } catch (err) {
       engineError.value = messageOf(err);
@@ -208,16 +166,14 @@ export const usePlaygroundStore = defineStore('playground', () => {
     models.value = list;
     canvasSide.value = side;
     kernel.value = simd && next.usesKernel ? 'wasm-simd' : 'js';
-    samples = [];
+    meter.reset();
     measuredSpeed.value = null;
     sync();
   }
 
-  function addModel(m: Omit<PlaygroundModel, 'key' | 'colour'>, replace: boolean): Promise<void> {
+  function addModel(m: LoadedModel, replace: boolean): Promise<void> {
     const keep = replace ? [] : models.value;
-    const used = new Set(keep.map((x) => x.colour));
-    const colour = RUN_COLOURS.find((c) => !used.has(c)) ?? RUN_COLOURS[keep.length % RUN_COLOURS.length];
-    const list = [...keep, markRaw({ ...m, params: markRaw(m.params), key: `m${nextKey++}`, colour })];
+    const list = [...keep, markRaw({ ...m, params: markRaw(m.params), key: `m${nextKey++}`, colour: nextColour(keep) })];
     // a new first model starts on its own training canvas, with a fresh seed and no damage
     if (replace) {
       canvasSide.value = minCanvasOf(list);
@@ -226,61 +182,55 @@ export const usePlaygroundStore = defineStore('playground', () => {
     return rebuild({ models: list });
   }
 
-  /** A run's newest parameters (generation undefined) or one of its checkpoints, with the run's exact target. */
-  async function loadRun(runId: string, generation: number | undefined, replace: boolean): Promise<void> {
+  /** Runs `load` with the loading flag up and its failure shown as the load error. */
+  async function loadingModel(load: () => Promise<void>): Promise<void> {
     loading.value = true;
     loadError.value = null;
     try {
+      await load();
+    } catch (err) {
+      loadError.value = messageOf(err);
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  /** A run's newest parameters (generation undefined) or one of its checkpoints, with the run's exact target. */
+  function loadRun(runId: string, generation: number | undefined, replace: boolean): Promise<void> {
+    return loadingModel(async () => {
       const [p, target] = await Promise.all([
         lab.models.params({ runId, ...(generation !== undefined ? { generation } : {}) }),
         lab.runs.target(runId),
       ]);
       // opened by address (a run page's link) before the catalogue arrived: the run itself names it
       const summary = catalogue.value.find((c) => c.runId === runId) ?? await lab.runs.get(runId);
-      await addModel({
-        name: summary.name,
-        source: modelSourceText(p.source, summary.optimizer, p.generation),
-        nca: p.nca,
-        params: decodeFloat32Base64(p.paramsF32Base64),
-        target: { height: target.height, width: target.width, rgba: decodeFloat32Base64(target.rgbaF32Base64) },
-        targetProblem: null,
-        trainingCanvas: { height: p.height, width: p.width },
-        // a checkpoint is recorded by its generation; a run's final model (model/) has none to ask for again
-        recorded: { name: summary.name, runId, ...(generation !== undefined ? { generation } : p.source === 'checkpoint' ? { generation: p.generation } : {}) },
-      }, replace);
-    } catch (err) {
-      loadError.value = messageOf(err);
-    } finally {
-      loading.value = false;
-    }
-  }
-
-  function addOpened(m: OpenedModel, source: string, recorded: RecordedModel, replace: boolean): Promise<void> {
-    return addModel({
-      name: m.name,
-      source,
-      nca: m.nca,
-      params: decodeFloat32Base64(m.paramsF32Base64),
-      target: m.target ? { height: m.target.height, width: m.target.width, rgba: decodeFloat32Base64(m.target.rgbaF32Base64) } : null,
-      targetProblem: m.targetProblem,
-      trainingCanvas: m.height !== null && m.width !== null ? { height: m.height, width: m.width } : null,
-      recorded,
-    }, replace);
+      await addModel(modelFromRun(p, target, summary, generation), replace);
+    });
   }
 
   /** A built-in or imported model (the gallery, services/models/model-library.ts). */
-  async function loadLibrary(id: string, replace: boolean): Promise<void> {
-    loading.value = true;
-    loadError.value = null;
-    try {
+  function loadLibrary(id: string, replace: boolean): Promise<void> {
+    return loadingModel(async () => {
       const m = await lab.models.openLibrary(id);
       const info = library.value.find((l) => l.id === id);
-      await addOpened({ ...m, name: info?.name ?? m.name }, info?.kind === 'builtin' ? 'built-in model' : 'imported model', { name: info?.name ?? id, file: id }, replace);
-    } catch (err) {
-      loadError.value = messageOf(err);
-    } finally {
-      loading.value = false;
-    }
+      const name = info?.name ?? m.name;
+      await addModel(modelFromOpened({ ...m, name }, info?.kind === 'builtin' ? 'built-in model' : 'imported model', { name: info?.name ?? id, file: id }), replace);
+    });
+  }
+
+  /** model.json + weights.bin of a model folder, or one checkpoint file, picked by the user. */
+  function openFiles(files: File[], replace: boolean): Promise<void> {
+    return loadingModel(async () => {
+      // checked before a byte is read, so a too-large pick says so instead of stalling the window
+      const problem = modelFilesProblem(files);
+      if (problem) throw new Error(problem);
+      const request = { files: await Promise.all(files.map(async (f) => ({ name: f.name, bytesBase64: await fileToBase64(f) }))) };
+      const m: OpenedModel = await lab.models.open(request);
+      // a Distill demo file was imported into the workspace on the way: it is in the model list from now on
+      if (m.libraryId) void loadCatalogue();
+      const { source, recorded } = openedFromFiles(m, files.map((f) => f.name).join(' + '));
+      await addModel(modelFromOpened(m, source, recorded), replace);
+    });
   }
 
   /** Rotates every model's perception (degrees); seed cells and damage stay, the replay restarts from t = 0. */
@@ -289,29 +239,6 @@ export const usePlaygroundStore = defineStore('playground', () => {
     if (v === angle.value) return Promise.resolve();
     angle.value = v;
     return rebuild();
-  }
-
-  /** model.json + weights.bin of a model folder, or one checkpoint file, picked by the user. */
-  async function openFiles(files: File[], replace: boolean): Promise<void> {
-    loading.value = true;
-    loadError.value = null;
-    try {
-      // checked before a byte is read, so a too-large pick says so instead of stalling the window
-      const problem = modelFilesProblem(files);
-      if (problem) throw new Error(problem);
-      const request = { files: await Promise.all(files.map(async (f) => ({ name: f.name, bytesBase64: await fileToBase64(f) }))) };
-      const m = await lab.models.open(request);
-      const fileNames = files.map((f) => f.name).join(' + ');
-      // a Distill demo file was imported into the workspace on the way: it is in the model list from now on
-      if (m.libraryId) void loadCatalogue();
-      await addOpened(m, m.libraryId ? `${fileNames}, imported as ${m.libraryId}` : fileNames, {
-        name: m.name, file: fileNames, ...(m.runId ? { runId: m.runId } : {}), ...(m.generation !== null ? { generation: m.generation } : {}),
-      }, replace);
-    } catch (err) {
-      loadError.value = messageOf(err);
-    } finally {
-      loading.value = false;
-    }
   }
 
   function removeModel(key: string): Promise<void> {
@@ -331,10 +258,10 @@ export const usePlaygroundStore = defineStore('playground', () => {
 
   // ---- transport ----
 
-  function guarded(action: () => void): void {
+  function guarded(action: (e: GrowthReplay) => void): void {
     if (!engine) return;
     try {
-      action();
+      action(engine);
     } catch (err) {
       engineError.value = messageOf(err);
       pause();
@@ -343,16 +270,16 @@ export const usePlaygroundStore = defineStore('playground', () => {
   }
 
   function stepForward(): void {
-    guarded(() => engine!.stepForward());
+    guarded((e) => e.stepForward());
     if (t.value > timelineEnd.value) timelineEnd.value = t.value;
   }
 
   function stepBack(): void {
-    guarded(() => engine!.stepBack());
+    guarded((e) => e.stepBack());
   }
 
   function seek(target: number): void {
-    guarded(() => engine!.seek(Math.max(0, Math.round(target))));
+    guarded((e) => e.seek(Math.max(0, Math.round(target))));
   }
 
   function restart(): void {
@@ -373,16 +300,13 @@ export const usePlaygroundStore = defineStore('playground', () => {
 
   function play(until: number | null = null): void {
     if (!engine || playing.value) return;
-    if (until === null && speed.value === 0) {
-      // as fast as possible: to the timeline's end; at the end already, one more timeline's length
-      if (engine.t >= timelineEnd.value) timelineEnd.value = engine.t + DEFAULT_TIMELINE_END;
-      until = timelineEnd.value;
-    }
-    playUntil.value = until;
+    const stop = playStop(engine.t, timelineEnd.value, speed.value, until);
+    timelineEnd.value = stop.timelineEnd;
+    playUntil.value = stop.until;
     playing.value = true;
     last = performance.now();
     owed = 0;
-    samples = [{ time: last, t: engine.t }];
+    meter.reset(last, engine.t);
     raf = requestAnimationFrame(tick);
   }
 
@@ -401,46 +325,47 @@ export const usePlaygroundStore = defineStore('playground', () => {
   function setSpeed(v: number): void {
     speed.value = v;
     owed = 0;
-    samples = engine ? [{ time: performance.now(), t: engine.t }] : [];
+    if (engine) meter.reset(performance.now(), engine.t);
+    else meter.reset();
+  }
+
+  /** Steps the engine for one animation frame: a frame's budget at full speed, else the updates the clock owes. */
+  function advance(e: GrowthReplay, now: number, stop: number | null): void {
+    if (speed.value === 0) {
+      const start = performance.now();
+      do e.stepForward();
+      while (performance.now() - start < FRAME_BUDGET_MS && (stop === null || e.t < stop));
+      return;
+    }
+    const due = updatesDue(owed, now - last, speed.value);
+    owed = due.owed;
+    for (let i = 0; i < due.steps && (stop === null || e.t < stop); i++) e.stepForward();
   }
 
   function tick(now: number): void {
     raf = 0;
-    if (!playing.value || !engine) return;
+    const e = engine;
+    if (!playing.value || !e) return;
     const stop = playUntil.value;
     try {
-      if (speed.value === 0) {
-        const start = performance.now();
-        do engine.stepForward();
-        while (performance.now() - start < FRAME_BUDGET_MS && (stop === null || engine.t < stop));
-      } else {
-        owed += ((now - last) / 1000) * speed.value;
-        // never try to catch up more than a second (a background tab, a long pause of the page)
-        owed = Math.min(owed, Math.max(1, speed.value));
-        while (owed >= 1 && (stop === null || engine.t < stop)) {
-          engine.stepForward();
-          owed -= 1;
-        }
-      }
+      advance(e, now, stop);
     } catch (err) {
       engineError.value = messageOf(err);
       pause();
     }
     last = now;
-    if (engine.t > timelineEnd.value) timelineEnd.value = engine.t;
-    samples.push({ time: now, t: engine.t });
-    while (samples.length > 2 && now - samples[0].time > 1000) samples.shift();
-    const span = samples[samples.length - 1].time - samples[0].time;
-    if (span >= 250) measuredSpeed.value = ((samples[samples.length - 1].t - samples[0].t) * 1000) / span;
+    if (e.t > timelineEnd.value) timelineEnd.value = e.t;
+    const measured = meter.add(now, e.t);
+    if (measured !== null) measuredSpeed.value = measured;
     sync();
-    if (stop !== null && engine.t >= stop) {
+    if (stop !== null && e.t >= stop) {
       pause();
       return;
     }
     if (playing.value) raf = requestAnimationFrame(tick);
   }
 
-  // ---- damage and seeds ----
+  // ---- damage and seeds (damage-and-seeds.ts) ----
 
   /** Records a damage; at the current step it is applied at once (the caller redraws in the same frame). */
   function addDamage(request: DamageEventRequest): DamageEvent | null {
@@ -456,37 +381,27 @@ export const usePlaygroundStore = defineStore('playground', () => {
   }
 
   function removeDamage(index: number): void {
-    guarded(() => engine!.removeDamage(index));
+    guarded((e) => e.removeDamage(index));
   }
 
   function clearDamage(): void {
-    guarded(() => engine!.setDamageLog([]));
+    guarded((e) => e.setDamageLog([]));
   }
 
   /** Adds a seed cell, or removes it when it is one already (never the last); the replay starts again at 0. */
   function toggleSeed(y: number, x: number): void {
-    if (!engine) return;
-    const current = engine.seeds;
-    const at = current.findIndex(([a, b]) => a === y && b === x);
-    const next = at >= 0 ? current.filter((_, i) => i !== at) : [...current, [y, x] as [number, number]];
-    if (next.length === 0) return;
-    guarded(() => engine!.setSeeds(next));
+    const next = engine ? toggledSeeds(engine.seeds, y, x) : null;
+    if (next) guarded((e) => e.setSeeds(next));
   }
 
   function resetSeeds(): void {
-    if (!engine) return;
-    const c = Math.floor(canvasSide.value / 2);
-    guarded(() => engine!.setSeeds([[c, c]]));
+    guarded((e) => e.setSeeds(centreSeed(canvasSide.value)));
   }
 
-  // ---- recordings ----
+  // ---- recordings (persistence.ts) ----
 
   function recording(): GrowthRecording | null {
-    if (!engine) return null;
-    return makeRecording({
-      height: engine.height, width: engine.width, seeds: engine.seeds, seed: engine.seed, damage: [...engine.damage],
-      models: models.value.map((m) => (angle.value !== 0 ? { ...m.recorded, angle: angle.value } : m.recorded)), steps: engine.frontier,
-    });
+    return engine ? recordingOf(engine, models.value, angle.value) : null;
   }
 
   /**
@@ -520,82 +435,39 @@ export const usePlaygroundStore = defineStore('playground', () => {
     seek(rec.steps);
   }
 
-  // ---- exports ----
+  // ---- exports (exports.ts) ----
 
-  /** Runs `fn` on states t = …, then returns to the step the user was at. */
-  function visiting<T>(fn: (e: GrowthReplay) => T): T {
+  /** Runs an export on the engine, paused, and shows the step the user was at afterwards. */
+  function exporting<T>(fn: (e: GrowthReplay) => T): T {
     if (!engine) throw new Error('no model loaded');
     pause();
-    const back = engine.t;
     try {
-      return fn(engine);
+      return visiting(engine, fn);
     } finally {
-      engine.seek(back);
       sync();
     }
   }
 
-  function framesAt(e: GrowthReplay, t: number, v: FrameView): Uint8ClampedArray[] {
-    e.seek(t);
-    return e.models.map((_, m) => renderFrame(e.state(m), v));
+  const names = () => models.value.map((m) => m.name);
+
+  /** A GIF of the replay (exports.ts): with `labels`, a caption band of the model names and "t = N". */
+  function gifBytes(req: GifRequest): { bytes: Uint8Array; width: number; height: number } {
+    return exporting((e) => replayGif(e, names(), view.value, req, { measure: canvasMeasure, bands: captionBands }));
   }
 
-  /**
-   * A GIF of updates from…to (every `every`-th), all models side by side, on white; with `labels`, a caption band
-   * above every frame holds each model's name over its panel and "t = N".
-   */
-  function gifBytes(opts: { from: number; to: number; every: number; scale: number; fps: number; labels?: boolean }): { bytes: Uint8Array; width: number; height: number } {
-    return visiting((e) => {
-      const frames: Uint8ClampedArray[] = [];
-      const steps: number[] = [];
-      const n = e.models.length;
-      for (let at = opts.from; at <= opts.to; at += opts.every) {
-        const parts = framesAt(e, at, view.value);
-        frames.push(framesSideBySide(parts, e.height, e.width));
-        steps.push(at);
-      }
-      const width = e.width * n * opts.scale;
-      let caption: GifCaption | undefined;
-      if (opts.labels) {
-        const layout = gifCaptionLayout({
-          names: models.value.map((m) => m.name), width, panelHeight: e.height * opts.scale, lastStep: steps[steps.length - 1] ?? 0, measure: canvasMeasure,
-        });
-        caption = { height: layout.height, band: captionBands(layout, width, steps) };
-      }
-      const bytes = encodeGif(frames, e.height, e.width * n, { scale: opts.scale, fps: opts.fps, ...(caption ? { caption } : {}) });
-      return { bytes, width, height: e.height * opts.scale + (caption?.height ?? 0) };
-    });
-  }
-
-  /**
-   * The strip as RGBA8: one row per model, one column per step, frames upscaled by `scale`. With `labels`, the
-   * labelled figure (core/figures/strip-figure.ts): the model names as row labels, "t = N" above each column, and
-   * the texts to draw over the pixels; without, the plain strip with grey gaps (no texts).
-   */
+  /** The strip at `steps` (exports.ts): with `labels`, the labelled figure and its texts. */
   function strip(steps: number[], scale: number, labels = false): StripImage & { texts: FigureText[] } {
-    return visiting((e) => {
-      const rows: Uint8ClampedArray[][] = e.models.map(() => []);
-      for (const at of steps) framesAt(e, at, view.value).forEach((f, m) => rows[m].push(f));
-      if (!labels) return { ...composeStrip(rows, e.height, e.width, scale), texts: [] };
-      const cell = { height: e.height, width: e.width };
-      const layout = stripFigureLayout({
-        columns: steps.map((s) => `t = ${s}`),
-        rows: models.value.map((m) => ({ label: m.name, cells: steps.map(() => cell) })),
-      }, { box: Math.max(e.height, e.width) * scale, measure: canvasMeasure });
-      return { ...composeStripFigure(layout, rows), texts: layout.texts };
-    });
+    return exporting((e) => replayStrip(e, names(), view.value, steps, scale, labels ? canvasMeasure : undefined));
   }
 
   function csv(): string {
-    if (!engine) throw new Error('no model loaded');
-    const e = engine;
-    return lossCsv(models.value.map((m, i) => ({ name: m.name, losses: e.lossSeries(i) })));
+    return exporting((e) => replayCsv(e, names()));
   }
 
   return {
     catalogue, library, angle, catalogueError, models, loading, loadError, canvasSide, replaySeed, t, frontier, damage, seeds,
-    playing, speed, measuredSpeed, frame, view, kernel, engineError, playUntil, timelineEnd, minCanvas, hasEngine,
-    replay, loadCatalogue, loadRun, loadLibrary, setAngle, openFiles, removeModel, setCanvas, setReplaySeed, rebuild,
+    playing, speed, measuredSpeed, frame, view, kernel, engineError, playUntil, timelineEnd, minCanvas, hasEngine, currentLosses,
+    stateOf, lossCurves, grownParams, loadCatalogue, loadRun, loadLibrary, setAngle, openFiles, removeModel, setCanvas, setReplaySeed, rebuild,
     stepForward, stepBack, seek, jumpTo, setTimelineEnd, restart, play, pause, togglePlay, setSpeed,
     addDamage, removeDamage, clearDamage, toggleSeed, resetSeeds,
     recording, applyRecording, restoreSaved, gifBytes, strip, csv,

@@ -8,17 +8,17 @@
 import { readFileSync } from 'node:fs';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { decodeDistillModel } from '../../../src/core/nca/distill-format';
-import { rotatePerception } from '../../../src/core/nca/perception-rotation';
-import { encodeFloat32Base64 } from '../../../src/shared/float32-base64';
-import { targetFromU8 } from '../../../src/core/targets/target';
-import { installFakeLab } from './fake-lab';
+import { decodeDistillModel } from '../../../../src/core/nca/distill-format';
+import { rotatePerception } from '../../../../src/core/nca/perception-rotation';
+import { encodeFloat32Base64 } from '../../../../src/shared/float32-base64';
+import { targetFromU8 } from '../../../../src/core/targets/target';
+import { installFakeLab } from '../fake-lab';
 
 const { nca, params } = decodeDistillModel(JSON.parse(readFileSync('../shared/data/distill/ex2_lizard.json', 'utf8')));
 // the exact pixels of the built-in lizard-2018-40 (spec b.2), padded by 16 as it was trained
 const u8 = JSON.parse(readFileSync('../shared/data/targets_u8.json', 'utf8')).targets.lizard_2018_40.rgba_u8 as number[][][];
 const lizard = targetFromU8('lizard-2018-40', 40, Uint8Array.from(u8.flat(2)), 16);
-let usePlaygroundStore: typeof import('../../../src/renderer/playground/store').usePlaygroundStore;
+let usePlaygroundStore: typeof import('../../../../src/renderer/playground/store').usePlaygroundStore;
 
 beforeEach(async () => {
   installFakeLab({
@@ -30,7 +30,7 @@ beforeEach(async () => {
     }),
   });
   setActivePinia(createPinia());
-  ({ usePlaygroundStore } = await import('../../../src/renderer/playground/store'));
+  ({ usePlaygroundStore } = await import('../../../../src/renderer/playground/store'));
 });
 
 describe('the playground store with built-in models', () => {
@@ -43,18 +43,18 @@ describe('the playground store with built-in models', () => {
     expect(store.models.map((m) => [m.name, m.source, m.trainingCanvas])).toEqual([['Distill lizard (persistent)', 'built-in model', { height: 72, width: 72 }]]);
     expect(store.canvasSide).toBe(72);
     store.seek(60);
-    const upright = store.replay()!.loss(0, 60);
+    const upright = store.currentLosses[0].loss;
     expect(upright).toBeLessThan(4e-3);
 
     await store.setAngle(90);
     expect(store.angle).toBe(90);
     // the replay grows the rotated parameters; the model keeps its own
-    expect(store.replay()!.models[0].params).toEqual(rotatePerception(nca, params, 90));
+    expect(store.grownParams(0)).toEqual(rotatePerception(nca, params, 90));
     expect(store.models[0].params).toEqual(params);
     store.seek(60);
-    expect(store.replay()!.loss(0, 60)).toBeGreaterThan(3 * upright);
+    expect(store.currentLosses[0].loss).toBeGreaterThan(3 * upright);
     expect(store.recording()!.models[0].angle).toBe(90);
     await store.setAngle(0);
-    expect(store.replay()!.models[0].params).toEqual(params);
+    expect(store.grownParams(0)).toEqual(params);
   });
 });

@@ -1,0 +1,53 @@
+/** The Playground's models (src/renderer/playground/catalogue.ts): made from what the lab sends, coloured, sized. */
+import { describe, expect, it } from 'vitest';
+import { minCanvasOf, modelFromOpened, modelFromRun, nextColour, openedFromFiles } from '../../../../src/renderer/playground/catalogue';
+import { RUN_COLOURS } from '../../../../src/renderer/lib/chart';
+import { encodeFloat32Base64 } from '../../../../src/shared/float32-base64';
+import { THESIS_ES_MODEL } from '../../../../src/core/nca/config';
+import type { ModelParams, OpenedModel, TargetData } from '../../../../src/shared/lab-api';
+import { testModel } from './fixtures';
+
+const params = Float32Array.from([0.5, -1, 2]);
+const target: TargetData = {
+  name: 'carrot-9', builtin: true, size: 9, padding: 0, height: 9, width: 9, rgbaF32Base64: encodeFloat32Base64(new Float32Array(324).fill(0.5)),
+} as TargetData;
+const p = (source: 'checkpoint' | 'model', generation: number): ModelParams => ({
+  runId: 'r1', generation, source, nca: THESIS_ES_MODEL, paramsF32Base64: encodeFloat32Base64(params), height: 9, width: 9,
+});
+
+describe('playground models', () => {
+  it('records a checkpoint by its generation so a recording asks for it again; a final model has none', () => {
+    const newest = modelFromRun(p('checkpoint', 300), target, { name: 'es run', optimizer: 'es' }, undefined);
+    expect(newest.recorded).toEqual({ name: 'es run', runId: 'r1', generation: 300 });
+    expect(newest.source).toBe('checkpoint at generation 300');
+    expect(newest.params).toEqual(params);
+    expect(newest.target!.rgba.length).toBe(324);
+    expect(newest.trainingCanvas).toEqual({ height: 9, width: 9 });
+    expect(modelFromRun(p('model', 916), target, { name: 'adam run', optimizer: 'adam' }, undefined)).toMatchObject({
+      source: 'model at iteration 916', recorded: { name: 'adam run', runId: 'r1' },
+    });
+    expect(modelFromRun(p('model', 916), target, { name: 'adam run', optimizer: 'adam' }, undefined).recorded).not.toHaveProperty('generation');
+    expect(modelFromRun(p('checkpoint', 40), target, { name: 'x', optimizer: 'es' }, 40).recorded.generation).toBe(40);
+  });
+
+  it('keeps what the files say of a model opened from disk, and says where it was imported', () => {
+    const opened: OpenedModel = {
+      name: 'model', nca: THESIS_ES_MODEL, paramsF32Base64: encodeFloat32Base64(params), height: null, width: null, target: null,
+      targetProblem: 'its target image is gone', runId: 'r9', generation: 12, libraryId: 'imported-lizard',
+    };
+    const { source, recorded } = openedFromFiles(opened, 'model.json + weights.bin');
+    expect(source).toBe('model.json + weights.bin, imported as imported-lizard');
+    expect(recorded).toEqual({ name: 'model', file: 'model.json + weights.bin', runId: 'r9', generation: 12 });
+    const m = modelFromOpened(opened, source, recorded);
+    expect(m).toMatchObject({ target: null, targetProblem: 'its target image is gone', trainingCanvas: null });
+  });
+
+  it('gives each model the first colour not in use, and the canvas every model fits', () => {
+    expect(nextColour([])).toBe(RUN_COLOURS[0]);
+    const a = testModel('a', 1, { colour: RUN_COLOURS[0] });
+    const c = testModel('c', 2, { colour: RUN_COLOURS[2] });
+    expect(nextColour([a, c])).toBe(RUN_COLOURS[1]);
+    expect(minCanvasOf([])).toBe(1);
+    expect(minCanvasOf([a, testModel('big', 3, { trainingCanvas: { height: 40, width: 36 } }), testModel('unknown', 4, { trainingCanvas: null })])).toBe(40);
+  });
+});
