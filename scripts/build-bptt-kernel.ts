@@ -1,6 +1,6 @@
 // Writes the BPTT kernel: src/core/adam/bptt-kernel.wat (generated text, for reading and review) and
 // src/core/adam/bptt-kernel.wasm.ts (its bytes as base64), so every process can instantiate it synchronously.
-// Run: npx tsx scripts/build-bptt-kernel.ts   (tests/unit/fused-bptt.test.ts checks both files are current)
+// Run: npx tsx scripts/build-bptt-kernel.ts   (tests/unit/core/adam/fused-bptt.test.ts checks both files are current)
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assembleKernel } from './assemble-kernel';

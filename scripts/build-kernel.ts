@@ -1,7 +1,7 @@
 // Writes the MLP kernel: src/core/nca/mlp-kernel.wat (generated text, for reading and review) and
 // src/core/nca/mlp-kernel.wasm.ts (its bytes as base64), so every process (worker, CLI, renderer) can
 // instantiate it synchronously with no file access.
-// Run: npx tsx scripts/build-kernel.ts   (tests/unit/fused.test.ts checks both files are current)
+// Run: npx tsx scripts/build-kernel.ts   (tests/unit/core/nca/fused.test.ts checks both files are current)
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assembleKernel } from './assemble-kernel';

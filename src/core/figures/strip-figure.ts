@@ -6,7 +6,7 @@
  *   - the pixels under the text (`composeStripFigure`): frames upscaled by nearest neighbour, a hairline around each;
  *   - the whole figure as SVG (`stripFigureSvg`): each frame an embedded PNG drawn pixelated, the text as <text>.
  * The text of a PNG is drawn by whoever has a canvas (the core has no DOM): the window's canvas 2D
- * (renderer/lib/figure-text.ts) or @napi-rs/canvas in Node (services/export/figure-text.ts), from `texts`.
+ * (renderer/lib/charts/figure-text.ts) or @napi-rs/canvas in Node (services/export/figure-text.ts), from `texts`.
  */
 import { escapeXml, FIGURE_FONT } from './svg';
 import type { StripImage } from '../replay/strip';

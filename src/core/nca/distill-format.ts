@@ -10,7 +10,7 @@
  * row); the exporter wrote round((v / scale + 0.5) · 255) with scale = 2·max|v|, so one value is off by at most
  * scale / 510.
  *
- * Axes (checked on the published lizard files, tests/unit/distill-format.test.ts):
+ * Axes (checked on the published lizard files, tests/unit/core/nca/distill-format.test.ts):
  *  - the first layer's 48 input rows are grouped by filter band, row = band·16 + c (band 0 identity, 1 sobel-x,
  *    2 sobel-y): the demo's perception shader packs channel vectors by band (`filterBand = floor(ch / depth4)`).
  *    The lab's kernel0 interleaves them, row = 3c + band (spec a.2), so the rows are permuted here.

@@ -8,7 +8,7 @@
  *   h = Wx·(c·dx − s·dy) + Wy·(s·dx + c·dy) = (c·Wx + s·Wy)·dx + (−s·Wx + c·Wy)·dy,
  * so Wx' = c·Wx + s·Wy and Wy' = −s·Wx + c·Wy. Every NCA implementation of the lab (tfjs step, fused kernel,
  * replay) then runs rotated models unchanged. The angle is in degrees, as on the demo's slider; its sign follows
- * the demo (positive angles turn the pattern counter-clockwise on screen, checked in tests/unit/distill-format.test.ts).
+ * the demo (positive angles turn the pattern counter-clockwise on screen, checked in tests/unit/core/nca/distill-format.test.ts).
  */
 import { paramLayout, PERCEPTION_KERNELS, type NcaConfig } from './config';
 

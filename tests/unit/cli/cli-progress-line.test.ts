@@ -1,0 +1,38 @@
+/** The CLI's training progress line (issue 14, point 8): fits 80 and 160 columns, ETA as a duration, dropping detail in order. */
+import { describe, expect, it } from 'vitest';
+import { formatCliDuration, progressLine, type ProgressParts } from '../../../src/cli/progress-line';
+
+const parts: ProgressParts = {
+  unit: 'generation', value: 2570, total: 4000, loss: '0.01500', best: '0.01301', eval40: '0.01484',
+  rate: '242 mutants/s, 40.3 gen/s', eta: `ETA ${formatCliDuration(46.4)}`,
+};
+
+describe('progressLine', () => {
+  it('shows everything with a 24-cell bar at 160 columns', () => {
+    const line = progressLine(parts, 160);
+    expect(line).toBe(`${'█'.repeat(15)}${'░'.repeat(9)} generation 2,570/4,000 | loss 0.01500 | best 0.01301 | 40-step 0.01484 | 242 mutants/s, 40.3 gen/s | ETA 46s`);
+    expect([...line].length).toBeLessThanOrEqual(159);
+  });
+
+  it('fits 80 columns by dropping the rate detail, the bar and the best loss first', () => {
+    const line = progressLine(parts, 80);
+    expect([...line].length).toBeLessThanOrEqual(79);
+    expect(line).toBe('generation 2,570/4,000 | loss 0.01500 | 40-step 0.01484 | ETA 46s');
+  });
+
+  it('keeps the step, the loss and the ETA down to 40 columns, and never passes the width', () => {
+    for (let w = 20; w <= 200; w++) expect([...progressLine(parts, w)].length).toBeLessThanOrEqual(Math.max(20, w - 1));
+    expect(progressLine(parts, 60)).toBe('generation 2,570/4,000 | loss 0.01500 | ETA 46s');
+  });
+
+  it('has no bar without a step limit', () => {
+    expect(progressLine({ ...parts, total: null, eta: '12s elapsed' }, 160)).toBe(
+      'generation 2,570 | loss 0.01500 | best 0.01301 | 40-step 0.01484 | 242 mutants/s, 40.3 gen/s | 12s elapsed');
+  });
+});
+
+describe('formatCliDuration', () => {
+  it('writes durations, never a bare number of seconds', () => {
+    expect([0, 46.4, 59.6, 185, 3599, 7620, -1, Number.NaN].map(formatCliDuration)).toEqual(['0s', '46s', '1m00s', '3m05s', '59m59s', '2h07m', '–', '–']);
+  });
+});

@@ -1,0 +1,21 @@
+/**
+ * Fault injection (issue 16): SIGKILL of Adam CLI runs at seeded random instants, with thesis-adam's checkpoint
+ * interval (no checkpoint before the kills: the resume restarts from the beginning) and a short one. Weights
+ * and metrics must equal an uninterrupted run's, row for row.
+ */
+import { describe, expect, it } from 'vitest';
+import { FAULT_SEED, killScenario, reportLine } from '../../helpers/fault-kills';
+
+const ADAM = ['--optimizer', 'adam', '--target', 'carrot-9', '--seed', '3', '--max-iterations', '40', '--set', 'evalEvery=10'];
+
+describe('Adam runs survive SIGKILL at random instants (issue 16.2, 16.6)', () => {
+  it('resumes onto the uninterrupted weights and metrics, with the default and a short checkpoint interval', async () => {
+    const reports = await Promise.all([
+      killScenario('Adam (thesis-adam), its checkpoint interval (1000: none before the kills)', ADAM, 40, FAULT_SEED),
+      killScenario('Adam, checkpoint every 6', [...ADAM, '--set', 'checkpointEvery=6'], 40, FAULT_SEED + 1),
+    ]);
+    for (const r of reports) console.log(`faults-kill: ${reportLine(r)}`);
+    expect(reports.reduce((n, r) => n + r.dataLost, 0)).toBe(0);
+    expect(reports.reduce((n, r) => n + r.kills.length, 0)).toBeGreaterThanOrEqual(2);
+  }, 300_000);
+});

@@ -1,0 +1,30 @@
+/** Run names that tell runs apart (issue 14, point 6). */
+import { describe, expect, it } from 'vitest';
+import { defaultRunName, runLabels } from '../../../src/shared/run-names';
+
+describe('runLabels', () => {
+  it('leaves a unique name alone and gives shared ones the shortest distinct tail of their id', () => {
+    const labels = runLabels([
+      { id: '20261202-172853-es-carrot-9-b7ec', name: 'thesis-es · carrot-9' },
+      { id: '20261202-172854-es-carrot-9-6688', name: 'thesis-es · carrot-9' },
+      { id: '20261202-172900-adam-carrot-9-0001', name: 'my adam run' },
+    ]);
+    expect(labels.get('20261202-172853-es-carrot-9-b7ec')).toEqual({ base: 'thesis-es · carrot-9', suffix: ' · b7ec', full: 'thesis-es · carrot-9 · b7ec' });
+    expect(labels.get('20261202-172854-es-carrot-9-6688')!.full).toBe('thesis-es · carrot-9 · 6688');
+    expect(labels.get('20261202-172900-adam-carrot-9-0001')).toEqual({ base: 'my adam run', suffix: '', full: 'my adam run' });
+  });
+
+  it('lengthens the tail until the ids differ', () => {
+    const labels = runLabels([
+      { id: '20261202-172853-es-carrot-9-b7ec', name: 'x' },
+      { id: '20261202-172854-es-carrot-9-b7ec', name: 'x' },
+    ]);
+    const fulls = [...labels.values()].map((l) => l.full);
+    expect(new Set(fulls).size).toBe(2);
+    expect(fulls).toEqual(['x · 3-es-carrot-9-b7ec', 'x · 4-es-carrot-9-b7ec']);
+  });
+
+  it('names new runs with the id\'s random tail', () => {
+    expect(defaultRunName('thesis-es', 'carrot-9', '20261202-172853-es-carrot-9-b7ec')).toBe('thesis-es · carrot-9 · b7ec');
+  });
+});
