@@ -8,8 +8,8 @@ import type { CanvasTarget } from '@core/replay/canvas-target';
 import type { RecordedModel } from '@core/replay/recording';
 import { decodeFloat32Base64 } from '@shared/float32-base64';
 import type { ModelParams, ModelSummary, OpenedModel, TargetData } from '@shared/lab-api';
-import { RUN_COLOURS } from '../lib/chart';
-import { modelSourceText } from '../lib/run-summary';
+import { RUN_COLOURS } from '../lib/charts/chart';
+import { modelSourceText } from '../lib/runs/run-summary';
 
 export interface PlaygroundModel {
   /** unique within the playground */

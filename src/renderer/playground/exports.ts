@@ -35,7 +35,7 @@ export interface GifRequest {
   labels?: boolean;
 }
 
-/** Draws a GIF caption band's text: the canvas's, in the window (lib/figure-text.ts). */
+/** Draws a GIF caption band's text: the canvas's, in the window (lib/charts/figure-text.ts). */
 export type CaptionBands = (layout: GifCaptionLayout, width: number, steps: number[]) => GifCaption['band'];
 
 /** A GIF of updates from…to (every `every`-th), all models side by side, on white. */

@@ -21,7 +21,7 @@ import type { LibraryModelInfo, ModelSummary, OpenedModel } from '@shared/lab-ap
 import { modelFilesProblem } from '@shared/ipc-schema';
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
-import { canvasMeasure, captionBands } from '../lib/figure-text';
+import { canvasMeasure, captionBands } from '../lib/charts/figure-text';
 import { fileToBase64 } from '../lib/files';
 import { messageOf } from '../lib/format';
 import { lab } from '../lib/lab';

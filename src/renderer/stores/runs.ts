@@ -12,7 +12,7 @@ import { defineStore } from 'pinia';
 import { computed, markRaw, reactive, ref, shallowRef } from 'vue';
 import { messageOf } from '../lib/format';
 import { lab } from '../lib/lab';
-import { withProgress } from '../lib/run-summary';
+import { withProgress } from '../lib/runs/run-summary';
 import type { LoadStatus } from './targets';
 
 /** Rows a chart asks for: plenty for a curve, small enough to send (and draw) quickly. */

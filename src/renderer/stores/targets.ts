@@ -8,7 +8,7 @@ import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import { messageOf } from '../lib/format';
 import { lab } from '../lib/lab';
-import { useTargetImport } from '../lib/target-import';
+import { useTargetImport } from '../lib/targets/target-import';
 
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
 

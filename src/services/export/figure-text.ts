@@ -1,7 +1,7 @@
 /**
  * Figure text in Node: the core lays out labelled strips and GIF captions and composes their pixels
  * (core/figures/strip-figure.ts, core/replay/gif.ts); the text is measured and drawn here on @napi-rs/canvas, in
- * the figures' font. The window does the same with its canvas 2D (renderer/lib/figure-text.ts).
+ * the figures' font. The window does the same with its canvas 2D (renderer/lib/charts/figure-text.ts).
  */
 import { createCanvas, ImageData, type SKRSContext2D } from '@napi-rs/canvas';
 import { drawFigureTexts, figureFontCss, type FigureText, type TextMeasure } from '../../core/figures/strip-figure';

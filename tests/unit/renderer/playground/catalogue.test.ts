@@ -1,7 +1,7 @@
 /** The Playground's models (src/renderer/playground/catalogue.ts): made from what the lab sends, coloured, sized. */
 import { describe, expect, it } from 'vitest';
 import { minCanvasOf, modelFromOpened, modelFromRun, nextColour, openedFromFiles } from '../../../../src/renderer/playground/catalogue';
-import { RUN_COLOURS } from '../../../../src/renderer/lib/chart';
+import { RUN_COLOURS } from '../../../../src/renderer/lib/charts/chart';
 import { encodeFloat32Base64 } from '../../../../src/shared/float32-base64';
 import { THESIS_ES_MODEL } from '../../../../src/core/nca/config';
 import type { ModelParams, OpenedModel, TargetData } from '../../../../src/shared/lab-api';
