@@ -2,7 +2,7 @@
  * The Adam recipe's settings (spec d.1, d.4; sample pools, spec e): the optimizer's hyper-parameters, the
  * learning-rate schedule (constant, or M's piecewise step), the batch, gradient normalisation and the pool. The
  * core's training step reads them as core/adam/settings.ts's AdamSettings, which this declaration must give
- * exactly (tests/unit/run-config.test.ts checks the types).
+ * exactly (tests/unit/shared/run-config.test.ts checks the types).
  */
 import type { AdamPoolKind } from '../../core/adam/settings';
 import { field, type Infer } from './fields';

@@ -4,16 +4,16 @@
  * the same way by the form, --set and a sweep (the Adam schedule included), and every row is usable by path.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { NcaConfig, InitScheme } from '../../src/core/nca/config';
-import type { AdamSettings } from '../../src/core/adam/settings';
-import type { DecayRule } from '../../src/core/es/decay';
+import type { NcaConfig, InitScheme } from '../../../src/core/nca/config';
+import type { AdamSettings } from '../../../src/core/adam/settings';
+import type { DecayRule } from '../../../src/core/es/decay';
 import {
   ES_RULES, PRESETS, RUN_CONFIG_FIELDS, configFromPreset, configProblems, fieldApplies, fieldByPath, getPath,
   upgradeRunConfig, validateRunConfig, withFieldText, withFieldValue,
   type AdamRecipe, type AdamRunConfig, type EsRunConfig, type EsSettings, type ModelSettings, type RunConfig,
-} from '../../src/shared/training-config';
-import { buildConfig, CONFIG_FLAGS, trainCommand } from '../../src/cli/commands/train';
-import { UsageError } from '../../src/cli/command';
+} from '../../../src/shared/training-config';
+import { buildConfig, CONFIG_FLAGS, trainCommand } from '../../../src/cli/commands/train';
+import { UsageError } from '../../../src/cli/command';
 
 /** The ES settings as they were written by hand before the rows: the rows must give exactly this type. */
 interface EsSettingsBefore {

@@ -4,11 +4,11 @@
  * background fails the next step with its error, its rows kept for the failed-run path's retry.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { TrainingLog } from '../../src/services/training/training-log';
-import type { LabStore } from '../../src/services/store/lab-store';
-import type { TrainerContext } from '../../src/services/training/context';
-import type { MetricRow } from '../../src/shared/run-record';
-import { configFromPreset } from '../../src/shared/training-config';
+import { TrainingLog } from '../../../../src/services/training/training-log';
+import type { LabStore } from '../../../../src/services/store/lab-store';
+import type { TrainerContext } from '../../../../src/services/training/context';
+import type { MetricRow } from '../../../../src/shared/run-record';
+import { configFromPreset } from '../../../../src/shared/training-config';
 
 afterEach(() => { vi.restoreAllMocks(); });
 
