@@ -39,7 +39,7 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
   --workers N             ES worker processes (default: one per core); with --cluster, this computer's
                           processes that join the cluster (0: only the cluster's workers)
   --cluster URL           evaluate ES on a cluster: redis://[:password@]host[:port] or rediss://… (TLS);
-                          every \`nca-lab worker --redis URL\` on it takes slices (README, docs/scale-out.md)
+                          every \`nca-lab worker --redis URL\` on it takes slices (docs/guide.md, docs/scale-out.md)
   --max-generations N     stop after N generations (ES) or iterations (Adam); --max-iterations is the same
   --max-seconds S         stop after S seconds of training
   --target-loss X         stop when the 40-step growth loss reaches X

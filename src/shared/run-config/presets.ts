@@ -112,7 +112,7 @@ export const PRESETS: Preset[] = [
   {
     name: 'es',
     optimizer: 'es',
-    description: 'The lab\'s first ES for new runs (issue 10, chosen with `nca-lab bench quality` and short experiments on carrot-9, see the README): OpenAI-ES with Adam (α 0.005, σ 0.02), population 32 in mirrored pairs with common random numbers, 64–72 steps scored on the mean loss of every 4th of the last 40 states, so the model learns to grow and then to stop; α halves at mean loss 0.008 and again at 0.005.',
+    description: 'The lab\'s first ES for new runs (issue 10, chosen with `nca-lab bench quality` and short experiments on carrot-9, see docs/benchmarks.md): OpenAI-ES with Adam (α 0.005, σ 0.02), population 32 in mirrored pairs with common random numbers, 64–72 steps scored on the mean loss of every 4th of the last 40 states, so the model learns to grow and then to stop; α halves at mean loss 0.008 and again at 0.005.',
     config: {
       optimizer: 'es', preset: 'es', ...ISSUE10_COMMON, model: THESIS_MODEL_ES,
       es: { ...ISSUE10_ES, decay: { enabled: true, every: 100, thresholds: [-0.008, -0.005], factors: [0.5, 0.5], ...THRESHOLD_RULE } },
@@ -130,7 +130,7 @@ export const PRESETS: Preset[] = [
   {
     name: 'es-256',
     optimizer: 'es',
-    description: 'The lab\'s ES for new runs (issue 10, chosen with `nca-lab bench quality`, see the README; the fastest on carrot-9, and it met the rabbit-15 goal in 37 minutes with seed 1, not within the hour with seed 2): es-plateau with population 256, σ following √α (es.decay.sigmaPower 0.5), α floor 5e-5, and the layer-1 bias (the Adam model\'s 2,080 parameters): the larger population keeps α high longer and the bias lets a cell hold a steady colour.',
+    description: 'The lab\'s ES for new runs (issue 10, chosen with `nca-lab bench quality`, see docs/benchmarks.md; the fastest on carrot-9, and it met the rabbit-15 goal in 37 minutes with seed 1, not within the hour with seed 2): es-plateau with population 256, σ following √α (es.decay.sigmaPower 0.5), α floor 5e-5, and the layer-1 bias (the Adam model\'s 2,080 parameters): the larger population keeps α high longer and the bias lets a cell hold a steady colour.',
     config: {
       optimizer: 'es', preset: 'es-256', ...ISSUE10_COMMON, model: THESIS_MODEL_ADAM,
       es: { ...ISSUE10_ES, population: 256, decay: { ...PLATEAU_DECAY, minLr: 5e-5, sigmaPower: 0.5 } },
