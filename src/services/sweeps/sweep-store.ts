@@ -17,6 +17,7 @@ import { writeBytesAtomic } from '../store/atomic-file';
 import { makeFolder } from '../store/writable-dir';
 import type { LabStore } from '../store/lab-store';
 import { messageOf } from '../../shared/validate';
+import { processAlive } from '../resources/process-identity';
 
 /** A sweep id that names no sweep folder. */
 export class SweepNotFoundError extends Error {
@@ -34,16 +35,6 @@ function serialised<T>(key: string, job: () => Promise<T>): Promise<T> {
     if (queues.get(key) === settled) queues.delete(key);
   });
   return next;
-}
-
-/** Whether a process of this machine with that id is alive (a signal 0 probe; EPERM means it exists). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The driver of a sweep that still runs: this process, or another live process of this machine. */

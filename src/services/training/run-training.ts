@@ -26,6 +26,12 @@ export async function runTrainingSession(opts: TrainingSessionOptions): Promise<
     if (opts.stop) config = (await store.updateRun(opts.runId, { stop: opts.stop })).config;
     // the state this session continues from, with the metrics cut back to it and whatever was set aside said
     const resume = await store.prepareResume(opts.runId, { lastRowAt: (g) => lastKeptRowAtOrBefore(g, config.evalEvery) });
+    if (lock.tookOver) {
+      const was = lock.tookOver;
+      const note = `took over the run's lock from process ${was.pid} (${was.command}, since ${was.startedAt}), which is no longer running`;
+      await store.appendRunLog(opts.runId, note);
+      opts.onLog?.(note);
+    }
     for (const note of resume.notes) opts.onLog?.(note);
     const plugin = OPTIMIZER_PLUGINS[config.optimizer];
     if (!plugin) throw new Error(`run ${opts.runId}: no optimizer is called "${String(config.optimizer)}"`);

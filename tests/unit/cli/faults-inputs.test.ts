@@ -15,6 +15,7 @@ import { initNodeBackend } from '../../../src/services/compute/backend';
 import { paramCount } from '../../../src/core/nca/config';
 import { configFromPreset, ncaConfigOf, type EsRunConfig } from '../../../src/shared/training-config';
 import { runCli } from '../helpers/cli-run';
+import { clearRunLock, lockRunFor } from '../helpers/run-lock-helpers';
 
 const base = mkdtempSync(join(tmpdir(), 'nca-faults-inputs-'));
 const ws = join(base, 'ws');
@@ -114,7 +115,7 @@ describe('resume checks everything before it writes (issue 16.3)', () => {
     const sleeper = spawn('sleep', ['30']);
     try {
       const dir = store.runDir(trained);
-      writeFileSync(join(dir, 'train.lock'), String(sleeper.pid));
+      lockRunFor(dir, sleeper.pid!);
       const before = readFileSync(join(dir, 'run.json'));
       await refused(['resume', trained, '--max-generations', '20', '--workspace', ws], new RegExp(`being trained by process ${sleeper.pid}; stop it there first \\(nothing was changed\\)`));
       expect(readFileSync(join(dir, 'run.json')).equals(before)).toBe(true);
@@ -127,7 +128,7 @@ describe('resume checks everything before it writes (issue 16.3)', () => {
       const dead = (await runCli('runs', '--json', '--workspace', ws)).out.map((l) => JSON.parse(l)).find((r) => r.id === trained);
       expect(dead.status).toBe('interrupted');
       expect(dead.statusReason).toMatch(/no live process is training it/);
-      rmSync(join(dir, 'train.lock'));
+      clearRunLock(dir);
       await store.updateRun(trained, { status: 'finished' });
     } finally {
       sleeper.kill('SIGKILL');
