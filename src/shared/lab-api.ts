@@ -146,6 +146,7 @@ export interface MetricPoint {
   gradNorm?: number | null;
   eval40?: number | null;
   eval200?: number | null;
+  eval1000?: number | null;
 }
 
 export interface MetricsRequest {

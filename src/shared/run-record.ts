@@ -13,6 +13,7 @@ import { configProblems, upgradeRunConfig, type Optimizer, type RunConfig } from
 import { OPTIMIZERS } from './optimizers';
 import { describeValue, isRecord } from './validate';
 import { ENGINE_CHOICES, type ComputeRecord } from './compute-engine';
+import { PERSISTENCE_VERDICTS, persistenceVerdict, type PersistenceVerdict } from '../core/nca/growth-eval';
 
 export type RunStatus = 'queued' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed' | 'interrupted';
 
@@ -31,6 +32,10 @@ export interface RunProgress {
   bestEval40: number | null;
   lastEval40: number | null;
   lastEval200: number | null;
+  /** the growth loss after 1000 steps of the last evaluation (null before one looked that far) */
+  lastEval1000: number | null;
+  /** whether the last evaluation's model stops growing (persistenceVerdict, from its 40- and 1000-step losses) */
+  verdict: PersistenceVerdict | null;
 }
 
 export interface RunVersions {
@@ -101,9 +106,20 @@ export interface MetricRow {
   lr: number;
   /** Adam: global gradient norm */
   gradNorm?: number;
-  /** growth loss from the seed after 40 / 200 steps (c.2), on evaluation generations only */
+  /** growth loss from the seed after 40 / 200 / 1000 steps (c.2), on evaluation generations only */
   eval40?: number;
   eval200?: number;
+  /** absent in rows written before evaluations looked 1000 steps ahead */
+  eval1000?: number;
+}
+
+/**
+ * The persistence verdict of one evaluation (the one verdict function, core/nca/growth-eval.ts), null when it did
+ * not look 1000 steps ahead. A loss that crossed to the window as null was not finite, and counts as such.
+ */
+export function evaluationVerdict(e: { eval40?: number | null; eval1000?: number | null }): PersistenceVerdict | null {
+  if (e.eval1000 === undefined) return null;
+  return persistenceVerdict(e.eval40 ?? NaN, e.eval1000 ?? NaN);
 }
 
 export type CheckpointScalar = number | string | boolean | null | number[];
@@ -131,7 +147,10 @@ export function stepWord(optimizer: Optimizer): 'generation' | 'iteration' {
 }
 
 export function emptyProgress(): RunProgress {
-  return { generation: 0, evaluations: 0, wallSeconds: 0, bestLoss: null, lastLoss: null, bestEval40: null, lastEval40: null, lastEval200: null };
+  return {
+    generation: 0, evaluations: 0, wallSeconds: 0, bestLoss: null, lastLoss: null, bestEval40: null, lastEval40: null, lastEval200: null,
+    lastEval1000: null, verdict: null,
+  };
 }
 
 /** A persisted shape that does not match its schema; `field` is the dotted path of the first problem. */
@@ -162,7 +181,7 @@ export function decodeNumber(v: unknown): number | undefined {
 
 // ---- run.json ----
 
-const PROGRESS_LOSSES = ['bestLoss', 'lastLoss', 'bestEval40', 'lastEval40', 'lastEval200'] as const;
+const PROGRESS_LOSSES = ['bestLoss', 'lastLoss', 'bestEval40', 'lastEval40', 'lastEval200', 'lastEval1000'] as const;
 
 /** run.json as written: the record with non-finite losses encoded. */
 export function runRecordToJson(r: RunRecord): unknown {
@@ -231,7 +250,15 @@ export function parseRunProgress(v: unknown, field = 'progress'): RunProgress {
     bestEval40: nullableLoss(v.bestEval40, `${field}.bestEval40`),
     lastEval40: nullableLoss(v.lastEval40, `${field}.lastEval40`),
     lastEval200: nullableLoss(v.lastEval200, `${field}.lastEval200`),
+    // run.json files from before evaluations looked 1000 steps ahead have neither
+    lastEval1000: v.lastEval1000 === undefined ? null : nullableLoss(v.lastEval1000, `${field}.lastEval1000`),
+    verdict: v.verdict === undefined ? null : parseVerdict(v.verdict, `${field}.verdict`),
   };
+}
+
+function parseVerdict(v: unknown, field: string): PersistenceVerdict | null {
+  need(v === null || (PERSISTENCE_VERDICTS as readonly unknown[]).includes(v), field, `must be null or one of ${PERSISTENCE_VERDICTS.join(', ')}, got ${describeValue(v)}`);
+  return v as PersistenceVerdict | null;
 }
 
 export function parseTags(v: unknown, field = 'tags'): string[] {
@@ -344,6 +371,7 @@ export function metricRowToJson(r: MetricRow): unknown {
   if (r.gradNorm !== undefined) out.gradNorm = encodeNumber(r.gradNorm);
   if (r.eval40 !== undefined) out.eval40 = encodeNumber(r.eval40);
   if (r.eval200 !== undefined) out.eval200 = encodeNumber(r.eval200);
+  if (r.eval1000 !== undefined) out.eval1000 = encodeNumber(r.eval1000);
   return out;
 }
 
@@ -361,5 +389,6 @@ export function parseMetricRow(v: unknown): MetricRow {
   if (v.gradNorm !== undefined) row.gradNorm = loss(v.gradNorm, 'gradNorm');
   if (v.eval40 !== undefined) row.eval40 = loss(v.eval40, 'eval40');
   if (v.eval200 !== undefined) row.eval200 = loss(v.eval200, 'eval200');
+  if (v.eval1000 !== undefined) row.eval1000 = loss(v.eval1000, 'eval1000');
   return row;
 }

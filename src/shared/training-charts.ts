@@ -9,7 +9,12 @@ import type { LineChartSpec, LineSeries } from '../core/figures/line-chart';
 import type { MetricPoint } from './lab-api';
 
 export type XKey = 'generation' | 'evaluations' | 'wallSeconds';
-export type YKey = 'loss' | 'bestLoss' | 'eval40' | 'eval200';
+export type YKey = 'loss' | 'bestLoss' | 'eval40' | 'eval200' | 'eval1000';
+
+/** The growth losses: measured at evaluations only, so drawn unsmoothed. */
+export function isGrowthLoss(y: YKey): boolean {
+  return y === 'eval40' || y === 'eval200' || y === 'eval1000';
+}
 
 export interface XY {
   x: number;
@@ -63,6 +68,7 @@ export const Y_TITLES: Record<YKey, string> = {
   bestLoss: 'best training loss',
   eval40: '40-step growth loss',
   eval200: '200-step growth loss',
+  eval1000: '1000-step growth loss',
 };
 
 export interface CurveInput {
@@ -96,7 +102,7 @@ function lighter(hex: string): string {
 /** The curves as a figure: with smoothing, the smoothed line and the raw one lighter behind it (as on screen). */
 export function trainingCurveChart(curves: readonly CurveInput[], opts: CurveChartOptions): LineChartSpec {
   const series: LineSeries[] = [];
-  const sparse = opts.y === 'eval40' || opts.y === 'eval200';
+  const sparse = isGrowthLoss(opts.y);
   for (const c of curves) {
     const raw = pointsOf(c.rows, opts.x, opts.y);
     const smoothOn = opts.smoothing > 0 && !sparse;
@@ -120,7 +126,7 @@ function csvField(s: string): string {
 /** One row per point: run, x, the raw value and the smoothed one (empty for a gap). */
 export function trainingCurveCsv(curves: readonly CurveInput[], opts: Omit<CurveChartOptions, 'scale' | 'title'>): string {
   const lines = [`run,${opts.x},${opts.y},${opts.y}_smoothed`];
-  const sparse = opts.y === 'eval40' || opts.y === 'eval200';
+  const sparse = isGrowthLoss(opts.y);
   for (const c of curves) {
     const raw = pointsOf(c.rows, opts.x, opts.y);
     const sm = opts.smoothing > 0 && !sparse ? smooth(raw, opts.smoothing) : raw;

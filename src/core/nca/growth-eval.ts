@@ -33,6 +33,13 @@ export type PersistenceVerdict = 'persists' | 'overgrows' | 'diverges';
 
 export const PERSISTENCE_VERDICTS: readonly PersistenceVerdict[] = ['persists', 'overgrows', 'diverges'];
 
+/** What each verdict means, in the words of persistenceVerdict's rule (shown beside a verdict wherever it is). */
+export const PERSISTENCE_VERDICT_MEANING: Record<PersistenceVerdict, string> = {
+  persists: 'stops growing: the loss after 1000 updates is within 2× of the loss after 40',
+  overgrows: 'keeps growing past the target: the loss after 1000 updates is more than 2× the loss after 40',
+  diverges: 'blows up: the loss after 1000 updates is above 1 or not a number',
+};
+
 /** The 40-step loss a model should reach (issue 10's bar): 0.0005 at 9 px, 0.0015 at 15 px and larger. */
 export function qualityGoal(size: number): number {
   return size <= 9 ? 0.0005 : 0.0015;

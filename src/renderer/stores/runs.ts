@@ -85,6 +85,7 @@ export const useRunsStore = defineStore('runs', () => {
       };
       if (p.eval40 !== undefined) point.eval40 = p.eval40;
       if (p.eval200 !== undefined) point.eval200 = p.eval200;
+      if (p.eval1000 !== undefined) point.eval1000 = p.eval1000;
       s.points.push(point);
       bump(p.runId);
     }

@@ -3,7 +3,7 @@
  */
 import { paramCount } from '../../core/nca/config';
 import type { ForkRunRequest } from '../../shared/lab-api';
-import { stepWord, type MetricRow, type RunProgress, type RunRecord } from '../../shared/run-record';
+import { evaluationVerdict, stepWord, type MetricRow, type RunProgress, type RunRecord } from '../../shared/run-record';
 import { ncaConfigOf, type RunConfig } from '../../shared/training-config';
 import type { LabStore } from '../store/lab-store';
 
@@ -41,6 +41,8 @@ export function forkProgress(ckpt: { generation: number; evaluations: number; wa
     bestEval40: scalarBest ?? (best40.length ? Math.min(...best40) : null),
     lastEval40: lastEval?.eval40 ?? null,
     lastEval200: lastEval?.eval200 ?? null,
+    lastEval1000: lastEval?.eval1000 ?? null,
+    verdict: lastEval ? evaluationVerdict(lastEval) : null,
   };
 }
 

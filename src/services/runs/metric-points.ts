@@ -37,6 +37,7 @@ export function metricPoint(r: MetricRow): MetricPoint {
   if (r.gradNorm !== undefined) out.gradNorm = finiteOrNull(r.gradNorm);
   if (r.eval40 !== undefined) out.eval40 = finiteOrNull(r.eval40);
   if (r.eval200 !== undefined) out.eval200 = finiteOrNull(r.eval200);
+  if (r.eval1000 !== undefined) out.eval1000 = finiteOrNull(r.eval1000);
   return out;
 }
 

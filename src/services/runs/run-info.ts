@@ -3,7 +3,7 @@
  * yet (the newest generation, losses, throughput, the worker count, a pause or stop on its way).
  */
 import type { RunInfo, RunProgressEvent } from '../../shared/lab-api';
-import type { RunRecord } from '../../shared/run-record';
+import { evaluationVerdict, type RunRecord } from '../../shared/run-record';
 import { minOrNull } from './metric-points';
 import type { Ending } from './session-outcome';
 
@@ -30,6 +30,7 @@ export function liveRunInfo(record: RunRecord, session: LiveSession | null, queu
       bestLoss: minOrNull(record.progress.bestLoss, session.bestLoss),
       ...(p.eval40 !== undefined ? { lastEval40: p.eval40, bestEval40: minOrNull(record.progress.bestEval40, p.eval40) } : {}),
       ...(p.eval200 !== undefined ? { lastEval200: p.eval200 } : {}),
+      ...(p.eval1000 !== undefined ? { lastEval1000: p.eval1000, verdict: evaluationVerdict(p) } : {}),
     };
   }
   if (record.status === 'queued' || record.status === 'paused') info.status = 'running';

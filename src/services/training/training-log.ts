@@ -4,7 +4,7 @@
  * computes, and before every checkpoint), emit throttled progress events with throughput, and track the run's
  * progress summary.
  */
-import type { MetricRow, RunProgress } from '../../shared/run-record';
+import { evaluationVerdict, type MetricRow, type RunProgress } from '../../shared/run-record';
 import type { LabStore } from '../store/lab-store';
 import { OPTIMIZERS } from '../../shared/optimizers';
 import type { ProgressEvent, TrainerContext } from './context';
@@ -42,13 +42,16 @@ export interface TrainingLogStart {
   bestLoss: number | null;
 }
 
+/** An evaluation's growth losses; eval1000 absent in rows from before evaluations looked 1000 steps ahead. */
+type GrowthLosses = { eval40: number; eval200: number; eval1000?: number };
+
 export class TrainingLog {
   generation: number;
   evaluations: number;
   bestLoss: number | null;
   lastLoss: number | null = null;
   bestEval40: number | null;
-  lastEval: { eval40: number; eval200: number } | null = null;
+  lastEval: GrowthLosses | null = null;
   private readonly wallBefore: number;
   private readonly sessionStart = performance.now();
   private pending: MetricRow[] = [];
@@ -84,6 +87,7 @@ export class TrainingLog {
       generation: this.generation, evaluations: this.evaluations, wallSeconds: this.wall(), bestLoss: this.bestLoss,
       lastLoss: this.lastLoss, bestEval40: this.bestEval40,
       lastEval40: this.lastEval?.eval40 ?? null, lastEval200: this.lastEval?.eval200 ?? null,
+      lastEval1000: this.lastEval?.eval1000 ?? null, verdict: this.lastEval ? evaluationVerdict(this.lastEval) : null,
     };
   }
 
@@ -95,7 +99,7 @@ export class TrainingLog {
     this.bestLoss = this.bestLoss === null ? best : Math.min(this.bestLoss, best);
   }
 
-  noteEval(e: { eval40: number; eval200: number }): void {
+  noteEval(e: GrowthLosses): void {
     this.lastEval = e;
     if (Number.isFinite(e.eval40)) this.bestEval40 = this.bestEval40 === null ? e.eval40 : Math.min(this.bestEval40, e.eval40);
   }
@@ -154,7 +158,9 @@ export class TrainingLog {
       if (this.lastEval === null) {
         const rows = await this.store.readMetrics(this.ctx.runId);
         const row = rows.findLast((r) => r.generation <= this.startGeneration && r.eval40 !== undefined);
-        if (row && row.eval40 !== undefined) this.lastEval = { eval40: row.eval40, eval200: row.eval200 ?? Number.NaN };
+        if (row && row.eval40 !== undefined) {
+          this.lastEval = { eval40: row.eval40, eval200: row.eval200 ?? Number.NaN, ...(row.eval1000 !== undefined ? { eval1000: row.eval1000 } : {}) };
+        }
       }
     }
     if (this.pending.length === 0) return;

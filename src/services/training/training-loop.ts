@@ -1,7 +1,7 @@
 /**
  * The one training loop, for every optimizer (optimizers/optimizer.ts): resume from the newest checkpoint, stop
  * on the configured conditions or on request, evaluate growth every `evalEvery` steps (spec c.2: 41 and 201 steps
- * from the seed, logged as eval40/eval200), keep metrics and progress (training-log.ts), checkpoint every
+ * from the seed, logged as eval40/eval200, carried on to 1001 steps for eval1000 and the persistence verdict), keep metrics and progress (training-log.ts), checkpoint every
  * `checkpointEvery` steps and at every end, write the model at every end but a failure, and fail with the step and
  * the last good checkpoint named. The optimizer only steps.
  *
@@ -12,7 +12,7 @@ import { ncaConfigOf, validateRunConfig } from '../../shared/training-config';
 import { OPTIMIZERS } from '../../shared/optimizers';
 import type { Checkpoint, MetricRow } from '../../shared/run-record';
 import { messageOf } from '../../shared/validate';
-import { growthEval } from '../../core/nca/growth-eval';
+import { persistenceEval } from '../../core/nca/growth-eval';
 import type { LabStore } from '../store/lab-store';
 import type { TrainerContext, TrainOutcome } from './context';
 import { TrainingLog } from './training-log';
@@ -132,15 +132,16 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
         log.advance(g, r.rollouts, r.loss, r.bestLoss);
         loop.onStep?.(g, opt);
 
-        let evalNow: { eval40: number; eval200: number } | null = null;
+        let evalNow: { eval40: number; eval200: number; eval1000: number } | null = null;
         if (g === 1 || g % cfg.evalEvery === 0) {
-          evalNow = growthEval(nca, cfg.seed, opt.params(), ctx.target, g);
+          // the thesis's headline question (does it stop growing?) at every evaluation, not only in a suite
+          evalNow = persistenceEval(nca, cfg.seed, opt.params(), ctx.target, g);
           log.noteEval(evalNow);
         }
 
         const row: MetricRow = { generation: g, evaluations: log.evaluations, wallSeconds: log.wall(), loss: r.loss, bestLoss: r.bestLoss, lr: r.lr };
         if (r.gradNorm !== undefined) row.gradNorm = r.gradNorm;
-        if (evalNow) { row.eval40 = evalNow.eval40; row.eval200 = evalNow.eval200; }
+        if (evalNow) { row.eval40 = evalNow.eval40; row.eval200 = evalNow.eval200; row.eval1000 = evalNow.eval1000; }
         await log.record(row, evalNow !== null);
         if (g % cfg.checkpointEvery === 0) await checkpoint();
         if (evalNow && cfg.stop.targetLoss !== null && evalNow.eval40 <= cfg.stop.targetLoss) {

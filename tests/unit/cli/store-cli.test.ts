@@ -18,13 +18,13 @@ async function twoRuns() {
   const es = await ws.store.createRun(esConfig(), { backend: 'wasm' });
   await ws.store.updateRun(es.id, {
     status: 'finished', backend: 'wasm',
-    progress: { generation: 2000, evaluations: 12000, wallSeconds: 3725, bestLoss: 0.0012346, lastLoss: 0.002, bestEval40: 0.0031, lastEval40: 0.004, lastEval200: 0.005 },
+    progress: { generation: 2000, evaluations: 12000, wallSeconds: 3725, bestLoss: 0.0012346, lastLoss: 0.002, bestEval40: 0.0031, lastEval40: 0.004, lastEval200: 0.005, lastEval1000: 0.006, verdict: 'persists' as const },
   });
   ws.tick(90);
   const adam = await ws.store.createRun(configFromPreset('thesis-adam'), { backend: null });
   await ws.store.updateRun(adam.id, {
     status: 'failed', statusReason: 'NaN loss at iteration 812',
-    progress: { generation: 812, evaluations: 6496, wallSeconds: 42, bestLoss: 0.01, lastLoss: NaN, bestEval40: null, lastEval40: null, lastEval200: null },
+    progress: { generation: 812, evaluations: 6496, wallSeconds: 42, bestLoss: 0.01, lastLoss: NaN, bestEval40: null, lastEval40: null, lastEval200: null, lastEval1000: null, verdict: null },
   });
   return { es, adam };
 }

@@ -75,6 +75,7 @@ export const X_AXES: { key: XKey; label: string }[] = [
 export const Y_SERIES: { key: YKey; label: string; help: string }[] = [
   { key: 'loss', label: 'Training loss', help: 'ES: mean loss of the population; Adam: batch loss' },
   { key: 'eval40', label: 'Growth loss (40 steps)', help: 'loss after 40 steps from the seed, every "evaluate every" (the same test for ES and Adam)' },
+  { key: 'eval1000', label: 'Growth loss (1000 steps)', help: 'loss after 1000 steps from the seed, in the same evaluations: low when the model stops growing' },
 ];
 
 /** Run colours for overlays: distinct, readable on white, colour-blind aware (Okabe–Ito-like). */

@@ -4,6 +4,7 @@
  */
 import type { RunInfo, RunProgressEvent } from '@shared/lab-api';
 import { OPTIMIZERS, type Optimizer } from '@shared/optimizers';
+import { evaluationVerdict } from '@shared/run-record';
 
 export function unitOf(run: Pick<RunInfo, 'optimizer'>): { one: string; many: string; short: string } {
   const d = OPTIMIZERS[run.optimizer];
@@ -60,6 +61,7 @@ export function withProgress(run: RunInfo, p: RunProgressEvent): RunInfo {
       bestLoss: minOrNull(run.progress.bestLoss, p.bestLoss),
       ...(p.eval40 !== undefined ? { lastEval40: p.eval40, bestEval40: minOrNull(run.progress.bestEval40, p.eval40) } : {}),
       ...(p.eval200 !== undefined ? { lastEval200: p.eval200 } : {}),
+      ...(p.eval1000 !== undefined ? { lastEval1000: p.eval1000, verdict: evaluationVerdict(p) } : {}),
     },
     live: run.live
       ? {

@@ -22,7 +22,7 @@ describe('LabStore runs', () => {
       formatVersion: 1, name: `thesis-es · carrot-9 · ${run.id.slice(-4)}`, optimizer: 'es', preset: 'thesis-es', status: 'queued', statusReason: null,
       createdAt: '2026-11-25T18:47:00.000Z', updatedAt: '2026-11-25T18:47:00.000Z', backend: 'wasm', versions: TEST_VERSIONS,
       tags: ['thesis'], notes: 'first', forkedFrom: null, checkpointGeneration: null,
-      progress: { generation: 0, evaluations: 0, wallSeconds: 0, bestLoss: null, lastLoss: null, bestEval40: null, lastEval40: null, lastEval200: null },
+      progress: { generation: 0, evaluations: 0, wallSeconds: 0, bestLoss: null, lastLoss: null, bestEval40: null, lastEval40: null, lastEval200: null, lastEval1000: null, verdict: null },
     });
     const dir = ws.store.runDir(run.id);
     expect(dir).toBe(join(ws.dir, 'runs', run.id));
@@ -71,7 +71,7 @@ describe('LabStore runs', () => {
     expect(await ws.store.getRun(b.id)).toEqual(b);
 
     ws.tick(5);
-    const progress = { generation: 12, evaluations: 72, wallSeconds: 3.5, bestLoss: 0.05, lastLoss: NaN, bestEval40: 0.07, lastEval40: Infinity, lastEval200: null };
+    const progress = { generation: 12, evaluations: 72, wallSeconds: 3.5, bestLoss: 0.05, lastLoss: NaN, bestEval40: 0.07, lastEval40: Infinity, lastEval200: null, lastEval1000: NaN, verdict: 'diverges' as const };
     const updated = await ws.store.updateRun(b.id, { status: 'failed', statusReason: 'NaN loss at generation 12', progress, tags: ['x'] });
     expect(updated.updatedAt).toBe('2026-11-25T18:49:05.000Z');
     const again = await ws.store.getRun(b.id);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initNodeBackend } from '../../../../src/services/compute/backend';
 import { LabStore } from '../../../../src/services/store/lab-store';
-import { configFromPreset, type EsRunConfig } from '../../../../src/shared/training-config';
+import { configFromPreset, ncaConfigOf, type EsRunConfig } from '../../../../src/shared/training-config';
+import { persistenceEval } from '../../../../src/core/nca/growth-eval';
 import { runTrainingSession } from '../../../../src/services/training/run-training';
 import type { ProgressEvent } from '../../../../src/services/training/context';
 import { main } from '../../../../src/cli/index';
@@ -58,6 +59,16 @@ describe('ES training (spec c.2)', () => {
     const model = await store.loadModel(run.id);
     expect(model.params.length).toBe(2048);
     expect(events.some((e) => e.eval40 !== undefined)).toBe(true);
+    // every evaluation also looks 1000 steps ahead: the last one is bench quality's own evaluation of the final
+    // parameters (same Eval stream), and the run's verdict is that evaluation's
+    expect(evals.every((r) => r.eval1000 !== undefined)).toBe(true);
+    const target = await store.loadRunTarget(run.id);
+    const measured = persistenceEval(ncaConfigOf(final.config), final.config.seed, model.params, target, 300);
+    expect(evals.at(-1)!.eval1000).toBe(measured.eval1000);
+    expect(evals.at(-1)!.eval40).toBe(measured.eval40);
+    expect(final.progress.lastEval1000).toBe(measured.eval1000);
+    expect(final.progress.verdict).toBe(measured.verdict);
+    expect(events.filter((e) => e.eval40 !== undefined).every((e) => e.eval1000 !== undefined)).toBe(true);
   });
 
   it('resumes on the exact trajectory of an uninterrupted run, in process and on 2 workers', async () => {
