@@ -44,6 +44,7 @@ import { makeFolder } from './writable-dir';
 import {
   CHECKPOINT_MAGIC, CheckpointFormatError, checkpointFileName, generationOfCheckpointFile, readCheckpointFile, writeCheckpointFile,
 } from './checkpoint-format';
+import { checkCheckpointFor } from './checkpoint-checks';
 import { appendMetricRows, METRICS_FILE, readIntactMetricRows, readMetricRows, truncateMetricRowsAfter } from './metrics-log';
 import { encodeModel, encodeModelFile, firstNonFinite, MODEL_JSON, ModelFormatError, readModelFolder, WEIGHTS_BIN, type LoadedModel } from './model-format';
 import { messageOf } from '../../shared/validate';
@@ -466,8 +467,9 @@ export class LabStore {
    * Before a session trains (the run lock held): picks the state the run continues from and cuts the metrics back
    * to it, so that after any crash the metrics equal an uninterrupted run's row for row.
    *
-   *  - The newest checkpoint that reads back intact. An unreadable one (truncated, bit-flipped, bad header) is
-   *    renamed to `<name>.unreadable` (kept for inspection, never read again) and named in the notes.
+   *  - The newest checkpoint that reads back intact and is usable. An unreadable one (truncated, bit-flipped, bad
+   *    header) or one that lies (another run's, non-finite numbers: checkpoint-checks.ts) is renamed to
+   *    `<name>.unreadable` (kept for inspection, never read again) and named in the notes.
    *  - Whose rows are all in the metrics log: `lastRowAt(g)` is the generation of the last row a run keeps up to
    *    g; a checkpoint newer than the log's last intact row (rows lost in a power cut, a damaged line) is removed,
    *    since training from the older one recomputes it, bit for bit, together with its rows.
@@ -596,7 +598,7 @@ export class LabStore {
     return out.sort((a, b) => a.generation - b.generation);
   }
 
-  /** One checkpoint by generation (verified: magic, sizes, CRC-32, the run's parameter count). */
+  /** One checkpoint by generation (verified: magic, sizes, CRC-32, and checkpoint-checks.ts: the run's, its numbers finite). */
   async readCheckpoint(id: string, generation: number): Promise<Checkpoint> {
     const dir = this.runDir(id);
     const file = join(dir, CHECKPOINTS_DIR, checkpointFileName(generation));
@@ -605,16 +607,9 @@ export class LabStore {
       throw new Error(`run "${id}" has no checkpoint at generation ${generation} (${have.length ? `it has ${have.join(', ')}` : 'it has none'})`);
     }
     const record = await this.getRun(id);
-    const { checkpoint } = await readCheckpointFile(file);
-    this.checkParams(file, checkpoint, record.config);
+    const { checkpoint, header } = await readCheckpointFile(file);
+    checkCheckpointFor(file, id, header, checkpoint, record.config);
     return checkpoint;
-  }
-
-  private checkParams(file: string, ckpt: Checkpoint, config: RunConfig): void {
-    const expected = paramCount(ncaConfigOf(config));
-    if (ckpt.params.length !== expected) {
-      throw new CheckpointFormatError(file, `params hold ${ckpt.params.length} floats, the run's model needs ${expected}`);
-    }
   }
 
   /**
@@ -638,8 +633,7 @@ export class LabStore {
         if (header.generation !== c.generation) {
           throw new CheckpointFormatError(c.file, `its header says generation ${header.generation}, its name ${c.generation}`);
         }
-        const cfg = config ?? validConfigOrNull(header.run?.config);
-        if (cfg) this.checkParams(c.file, checkpoint, cfg);
+        checkCheckpointFor(c.file, basename(dir), header, checkpoint, config ?? validConfigOrNull(header.run?.config));
         return { ...checkpoint, file: c.file, fallbacks };
       } catch (err) {
         fallbacks.push({ file: c.file, problem: err instanceof CheckpointFormatError ? err.problem : messageOf(err) });

@@ -5,79 +5,17 @@
  * metrics of an uninterrupted run; a run.json that cannot be read is an error naming the file and the field,
  * and nothing is deleted.
  */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LabStore } from '../../../../src/services/store/lab-store';
-import { runTrainingSession } from '../../../../src/services/training/run-training';
-import { initNodeBackend } from '../../../../src/services/compute/backend';
-import { configFromPreset, type EsRunConfig } from '../../../../src/shared/training-config';
 import type { MetricRow } from '../../../../src/shared/run-record';
 import { runCli } from '../../helpers/cli-run';
-import { comparable as comparableRow } from '../../helpers/fault-kills';
+import { fileFaults, faultRunConfig } from '../../helpers/fault-files';
 
-const ws = mkdtempSync(join(tmpdir(), 'nca-faults-files-'));
-const store = new LabStore(ws);
-const counts = { faults: 0, clearErrors: 0, dataLost: 0 };
-let straight: { params: Float32Array; rows: ReturnType<typeof comparable> };
+const { ws, store, counts, runAt30, resumeAndCompare, ckptPath, setUp, tearDown, uninterrupted } = fileFaults('faults-files');
 
-function config(maxGenerations: number): EsRunConfig {
-  const c = configFromPreset('thesis-es') as EsRunConfig;
-  c.seed = 21;
-  c.es.population = 8;
-  c.evalEvery = 5;
-  c.checkpointEvery = 10;
-  c.stop.maxGenerations = maxGenerations;
-  return c;
-}
-
-function comparable(rows: MetricRow[]) {
-  return rows.map(comparableRow);
-}
-
-async function trainTo(runId: string): Promise<void> {
-  const outcome = await runTrainingSession({ workspace: ws, runId, control: { requested: null }, workers: 0 });
-  expect(outcome.status, outcome.reason).toBe('finished');
-}
-
-/** A run trained to generation 30 (checkpoints 10, 20, 30) and left as if cut off: status interrupted. */
-async function runAt30(): Promise<string> {
-  const run = await store.createRun(config(30), { backend: null });
-  await trainTo(run.id);
-  await store.updateRun(run.id, { status: 'interrupted' });
-  return run.id;
-}
-
-/** Resumes to 40 through the CLI and checks the end state against the uninterrupted run. */
-async function resumeAndCompare(runId: string): Promise<{ err: string[] }> {
-  const r = await runCli('resume', runId, '--max-generations', '40', '--workers', '0', '--workspace', ws);
-  expect(r.code, r.err.join('\n')).toBe(0);
-  const params = (await store.loadModel(runId)).params;
-  const rows = comparable(await store.readMetrics(runId));
-  const same = Buffer.from(params.buffer).equals(Buffer.from(straight.params.buffer));
-  if (!same) counts.dataLost++;
-  const n = Math.max(rows.length, straight.rows.length);
-  for (let i = 0; i < n; i++) if (JSON.stringify(rows[i]) !== JSON.stringify(straight.rows[i])) counts.dataLost++;
-  expect(rows).toEqual(straight.rows);
-  expect(same).toBe(true);
-  return r;
-}
-
-const ckptPath = (runId: string, g: number) => join(store.runDir(runId), 'checkpoints', `ckpt-${String(g).padStart(9, '0')}.nckpt`);
-
-beforeAll(async () => {
-  await initNodeBackend();
-  const run = await store.createRun(config(40), { backend: null });
-  await trainTo(run.id);
-  straight = { params: (await store.loadModel(run.id)).params, rows: comparable(await store.readMetrics(run.id)) };
-  expect(straight.rows.map((r) => r.generation)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-}, 120_000);
-
-afterAll(() => {
-  rmSync(ws, { recursive: true, force: true });
-  console.log(`faults-files: ${counts.faults} faults injected, ${counts.clearErrors} clear errors, data lost ${counts.dataLost}`);
-});
+beforeAll(setUp, 120_000);
+afterAll(tearDown);
 
 describe('a corrupt newest checkpoint is skipped and named (issue 16.5)', () => {
   const damages: [string, (file: string) => void, RegExp][] = [
@@ -114,9 +52,9 @@ describe('a corrupt newest checkpoint is skipped and named (issue 16.5)', () => 
 
 describe('metrics are cut back to the state the run restarts from (issue 16.2, 16.6)', () => {
   it('no checkpoint yet: the rows of the lost session are not duplicated', async () => {
-    const run = await store.createRun({ ...config(40), checkpointEvery: 1000 }, { backend: null });
+    const run = await store.createRun({ ...faultRunConfig(40), checkpointEvery: 1000 }, { backend: null });
     // the rows a first session wrote before it was killed (no checkpoint yet): the uninterrupted run's first 12
-    await store.appendMetrics(run.id, straight.rows.slice(0, 12).map((r): MetricRow => ({ ...r, wallSeconds: 0 }) as MetricRow));
+    await store.appendMetrics(run.id, uninterrupted().rows.slice(0, 12).map((r): MetricRow => ({ ...r, wallSeconds: 0 }) as MetricRow));
     await store.updateRun(run.id, { status: 'interrupted' });
     counts.faults++;
     await resumeAndCompare(run.id);
