@@ -35,4 +35,15 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },
+  {
+    // every browser test goes through tests/e2e/fixtures.ts, whose automatic check fails a test on any console
+    // error or page error; importing Playwright's own `test` would skip it
+    files: ['tests/e2e/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@playwright/test', importNames: ['test'], message: "import { test } from './fixtures' (it fails a test on console errors)" }] },
+      ],
+    },
+  },
 );

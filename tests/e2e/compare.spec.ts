@@ -8,7 +8,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { THESIS_ADAM_MODEL, THESIS_ES_MODEL } from '../../src/core/nca/config';
 import { pngDpi } from '../../src/core/figures/png-dpi';
 import { decodePng } from '../../src/services/export/png';

@@ -6,7 +6,7 @@
  * Screenshots go to test-results/screenshots/.
  */
 import { readFile } from 'node:fs/promises';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import sharp from 'sharp';
 import { LabStore } from '../../src/services/store/lab-store';
 import { ncaConfigOf } from '../../src/shared/training-config';

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { sharedLabUrl, SHOTS, watchForProblems } from './bridge';
 
 const DISTILL = join('..', 'shared', 'data', 'distill');

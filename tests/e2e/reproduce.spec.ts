@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { decodePng } from '../../src/services/export/png';
 import { parseFigureIndex, type ReproduceProgressEvent } from '../../src/shared/reproduce';
 import { OwnLab, SHOTS, watchForProblems } from './bridge';

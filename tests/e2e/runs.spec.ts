@@ -11,7 +11,7 @@
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from './fixtures';
 import { encodePng } from '../../src/services/export/png';
 import { OwnLab, SHOTS, watchForProblems } from './bridge';
 

@@ -7,7 +7,7 @@
  * run per evaluation with the setting as a column. Screenshots go to test-results/screenshots/.
  */
 import { readFile } from 'node:fs/promises';
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from './fixtures';
 import { pngDpi } from '../../src/core/figures/png-dpi';
 import { decodePng } from '../../src/services/export/png';
 import { OwnLab, SHOTS, watchForProblems } from './bridge';

@@ -6,7 +6,7 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import { encodePng } from '../../src/services/export/png';
 import type { BrowserGlobals, CanvasInPage } from './browser-types';
 import { sharedLabUrl, SHOTS, watchForProblems } from './bridge';
