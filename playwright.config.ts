@@ -10,7 +10,8 @@ export default defineConfig({
   globalSetup: './tests/e2e/global-setup.ts',
   // Playwright empties its outputDir on start; screenshots go to test-results/screenshots beside it
   outputDir: 'test-results/playwright',
-  timeout: 60_000,
+  // generous: a test waits for states (a run finished, a checkpoint written), which take longer on a loaded machine
+  timeout: 180_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,
   workers: 1,

@@ -385,13 +385,17 @@ test.describe.serial('Training from the interface', () => {
     await page.locator('[data-section="target"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SHOTS}/new-run-import-preview.png` });
 
-    await setField(page, 'stop.maxGenerations', '20');
+    // the run only has to train on the imported target and finish: a few cheap generations, and time for them
+    // on a loaded machine (the wait is for the state, not for an amount of work)
+    test.setTimeout(240_000);
+    await setField(page, 'stop.maxGenerations', '3');
+    await setField(page, 'es.population', '8');
     await setField(page, 'es.workers', '1');
     await page.getByTestId('run-name-input').fill('Imported square');
     await page.getByTestId('create-run').click();
     await expect(page).toHaveURL(/#\/runs\/\d{8}-\d{6}-es-/);
     const importedId = runIdFromUrl(page);
-    await expect(page.getByTestId('run-status')).toHaveText('finished', { timeout: 60_000 });
+    await expect(page.getByTestId('run-status')).toHaveText('finished', { timeout: 180_000 });
     await expect(page.locator('.meta')).toContainText('blue-square');
 
     // a text file named .png: refused with the importer's message, and no run can be created from it
@@ -439,7 +443,7 @@ test.describe.serial('Training from the interface', () => {
     await dialog.getByTestId('confirm').click();
     await expect(page).not.toHaveURL(new RegExp(esRunId));
     await expect(page.getByTestId('run-name')).toHaveText(`ES carrot · fork @${gen}`);
-    await expect(page.getByTestId('run-status')).toHaveText('finished', { timeout: 60_000 });
+    await expect(page.getByTestId('run-status')).toHaveText('finished', { timeout: 150_000 });
     await expect(page.getByTestId('stat-generation')).toHaveText((gen + 30).toLocaleString('en-US'));
     await expect(page.locator('.meta')).toContainText(`forked from ES carrot at generation ${gen}`);
     expect(problems).toEqual([]);

@@ -185,11 +185,15 @@ test.describe('Targets view', () => {
     expect(problems).toEqual([]);
   });
 
-  test('the page is refused without the token', async ({ page }) => {
-    const url = new URL(sharedLabUrl());
-    const response = await page.goto(`${url.origin}/`);
-    expect(response?.status()).toBe(403);
-    await expect(page.locator('body')).toContainText('open the address that `nca-lab serve` printed');
+  test.describe('without the token', () => {
+    // the refusal is the point: the browser logs the 403 as a failed load
+    test.use({ expectedConsoleErrors: [/status of 403 \(Forbidden\)/] });
+    test('the page is refused without the token', async ({ page }) => {
+      const url = new URL(sharedLabUrl());
+      const response = await page.goto(`${url.origin}/`);
+      expect(response?.status()).toBe(403);
+      await expect(page.locator('body')).toContainText('open the address that `nca-lab serve` printed');
+    });
   });
 });
 
