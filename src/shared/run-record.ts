@@ -81,15 +81,21 @@ export interface RunRecord {
   sweep: { id: string; index: number } | null;
   /** what the last session computed on (shared/compute-engine.ts): engine, GPU adapter, why; null before one ran */
   compute: ComputeRecord | null;
+  /**
+   * SHA-256 (hex) of the target's pixels as the run was created with them (services/store/run-target.ts), so a
+   * target.png replaced by another image is refused rather than trained on. Null in run.json files from before it
+   * was kept; their first resume records it.
+   */
+  targetSha256: string | null;
 }
 
 /** What `LabStore.updateRun` may change; everything else in a record is fixed at creation. */
-export type RunPatch = Partial<Pick<RunRecord, 'status' | 'statusReason' | 'backend' | 'progress' | 'tags' | 'notes' | 'name' | 'checkpointGeneration' | 'resumeNotice' | 'compute'>> & {
+export type RunPatch = Partial<Pick<RunRecord, 'status' | 'statusReason' | 'backend' | 'progress' | 'tags' | 'notes' | 'name' | 'checkpointGeneration' | 'resumeNotice' | 'compute' | 'targetSha256'>> & {
   /** new stop conditions (to extend a finished run); the rest of the config is fixed once a run exists */
   stop?: RunConfig['stop'];
 };
 
-export const RUN_PATCH_FIELDS = ['status', 'statusReason', 'backend', 'progress', 'tags', 'notes', 'name', 'checkpointGeneration', 'resumeNotice', 'stop', 'compute'] as const;
+export const RUN_PATCH_FIELDS = ['status', 'statusReason', 'backend', 'progress', 'tags', 'notes', 'name', 'checkpointGeneration', 'resumeNotice', 'stop', 'compute', 'targetSha256'] as const;
 
 /** One line of a run's metrics log: the same field names for ES and Adam, so curves overlay. */
 export interface MetricRow {
@@ -219,6 +225,11 @@ function nullableStr(v: unknown, field: string): string | null {
   return v;
 }
 
+function nullableSha256(v: unknown, field: string): string | null {
+  need(v === null || (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)), field, `must be 64 hex digits (a SHA-256) or null, got ${describeValue(v)}`);
+  return v;
+}
+
 function loss(v: unknown, field: string): number {
   const x = decodeNumber(v);
   need(x !== undefined, field, `must be a number (or "NaN", "Infinity", "-Infinity"), got ${describeValue(v)}`);
@@ -317,6 +328,7 @@ export function parseRunRecord(v: unknown): RunRecord {
     sweep: parseSweepRef(v.sweep),
     // run.json files from before the GPU engine have none
     compute: v.compute === undefined ? null : parseCompute(v.compute),
+    targetSha256: v.targetSha256 === undefined ? null : nullableSha256(v.targetSha256, 'targetSha256'),
   };
   return record;
 }
@@ -351,6 +363,7 @@ export function parseRunPatch(v: unknown): RunPatch {
   }
   if ('resumeNotice' in v) out.resumeNotice = nullableStr(v.resumeNotice, 'resumeNotice');
   if ('compute' in v) out.compute = parseCompute(v.compute);
+  if ('targetSha256' in v) out.targetSha256 = nullableSha256(v.targetSha256, 'targetSha256');
   return out;
 }
 

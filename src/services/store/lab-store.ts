@@ -28,7 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { paramCount, paramLayout, type NcaConfig } from '../../core/nca/config';
-import { targetFromU8, type Target } from '../../core/targets/target';
+import type { Target } from '../../core/targets/target';
 import {
   emptyProgress, parseRunPatch, parseRunRecord, runRecordToJson, stepWord,
   type Checkpoint, type MetricRow, type RunPatch, type RunRecord, type RunVersions,
@@ -37,10 +37,11 @@ import { defaultRunName } from '../../shared/run-names';
 import { configProblems, ncaConfigOf, upgradeRunConfig, validateRunConfig, type RunConfig, type TargetRef } from '../../shared/training-config';
 import { startShapeRefusal } from '../../shared/start-model';
 import { packageVersion } from '../resources/package-paths';
-import { readPng, writePng } from '../export/png';
+import { writePng } from '../export/png';
 import { resolveTarget } from '../targets/targets';
 import { nodeStoreFs, writeBytesAtomic, type StoreFs } from './atomic-file';
 import { makeFolder } from './writable-dir';
+import { readRunTarget, TARGET_PNG, targetPixelsSha256 } from './run-target';
 import {
   CHECKPOINT_MAGIC, CheckpointFormatError, checkpointFileName, generationOfCheckpointFile, readCheckpointFile, writeCheckpointFile,
 } from './checkpoint-format';
@@ -49,9 +50,9 @@ import { appendMetricRows, METRICS_FILE, readIntactMetricRows, readMetricRows, t
 import { encodeModel, encodeModelFile, firstNonFinite, MODEL_JSON, ModelFormatError, readModelFolder, WEIGHTS_BIN, type LoadedModel } from './model-format';
 import { messageOf } from '../../shared/validate';
 
+export { TARGET_PNG };
 export const RUNS_DIR = 'runs';
 export const RUN_JSON = 'run.json';
-export const TARGET_PNG = 'target.png';
 export const CHECKPOINTS_DIR = 'checkpoints';
 export const MODEL_DIR = 'model';
 export const START_DIR = 'start';
@@ -244,7 +245,7 @@ export class LabStore {
         status: 'queued', statusReason: null, createdAt: created.toISOString(), updatedAt: created.toISOString(),
         backend: opts.backend, versions, progress: emptyProgress(), tags: [...(opts.tags ?? [])], notes: opts.notes ?? '',
         forkedFrom: opts.forkedFrom ? { ...opts.forkedFrom } : null, checkpointGeneration: null, resumeNotice: null, compute: null,
-        sweep: opts.sweep ? { ...opts.sweep } : null,
+        sweep: opts.sweep ? { ...opts.sweep } : null, targetSha256: targetPixelsSha256(target),
       }));
       // Assemble under a hidden name, then rename into place: a listing never sees half a run.
       const staging = join(this.runsDir, `.creating-${id}-${randomBytes(3).toString('hex')}`);
@@ -422,17 +423,9 @@ export class LabStore {
     return ids;
   }
 
-  /** The target the run trains on, rebuilt from its target.png (exact pixels) or, failing that, from its config. */
+  /** The target the run trains on (run-target.ts): its target.png, checked against the pixels it was created with. */
   async loadRunTarget(id: string): Promise<Target> {
-    const record = await this.getRun(id);
-    const t = record.config.target;
-    try {
-      const png = await readPng(join(this.runDir(id), TARGET_PNG));
-      if (png.width === t.size && png.height === t.size) return targetFromU8(t.name, t.size, png.data, t.padding);
-    } catch {
-      // fall through to the config's target
-    }
-    return resolveTarget(t.name, { size: t.size, padding: t.padding });
+    return readRunTarget(this.runDir(id), await this.getRun(id));
   }
 
   // ---- metrics ----

@@ -2,12 +2,17 @@
  * Fault injection, files that lie: a checkpoint that reads back intact but is not the run's own (copied in from
  * another run of the same shape and generation) or holds non-finite parameters under a valid CRC. A resume must
  * set it aside, say so (CLI, run.log, run.json's resumeNotice, which the run page shows) and continue from the
- * checkpoint before, ending on the weights and the metrics of an uninterrupted run.
+ * checkpoint before, ending on the weights and the metrics of an uninterrupted run. A target.png replaced by
+ * another image is refused before anything is written.
  */
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpointFile, writeCheckpointFile } from '../../../../src/services/store/checkpoint-format';
+import { readPng, writePng } from '../../../../src/services/export/png';
+import { targetPixelsSha256 } from '../../../../src/services/store/run-target';
+import { runCli } from '../../helpers/cli-run';
 import { fileFaults, faultRunConfig } from '../../helpers/fault-files';
 
 const faults = fileFaults('faults-lies');
@@ -61,3 +66,58 @@ describe('a checkpoint that reads back intact but lies is set aside, and the res
     counts.clearErrors++;
   }, 120_000);
 });
+
+describe('a run\'s target is the image it was created with', () => {
+  it('a target.png replaced by another valid image is refused, naming the file and what to do; nothing is changed', async () => {
+    const runId = await runAt30();
+    const dir = store.runDir(runId);
+    const file = join(dir, 'target.png');
+    const original = readFileSync(file);
+    const png = await readPng(file);
+    expect((await store.getRun(runId)).targetSha256).toBe(targetPixelsSha256({ size: png.width, rgbaU8: png.data }));
+    png.data[4 * 40 + 1] ^= 0x5a; // one channel of one pixel
+    await writePng(file, png.data, png.width, png.height);
+    counts.faults++;
+    const before = snapshot(dir);
+    const r = await runCli('resume', runId, '--max-generations', '40', '--workers', '0', '--workspace', faults.ws);
+    expect(r.code).toBe(1);
+    expect(r.err.join('\n')).toMatch(new RegExp(
+      `run "${runId}": ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not the image the run was created with \\(the SHA-256 of its pixels is [0-9a-f]{16}…, run\\.json records [0-9a-f]{16}…\\); ` +
+      'training on it would continue the run on another target\\. Put the original image back as .*target\\.png, or delete .*target\\.png to have it rebuilt from the built-in target "carrot-9"; ' +
+      'to train on the new image, start a new run with it\\. Nothing was changed\\.'));
+    expect(snapshot(dir)).toEqual(before);
+    counts.clearErrors++;
+    // the original back: the run resumes onto the uninterrupted one
+    writeFileSync(file, original);
+    await resumeAndCompare(runId);
+  }, 120_000);
+
+  it('a built-in target\'s deleted target.png is rebuilt from the built-in, which is the same image', async () => {
+    const runId = await runAt30();
+    rmSync(join(store.runDir(runId), 'target.png'));
+    counts.faults++;
+    await resumeAndCompare(runId);
+  }, 120_000);
+
+  it('a run.json from before the hash was kept resumes and records it', async () => {
+    const runId = await runAt30();
+    const file = join(store.runDir(runId), 'run.json');
+    const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const recorded = json.targetSha256;
+    delete json.targetSha256;
+    writeFileSync(file, JSON.stringify(json, null, 2));
+    expect((await store.getRun(runId)).targetSha256).toBeNull();
+    await resumeAndCompare(runId);
+    expect((await store.getRun(runId)).targetSha256).toBe(recorded);
+  }, 120_000);
+});
+
+/** Every file under a run folder with its bytes (run.log aside, which a refusal does not write either). */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const path = join(dir, name);
+    if (statSync(path).isFile()) out[name] = createHash('sha256').update(readFileSync(path)).digest('hex');
+  }
+  return out;
+}
