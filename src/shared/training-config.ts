@@ -13,6 +13,7 @@
  *   validate.ts     configProblems / validateRunConfig (never change their input)
  *   upgrade.ts      an older config brought to this version's shape, where it is loaded
  *   edit.ts         one setting changed on a copy (the form, --set, sweeps)
+ *   fork.ts         what a fork keeps from the run it continues (the rest it may change)
  *   presets.ts      the named configs (spec section 0)
  */
 export { OPTIMIZER_IDS, type Optimizer } from './run-config/optimizer-ids';
@@ -32,5 +33,6 @@ export {
 export { configProblems, validateRunConfig } from './run-config/validate';
 export { upgradeRunConfig } from './run-config/upgrade';
 export { withFieldText, withFieldValue } from './run-config/edit';
+export { FORK_KEPT, forkConfigRefusal, forkKeeps, type ForkKept } from './run-config/fork';
 export { PRESETS, configFromPreset, presetByName, type Preset } from './run-config/presets';
 export type { AdamSettings, AdamPoolKind } from '../core/adam/settings';

@@ -438,7 +438,7 @@ test.describe.serial('Training from the interface', () => {
     const dialog = page.getByRole('dialog', { name: 'Fork ES carrot' });
     await expect(dialog).toBeVisible();
     const gen = Number(await dialog.getByTestId('fork-generation').inputValue());
-    await dialog.getByTestId('fork-max-generations').fill(String(gen + 30));
+    await dialog.locator('#field-stop-maxGenerations').fill(String(gen + 30));
     await page.screenshot({ path: `${SHOTS}/run-fork-dialog.png` });
     await dialog.getByTestId('confirm').click();
     await expect(page).not.toHaveURL(new RegExp(esRunId));

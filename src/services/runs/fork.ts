@@ -4,22 +4,17 @@
 import { paramCount } from '../../core/nca/config';
 import type { ForkRunRequest } from '../../shared/lab-api';
 import { evaluationVerdict, stepWord, type MetricRow, type RunProgress, type RunRecord } from '../../shared/run-record';
-import { ncaConfigOf, type RunConfig } from '../../shared/training-config';
+import { forkConfigRefusal, ncaConfigOf, type RunConfig } from '../../shared/training-config';
 import type { LabStore } from '../store/lab-store';
 
-/** A fork must be able to load the checkpoint: same optimizer, same model shape, same canvas. Returns the refusal. */
+/**
+ * A fork must be able to load the checkpoint: same optimizer, model shape, target canvas and initialisation
+ * (shared/run-config/fork.ts says what a fork keeps), and the same parameter count. Returns the refusal.
+ */
 export function forkRefusal(source: RunConfig, config: RunConfig): string | null {
-  if (config.optimizer !== source.optimizer) {
-    return `a fork keeps the optimizer: the source is an ${source.optimizer} run, the new config is ${config.optimizer}`;
-  }
-  const a = ncaConfigOf(source);
-  const b = ncaConfigOf(config);
-  if (a.channels !== b.channels || a.hidden !== b.hidden || a.bias1 !== b.bias1 || a.bias2 !== b.bias2 || paramCount(a) !== paramCount(b)) {
-    return `a fork keeps the model's shape (channels ${a.channels}, hidden ${a.hidden}, biases ${a.bias1}/${a.bias2}): the checkpoint's parameters must fit`;
-  }
-  if (config.target.size !== source.target.size || config.target.padding !== source.target.padding) {
-    return `a fork keeps the target canvas (${source.target.size} px, padding ${source.target.padding}): the checkpoint's states must fit`;
-  }
+  const refusal = forkConfigRefusal(source, config);
+  if (refusal) return refusal;
+  if (paramCount(ncaConfigOf(source)) !== paramCount(ncaConfigOf(config))) return "a fork keeps the model's shape: the checkpoint's parameters must fit";
   return null;
 }
 
