@@ -8,7 +8,7 @@
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import { LabStore } from '../../src/services/store/lab-store';
 import { paramCount } from '../../src/core/nca/config';
 import { configFromPreset, ncaConfigOf, type RunConfig } from '../../src/shared/training-config';
