@@ -15,5 +15,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // prints the fault suite's totals after the run (each fault file leaves its counts)
+    globalSetup: ['tests/unit/helpers/fault-summary.ts'],
   },
 });

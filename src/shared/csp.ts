@@ -19,6 +19,13 @@ export const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /**
+ * The desktop window's policy, sent by the app:// protocol on top of the page's own (both apply): its LabApi is
+ * IPC and tfjs fetches its .wasm from app://lab, so it connects to nothing but itself; the WebSocket to
+ * `nca-lab serve` is the browser build's alone.
+ */
+export const WINDOW_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("connect-src 'self' ws://127.0.0.1:*", "connect-src 'self'");
+
+/**
  * `electron-vite dev` serves the renderer from Vite's dev server, which injects <style> tags and talks HMR over
  * ws://localhost: relaxed for development only, never in a build.
  */

@@ -203,10 +203,18 @@ export function parseTargetImportRequest(value: unknown): TargetImportRequest {
 /** A run id as the store names run folders: letters, digits, '.', '_' and '-' (the store checks the rest). */
 /** An imported target's id: the image's file name in the workspace's targets/ folder, never a path. */
 export function parseImportedTargetId(field: string, value: unknown): string {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value) || value.includes('..')) {
+  if (typeof value !== 'string' || !isImportedTargetId(value)) {
     throw new Error(`${field} must be an imported target's id (its file name: letters, digits, '.', '_' and '-'), got ${describeValue(value)}`);
   }
   return value;
+}
+
+/**
+ * The one rule for an imported target's id (the image's file name in targets/): the import makes ids by it
+ * (services/targets/imported-targets.ts), and rename and delete take exactly those.
+ */
+export function isImportedTargetId(value: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value) && !value.includes('..');
 }
 
 export function parseRunId(field: string, value: unknown): string {
@@ -218,8 +226,8 @@ export function parseRunId(field: string, value: unknown): string {
 
 export function parseRunName(field: string, value: unknown): string {
   const max = RUN_TEXT_LIMITS.nameMaxLength;
-  if (typeof value !== 'string' || value.trim() === '' || value.length > max) {
-    throw new Error(`${field} must be a non-empty name of at most ${max} characters, got ${describeValue(value)}`);
+  if (typeof value !== 'string' || value.trim() === '' || value.length > max || hasControlCharacters(value)) {
+    throw new Error(`${field} must be a non-empty name of at most ${max} characters without control characters (tabs, new lines), got ${describeValue(value)}`);
   }
   return value.trim();
 }
@@ -250,7 +258,9 @@ export function parseRunConfig(where: string, value: unknown): RunConfig {
   if (!isRecord(value)) throw new Error(`${where}: config must be an object, got ${describeValue(value)}`);
   const v = value as Record<string, unknown>;
   if (!isOptimizer(v.optimizer)) throw new Error(`${where}: config.optimizer must be ${optimizerChoicesText()}, got ${describeValue(v.optimizer)}`);
-  if (typeof v.preset !== 'string' || v.preset === '') throw new Error(`${where}: config.preset must name the preset it started from, got ${describeValue(v.preset)}`);
+  if (typeof v.preset !== 'string' || v.preset === '' || v.preset.length > RUN_TEXT_LIMITS.nameMaxLength || hasControlCharacters(v.preset)) {
+    throw new Error(`${where}: config.preset must name the preset it started from (at most ${RUN_TEXT_LIMITS.nameMaxLength} characters), got ${describeValue(v.preset)}`);
+  }
   const config = value as unknown as RunConfig;
   const problems = configProblems(config);
   if (problems.length > 0) throw new Error(`${where}: config.${problems[0].field}: ${problems[0].message}`);

@@ -35,8 +35,12 @@ export function errorFromData(data: LabErrorData | undefined): Error {
   return new Error(typeof data?.message === 'string' && data.message ? data.message : 'the lab reported an error without a message');
 }
 
-/** How any thrown value is sent back: its message only. */
+/** The longest error message sent back: a message that quotes a huge argument is cut, saying how much was left out. */
+export const ERROR_MESSAGE_MAX_CHARS = 2_000;
+
+/** How any thrown value is sent back: its message only, at most ERROR_MESSAGE_MAX_CHARS characters. */
 export function errorToData(err: unknown): LabErrorData {
-  if (err instanceof Error) return { message: err.message || err.name };
-  return { message: String(err) };
+  const message = err instanceof Error ? err.message || err.name : String(err);
+  if (message.length <= ERROR_MESSAGE_MAX_CHARS) return { message };
+  return { message: `${message.slice(0, ERROR_MESSAGE_MAX_CHARS)}… (${message.length - ERROR_MESSAGE_MAX_CHARS} more characters left out)` };
 }

@@ -13,7 +13,7 @@ import { RUNNABLE_SUITES, type RunnableSuite } from '../core/experiments/protoco
 import {
   OPTIMIZER_IDS, PRESETS, checkField, configProblems, fieldByPath, parseFieldText, type FieldSpec, type RunConfig, type StopConditions,
 } from './training-config';
-import { describeValue, fail, isRecord } from './validate';
+import { describeValue, fail, hasControlCharacters, isRecord } from './validate';
 import { OPTIMIZERS } from './optimizers';
 
 export type { SweepAxis, SweepValue };
@@ -376,7 +376,9 @@ export function parseSweepRequest(value: unknown, where = 'sweeps.start'): Sweep
   for (const k of Object.keys(value)) if (!REQUEST_KEYS.includes(k)) fail(`${where}: ${k}`, `is not a field (${REQUEST_KEYS.join(', ')})`);
   const out = {} as SweepRequest;
   if (value.name !== undefined) {
-    if (typeof value.name !== 'string' || value.name.length > SWEEP_LIMITS.nameMaxLength) fail(`${where}: name`, `must be text of at most ${SWEEP_LIMITS.nameMaxLength} characters`);
+    if (typeof value.name !== 'string' || value.name.length > SWEEP_LIMITS.nameMaxLength || hasControlCharacters(value.name)) {
+      fail(`${where}: name`, `must be text of at most ${SWEEP_LIMITS.nameMaxLength} characters without control characters, got ${describeValue(value.name)}`);
+    }
     out.name = value.name;
   }
   if (typeof value.preset !== 'string' || !PRESETS.some((p) => p.name === value.preset)) fail(`${where}: preset`, `must be a preset (${PRESETS.map((p) => p.name).join(', ')}), got ${describeValue(value.preset)}`);

@@ -14,7 +14,8 @@ import { EXPERIMENTS_DIR } from '../../shared/experiment';
 import { runExperiment, type ExperimentProgress } from '../../services/experiments/run-experiment';
 import { FIGURE_FORMATS, writeFigureSet, type FigureFormat } from '../../services/experiments/figure-set';
 import { resolveWorkspaceDir } from '../../services/store/workspace-path';
-import { ensureWritableFolder } from '../../services/store/writable-dir';
+import { checkFolderCanBeMade } from '../../services/store/writable-dir';
+import { checkClusterFlag } from '../cluster-flag';
 import { UsageError, type Command, type CommandIo } from '../command';
 import { expectPositionals, integerFlag, parseCommandArgs } from '../flags';
 
@@ -165,10 +166,13 @@ step's damage; a frame "after u updates" is the state after u updates (0 = the s
     const repeats = integerFlag('repeats', values.repeats, 1, 100);
     const seed = integerFlag('seed', values.seed, 0, 2 ** 31 - 2);
     const workers = integerFlag('workers', values.workers, 0, 256);
+    const fgsmClamp = parseClamp(values.clamp);
+    if (values.cluster !== undefined) await checkClusterFlag('--cluster', values.cluster);
 
-    // both folders are checked before the suite is computed, not after (a read-only or misspelt --out)
-    await ensureWritableFolder(out, 'the --out folder');
-    await ensureWritableFolder(join(workspace, EXPERIMENTS_DIR), 'the workspace\'s experiments folder');
+    // both folders are checked before the suite is computed, not after (a read-only or misspelt --out), and made
+    // only when the results are written: a refused experiment leaves no folder behind
+    await checkFolderCanBeMade(out, 'the --out folder');
+    await checkFolderCanBeMade(join(workspace, EXPERIMENTS_DIR), 'the workspace\'s experiments folder');
 
     const abort = new AbortController();
     const onSigint = () => {
@@ -181,7 +185,7 @@ step's damage; a frame "after u updates" is the state after u updates (0 = the s
     try {
       const t0 = performance.now();
       const outcome = await runExperiment({
-        workspace, suite, models, repeats, seed, workers, fgsmClamp: parseClamp(values.clamp), cluster: values.cluster,
+        workspace, suite, models, repeats, seed, workers, fgsmClamp, cluster: values.cluster,
         onLog: (line) => { if (!json) io.err(line); },
         animate: formats.includes('gif') ? 'all' : [], signal: abort.signal, onProgress: view.onProgress,
       });

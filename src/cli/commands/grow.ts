@@ -121,6 +121,13 @@ Exports (each written atomically):
       throw err;
     }
 
+    // damage that would come after the last update is never applied: refused rather than silently left out
+    const late = damage.findIndex((d) => d.afterUpdate > steps);
+    if (late >= 0) {
+      const what = recording ? `the recording's damage #${late + 1}` : `--damage ${values.damage![late]}`;
+      throw new UsageError(`${what} comes after update ${damage[late].afterUpdate}, past --steps ${steps}, and would never be applied; raise --steps or damage earlier`);
+    }
+
     const store = new LabStore(resolveWorkspaceDir(values.workspace));
     const models: LoadedReplayModel[] = [];
     for (const spec of positionals) models.push(await loadReplayModel(store, spec));
@@ -128,6 +135,13 @@ Exports (each written atomically):
       for (const m of models) {
         m.model = { ...m.model, params: rotatePerception(m.model.nca, m.model.params, angle) };
         m.recorded = { ...m.recorded, angle };
+      }
+    }
+    // a hidden channel the model does not have is refused before the rollout, not at the first frame
+    if (typeof view === 'number') {
+      for (const m of models) {
+        const hidden = m.model.nca.channels - 4;
+        if (view >= m.model.nca.channels) throw new UsageError(`--view hidden:${view - 3}: ${m.model.name} has ${hidden} hidden channels (hidden:1 to hidden:${hidden})`);
       }
     }
     for (const m of models) if (m.targetProblem) io.err(`nca-lab grow: ${m.model.name}: no loss: ${m.targetProblem}`);

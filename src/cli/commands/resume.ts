@@ -10,7 +10,7 @@ import { runLockOwner } from '../../services/training/run-lock';
 import { UsageError, type Command } from '../command';
 import { expectPositionals, integerFlag, parseCommandArgs } from '../flags';
 import { followTraining } from '../follow-training';
-import { backendFlag } from './train';
+import { backendFlag, backendLoads } from './train';
 import { ENGINE_CHOICES, isEngineChoice, type EngineChoice } from '../../shared/compute-engine';
 
 export const resumeCommand: Command = {
@@ -40,6 +40,8 @@ export const resumeCommand: Command = {
     const maxGen = integerFlag('max-generations', values['max-generations'] ?? values['max-iterations'], 1, 1e9);
     const maxSec = integerFlag('max-seconds', values['max-seconds'], 1, 1e8);
     const workers = integerFlag('workers', values.workers, 0, 1024);
+    const backend = backendFlag(values.backend);
+    if (backend !== undefined) await backendLoads(backend);
     if (values.engine !== undefined && !isEngineChoice(values.engine)) throw new UsageError(`--engine must be one of ${ENGINE_CHOICES.join(', ')}, got "${values.engine}"`);
     // Everything is checked before anything is written, and the new limits are written only once the session
     // holds the run's lock (runTrainingSession): a refused resume, or one of a run another process trains,
@@ -65,6 +67,6 @@ export const resumeCommand: Command = {
     if (owner !== null && owner !== process.pid) {
       throw new UsageError(`run ${runId} is being trained by process ${owner}; stop it there first (nothing was changed)`);
     }
-    return followTraining({ io, workspace, runId, json: !!values.json, backend: backendFlag(values.backend), workers, created: false, stop, engine: values.engine as EngineChoice | undefined });
+    return followTraining({ io, workspace, runId, json: !!values.json, backend, workers, created: false, stop, engine: values.engine as EngineChoice | undefined });
   },
 };

@@ -4,12 +4,12 @@
  * On a remote many-core machine: `ssh -L 8080:127.0.0.1:8080 host nca-lab serve --port 8080`.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startBridgeServer } from '../../services/bridge/server';
 import { LabService } from '../../services/lab/lab-service';
 import { packageRoot } from '../../services/resources/package-paths';
 import { resolveWorkspaceDir } from '../../services/store/workspace-path';
+import { makeFolder } from '../../services/store/writable-dir';
 import { UsageError, type Command } from '../command';
 import { integerFlag, parseCommandArgs } from '../flags';
 
@@ -38,11 +38,25 @@ Environment: NCA_LAB_QUICK_BUDGET=seconds=S,es=N,adam=N sets the quick budget of
       throw new Error(`the interface is not built (${rendererDir} has no index.html): run \`npm run build\` first`);
     }
     const workspace = resolveWorkspaceDir(values.workspace);
-    await mkdir(workspace, { recursive: true });
 
+    // the port is taken before the workspace is touched: a refused serve (port in use) writes nothing
     const service = new LabService({ workspace });
-    await service.start();
-    const server = await startBridgeServer({ service, rendererDir, port });
+    let server;
+    try {
+      server = await startBridgeServer({ service, rendererDir, port });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new Error(`port ${port} on 127.0.0.1 is in use by another program; choose another with --port P (0 picks a free one)`, { cause: err });
+      }
+      throw err;
+    }
+    try {
+      await makeFolder(workspace, 'the workspace');
+      await service.start();
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
     // Pick the backend now, so the first page load does not wait for it and a failure shows here too.
     const info = await service.systemInfo();
     io.out(`NCA Lab ${info.version} is serving ${workspace} (tfjs backend: ${info.backend})`);

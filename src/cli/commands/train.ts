@@ -16,7 +16,9 @@ import {
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs, expectPositionals, integerFlag } from '../flags';
 import { followTraining } from '../follow-training';
-import { parseClusterUrl } from '../../services/cluster/redis-url';
+import { checkClusterFlag, clusterAddressFlag } from '../cluster-flag';
+import { nodeBackendProblem } from '../../services/compute/backend';
+import { parseRunName } from '../../shared/ipc-schema';
 import { resolveEngine } from '../../services/compute/engine-choice';
 import { OPTIMIZERS, OPTIMIZER_IDS, isOptimizer, optimizerOf } from '../../shared/optimizers';
 
@@ -78,17 +80,17 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
     let config = buildConfig(values);
     const backend = backendFlag(values.backend);
     const workers = integerFlag('workers', values.workers, 0, 1024);
+    const name = values.name === undefined ? undefined : runNameFlag(values.name);
     if (values.cluster !== undefined) {
-      try {
-        parseClusterUrl(values.cluster);
-      } catch (err) {
-        throw new UsageError(`--cluster: ${(err as Error).message}`);
-      }
+      clusterAddressFlag('--cluster', values.cluster);
       if (!optimizerOf(config).population) throw new UsageError(`--cluster: only a population is evaluated on a cluster; ${optimizerOf(config).label} runs have none`);
       if (config.engine === 'webgpu') throw new UsageError('--cluster: the cluster\'s workers compute on their CPUs; --engine webgpu computes on this machine\'s GPU (use auto or wasm)');
     }
     // a run that asks for the GPU where there is none is refused before it exists (the session would fail it)
     if (config.engine === 'webgpu' && values.cluster === undefined) await resolveEngine('webgpu');
+    // so is one forced onto a backend that does not load here, or sent to a cluster that does not answer
+    if (backend !== undefined) await backendLoads(backend);
+    if (values.cluster !== undefined) await checkClusterFlag('--cluster', values.cluster);
     const workspace = resolveWorkspaceDir(values.workspace);
     const store = new LabStore(workspace);
     let startModel: StartParams | undefined;
@@ -97,7 +99,7 @@ Creates a run in the workspace from a preset and trains it. Every hyperparameter
       ({ config, startModel } = start);
       if (start.note && !values.json) io.err(start.note);
     }
-    const run = await store.createRun(config, { name: values.name, backend: null, ...(startModel ? { startModel } : {}) });
+    const run = await store.createRun(config, { name, backend: null, ...(startModel ? { startModel } : {}) });
     return followTraining({ io, workspace, runId: run.id, json: !!values.json, backend, workers, created: true, cluster: values.cluster });
   },
 };
@@ -134,6 +136,21 @@ export async function startFromFlag(store: LabStore, config: RunConfig, values: 
 
 /** The tfjs backends a Node worker can run (webgl needs a browser). */
 export const NODE_BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+
+/** A forced backend that does not load in this process would fail every worker: refused before anything is made. */
+export async function backendLoads(name: string): Promise<void> {
+  const problem = await nodeBackendProblem(name);
+  if (problem) throw new Error(`--backend ${name} cannot be used here: ${problem}; nothing was created`);
+}
+
+/** --name: a run name as the window takes it (length and characters, shared/ipc-schema.ts). */
+export function runNameFlag(text: string): string {
+  try {
+    return parseRunName('--name', text);
+  } catch (err) {
+    throw new UsageError(messageOf(err));
+  }
+}
 
 /** --backend: one of NODE_BACKEND_NAMES, or undefined for the default choice. */
 export function backendFlag(value: string | undefined): string | undefined {

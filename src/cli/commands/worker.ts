@@ -8,7 +8,8 @@ import { availableParallelism } from 'node:os';
 import { WorkerPool } from '../../services/workers/pool';
 import { forkSpawner } from '../../services/workers/spawners';
 import type { LabJobs } from '../../services/workers/lab-jobs';
-import { parseClusterUrl, probeRedis } from '../../services/cluster/redis-url';
+import { checkClusterFlag, clusterAddressFlag } from '../cluster-flag';
+import { backendFlag, backendLoads } from './train';
 import { ClusterWorkerNode, type JobExecutor } from '../../services/cluster/cluster-worker';
 import { measureWorker } from '../../services/cluster/compat';
 import { UsageError, type Command } from '../command';
@@ -41,20 +42,17 @@ under Settings → Compute.`,
     });
     expectPositionals(positionals, []);
     if (!values.redis) throw new UsageError('--redis URL is required (redis://[:password@]host[:port] or rediss://…)');
-    let addr;
-    try {
-      addr = parseClusterUrl(values.redis);
-    } catch (err) {
-      throw new UsageError(`--redis: ${(err as Error).message}`);
-    }
+    // every flag is checked before the cluster is asked anything
+    clusterAddressFlag('--redis', values.redis);
     const concurrency = integerFlag('concurrency', values.concurrency, 1, 1024) ?? availableParallelism();
-    const probe = await probeRedis(addr);
-    if (!probe.ok) throw new Error(`cannot reach the cluster: ${probe.message}`);
+    const backend = backendFlag(values.backend);
+    if (backend !== undefined) await backendLoads(backend);
+    const { addr, redisVersion } = await checkClusterFlag('--redis', values.redis);
     const say = (line: string) => io.out(`${stamp()} ${line}`);
-    say(`redis ${probe.redisVersion} at ${addr.display}${addr.hasPassword ? '' : ' (no password: never expose this Redis beyond a trusted network)'}`);
+    say(`redis ${redisVersion} at ${addr.display}${addr.hasPassword ? '' : ' (no password: never expose this Redis beyond a trusted network)'}`);
 
     const pool = new WorkerPool<LabJobs>({
-      size: concurrency, spawn: forkSpawner(), init: values.backend ? { backend: values.backend } : {},
+      size: concurrency, spawn: forkSpawner(), init: backend ? { backend } : {},
       onWorkerRestart: (info) => say(`compute process ${info.slot + 1} ended (${info.signal ?? `exit ${info.code}`}) during ${info.jobKind ?? 'no job'}; replaced`),
     });
     let node: ClusterWorkerNode | null = null;
@@ -64,7 +62,8 @@ under Settings → Compute.`,
     const onSignal = () => {
       quitting++;
       if (quitting === 1) {
-        say('finishing the jobs in hand, then leaving (Ctrl-C again to leave now)');
+        const inHand = node?.jobsInHand ?? 0;
+        say(inHand > 0 ? `finishing the ${inHand} job${inHand === 1 ? '' : 's'} in hand, then leaving (Ctrl-C again to leave now)` : 'no job in hand: leaving');
         wake();
       } else {
         process.exit(130);

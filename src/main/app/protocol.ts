@@ -6,8 +6,7 @@
 import { net, protocol } from 'electron';
 import { join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
-import { contentTypeOf } from '../../services/bridge/content-types';
+import { appResponseHeaders } from './app-headers';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'lab';
@@ -48,8 +47,6 @@ export function serveRenderer(rendererDir: string): void {
     if (!file.startsWith(rendererDir + sep)) return new Response('not found', { status: 404 });
     const response = await net.fetch(pathToFileURL(file).toString());
     if (!response.ok) return new Response('not found', { status: 404 });
-    const headers = new Headers({ 'Content-Type': contentTypeOf(file) });
-    if (file.endsWith('.html')) headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-    return new Response(response.body, { status: 200, headers });
+    return new Response(response.body, { status: 200, headers: appResponseHeaders(file) });
   });
 }

@@ -64,6 +64,16 @@ const HOST = '127.0.0.1';
 /** requests being reassembled on one socket at once (a client sends one large request at a time) */
 const MAX_PARTIAL_REQUESTS = 4;
 
+/**
+ * How many Host headers a request carries. Node keeps only the first of several, so a second one (which a proxy
+ * in front might read instead) would pass the check unseen: the raw headers are counted.
+ */
+export function hostHeaderCount(req: Pick<IncomingMessage, 'rawHeaders'>): number {
+  let n = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === 'host') n++;
+  return n;
+}
+
 export async function startBridgeServer(options: BridgeServerOptions): Promise<BridgeServer> {
   const rendererDir = resolve(options.rendererDir);
   const token = options.token ?? randomBytes(32).toString('hex');
@@ -81,6 +91,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (hostHeaderCount(req) !== 1) return sendText(res, 400, 'a request must carry exactly one Host header');
     if (!allowedHosts().includes(req.headers.host ?? '')) {
       // also what a port forwarded to a different local number looks like (ssh -L 9000:127.0.0.1:8080)
       return sendText(res, 421, `NCA Lab answers only as http://127.0.0.1:${port}/ or http://localhost:${port}/ ` +
@@ -115,6 +126,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (url.pathname !== BRIDGE_SOCKET_PATH) return refuse(404, 'Not Found');
+    if (hostHeaderCount(req) !== 1) return refuse(400, 'Bad Request');
     if (!allowedHosts().includes(req.headers.host ?? '')) return refuse(421, 'Misdirected Request');
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().includes(origin)) return refuse(403, 'Forbidden');

@@ -106,6 +106,11 @@ export class ClusterWorkerNode {
       `${this.opts.mutantsPerSec.toFixed(0)} mutants/s (15×15 thesis ES); waiting for jobs`);
   }
 
+  /** Jobs this machine is computing now. */
+  get jobsInHand(): number {
+    return this.activity.size;
+  }
+
   announcement(): WorkerAnnouncement {
     return {
       id: this.id, host: hostname(), pid: process.pid, cores: this.opts.cores, concurrency: this.opts.concurrency,
@@ -215,17 +220,42 @@ export class ClusterWorkerNode {
     }
   }
 
-  /** Finishes the jobs in hand (or drops them at once with `force`: others take them over), then leaves. */
-  async close(force = false): Promise<void> {
+  /**
+   * Leaves the cluster: finishes the jobs in hand (at most `waitMs`; or drops them at once with `force`: the
+   * cluster hands a job whose lock lapses to another worker), then removes its announcement and disconnects.
+   * With nothing in hand it leaves at once, and it never waits on a Redis that has gone away: every step that
+   * talks to Redis is bounded, and the connections are dropped at the end whatever they were doing.
+   */
+  async close(force = false, waitMs = LEAVE_WAIT_MS): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    await Promise.all(this.bull.map((w) => w.close(force).catch(() => undefined)));
-    try {
-      await this.conn.multi().del(keys.worker(this.id)).zrem(keys.workers, this.id).exec();
-    } catch {
-      // Redis is away: the announcement expires by itself
+    const finish = !force && this.activity.size > 0;
+    const closing = Promise.all(this.bull.map((w) => w.close(!finish).catch(() => undefined)));
+    if (!(await within(closing, finish ? waitMs : REDIS_STEP_MS)) && finish) {
+      this.line(`the jobs in hand did not finish within ${waitMs / 1000} s; leaving them to the cluster`);
     }
+    // the announcement expires by itself when Redis cannot be told now
+    if (this.conn.status === 'ready') {
+      await within(this.conn.multi().del(keys.worker(this.id)).zrem(keys.workers, this.id).exec().catch(() => undefined), REDIS_STEP_MS);
+    }
+    for (const w of this.bull) void w.disconnect().catch(() => undefined);
     this.conn.disconnect();
+  }
+}
+
+/** How long a leaving worker waits for the jobs in hand to finish (a slice takes seconds at most). */
+export const LEAVE_WAIT_MS = 60_000;
+/** How long one step of leaving waits on Redis (announcement removed, queues closed without a job in hand). */
+const REDIS_STEP_MS = 2_000;
+
+/** True when `p` settled within `ms`; it runs on either way. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([p.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

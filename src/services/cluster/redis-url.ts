@@ -60,7 +60,18 @@ export async function probeRedis(addr: ClusterAddress, timeoutMs = 4_000): Promi
 export async function ensureConnected(r: Redis, timeoutMs = 10_000): Promise<void> {
   if (r.status === 'ready') return;
   if (r.status === 'wait') {
-    await r.connect();
+    // ioredis rejects a refused AUTH as "Connection is closed"; the reason (WRONGPASS, ECONNREFUSED) came as an error event
+    let lastError = '';
+    const onError = (err: Error) => { lastError = err.message; };
+    r.on('error', onError);
+    try {
+      await r.connect();
+    } catch (err) {
+      const message = messageOf(err);
+      throw new Error(lastError && !message.includes(lastError) ? `${message} (${lastError})` : message, { cause: err });
+    } finally {
+      r.off('error', onError);
+    }
     return;
   }
   await new Promise<void>((resolve, reject) => {

@@ -26,6 +26,24 @@ export const NODE_BACKEND_CANDIDATES: BackendCandidate[] = [
 ];
 
 /**
+ * Why the named backend cannot be loaded in this process (its module missing or its native library refused),
+ * or null when it loads. Loading has no other effect: the backend is chosen by initNodeBackend.
+ */
+export async function nodeBackendProblem(name: string): Promise<string | null> {
+  const candidate = NODE_BACKEND_CANDIDATES.find((c) => c.name === name);
+  if (!candidate) return `unknown backend "${name}" (${NODE_BACKEND_CANDIDATES.map((c) => c.name).join(', ')})`;
+  try {
+    await candidate.load();
+    return null;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return /Cannot find (package|module) '@tensorflow\/tfjs-node'/.test(message)
+      ? 'the optional package @tensorflow/tfjs-node is not installed (its install downloads libtensorflow)'
+      : message.split('\n')[0];
+  }
+}
+
+/**
  * Initialises the backend once per process. `forced` (a flag) wins over the `NCA_LAB_BACKEND` variable.
  */
 export function initNodeBackend(forced?: string): Promise<BackendChoice> {

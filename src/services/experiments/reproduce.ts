@@ -16,6 +16,7 @@
  * Why one file of this length: the study is one script in four phases (train, suite, Table 2, figures) whose
  * cancel and reuse rules span them all; the figure layout is in figure-set.ts and thesis-figures.ts.
  */
+import { checkFolderCanBeMade } from '../store/writable-dir';
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -179,6 +180,8 @@ export async function reproduceThesis(opts: ReproduceOptions): Promise<Reproduce
   const trainings = opts.trainings ?? THESIS_TRAININGS;
   const budgetNote = describeBudget(opts.budget, opts.quick);
   const startedAt = new Date().toISOString();
+  // the figure folder is checked before a run is queued (a file or a read-only folder would fail only at the end)
+  await checkFolderCanBeMade(opts.out, 'the figure folder');
   log(budgetNote);
   const seconds = { training: 0, experiment: 0, bench: 0, figures: 0 };
   const n = trainings.length;

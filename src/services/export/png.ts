@@ -2,10 +2,9 @@
  * RGBA8 PNG in Node, through pngjs: exact bytes in, exact bytes out (8-bit, colour type 6, straight alpha,
  * no gamma or colour-profile chunks, so nothing between the file and the array changes a value).
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
+import { writeBytesAtomic } from '../store/atomic-file';
 
 export interface Rgba8Image {
   width: number;
@@ -41,13 +40,5 @@ export async function readPng(path: string): Promise<Rgba8Image> {
  * then rename over the target. A crash or a kill never leaves a half-written image under the real name.
  */
 export async function writePng(path: string, rgba8: Uint8Array | Uint8ClampedArray, width: number, height: number): Promise<void> {
-  const bytes = encodePng(rgba8, width, height);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeBytesAtomic(path, encodePng(rgba8, width, height), { what: 'PNG' });
 }

@@ -290,15 +290,23 @@ export async function importModelFiles(
     ...(await readdir(root).catch(() => [] as string[])),
     ...(await listBuiltinModels()).map((m) => m.id),
   ]);
+  // every file is read and checked before the first is written: one bad file imports nothing
+  const reads = [];
+  for (const file of files) reads.push(await readModelToImport(file, store));
   const out: LibraryModel[] = [];
-  for (const file of files) {
-    const read = await readModelToImport(file, store);
+  for (const [i, read] of reads.entries()) {
     const refused = read.target && opts.refuseTarget ? opts.refuseTarget(read.target) : null;
     const model = refused ? { ...read, target: null } : read;
     const id = modelIdFor(model.name, taken);
     taken.add(id);
-    const folder = await writeLibraryFolder(root, id, model);
-    out.push(await readLibraryFolder('imported', folder, id));
+    try {
+      const folder = await writeLibraryFolder(root, id, model);
+      out.push(await readLibraryFolder('imported', folder, id));
+    } catch (err) {
+      // a write that fails part-way (a full disk) says what was imported before it
+      const done = out.length ? `imported ${out.map((m, k) => `${m.id} (from ${files[k]})`).join(', ')}; ` : 'nothing was imported; ';
+      throw new Error(`${done}${files[i]} could not be written: ${messageOf(err)}`, { cause: err });
+    }
   }
   return out;
 }

@@ -98,10 +98,19 @@ export function writeBytesAtomic(path: string, bytes: Uint8Array | string, opts:
   return writeFileAtomic(path, (sink) => sink(data), opts);
 }
 
+/** Why a folder refuses a new file, in words naming the folder (by error code). */
+const FOLDER_REFUSALS: Record<string, (dir: string) => string> = {
+  ENOENT: (dir) => `${dir} does not exist or does not take new files (ENOENT)`,
+  EACCES: (dir) => `no permission to write in ${dir} (EACCES)`,
+  EPERM: (dir) => `no permission to write in ${dir} (EPERM)`,
+  EROFS: (dir) => `${dir} is on a read-only file system (EROFS)`,
+};
+
 export function writeError(path: string, what: string, err: unknown): StoreWriteError {
   if (err instanceof StoreWriteError) return err;
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  const detail = messageOf(err);
+  // the system's message names the temporary file; the user gave the real one
+  const detail = FOLDER_REFUSALS[code ?? '']?.(dirname(path)) ?? messageOf(err);
   const message = isDiskFull(err)
     ? `the disk is full: cannot write ${what} ${path} (${code}); the previous ${what} is untouched and the partial file was removed. Free some space and try again.`
     : `cannot write ${what} ${path}: ${detail}; the previous ${what} is untouched`;

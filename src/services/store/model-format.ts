@@ -20,7 +20,7 @@ import { paramLayout, validateNcaConfig, type NcaConfig, type ParamLayout } from
 import { encodeNumber } from '../../shared/run-record';
 import { configProblems, ncaConfigOf, upgradeRunConfig, type RunConfig, type TargetRef } from '../../shared/training-config';
 import { parseModelEvaluation, parseModelSource, type ModelEvaluation, type ModelSource } from '../../shared/model-source';
-import { isRecord } from '../../shared/validate';
+import { describeValue, isRecord } from '../../shared/validate';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -244,6 +244,10 @@ export async function readModelFolder(modelJsonPath: string, weightsPathFor: (na
   const meta = isRecord(json.userDefinedMetadata) ? json.userDefinedMetadata.ncaLab : undefined;
   if (!Array.isArray(manifest) || !isRecord(meta)) {
     throw new ModelFormatError(file, `unknown format: not an NCA Lab model (needs "weightsManifest" and "userDefinedMetadata.ncaLab"${json.format ? `; this file's format is ${JSON.stringify(json.format)}` : ''})`);
+  }
+  // a file that says it is another format is not read as this one, whatever else it holds
+  if (json.format !== MODEL_FORMAT) {
+    throw new ModelFormatError(file, `unknown format ${describeValue(json.format)}: an NCA Lab model.json says "format": "${MODEL_FORMAT}"`);
   }
   if (meta.formatVersion !== 1) throw new ModelFormatError(file, `unsupported NCA Lab model format version ${JSON.stringify(meta.formatVersion)} (this lab reads 1)`);
   if (meta.paramLayoutVersion !== PARAM_LAYOUT_VERSION) {

@@ -44,16 +44,58 @@ async function explain(dir: string, what: string, err: unknown): Promise<FolderW
     if (c === 'EACCES' || c === 'EPERM') return new FolderWriteError(`cannot create ${what} ${dir}: no permission to write in ${existing} (${c})`, dir, c);
   }
   const detail = messageOf(err);
+  // a folder that exists but refuses a new entry with ENOENT: a virtual file system (/proc, /sys)
+  if (code === 'ENOENT' && existing !== dir) return new FolderWriteError(`cannot create ${what} ${dir}: ${existing} does not take new folders (ENOENT)`, dir, code);
   if (code === 'ENOSPC' || code === 'EDQUOT') return new FolderWriteError(`cannot create ${what} ${dir}: the disk is full (${code})`, dir, code);
   return new FolderWriteError(`cannot create ${what} ${dir}: ${detail}`, dir, code);
 }
 
-/** mkdir -p, with the cause named when it fails (see above). */
+/**
+ * mkdir -p, with the cause named when it fails (see above). One level at a time: Node's recursive mkdir never
+ * returns on a virtual file system that answers ENOENT for a folder it will not create (/proc/1/x).
+ */
 export async function makeFolder(dir: string, what: string): Promise<void> {
+  const { missing } = await nearestExisting(dir, what);
+  for (const d of missing) {
+    try {
+      await mkdir(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await statOrNull(d))?.isDirectory()) continue;
+      throw await explain(dir, what, err);
+    }
+  }
+}
+
+/**
+ * Checks, creating nothing, that `dir` is a folder the lab could write in or make: its nearest existing part is
+ * a folder this process may write in. A command checks its output folders with it before it computes or queues
+ * anything, and makes them only when it writes (a refused command writes nothing).
+ */
+export async function checkFolderCanBeMade(dir: string, what: string): Promise<void> {
+  const { existing } = await nearestExisting(dir, what);
   try {
-    await mkdir(dir, { recursive: true });
+    await access(existing, constants.W_OK);
   } catch (err) {
     throw await explain(dir, what, err);
+  }
+}
+
+/** The nearest existing ancestor of `dir` (or `dir` itself) and the folders below it still to make, top first. */
+async function nearestExisting(dir: string, what: string): Promise<{ existing: string; missing: string[] }> {
+  const missing: string[] = [];
+  let existing = dir;
+  for (;;) {
+    const st = await statOrNull(existing);
+    if (st) {
+      if (!st.isDirectory()) {
+        throw new FolderWriteError(`cannot create ${what} ${dir}: ${existing} is a file, not a folder`, dir, 'ENOTDIR');
+      }
+      return { existing, missing };
+    }
+    const up = dirname(existing);
+    if (up === existing) return { existing, missing };
+    missing.unshift(existing);
+    existing = up;
   }
 }
 

@@ -12,6 +12,7 @@ import type { Target } from '../../core/targets/target';
 import { TARGET_IMPORT_LIMITS } from '../../shared/lab-api';
 import { messageOf, withoutControlCharacters } from '../../shared/validate';
 import { importTargetImage } from './targets';
+import { isImportedTargetId } from '../../shared/ipc-schema';
 
 export interface ImportedTargetMeta {
   /** the image's file name in targets/ (the id in the LabApi) */
@@ -44,9 +45,13 @@ export function safeFileName(name: string): string {
 /** `heart.png` + its bytes → `heart-1a2b3c4d.png` (the first 8 hex digits of the bytes' SHA-256). */
 export function importedFileName(fileName: string, bytes: Uint8Array): string {
   const safe = safeFileName(fileName);
-  const ext = extname(safe).toLowerCase() || '.png';
-  const stem = (basename(safe, extname(safe)) || 'image').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60);
-  return `${stem}-${createHash('sha256').update(bytes).digest('hex').slice(0, 8)}${ext}`;
+  // the id keeps to the characters an id may hold (isImportedTargetId), the extension too: "x.p ng" → "x-….png"
+  const given = extname(safe).toLowerCase();
+  const ext = /^\.[a-z0-9]{1,8}$/.test(given) ? given : '.png';
+  const stem = (basename(safe, extname(safe)) || 'image').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/\.{2,}/g, '.').replace(/^[^A-Za-z0-9]+/, '').slice(0, 60) || 'image';
+  const id = `${stem}-${createHash('sha256').update(bytes).digest('hex').slice(0, 8)}${ext}`;
+  if (!isImportedTargetId(id)) throw new Error(`cannot name the imported target "${safe}" (it became "${id}")`);
+  return id;
 }
 
 function metaPath(dir: string, id: string): string {
@@ -55,7 +60,7 @@ function metaPath(dir: string, id: string): string {
 
 /** An id names one image file directly inside targets/ (never a path elsewhere). */
 function checkId(id: string): void {
-  if (id !== basename(id) || id.startsWith('.') || id.endsWith(META_SUFFIX) || id.endsWith('.tmp')) {
+  if (!isImportedTargetId(id) || id.endsWith(META_SUFFIX) || id.endsWith('.tmp')) {
     throw new Error(`"${id}" is not an imported target's id`);
   }
 }

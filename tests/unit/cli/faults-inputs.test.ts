@@ -16,24 +16,23 @@ import { paramCount } from '../../../src/core/nca/config';
 import { configFromPreset, ncaConfigOf, type EsRunConfig } from '../../../src/shared/training-config';
 import { runCli } from '../helpers/cli-run';
 import { clearRunLock, lockRunFor } from '../helpers/run-lock-helpers';
+import { BadInputTally, badCli } from '../helpers/bad-inputs';
 
 const base = mkdtempSync(join(tmpdir(), 'nca-faults-inputs-'));
 const ws = join(base, 'ws');
 const store = new LabStore(ws);
 const counts = { badInputs: 0, clearErrors: 0 };
+const tally = new BadInputTally('cli inputs and workspace');
 let trained: string;
 
-/** Runs the CLI, expects a refusal whose stderr matches `cause`, and counts it. */
+/** Runs the CLI, expects a clear refusal whose output matches `cause` with the workspace unchanged, and counts it. */
 async function refused(argv: string[], cause: RegExp, code?: number): Promise<string> {
   counts.badInputs++;
-  const r = await runCli(...argv);
-  const text = [...r.err, ...r.out].join('\n');
-  expect(r.code, text).not.toBe(0);
+  const r = await badCli(tally, argv, cause, [ws]);
+  expect(r.verdict, r.text).toBe('clear');
   if (code !== undefined) expect(r.code).toBe(code);
-  expect(text).toMatch(cause);
-  expect(text).not.toMatch(/ENOENT: no such file or directory, mkdir|EISDIR|at .*\.ts:\d+/);
   counts.clearErrors++;
-  return text;
+  return r.text;
 }
 
 function esConfig(max = 10): EsRunConfig {
@@ -74,6 +73,7 @@ beforeAll(async () => {
 afterAll(() => {
   rmSync(base, { recursive: true, force: true });
   console.log(`faults-inputs: ${counts.badInputs} bad inputs tried, ${counts.clearErrors} clear errors`);
+  tally.report();
 });
 
 describe('train refuses bad flags before it creates a run (issue 16.10)', () => {
@@ -163,6 +163,7 @@ describe('errors name the real cause (issue 16.9)', () => {
     expect(t).toBeGreaterThanOrEqual(1);
     expect(t).toBeLessThanOrEqual(30);
     counts.clearErrors++;
+    tally.add('clear');
   });
 });
 

@@ -3,6 +3,7 @@
  * off, damaged by a test, then resumed to 40 through the CLI; its weights and every metrics row must equal those of
  * the same run trained to 40 without interruption.
  */
+import { recordFaultCounts } from './bad-inputs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +69,7 @@ export function fileFaults(name: string): FileFaults {
     tearDown() {
       rmSync(ws, { recursive: true, force: true });
       console.log(`${name}: ${counts.faults} faults injected, ${counts.clearErrors} clear errors, data lost ${counts.dataLost}`);
+      recordFaultCounts(name, { faults: counts.faults, faultsSurvived: counts.dataLost === 0 ? counts.faults : 0 });
     },
     async runAt30() {
       const run = await store.createRun(faultRunConfig(30), { backend: null });

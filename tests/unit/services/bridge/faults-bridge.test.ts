@@ -17,6 +17,10 @@ import { LabStore } from '../../../../src/services/store/lab-store';
 import { windowTargetProblem } from '../../../../src/services/targets/targets';
 import { BRIDGE_MAX_FRAME_BYTES, BRIDGE_MAX_REQUEST_BYTES, BRIDGE_PART_CHARS } from '../../../../src/shared/bridge-protocol';
 import { createWebSocketLab, type WebSocketLike } from '../../../../src/shared/lab-ws-client';
+import { LAB_CHANNELS } from '../../../../src/shared/ipc';
+import { ERROR_MESSAGE_MAX_CHARS } from '../../../../src/shared/lab-client';
+import { connect as connectSocket } from 'node:net';
+import { BadInputTally } from '../../helpers/bad-inputs';
 import { modelFilesProblem } from '../../../../src/shared/ipc-schema';
 import type { OpenedModel, SystemInfo, TargetData } from '../../../../src/shared/lab-api';
 
@@ -24,6 +28,8 @@ let dir: string;
 let server: BridgeServer;
 const problems: string[] = [];
 const counts = { badInputs: 0, clearErrors: 0, closedSockets: 0 };
+// every refusal below is asserted clear; the tally carries the count into the suite's summary
+const tally = new BadInputTally('bridge bad inputs');
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'nca-faults-bridge-'));
@@ -40,6 +46,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
   console.log(`faults-bridge: ${counts.badInputs} bad inputs tried, ${counts.clearErrors} clear errors, ` +
     `${counts.closedSockets} sockets closed for oversized frames, the server answered after every one`);
+  tally.counts.clear = counts.clearErrors;
+  tally.counts.unclear = counts.badInputs - counts.clearErrors;
+  tally.report();
 });
 
 interface Client {
@@ -229,5 +238,85 @@ describe('the bridge survives hostile frames (issue 16.1)', () => {
     expect(modelFilesProblem([{ name: 'big.nckpt', size: 70 * 1024 * 1024 }]))
       .toBe('big.nckpt (70.0 MB) is larger than the 64 MB the playground opens; load the run from the list above instead, or grow it with `nca-lab grow`.');
     expect(modelFilesProblem([{ name: 'a', size: 1 }, { name: 'b', size: 1 }, { name: 'c', size: 1 }])).toMatch(/3 files picked/);
+  });
+});
+
+describe('names, huge arguments and headers (bad inputs that were taken or echoed)', () => {
+  it('refuses names of 5,000 characters or with control characters, on every channel that takes a name', async () => {
+    const c = await connect();
+    const es = configFromPreset('thesis-es');
+    let id = 1000;
+    const call = (channel: string, args: unknown[], cause: RegExp) => refused(c, JSON.stringify({ id: ++id, channel, args }), id, cause);
+    const run = await new LabStore(join(dir, 'workspace')).createRun(es, { backend: null });
+    for (const name of ['x'.repeat(5000), 'a\u0007b', 'two\nlines', 'tab\tname', '   ']) {
+      await call('runs:create', [{ config: es, name, start: false }], /name must be a non-empty name of at most 200 characters without control characters/);
+      await call('runs:rename', [run.id, name], /runs\.rename: name must be a non-empty name of at most 200 characters without control characters/);
+      await call('runs:fork', [{ runId: run.id, generation: 0, name }], /name must be a non-empty name of at most 200 characters/);
+      await call('targets:rename', ['carrot-9.png', name], /targets\.rename: name must be a non-empty name/);
+    }
+    for (const name of ['y'.repeat(5000), 'bell\u0007']) {
+      await call('sweeps:plan', [{ name, preset: 'thesis-es', target: 'carrot-9' }], /name: must be text of at most 200 characters without control characters/);
+    }
+    await stillServes();
+  });
+
+  it('cuts an error message that would quote a 400 KB argument', async () => {
+    const c = await connect();
+    const huge = 'z'.repeat(400_000);
+    let id = 1100;
+    for (const [channel, args] of [
+      ['runs:get', [huge]], ['runs:rename', [huge, huge]], ['targets:delete', [huge]], ['models:params', [{ runId: huge }]],
+      ['experiments:reproduceFile', [huge, huge]], ['runs:create', [{ config: { ...configFromPreset('thesis-es'), preset: huge }, start: false }]],
+      ['settings:update', [{ [huge]: 1 }]], ['sweeps:resume', [huge]], [huge.slice(0, 300_000), []],
+    ] as [string, unknown[]][]) {
+      const message = await refused(c, JSON.stringify({ id: ++id, channel, args }), id, /./);
+      expect(message.length, `${channel.slice(0, 30)} answered ${message.length} characters`).toBeLessThanOrEqual(ERROR_MESSAGE_MAX_CHARS + 60);
+    }
+    await stillServes();
+  });
+
+  it('answers every channel called with a wrong number of arguments with an error naming it', async () => {
+    const c = await connect();
+    let id = 1200;
+    for (const channel of LAB_CHANNELS) {
+      // one argument too many: no channel takes nine
+      await refused(c, JSON.stringify({ id: ++id, channel, args: Array.from({ length: 9 }, (_, i) => i) }), id, new RegExp(`${channel.replace(':', '[:.]')}|expected \\d+ argument`));
+      // a symbol-like argument: a channel that takes none refuses it, one that takes a value names the field
+      await refused(c, JSON.stringify({ id: ++id, channel, args: [null, { __proto__: 1 }, [], 'x'] }), id, new RegExp(`${channel.replace(':', '[:.]')}|expected \\d+ argument`));
+    }
+    await stillServes();
+  });
+
+  it('refuses a request with two Host headers', async () => {
+    for (const hosts of [[`127.0.0.1:${server.port}`, 'evil.example'], [`127.0.0.1:${server.port}`, `127.0.0.1:${server.port}`]]) {
+      tally.add('clear');
+      // Node's client sends one Host header at most: the request is written by hand
+      const status = await new Promise<number>((resolve, reject) => {
+        const sock = connectSocket(server.port, '127.0.0.1', () => {
+          sock.write(`GET /?token=${server.token} HTTP/1.1\r\n${hosts.map((h) => `Host: ${h}\r\n`).join('')}Connection: close\r\n\r\n`);
+        });
+        let text = '';
+        sock.on('data', (d) => { text += d.toString(); });
+        sock.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0)));
+        sock.on('error', reject);
+      });
+      expect(status).toBe(400);
+    }
+    await stillServes();
+  });
+
+  it('an image named "x.p ng" is imported under an id that can be renamed and deleted', async () => {
+    const lab = createWebSocketLab({ url: server.socketUrl, createSocket: (u): WebSocketLike => new WebSocket(u) });
+    try {
+      for (const name of ['x.p ng', 'a b.PNG', '-lead.png', '..weird..png', 'ünï.png', 'noext']) {
+        const t = await lab.targets.import({ name, bytesBase64: pngBase64(9), size: 9, padding: 0, keep: true });
+        const id = t.imported!.id;
+        expect(id).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+        expect((await lab.targets.rename(id, `renamed ${name}`)).name).toBe(`renamed ${name}`);
+        await expect(lab.targets.delete(id)).resolves.toBeUndefined();
+      }
+    } finally {
+      lab.close();
+    }
   });
 });

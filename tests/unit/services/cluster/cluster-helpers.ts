@@ -60,8 +60,8 @@ export class Proc {
   }
 }
 
-export async function startRedis(port: number): Promise<Proc> {
-  const p = new Proc(spawn(redisServerPath()!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] }), `redis:${port}`);
+export async function startRedis(port: number, extra: string[] = []): Promise<Proc> {
+  const p = new Proc(spawn(redisServerPath()!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] }), `redis:${port}`);
   await p.waitFor(/Ready to accept connections/, 15_000);
   return p;
 }

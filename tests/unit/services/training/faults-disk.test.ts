@@ -18,6 +18,7 @@ import { configFromPreset, type EsRunConfig } from '../../../../src/shared/train
 import type { MetricRow } from '../../../../src/shared/run-record';
 import { runCli } from '../../helpers/cli-run';
 import { comparable as comparableRow } from '../../helpers/fault-kills';
+import { recordFaultCounts } from '../../helpers/bad-inputs';
 
 const base = mkdtempSync(join(tmpdir(), 'nca-faults-disk-'));
 const mnt = join(base, 'disk');
@@ -134,6 +135,7 @@ describe.skipIf(skipReason !== null)('a full disk during training (issue 16.4)',
       (Buffer.from(params.buffer).equals(Buffer.from(straight.params.buffer)) ? 0 : 1);
     console.log(`faults-disk: 3 full-disk faults (training, resume, new run), 3 clear errors, data lost ${lost} (${straight.rows.length} rows compared); ` +
       `training said: ${outcome.reason}; resume said: ${refused.err.at(-1) ?? refused.out.at(-1)}`);
+    recordFaultCounts('disk', { faults: 3, faultsSurvived: lost === 0 ? 3 : 0 });
     expect(rows).toEqual(straight.rows);
     expect(lost).toBe(0);
   }, 180_000);

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FAULT_SEED, killScenario, reportLine } from '../../helpers/fault-kills';
+import { recordFaultCounts } from '../../helpers/bad-inputs';
 
 const ADAM = ['--optimizer', 'adam', '--target', 'carrot-9', '--seed', '3', '--max-iterations', '40', '--set', 'evalEvery=10'];
 
@@ -15,6 +16,8 @@ describe('Adam runs survive SIGKILL at random instants (issue 16.2, 16.6)', () =
       killScenario('Adam, checkpoint every 6', [...ADAM, '--set', 'checkpointEvery=6'], 40, FAULT_SEED + 1),
     ]);
     for (const r of reports) console.log(`faults-kill: ${reportLine(r)}`);
+    const kills = reports.reduce((n, r) => n + r.kills.length, 0);
+    recordFaultCounts('kills-adam', { kills, killsSurvived: reports.every((r) => r.dataLost === 0) ? kills : 0 });
     expect(reports.reduce((n, r) => n + r.dataLost, 0)).toBe(0);
     expect(reports.reduce((n, r) => n + r.kills.length, 0)).toBeGreaterThanOrEqual(2);
   }, 300_000);

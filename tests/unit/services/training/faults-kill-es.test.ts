@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FAULT_SEED, killScenario, reportLine } from '../../helpers/fault-kills';
+import { recordFaultCounts } from '../../helpers/bad-inputs';
 
 const ES = ['--optimizer', 'es', '--target', 'carrot-9', '--seed', '5', '--max-generations', '60', '--set', 'es.population=8', '--workers', '1', '--set', 'evalEvery=10'];
 
@@ -16,6 +17,8 @@ describe('ES runs survive SIGKILL at random instants (issue 16.2, 16.6)', () => 
       killScenario('ES (default preset), checkpoint every 7', [...ES, '--set', 'checkpointEvery=7'], 60, FAULT_SEED + 1),
     ]);
     for (const r of reports) console.log(`faults-kill: ${reportLine(r)}`);
+    const kills = reports.reduce((n, r) => n + r.kills.length, 0);
+    recordFaultCounts('kills-es', { kills, killsSurvived: reports.every((r) => r.dataLost === 0) ? kills : 0 });
     expect(reports.reduce((n, r) => n + r.dataLost, 0)).toBe(0);
     expect(reports.reduce((n, r) => n + r.kills.length, 0)).toBeGreaterThanOrEqual(2);
   }, 300_000);
