@@ -6,11 +6,5 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 register();
-// `nca-lab runs | head`: a reader that closes the pipe early is not an error
-process.stdout.on('error', (err) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const { main } = await import(pathToFileURL(join(root, 'src/cli/index.ts')).href);
-process.exitCode = await main(process.argv.slice(2));
+await import(pathToFileURL(join(root, 'src/cli/program.ts')).href);

@@ -1,37 +1,46 @@
 /**
  * `nca-lab`: the lab without the window (docs/architecture.md, "The command line"). Dispatches to the commands
- * in commands/index.ts. Exit codes: 0 done, 1 the command failed (message as `nca-lab: …`), 2 the command
- * line was wrong (unknown command or flag, bad value).
+ * in commands/index.ts (`dispatch` to any table of them: the GPU bench pack's program has two). Exit codes: 0
+ * done, 1 the command failed (message as `nca-lab: …`), 2 the command line was wrong (unknown command or flag,
+ * bad value).
  */
 import { packageVersion } from '../services/resources/package-paths';
 import { platformWorkspaceDir } from '../services/store/workspace-path';
-import { processIo, UsageError, type CommandIo } from './command';
-import { COMMANDS } from './commands/index';
+import { processIo, UsageError, type Command, type CommandIo } from './command';
 import { messageOf } from '../shared/validate';
 
+type Commands = Readonly<Record<string, Command>>;
+
+/** `nca-lab ARGV` with every command of the lab. */
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
+  const { COMMANDS } = await import('./commands/index');
+  return dispatch(COMMANDS, argv, io);
+}
+
+/** `nca-lab ARGV` with the commands of this table. */
+export async function dispatch(commands: Commands, argv: string[], io: CommandIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
-    io.err(helpText());
+    io.err(helpText(commands));
     return 2;
   }
   if (name === '--help' || name === '-h' || name === 'help') {
     const topic = rest[0];
     if (topic === undefined) {
-      io.out(helpText());
+      io.out(helpText(commands));
       return 0;
     }
-    if (!isCommand(topic)) return unknownCommand(topic, io);
-    io.out(COMMANDS[topic].usage);
+    if (!Object.hasOwn(commands, topic)) return unknownCommand(commands, topic, io);
+    io.out(commands[topic].usage);
     return 0;
   }
   if (name === '--version' || name === '-V') {
     io.out(packageVersion());
     return 0;
   }
-  if (!isCommand(name)) return unknownCommand(name, io);
+  if (!Object.hasOwn(commands, name)) return unknownCommand(commands, name, io);
 
-  const command = COMMANDS[name];
+  const command = commands[name];
   if (asksForHelp(rest)) {
     io.out(command.usage);
     return 0;
@@ -51,12 +60,8 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
   }
 }
 
-function isCommand(name: string): boolean {
-  return Object.hasOwn(COMMANDS, name);
-}
-
-function unknownCommand(name: string, io: CommandIo): number {
-  io.err(`nca-lab: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+function unknownCommand(commands: Commands, name: string, io: CommandIo): number {
+  io.err(`nca-lab: unknown command "${name}" (commands: ${Object.keys(commands).join(', ')})`);
   io.err(`Run 'nca-lab --help' for usage.`);
   return 2;
 }
@@ -67,8 +72,8 @@ function asksForHelp(argv: string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
-function helpText(): string {
-  const names = Object.keys(COMMANDS);
+function helpText(commands: Commands): string {
+  const names = Object.keys(commands);
   const width = Math.max(...names.map((n) => n.length));
   return [
     `nca-lab ${packageVersion()}: train, grow, damage and compare Neural Cellular Automata without the window`,
@@ -76,7 +81,7 @@ function helpText(): string {
     'Usage: nca-lab <command> [flags]        nca-lab help <command>  shows a command\'s flags',
     '',
     'Commands:',
-    ...names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n].summary}`),
+    ...names.map((n) => `  ${n.padEnd(width)}  ${commands[n].summary}`),
     '',
     'Every command takes --workspace DIR: where runs, checkpoints, models and experiment results live.',
     `Default: $NCA_LAB_WORKSPACE, else ${platformWorkspaceDir()} (the desktop app's folder).`,

@@ -1,5 +1,5 @@
 /**
- * `nca-lab bench [population|es|adam]`: throughput figures printed as one JSON line per case plus readable
+ * `nca-lab bench [population|es|adam|quality|cluster|gpu]`: throughput figures printed as one JSON line per case plus readable
  * tables (never timed assertions in tests: CONTRIBUTING.md). `npm run bench` = population, `bench:es`, `bench:adam`.
  */
 import { availableParallelism } from 'node:os';
@@ -12,6 +12,7 @@ import { fieldByPath, parseFieldText, ConfigError } from '../../shared/training-
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs } from '../flags';
 import { OPTIMIZERS, presetsOf } from '../../shared/optimizers';
+import type { ComputeEngine } from '../../shared/compute-engine';
 
 function listFlag(flag: string, text: string | undefined, min: number, max: number): number[] | undefined {
   if (text === undefined) return undefined;
@@ -45,6 +46,13 @@ function noiseSumsSite(text: string | undefined): NoiseSumsSite | undefined {
   return site;
 }
 
+/** --engine of bench es, adam and quality: webgpu measures the GPU beside the wasm engine */
+function benchEngine(text: string | undefined): ComputeEngine | undefined {
+  if (text === undefined) return undefined;
+  if (text !== 'wasm' && text !== 'webgpu') throw new UsageError(`--engine must be wasm or webgpu (webgpu measures the GPU beside the wasm engine), got "${text}"`);
+  return text;
+}
+
 function qualityOptions(values: Record<string, unknown>) {
   const num = (flag: string, lo: number, hi: number, integer = false): number | undefined => {
     const text = values[flag] as string | undefined;
@@ -61,6 +69,7 @@ function qualityOptions(values: Record<string, unknown>) {
     maxSeconds: num('max-seconds', 1, 1e7) ?? 600,
     goal: num('goal', 1e-9, 1),
     workers: num('workers', 0, 256, true),
+    engine: benchEngine(values.engine as string | undefined),
     workspace: values.workspace as string | undefined,
     set: ((values.set as string[] | undefined) ?? []).map((item): [string, unknown] => {
       const eq = item.indexOf('=');
@@ -77,12 +86,16 @@ function qualityOptions(values: Record<string, unknown>) {
 }
 
 export const benchCommand: Command = {
-  summary: 'benchmarks: population evaluation (default), es (thesis Table 2), adam, quality (time to a persistent model), cluster (overhead of the cluster path)',
+  summary: 'benchmarks: population evaluation (default), es (thesis Table 2), adam, quality (time to a persistent model), cluster (overhead of the cluster path), gpu (the GPU beside the wasm engine)',
   usage: `nca-lab bench [population|es|adam|cluster] [--json] [--backend NAME] [--sizes 9,15] [--populations 6,40]
                 [--workers 1,2] [--seconds S] [--redis URL] [--generations N] [--preset NAME (es)]
-                [--noise-sums workers|master (es)]
+                [--noise-sums workers|master (es)] [--engine wasm|webgpu (es, adam)]
   nca-lab bench quality [--presets es-256,thesis-es] [--targets carrot-9,rabbit-15] [--max-seconds S] [--goal LOSS]
-                [--set PATH=VALUE]… [--workers N] [--workspace DIR] [--json]
+                [--set PATH=VALUE]… [--workers N] [--workspace DIR] [--engine wasm|webgpu] [--json]
+  nca-lab bench gpu [--quick] [--workers N] [--max-seconds S] [--json]
+
+  --engine webgpu   es, adam, quality: every case also on the GPU (the first usable WebGPU adapter, named in
+                    the rows), beside the wasm engine measured in the same run; no adapter is an error
 
   population   mutants/s of the population evaluation per strategy (fused kernel, tfjs loop, tfjs batched),
                at 9, 15 and 40 px, 35 steps, from the seed and from a fully grown state; rates per CPU-second
@@ -102,6 +115,10 @@ export const benchCommand: Command = {
                the in-process pool of W processes: population {40,1000} × size {9,15,40} × W {1…4}, bytes per
                generation, Redis's round trip, the master's update (docs/scale-out.md); --redis URL, or a private
                redis-server; --generations N per case (default 3)
+  gpu          the GPU beside the wasm engine, the adapter named: ES generations/s of ${OPTIMIZERS.es.defaultPreset} at 9 and 15 px
+               and populations 256, 1024, 4096 (with the master's serial ms); Adam iterations/s at 15 px and 72 px;
+               time to the rabbit-15 goal (--max-seconds per engine, default 300); --workers CPU workers (default
+               all cores); --quick: tiny sizes, to see it run on a software adapter (its figures mean nothing)
 
 Prints one JSON object per case (only those with --json) and a table.`,
 
@@ -123,11 +140,16 @@ Prints one JSON object per case (only those with --json) and a table.`,
       set: { type: 'string', multiple: true },
       redis: { type: 'string' },
       generations: { type: 'string' },
+      engine: { type: 'string' },
+      quick: { type: 'boolean' },
     });
     const which = positionals[0] ?? 'population';
-    if (positionals.length > 1 || !['population', 'es', 'adam', 'quality', 'cluster'].includes(which)) {
-      throw new UsageError(`bench takes one of population, es, adam, quality, cluster; got "${positionals.join(' ')}"`);
+    if (positionals.length > 1 || !['population', 'es', 'adam', 'quality', 'cluster', 'gpu'].includes(which)) {
+      throw new UsageError(`bench takes one of population, es, adam, quality, cluster, gpu; got "${positionals.join(' ')}"`);
     }
+    if (values.engine !== undefined && !['es', 'adam', 'quality'].includes(which)) throw new UsageError(`--engine is for bench es, adam and quality (bench gpu always measures both), not ${which}`);
+    if (values.quick && which !== 'gpu') throw new UsageError('--quick is for bench gpu');
+    const engine = benchEngine(values.engine);
     const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
     if (seconds !== undefined && !(seconds > 0 && seconds <= 600)) throw new UsageError(`--seconds must be a number in (0, 600], got "${values.seconds}"`);
     const out = benchIo(io, !!values.json);
@@ -139,10 +161,16 @@ Prints one JSON object per case (only those with --json) and a table.`,
       await benchEs({
         sizes: listFlag('sizes', values.sizes, 3, 256), populations: listFlag('populations', values.populations, 2, 100000),
         workers: listFlag('workers', values.workers, 1, 256), seconds, backend: values.backend,
-        preset: onePreset(values.preset as string | undefined), noiseSums: noiseSumsSite(values['noise-sums'] as string | undefined),
+        preset: onePreset(values.preset as string | undefined), noiseSums: noiseSumsSite(values['noise-sums'] as string | undefined), engine,
       }, out);
     } else if (which === 'quality') {
       await benchQuality(qualityOptions(values), out);
+    } else if (which === 'gpu') {
+      const { benchGpu } = await import('../../services/bench/gpu-bench');
+      const workers = listFlag('workers', values.workers, 1, 256);
+      if (workers && workers.length !== 1) throw new UsageError(`bench gpu: --workers takes one count, got "${values.workers}"`);
+      const maxSeconds = values['max-seconds'] === undefined ? undefined : qualityOptions(values).maxSeconds;
+      await benchGpu({ quick: !!values.quick, json: !!values.json, workers: workers?.[0], maxSeconds }, io);
     } else if (which === 'cluster') {
       const { benchCluster } = await import('../../services/bench/cluster-bench');
       await benchCluster({
@@ -152,7 +180,7 @@ Prints one JSON object per case (only those with --json) and a table.`,
       }, out);
     } else {
       const { benchAdam } = await import('../../services/bench/adam-bench');
-      await benchAdam({ json: !!values.json, sizes: listFlag('sizes', values.sizes, 3, 256), workers: listFlag('workers', values.workers, 1, 256), seconds }, io);
+      await benchAdam({ json: !!values.json, sizes: listFlag('sizes', values.sizes, 3, 256), workers: listFlag('workers', values.workers, 1, 256), seconds, engine }, io);
     }
     return 0;
   },

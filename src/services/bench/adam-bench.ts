@@ -5,6 +5,9 @@
  *  - `tfjs-<backend>`: the tfjs reference session (core/adam/bptt.ts) in this process;
  *  - `fused`: the fused BPTT engine (core/adam/fused-bptt.ts) in this process (one core);
  *  - `fused ×W`: the batch split over W worker processes (adam-grad jobs), the update in this process;
+ *  - with `engine: 'webgpu'`, `webgpu`: the whole batch's gradients on the GPU in one worker process (adam-gpu-grad
+ *    jobs), the update in this process, as a webgpu session runs it; its row names the adapter and its speed-up
+ *    over the fastest wasm row of the same case and run;
  * each row printed with its speed-up over the tfjs row of the same case. Each iteration is the trainer's: pool
  * draw, BPTT step, Adam update, pool write-back, with the step count drawn per iteration from the run's
  * stream. No disk, no evaluation.
@@ -31,12 +34,17 @@ import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
 import type { LabJobs } from '../workers/lab-jobs';
 import { poolGradients } from '../training/adam-gradients';
 import { benchIo, type LineSink } from './bench-io';
+import { benchEngines } from './es-bench';
+import { adapterLabel } from '../compute/engine-choice';
+import type { ComputeEngine } from '../../shared/compute-engine';
 
 export type AdamBenchStart = 'seed' | 'alive';
 
 export interface AdamBenchOptions {
   /** measured iterations per case (default 20 for thesis sizes, 2 for M's) */
   iterations?: number;
+  /** warm-up iterations per case (default 3 for thesis sizes, 1 for M's) */
+  warmup?: number;
   /** stop measuring a case after this many seconds (at least one iteration); default none */
   seconds?: number;
   /** canvas sizes (default 9, 15, 72) */
@@ -47,6 +55,8 @@ export interface AdamBenchOptions {
   workers?: number[];
   /** skip the tfjs reference (its M rows take minutes) */
   skipTfjs?: boolean;
+  /** 'webgpu': a GPU row beside the wasm rows of every case (default 'wasm') */
+  engine?: ComputeEngine;
   /** print only the JSON lines */
   json: boolean;
   spawn?: WorkerSpawner;
@@ -76,6 +86,10 @@ export interface AdamBenchRow {
   cpuMsPerIteration: number;
   /** the tfjs row's ms per iteration over this row's, same case and run (null without a tfjs row) */
   speedupVsTfjs: number | null;
+  /** the GPU's adapter (null on the CPU's rows) */
+  adapter: string | null;
+  /** the fastest wasm row's ms per iteration over this GPU row's, same case and run (null on the CPU's rows) */
+  speedupVsWasm: number | null;
   /** steps per gradient-checkpoint segment, 0 = none */
   checkpointEvery: number;
 }
@@ -117,12 +131,14 @@ export async function benchAdam(opts: AdamBenchOptions, io: LineSink): Promise<A
   const starts = opts.starts ?? ['seed', 'alive'];
   const workerCounts = opts.workers ?? Array.from({ length: availableParallelism() }, (_, i) => i + 1);
   const fused = bpttEngineName();
+  const gpu = (await benchEngines(opts.engine)).find((e) => e.adapter)?.adapter ?? null;
   const rows: AdamBenchRow[] = [];
+  // worker pools by size (the GPU's, one process holding the device, under -1)
   const pools = new Map<number, WorkerPool<LabJobs>>();
   const poolOf = async (w: number) => {
     let p = pools.get(w);
     if (!p) {
-      p = new WorkerPool<LabJobs>({ size: w, spawn: opts.spawn ?? forkSpawner() });
+      p = new WorkerPool<LabJobs>({ size: Math.abs(w), spawn: opts.spawn ?? forkSpawner() });
       await p.start();
       pools.set(w, p);
     }
@@ -138,7 +154,7 @@ export async function benchAdam(opts: AdamBenchOptions, io: LineSink): Promise<A
         const target = { rgba: discTarget(size), height: size, width: size };
         const init = () => { const r = runStream(cfg.seed, 0, StreamPurpose.Init); return initParams(nca, cfg.model.init, () => r.uniform()); };
         const seed = makeSeed(size, size, nca.channels, 1);
-        const engines: { engine: string; workers: number; make: () => Promise<AdamSession> }[] = [];
+        const engines: { engine: string; workers: number; adapter?: string; make: () => Promise<AdamSession> }[] = [];
         if (!opts.skipTfjs) engines.push({ engine: `tfjs-${backend}`, workers: 0, make: async () => new AdamBptt(nca, adam, init(), target, { maxSteps: cfg.stepsMax }) });
         engines.push({ engine: fused, workers: 0, make: async () => new FusedAdam(nca, adam, init(), target, inProcessGradients(nca, target, cfg.stepsMax), { maxSteps: cfg.stepsMax }) });
         for (const w of workerCounts) {
@@ -149,7 +165,16 @@ export async function benchAdam(opts: AdamBenchOptions, io: LineSink): Promise<A
             },
           });
         }
+        if (gpu) {
+          engines.push({
+            engine: 'webgpu', workers: 1, adapter: adapterLabel(gpu), make: async () => {
+              const p = await poolOf(-1);
+              return new FusedAdam(nca, adam, init(), target, poolGradients(nca, target, cfg.stepsMax, 1, (payloads) => p.map('adam-gpu-grad', payloads.map((q) => ({ ...q, adapter: gpu })))), { maxSteps: cfg.stepsMax });
+            },
+          });
+        }
         let tfjsMs: number | null = null;
+        let wasmMs = Infinity;
         for (const e of engines) {
           const trainer = await e.make();
           const pool = adam.pool.kind === 'none' ? null : start === 'seed' ? seedPool(seed, adam.pool.size) : alivePool(size, nca.channels, adam.pool.size);
@@ -165,7 +190,7 @@ export async function benchAdam(opts: AdamBenchOptions, io: LineSink): Promise<A
             return steps;
           };
           try {
-            const warmup = small ? 3 : 1;
+            const warmup = opts.warmup ?? (small ? 3 : 1);
             const measured = opts.iterations ?? (small ? 20 : 2);
             out.note(`adam ${size}×${size} from ${start}, ${e.engine}: ${warmup} warm-up + up to ${measured} measured iterations…`);
             for (let i = 1; i <= warmup; i++) await iterate(i);
@@ -181,12 +206,14 @@ export async function benchAdam(opts: AdamBenchOptions, io: LineSink): Promise<A
             const ms = (performance.now() - t0) / done;
             const cpu = process.cpuUsage(cpu0);
             if (e.workers === 0 && e.engine.startsWith('tfjs')) tfjsMs = ms;
+            else if (!e.adapter) wasmMs = Math.min(wasmMs, ms);
             const row: AdamBenchRow = {
               bench: 'adam', size, start, batch: adam.batchSize, hidden: nca.hidden, steps: `${cfg.stepsMin}-${cfg.stepsMax}`,
               meanSteps: Math.round((stepsSum / done) * 10) / 10, engine: e.engine, workers: e.workers, iterations: done,
               msPerIteration: Math.round(ms * 10) / 10, iterationsPerSec: Math.round((1000 / ms) * 100) / 100,
               cpuMsPerIteration: Math.round(((cpu.user + cpu.system) / 1000 / done) * 10) / 10,
               speedupVsTfjs: tfjsMs === null ? null : Math.round((tfjsMs / ms) * 100) / 100, checkpointEvery: trainer.checkpointEvery,
+              adapter: e.adapter ?? null, speedupVsWasm: e.adapter && wasmMs < Infinity ? Math.round((wasmMs / ms) * 100) / 100 : null,
             };
             out.json(row);
             rows.push(row);
@@ -199,9 +226,10 @@ export async function benchAdam(opts: AdamBenchOptions, io: LineSink): Promise<A
   } finally {
     await Promise.all([...pools.values()].map((p) => p.close()));
   }
-  out.table(`Adam iterations (batch 8; thesis-adam below 40 px, M's model from 40 px; tfjs on ${backend}, fused = ${fused})`,
-    ['size', 'start', 'engine', 'steps', 'mean steps', 'ms/iteration', 'iterations/s', 'vs tfjs', 'CPU ms/it. (this process)', 'grad. checkpoint'],
+  out.table(`Adam iterations (batch 8; thesis-adam below 40 px, M's model from 40 px; tfjs on ${backend}, fused = ${fused}${gpu ? `, webgpu on ${adapterLabel(gpu)}` : ''})`,
+    ['size', 'start', 'engine', 'steps', 'mean steps', 'ms/iteration', 'iterations/s', 'vs tfjs', 'vs wasm', 'CPU ms/it. (this process)', 'grad. checkpoint'],
     rows.map((r) => [`${r.size}×${r.size}`, r.start, r.engine, r.steps, r.meanSteps, r.msPerIteration, r.iterationsPerSec,
-      r.speedupVsTfjs === null ? '—' : `×${r.speedupVsTfjs}`, r.cpuMsPerIteration, r.checkpointEvery ? `every ${r.checkpointEvery} steps` : 'none']));
+      r.speedupVsTfjs === null ? '—' : `×${r.speedupVsTfjs}`, r.speedupVsWasm === null ? '—' : `×${r.speedupVsWasm}`, r.cpuMsPerIteration,
+      r.checkpointEvery ? `every ${r.checkpointEvery} steps` : 'none']));
   return rows;
 }

@@ -5,7 +5,8 @@
  * meets the goal pauses the run; the bench scores the paused model for persistence and resumes it (bit-exact)
  * when it does not persist yet. Prints a JSON line per case, then a table with the thesis's row beside it
  * (Table 2: carrot-9 to fitness −0.003 in 36 min on 128 cores; "two days" for rabbit-15), and the machine's
- * load before and after.
+ * load before and after. With `engine: 'webgpu'` each case trains twice in the same run, on the wasm engine and on
+ * the GPU (the row names the adapter the run recorded).
  */
 import { loadavg, availableParallelism, tmpdir } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,6 +19,8 @@ import type { WorkerSpawner } from '../workers/spawners';
 import { configFromPreset, ncaConfigOf, setPath, validateRunConfig } from '../../shared/training-config';
 import { findBuiltinTarget } from '../targets/targets';
 import { persistenceEval, qualityGoal, type PersistenceVerdict } from '../../core/nca/growth-eval';
+import type { ComputeEngine } from '../../shared/compute-engine';
+import { benchEngines } from './es-bench';
 
 export type { PersistenceVerdict } from '../../core/nca/growth-eval';
 export { persistenceVerdict } from '../../core/nca/growth-eval';
@@ -46,6 +49,8 @@ export interface QualityBenchOptions {
   set?: [string, unknown][];
   /** ES worker processes (0 = in this process); default: the preset's */
   workers?: number;
+  /** 'webgpu': every case on the wasm engine and on the GPU (default 'wasm') */
+  engine?: ComputeEngine;
   /** where the runs go (default: a temporary folder, removed afterwards) */
   workspace?: string;
   spawn?: WorkerSpawner;
@@ -57,6 +62,9 @@ export interface QualityRow {
   bench: 'quality';
   preset: string;
   target: string;
+  /** what trained it, as the run recorded (run.json compute) */
+  engine: ComputeEngine;
+  adapter: string | null;
   goal: number;
   /** the 40-step goal met and persistent */
   reached: boolean;
@@ -83,14 +91,18 @@ export async function benchQuality(opts: QualityBenchOptions, io: BenchIo): Prom
   const rows: QualityRow[] = [];
   const loadAtStart = loadavg();
   io.note(`load before: ${loadAtStart.map((x) => x.toFixed(2)).join(', ')} (1, 5, 15 min) on ${availableParallelism()} cores`);
+  // without --engine the runs compute on what their config asks for (the preset's auto, or --set engine=…)
+  const engines = opts.engine ? (await benchEngines(opts.engine)).map((e) => e.engine) : [null];
   try {
     for (const preset of opts.presets) {
       for (const targetName of targets) {
-        opts.signal?.throwIfAborted();
-        const row = await qualityCase(workspace, preset, targetName, opts);
-        rows.push(row);
-        io.json(row);
-        opts.onRow?.(row);
+        for (const engine of engines) {
+          opts.signal?.throwIfAborted();
+          const row = await qualityCase(workspace, preset, targetName, engine, opts);
+          rows.push(row);
+          io.json(row);
+          opts.onRow?.(row);
+        }
       }
     }
   } finally {
@@ -98,26 +110,27 @@ export async function benchQuality(opts: QualityBenchOptions, io: BenchIo): Prom
   }
   const loadAtEnd = loadavg();
   io.table('Time to quality: 40-step loss ≤ goal and persistent (loss at 1000 ≤ 2 × loss at 40)',
-    ['preset', 'target', 'goal', 'reached', 'wall s', 'generations', 'evaluations', 'loss 40', 'loss 200', 'loss 1000', 'verdict', 'load'],
+    ['preset', 'target', 'engine', 'goal', 'reached', 'wall s', 'generations', 'evaluations', 'loss 40', 'loss 200', 'loss 1000', 'verdict', 'load'],
     rows.flatMap((r) => {
-      const line = [r.preset, r.target, r.goal, r.reached ? 'yes' : 'no', Math.round(r.wallSeconds), r.generations, r.evaluations,
+      const line = [r.preset, r.target, r.adapter ? `webgpu on ${r.adapter}` : r.engine, r.goal, r.reached ? 'yes' : 'no', Math.round(r.wallSeconds), r.generations, r.evaluations,
         round(r.eval40, 3), round(r.eval200, 3), round(r.eval1000, 3), r.verdict, `${r.loadBefore.toFixed(1)}→${r.loadAfter.toFixed(1)}`];
       return [line];
-    }).concat(targets.filter((t) => THESIS_ROWS[t]).map((t) => [THESIS_ROWS[t], t, '', '', '', '', '', '', '', '', '', ''])));
+    }).concat(targets.filter((t) => THESIS_ROWS[t]).map((t) => [THESIS_ROWS[t], t, '', '', '', '', '', '', '', '', '', '', ''])));
   io.note(`load after: ${loadAtEnd.map((x) => x.toFixed(2)).join(', ')} (1, 5, 15 min)`);
   return rows;
 }
 
-async function qualityCase(workspace: string, preset: string, targetName: string, opts: QualityBenchOptions): Promise<QualityRow> {
+async function qualityCase(workspace: string, preset: string, targetName: string, engine: ComputeEngine | null, opts: QualityBenchOptions): Promise<QualityRow> {
   const store = new LabStore(workspace);
   const config = configFromPreset(preset);
   const builtin = findBuiltinTarget(targetName);
   config.target = { name: targetName, size: builtin?.size ?? config.target.size, padding: builtin?.padding ?? 0 };
   config.stop = { maxGenerations: null, maxSeconds: opts.maxSeconds, targetLoss: null };
   for (const [path, value] of opts.set ?? []) setPath(config, path, value);
+  if (engine) config.engine = engine;
   validateRunConfig(config);
   const goal = opts.goal ?? qualityGoal(config.target.size);
-  const run = await store.createRun(config, { name: `quality · ${preset} · ${targetName}`, backend: null });
+  const run = await store.createRun(config, { name: `quality · ${preset} · ${targetName}${engine ? ` · ${engine}` : ''}`, backend: null });
   const target = await store.loadRunTarget(run.id);
   const nca = ncaConfigOf(config);
   const loadBefore = loadavg()[0];
@@ -140,8 +153,9 @@ async function qualityCase(workspace: string, preset: string, targetName: string
     const e = qualityEval(nca, config.seed, ckpt.params, target, ckpt.generation);
     const reached = e.eval40 <= goal && e.verdict === 'persists';
     if (reached || outcome.status !== 'paused') {
+      const compute = (await store.getRun(run.id)).compute;
       return {
-        bench: 'quality', preset, target: targetName, goal, reached, wallSeconds: round(ckpt.wallSeconds, 4),
+        bench: 'quality', preset, target: targetName, engine: compute?.engine ?? engine ?? 'wasm', adapter: compute?.adapter ?? null, goal, reached, wallSeconds: round(ckpt.wallSeconds, 4),
         elapsedSeconds: round((performance.now() - t0) / 1000, 4),
         generations: ckpt.generation, evaluations: ckpt.evaluations, eval40: e.eval40, eval200: e.eval200, eval1000: e.eval1000,
         verdict: e.verdict, loadBefore: round(loadBefore, 3), loadAfter: round(loadavg()[0], 3),

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import type { Metadata, OutputInfo } from 'sharp';
 import { targetFromU8, type Target } from '../../core/targets/target';
 import { decodePng } from '../export/png';
 import { resourcesDir } from '../resources/package-paths';
@@ -130,6 +130,9 @@ export async function importTargetImage(file: string, opts: { size: number; padd
   if (header && (header.width > MAX_IMPORT_SIDE || header.height > MAX_IMPORT_SIDE)) {
     throw new Error(`${file}: the image is ${header.width}×${header.height}; at most ${MAX_IMPORT_SIDE} px a side is accepted`);
   }
+  // sharp (libvips, native) is loaded only to import an image: training and the benchmarks, which read the
+  // built-in targets with pngjs, never load it
+  const { default: sharp } = await import('sharp');
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();

@@ -179,6 +179,16 @@ export function workerPoolEvaluator(settings: EsRunSettings, pool: WorkerPool<La
   return new PoolEsEvaluator(settings, { size: pool.size, map: (payloads) => pool.map('es-slice', payloads), sums: noiseSumsOn(pool) });
 }
 
+/**
+ * The evaluator of a GPU session: the whole population one slice for the worker that holds the device on
+ * `adapter` ('es-gpu-slice'), the update's noise sums formed by `sumsPool`'s CPU workers.
+ */
+export function gpuPoolEvaluator(settings: EsRunSettings, gpuPool: WorkerPool<LabJobs>, sumsPool: WorkerPool<LabJobs>, adapter: GpuAdapterReport): PoolEsEvaluator {
+  return new PoolEsEvaluator(settings, {
+    size: 1, map: (payloads) => gpuPool.map('es-gpu-slice', payloads.map((p) => ({ ...p, adapter }))), sums: noiseSumsOn(sumsPool),
+  });
+}
+
 /** The pool's workers form the update's noise sums, one range of parameters each. */
 function noiseSumsOn(pool: WorkerPool<LabJobs>): NoiseSumsRunner {
   return { size: pool.size, map: (payloads) => pool.map('es-noise-sums', payloads) };
@@ -260,9 +270,7 @@ async function runEsOnGpu(parts: GpuSessionParts, compute: ComputeRecord, adapte
   try {
     await Promise.all([pool.start(), sumsPool.start()]);
     log(`1 worker process ready (population evaluation on the GPU: ${compute.adapter}); ${sumsPool.size} for the update's noise sums`);
-    const evaluator = new PoolEsEvaluator(settings, {
-      size: 1, map: (payloads) => pool.map('es-gpu-slice', payloads.map((p) => ({ ...p, adapter }))), sums: noiseSumsOn(sumsPool),
-    });
+    const evaluator = gpuPoolEvaluator(settings, pool, sumsPool, adapter);
     return await trainEs({ ...ctxBase, backend, compute }, { store, evaluator });
   } finally {
     await Promise.all([pool.close(), sumsPool.close()]);
