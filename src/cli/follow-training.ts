@@ -14,6 +14,7 @@ import { formatCliDuration, progressLine, type ProgressParts } from './progress-
 import type { RunConfig } from '../shared/training-config';
 import type { EngineChoice } from '../shared/compute-engine';
 import { OPTIMIZERS } from '../shared/optimizers';
+import { SESSION_SIGNALS } from '../services/training/run-owner';
 
 export interface FollowOptions {
   io: CommandIo;
@@ -45,16 +46,19 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
   const unit = OPTIMIZERS[cfg.optimizer].unit;
   const control: StopRequest = { requested: null };
   let interrupts = 0;
-  const onSigint = () => {
+  // Ctrl-C (SIGINT) stops the run, SIGTERM pauses it (the window's Stop and Pause reach this process so:
+  // SESSION_SIGNALS); either again exits at once
+  const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
-      control.requested = 'stop';
-      if (!opts.json) logLine(`stopping after this ${unit} (checkpoint and model are written); Ctrl-C again to quit now`);
+      control.requested = signal === SESSION_SIGNALS.pause ? 'pause' : 'stop';
+      if (!opts.json) logLine(`${control.requested === 'pause' ? 'pausing' : 'stopping'} after this ${unit} (checkpoint and model are written); Ctrl-C again to quit now`);
     } else {
       process.exit(130);
     }
   };
-  process.on('SIGINT', onSigint);
+  process.on(SESSION_SIGNALS.stop, onSignal);
+  process.on(SESSION_SIGNALS.pause, onSignal);
 
   const tty = !opts.json && process.stderr.isTTY === true;
   const parts: ProgressParts = {
@@ -149,6 +153,7 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
     return outcome.status === 'failed' ? 1 : 0;
   } finally {
     stopBar();
-    process.off('SIGINT', onSigint);
+    process.off(SESSION_SIGNALS.stop, onSignal);
+    process.off(SESSION_SIGNALS.pause, onSignal);
   }
 }

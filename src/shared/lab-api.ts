@@ -93,9 +93,22 @@ export interface TargetImportRequest {
 // ---- runs ----
 
 /** What a run's current training session is doing (absent when no session runs). */
+/** The process that trains a run when it is not this lab's own session: another `nca-lab` on the workspace. */
+export interface RunSessionOwner {
+  pid: number;
+  host: string;
+  /** in the lab's words: "nca-lab train", "nca-lab serve", "the NCA Lab app"; null when the system does not say */
+  command: string | null;
+}
+
 export interface RunLive {
-  /** worker processes this session evaluates with (ES; its share of the cores), 1 for Adam */
-  workers: number;
+  /**
+   * worker processes this session evaluates with (ES: its share of the cores; Adam: gradient workers; 0: in its own
+   * process); null for another process's session that did not record it (on a GPU or a cluster)
+   */
+  workers: number | null;
+  /** null: this lab's own session; else the process that trains the run, followed through the run's files */
+  owner: RunSessionOwner | null;
   /** ISO 8601: when this session started */
   sessionStartedAt: string;
   /** a pause or stop the user asked for, until the trainer has written its checkpoint and ended */

@@ -87,15 +87,21 @@ export interface RunRecord {
    * was kept; their first resume records it.
    */
   targetSha256: string | null;
+  /**
+   * The worker processes the last session computed with (0: in its own process), so every process on the
+   * workspace can show a run another one trains; null before one ran, for a GPU or cluster session, and in
+   * run.json files from before it was recorded.
+   */
+  workers: number | null;
 }
 
 /** What `LabStore.updateRun` may change; everything else in a record is fixed at creation. */
-export type RunPatch = Partial<Pick<RunRecord, 'status' | 'statusReason' | 'backend' | 'progress' | 'tags' | 'notes' | 'name' | 'checkpointGeneration' | 'resumeNotice' | 'compute' | 'targetSha256'>> & {
+export type RunPatch = Partial<Pick<RunRecord, 'status' | 'statusReason' | 'backend' | 'progress' | 'tags' | 'notes' | 'name' | 'checkpointGeneration' | 'resumeNotice' | 'compute' | 'targetSha256' | 'workers'>> & {
   /** new stop conditions (to extend a finished run); the rest of the config is fixed once a run exists */
   stop?: RunConfig['stop'];
 };
 
-export const RUN_PATCH_FIELDS = ['status', 'statusReason', 'backend', 'progress', 'tags', 'notes', 'name', 'checkpointGeneration', 'resumeNotice', 'stop', 'compute', 'targetSha256'] as const;
+export const RUN_PATCH_FIELDS = ['status', 'statusReason', 'backend', 'progress', 'tags', 'notes', 'name', 'checkpointGeneration', 'resumeNotice', 'stop', 'compute', 'targetSha256', 'workers'] as const;
 
 /** One line of a run's metrics log: the same field names for ES and Adam, so curves overlay. */
 export interface MetricRow {
@@ -329,6 +335,7 @@ export function parseRunRecord(v: unknown): RunRecord {
     // run.json files from before the GPU engine have none
     compute: v.compute === undefined ? null : parseCompute(v.compute),
     targetSha256: v.targetSha256 === undefined ? null : nullableSha256(v.targetSha256, 'targetSha256'),
+    workers: v.workers === undefined || v.workers === null ? null : count(v.workers, 'workers'),
   };
   return record;
 }
@@ -364,6 +371,7 @@ export function parseRunPatch(v: unknown): RunPatch {
   if ('resumeNotice' in v) out.resumeNotice = nullableStr(v.resumeNotice, 'resumeNotice');
   if ('compute' in v) out.compute = parseCompute(v.compute);
   if ('targetSha256' in v) out.targetSha256 = nullableSha256(v.targetSha256, 'targetSha256');
+  if ('workers' in v) out.workers = v.workers === null ? null : count(v.workers, 'workers');
   return out;
 }
 

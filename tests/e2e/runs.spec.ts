@@ -468,7 +468,7 @@ test.describe.serial('Training from the interface', () => {
     await page.goto(lab.url(`#/runs/${id}`));
     await expect(page.getByTestId('run-status')).toHaveText('interrupted');
     const reason = (await page.getByTestId('status-reason').textContent()) ?? '';
-    expect(reason).toMatch(/^the lab stopped while the run was running \(crash, kill or power loss\); resume continues from the checkpoint at generation \d+$/);
+    expect(reason).toMatch(/^the process training it stopped while it ran \(crash, kill or power loss\); resume continues from the checkpoint at generation \d+$/);
     const from = Number(/generation (\d+)$/.exec(reason)![1]);
     expect(from % 40).toBe(0);
     expect(from).toBeGreaterThanOrEqual(80);

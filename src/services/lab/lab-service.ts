@@ -63,6 +63,9 @@ export interface LabServiceOptions {
   reproduce?: Pick<ReproduceServiceOptions, 'quickBudget' | 'fullBudget' | 'benchPopulations' | 'workers'>;
 }
 
+/** How often the processes of runs trained elsewhere are looked at (a killed one says nothing). */
+const FOLLOWED_OWNER_CHECK_MS = 2000;
+
 /** Imported images of runs' targets live here, so a run can be resumed (its config names the file). */
 export const RUN_TARGETS_DIR = 'targets';
 
@@ -83,6 +86,9 @@ export class LabService {
   private started: Promise<void> | null = null;
   private watch: Promise<WorkspaceWatch> | null = null;
   private readonly runChanges = new Map<string, Promise<void>>();
+  /** runs another process trains, shown live: a process that is killed writes nothing, so these are looked at */
+  private readonly followed = new Set<string>();
+  private followTimer: ReturnType<typeof setInterval> | null = null;
   private readonly watchWorkspace: boolean;
   /** Settings → Compute (settings.json's lab.compute; default: this computer's cores only) */
   private compute: ComputeSettings = { localCores: true, cluster: null };
@@ -199,14 +205,7 @@ export class LabService {
     this.watch ??= watchWorkspace({
       workspace: this.workspace,
       targetsDir: this.targetsDir(),
-      // one change at a time per run: under load a slow read of an older record must not land after a newer one
-      onRun: (change) => {
-        const previous = this.runChanges.get(change.runId) ?? Promise.resolve();
-        const next = previous.then(() => this.onRunChanged(change)).finally(() => {
-          if (this.runChanges.get(change.runId) === next) this.runChanges.delete(change.runId);
-        });
-        this.runChanges.set(change.runId, next);
-      },
+      onRun: (change) => this.onRun(change),
       onTargets: () => this.emit('targets:changed', { reason: 'workspace' }),
       // a sweep another process drives (nca-lab sweep): its record is what changed; this lab's own sweeps push their own
       onSweep: (id) => {
@@ -215,8 +214,24 @@ export class LabService {
       },
       onError: (err) => console.error(`nca-lab: watching the workspace for changes made elsewhere stopped: ${err.message}`),
     });
+    // a run whose process has gone without a word (killed) is shown as what it is now
+    this.followTimer = setInterval(() => {
+      for (const runId of this.followed) {
+        void this.runs.ownerElsewhere(runId).then((owner) => owner ?? this.onRun({ runId, record: true, metrics: false }), () => undefined);
+      }
+    }, FOLLOWED_OWNER_CHECK_MS);
+    this.followTimer.unref();
     this.watch.catch((err: unknown) => console.error(`nca-lab: cannot watch the workspace: ${messageOf(err)}`));
     return this.watch;
+  }
+
+  /** One change at a time per run: under load a slow read of an older record must not land after a newer one. */
+  private onRun(change: RunChange): void {
+    const previous = this.runChanges.get(change.runId) ?? Promise.resolve();
+    const next = previous.then(() => this.onRunChanged(change)).finally(() => {
+      if (this.runChanges.get(change.runId) === next) this.runChanges.delete(change.runId);
+    });
+    this.runChanges.set(change.runId, next);
   }
 
   private async onRunChanged(change: RunChange): Promise<void> {
@@ -226,9 +241,12 @@ export class LabService {
       info = await this.runs.get(change.runId);
     } catch (err) {
       // gone: deleted elsewhere; anything else (a half-written folder) is read again at its next change
+      this.followed.delete(change.runId);
       if (err instanceof RunNotFoundError) this.emit('run:deleted', { runId: change.runId });
       return;
     }
+    if (info.live?.owner) this.followed.add(change.runId);
+    else this.followed.delete(change.runId);
     if (change.record || change.metrics) this.emit('run:status', info);
     if (change.metrics) this.emit('run:metrics', { runId: change.runId });
   }
@@ -240,6 +258,7 @@ export class LabService {
   /** For quitting: pauses every training run (checkpoint first) and waits for them. Returns their ids. */
   async close(): Promise<string[]> {
     void this.watch?.then((w) => w.close(), () => undefined);
+    if (this.followTimer) clearInterval(this.followTimer);
     this.experiments.cancelAll();
     // the study first: its trainings that ran are stopped with their model, those still waiting removed
     await this.reproduce.cancelAll();

@@ -18,6 +18,7 @@ import { stepWord } from '../../shared/run-record';
 import { startShapeRefusal, type StartModel } from '../../shared/start-model';
 import { ncaConfigOf, type RunConfig } from '../../shared/training-config';
 import { isValidRunId, RunNotFoundError, type LabStore, type StartParams } from '../store/lab-store';
+import { liveRunOwner, ownedRunRefusal } from '../training/run-owner';
 import { findLibraryModel, importedModelsDir, loadLibraryModel } from './model-library';
 
 /** A start that names nothing the workspace has, or whose parameters do not fit: the message says which. */
@@ -77,6 +78,13 @@ export async function resolveStartModel(store: LabStore, ref: StartModel): Promi
         });
         const label = `run "${record.name}" (${record.id}), checkpoint at ${unit} ${ckpt.generation}`;
         return { from: { ...ref, label }, nca: ncaConfigOf(record.config), params: ckpt.params };
+      }
+      // a run's head moves while a process trains it: a start is fixed only at one of its checkpoints
+      const owner = await liveRunOwner(store.runDir(record.id));
+      if (owner) {
+        const at = record.checkpointGeneration === null ? 'once it has written a checkpoint, ' : '';
+        throw new StartModelError(ownedRunRefusal(record.id, owner, 'its newest parameters change while it trains; ' +
+          `${at}start from one of its checkpoints (${record.id}@${record.checkpointGeneration ?? 'GENERATION'}), or stop it there first`));
       }
       const loaded = await store.loadModel(record.id).catch((err: Error) => {
         throw new StartModelError(`cannot start from run ${record.id}: ${err.message}`);

@@ -21,14 +21,17 @@ import { actionRefusal, type RunAction } from '../../shared/run-status';
 import type { Target } from '../../core/targets/target';
 import type { WorkerSpawner } from '../workers/spawners';
 import type { ComputeSettings } from '../../shared/lab-api';
-import { LabStore } from '../store/lab-store';
+import { cutOffReason, LabStore } from '../store/lab-store';
 import { RunScheduler } from './run-scheduler';
 import { createFork } from './fork';
 import { prepareStart } from '../models/start-model';
-import { liveRunInfo } from './run-info';
+import { followedSession, liveRunInfo } from './run-info';
 import { readRunParams } from './run-params';
 import { metricPoint, thinRows } from './metric-points';
 import { TrainingSessions, type TrainSessionFn } from './training-sessions';
+import { liveRunOwner, ownedRunRefusal, SESSION_SIGNALS, takesSessionSignals, type RunOwner } from '../training/run-owner';
+import { messageOf } from '../../shared/validate';
+import { acquireRunLock, RunLockedError } from '../training/run-lock';
 
 export { thinRows, metricPoint, progressEvent } from './metric-points';
 export type { TrainSessionFn } from './training-sessions';
@@ -63,6 +66,9 @@ export interface RunManagerOptions {
   now?: () => number;
 }
 
+
+/** How often a process that was asked to end a run it trains is looked at until it has let go of the run. */
+const OWNER_POLL_MS = 200;
 
 /** A request that the status machine or the lab's state refuses; the message says why and what to do instead. */
 export class RunActionError extends Error {
@@ -119,7 +125,8 @@ export class RunManager {
     const unqueued: string[] = [];
     const { runs } = await this.store.scanRuns();
     for (const r of runs) {
-      if (r.status === 'queued' && !this.scheduler.isQueued(r.id) && !this.sessions.has(r.id)) {
+      // a run another process holds (waiting there for a training slot) is that process's
+      if (r.status === 'queued' && !this.scheduler.isQueued(r.id) && !this.sessions.has(r.id) && !(await this.ownerElsewhere(r.id))) {
         await this.store.updateRun(r.id, { status: 'paused', statusReason: 'was waiting in the queue when the lab last closed; resume to start it' });
         unqueued.push(r.id);
       }
@@ -179,11 +186,25 @@ export class RunManager {
 
   async list(): Promise<RunListing> {
     const { runs, problems } = await this.store.scanRuns();
-    return { runs: runs.map((r) => this.info(r)), problems: problems.map((p) => ({ id: p.id, message: p.message })) };
+    return { runs: await Promise.all(runs.map((r) => this.describe(r))), problems: problems.map((p) => ({ id: p.id, message: p.message })) };
   }
 
   async get(runId: string): Promise<RunInfo> {
-    return this.info(await this.store.getRun(runId));
+    return this.describe(await this.store.getRun(runId));
+  }
+
+  /**
+   * A run as every process on the workspace sees it: with this lab's own session, or else with the session of the
+   * process that holds its lock, followed through its files (run.json, the newest metrics rows). A record that
+   * says `running` while no process holds it was cut off, and is shown interrupted (as start-up would make it).
+   */
+  private async describe(record: RunRecord): Promise<RunInfo> {
+    const own = this.info(record);
+    if (own.live || own.queuePosition !== null) return own;
+    const owner = await liveRunOwner(this.store.runDir(record.id));
+    if (!owner) return record.status === 'running' ? { ...own, status: 'interrupted', statusReason: cutOffReason(record) } : own;
+    const tail = await this.store.readLastMetrics(record.id).catch(() => []);
+    return liveRunInfo(record, followedSession(record, owner, tail), null);
   }
 
   /** The stored metrics, thinned evenly to about `maxPoints` rows (growth-evaluation rows and the last row are kept). */
@@ -241,7 +262,9 @@ export class RunManager {
       if (this.sessions.has(runId) || this.scheduler.isQueued(runId)) {
         throw new RunActionError(`run "${runId}" cannot be resumed: it is already ${this.sessions.has(runId) ? 'training' : 'waiting for a training slot'}`);
       }
-      this.check('resume', record);
+      await this.refuseWhenOwnedElsewhere(runId, 'it is training there already; stop it there to resume it here');
+      // a run left `running` by a process that is gone was cut off: it resumes like an interrupted one
+      this.check('resume', record.status === 'running' ? { ...record, status: 'interrupted' } : record);
       await this.store.updateRun(runId, { status: 'queued', statusReason: null });
       this.scheduler.enqueue(runId);
       this.emit({ type: 'status', run: await this.get(runId) });
@@ -263,8 +286,20 @@ export class RunManager {
   delete(runId: string): Promise<void> {
     return this.locked(runId, async () => {
       if (this.sessions.has(runId)) throw new RunActionError(`run "${runId}" is training; stop it before deleting it`);
+      await this.refuseWhenOwnedElsewhere(runId, 'it cannot be deleted while it trains; stop it there first');
       this.scheduler.remove(runId);
-      await this.store.deleteRun(runId);
+      // held while the folder goes, so no process starts training it meanwhile; a `running` record without a
+      // live owner was cut off (its process is gone) and may go
+      const lock = await acquireRunLock(this.store.runDir(runId), runId).catch(async (err: unknown) => {
+        if (err instanceof RunLockedError) throw new RunActionError(err.message);
+        await this.store.getRun(runId); // no such run: RunNotFoundError says so
+        throw err;
+      });
+      try {
+        await this.store.deleteRun(runId, { force: true });
+      } finally {
+        await lock.release();
+      }
       this.emit({ type: 'deleted', runId });
       this.announceQueue();
     });
@@ -323,10 +358,11 @@ export class RunManager {
       const record = await this.store.getRun(runId);
       const queued = this.scheduler.remove(runId);
       if (!queued) {
-        if (record.status === 'running') {
-          throw new RunActionError(`run "${runId}" is marked running but is not training in this lab; another process (nca-lab train?) may be training it: ${action} it there`);
-        }
-        this.check(action, record);
+        const owner = await this.ownerElsewhere(runId);
+        if (owner && takesSessionSignals(owner)) return this.routeToOwner(runId, owner, action);
+        if (owner) throw new RunActionError(ownedRunRefusal(runId, owner, `${action} it there`));
+        // a `running` record without a live owner was cut off: it is stopped or paused like an interrupted one
+        this.check(action, record.status === 'running' ? { ...record, status: 'interrupted' } : record);
       }
       const reason = action === 'pause'
         ? (queued ? 'paused while waiting in the queue' : record.statusReason)
@@ -341,6 +377,32 @@ export class RunManager {
   private check(action: RunAction, record: RunRecord): void {
     const refusal = actionRefusal(action, record.status);
     if (refusal) throw new RunActionError(`run "${record.id}": ${refusal}`);
+  }
+
+  /**
+   * A pause or stop of a run a `nca-lab train` (or `resume`) trains goes to that process, which answers it as it
+   * answers Ctrl-C: a checkpoint and the model first. Resolves once it has let go of the run.
+   */
+  private async routeToOwner(runId: string, owner: RunOwner, action: 'pause' | 'stop'): Promise<RunInfo> {
+    try {
+      process.kill(owner.pid, SESSION_SIGNALS[action]);
+    } catch (err) {
+      throw new RunActionError(ownedRunRefusal(runId, owner, `it could not be asked to ${action} (${messageOf(err)}); ${action} it there`));
+    }
+    while ((await liveRunOwner(this.store.runDir(runId)))?.pid === owner.pid) await new Promise((r) => setTimeout(r, OWNER_POLL_MS));
+    return this.get(runId);
+  }
+
+  /** Refuses an action on a run that another process trains now (its lock's live owner), naming that process. */
+  private async refuseWhenOwnedElsewhere(runId: string, why: string): Promise<void> {
+    const owner = await this.ownerElsewhere(runId);
+    if (owner) throw new RunActionError(ownedRunRefusal(runId, owner, why));
+  }
+
+  /** The live process that trains the run outside this manager's sessions, or null. */
+  async ownerElsewhere(runId: string): Promise<RunOwner | null> {
+    if (this.sessions.has(runId)) return null;
+    return liveRunOwner(this.store.runDir(runId));
   }
 
   private refuseWhenClosing(): void {

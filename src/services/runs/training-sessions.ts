@@ -46,6 +46,9 @@ export interface SessionDeps {
 
 /** One training session of a run (launch → the trainer's outcome → the recorded end). */
 export interface Session extends LiveSession {
+  /** this lab's own session: its share of the cores is always known */
+  workers: number;
+  owner: null;
   runId: string;
   /** null until the session has read its run's config */
   claim: WorkerClaim | null;
@@ -93,6 +96,7 @@ export class TrainingSessions {
       claim: null,
       claimed: new Promise<void>((resolve) => (claimed = resolve)),
       workers: 1,
+      owner: null,
       control: { requested: null },
       startedAt: this.deps.now(),
       startedIso: new Date().toISOString(),

@@ -46,9 +46,10 @@ import {
   CHECKPOINT_MAGIC, CheckpointFormatError, checkpointFileName, generationOfCheckpointFile, readCheckpointFile, writeCheckpointFile,
 } from './checkpoint-format';
 import { checkCheckpointFor } from './checkpoint-checks';
-import { appendMetricRows, METRICS_FILE, readIntactMetricRows, readMetricRows, truncateMetricRowsAfter } from './metrics-log';
+import { appendMetricRows, METRICS_FILE, readIntactMetricRows, readLastMetricRows, readMetricRows, truncateMetricRowsAfter } from './metrics-log';
 import { encodeModel, encodeModelFile, firstNonFinite, MODEL_JSON, ModelFormatError, readModelFolder, WEIGHTS_BIN, type LoadedModel } from './model-format';
 import { messageOf } from '../../shared/validate';
+import { runLockOwner } from '../training/run-lock';
 
 export { TARGET_PNG };
 export const RUNS_DIR = 'runs';
@@ -125,6 +126,14 @@ export interface LabStoreOptions {
 }
 
 /** A run id that names no run folder. */
+/** Why a run whose record says `running` while no process trains it is interrupted, and where resume continues. */
+export function cutOffReason(r: Pick<RunRecord, 'optimizer' | 'checkpointGeneration'>): string {
+  const from = r.checkpointGeneration === null
+    ? 'no checkpoint had been written, so it restarts from the beginning'
+    : `resume continues from the checkpoint at ${stepWord(r.optimizer)} ${r.checkpointGeneration}`;
+  return `the process training it stopped while it ran (crash, kill or power loss); ${from}`;
+}
+
 export class RunNotFoundError extends Error {
   override name = 'RunNotFoundError';
   constructor(readonly runId: string, runsDir: string) {
@@ -244,7 +253,7 @@ export class LabStore {
         formatVersion: 1, id, name, optimizer: cfg.optimizer, preset: cfg.preset, config: cfg,
         status: 'queued', statusReason: null, createdAt: created.toISOString(), updatedAt: created.toISOString(),
         backend: opts.backend, versions, progress: emptyProgress(), tags: [...(opts.tags ?? [])], notes: opts.notes ?? '',
-        forkedFrom: opts.forkedFrom ? { ...opts.forkedFrom } : null, checkpointGeneration: null, resumeNotice: null, compute: null,
+        forkedFrom: opts.forkedFrom ? { ...opts.forkedFrom } : null, checkpointGeneration: null, resumeNotice: null, compute: null, workers: null,
         sweep: opts.sweep ? { ...opts.sweep } : null, targetSha256: targetPixelsSha256(target),
       }));
       // Assemble under a hidden name, then rename into place: a listing never sees half a run.
@@ -407,17 +416,16 @@ export class LabStore {
   }
 
   /**
-   * At start-up: every run whose record still says `running` was cut off (crash, kill, power loss) and becomes
-   * `interrupted`, resumable from its last checkpoint. Returns the ids.
+   * At start-up: every run whose record still says `running` and whose lock no live process holds was cut off
+   * (crash, kill, power loss) and becomes `interrupted`, resumable from its last checkpoint. A run another process
+   * trains now (`nca-lab train` beside the window) keeps running: its owner writes its record. Returns the ids.
    */
   async markInterrupted(): Promise<string[]> {
     const { runs } = await this.scanRuns();
     const ids: string[] = [];
     for (const r of runs.filter((x) => x.status === 'running')) {
-      const from = r.checkpointGeneration === null
-        ? 'no checkpoint had been written, so it restarts from the beginning'
-        : `resume continues from the checkpoint at ${stepWord(r.optimizer)} ${r.checkpointGeneration}`;
-      await this.updateRun(r.id, { status: 'interrupted', statusReason: `the lab stopped while the run was running (crash, kill or power loss); ${from}` });
+      if ((await runLockOwner(this.runDir(r.id))) !== null) continue;
+      await this.updateRun(r.id, { status: 'interrupted', statusReason: cutOffReason(r) });
       ids.push(r.id);
     }
     return ids;
@@ -448,6 +456,12 @@ export class LabStore {
   async readMetrics(id: string): Promise<MetricRow[]> {
     const dir = await this.requireRun(id);
     return serialised(`${dir}#metrics`, () => readMetricRows(join(dir, METRICS_FILE)));
+  }
+
+  /** The newest rows only (the log's last stretch): what a watcher of another process's run needs. */
+  async readLastMetrics(id: string): Promise<MetricRow[]> {
+    const dir = await this.requireRun(id);
+    return readLastMetricRows(join(dir, METRICS_FILE));
   }
 
   /** For resume: drops the rows after `generation` (the checkpoint's), atomically. */

@@ -138,6 +138,41 @@ export async function readMetricRows(file: string): Promise<MetricRow[]> {
 }
 
 /**
+ * The newest rows, from the last `maxBytes` of the log only (a log grows by ~200 bytes a generation, so a
+ * watcher of a long run never rereads it whole): the complete lines in that stretch, a torn or unreadable one
+ * skipped. [] when there is no log.
+ */
+export async function readLastMetricRows(file: string, maxBytes = TAIL_SCAN_BYTES): Promise<MetricRow[]> {
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  try {
+    const { size } = await fh.stat();
+    const start = Math.max(0, size - maxBytes);
+    const block = Buffer.alloc(size - start);
+    await fh.read(block, 0, block.length, start);
+    const lines = completeLines(block.toString('utf8'));
+    // a stretch that starts mid-file starts mid-line: its first piece is not a row
+    if (start > 0) lines.shift();
+    const rows: MetricRow[] = [];
+    for (const l of lines) {
+      try {
+        rows.push(parseLine(file, l.line, l.text));
+      } catch {
+        // a damaged line is the resume's business (readIntactMetricRows); a watcher shows the rows it can read
+      }
+    }
+    return rows;
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+/**
  * The rows before the first damaged complete line, and that line (its number and problem), for a resume: the
  * rows from a damaged line on are recomputed rather than trusted. [] when there is no log.
  */

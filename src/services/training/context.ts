@@ -42,6 +42,8 @@ export interface TrainerContext {
   backend: string;
   /** the engine (and GPU adapter) this session computes on, and why (run.json `compute`); absent: not resolved */
   compute?: ComputeRecord;
+  /** the worker processes this session computes with (0: in this process), recorded in run.json; absent: not counted */
+  workers?: number;
   control: StopRequest;
   onProgress?: (ev: ProgressEvent) => void;
 }

@@ -106,7 +106,9 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
       return { status, reason, generation: step, bestEval40: log.bestEval40 };
     };
 
-    await store.updateRun(ctx.runId, { status: 'running', statusReason: null, backend: ctx.backend, ...(ctx.compute ? { compute: ctx.compute } : {}) });
+    await store.updateRun(ctx.runId, {
+      status: 'running', statusReason: null, backend: ctx.backend, ...(ctx.compute ? { compute: ctx.compute } : {}), workers: ctx.workers ?? null,
+    });
 
     try {
       for (;;) {

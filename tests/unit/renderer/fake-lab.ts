@@ -63,7 +63,7 @@ export function fakeRun(id: string, over: Partial<RunInfo> = {}): RunInfo {
     createdAt: `2026-12-0${id.length}T00:00:00.000Z`, updatedAt: '2026-12-01T00:00:00.000Z', backend: null,
     versions: { lab: '0', tfjs: '0', node: 'v20' },
     progress: { generation: 0, evaluations: 0, wallSeconds: 0, bestLoss: null, lastLoss: null, bestEval40: null, lastEval40: null, lastEval200: null, lastEval1000: null, verdict: null },
-    tags: [], notes: '', forkedFrom: null, checkpointGeneration: null, resumeNotice: null, sweep: null, compute: null, targetSha256: null, live: null, queuePosition: null, ...over,
+    tags: [], notes: '', forkedFrom: null, checkpointGeneration: null, resumeNotice: null, sweep: null, compute: null, workers: null, targetSha256: null, live: null, queuePosition: null, ...over,
   };
 }
 

@@ -2,7 +2,7 @@
  * What the run views compute from a RunInfo: the unit of progress (generation or iteration), the limit,
  * throughput and the ETA, and how a live progress event changes a run (the same merge RunManager does).
  */
-import type { RunInfo, RunProgressEvent } from '@shared/lab-api';
+import type { RunInfo, RunLive, RunProgressEvent } from '@shared/lab-api';
 import { OPTIMIZERS, type Optimizer } from '@shared/optimizers';
 import { evaluationVerdict } from '@shared/run-record';
 
@@ -14,6 +14,25 @@ export function unitOf(run: Pick<RunInfo, 'optimizer'>): { one: string; many: st
 /** Where a Playground model came from, in its optimizer's words: "checkpoint at iteration 916" (Adam counts iterations). */
 export function modelSourceText(source: 'checkpoint' | 'model', optimizer: Optimizer, generation: number): string {
   return `${source === 'checkpoint' ? 'checkpoint' : 'model'} at ${unitOf({ optimizer }).one} ${generation.toLocaleString('en-US')}`;
+}
+
+/** A session's worker processes in words: "2 worker processes", "in its own process"; null when not recorded. */
+export function workersText(live: RunLive): string | null {
+  if (live.workers === null) return null;
+  return live.workers === 0 ? 'in its own process' : `${live.workers} worker process${live.workers === 1 ? '' : 'es'}`;
+}
+
+/**
+ * Who trains a running run, for its status line: "training with 2 worker processes" (this lab), or the other
+ * process on the workspace that does, followed through the run's files: "training in nca-lab train (process 4711
+ * on lab-1) with 1 worker process".
+ */
+export function trainingText(run: Pick<RunInfo, 'live'>): string {
+  const live = run.live;
+  if (!live) return 'training';
+  const workers = workersText(live);
+  const where = live.owner ? ` in ${live.owner.command ?? 'another process'} (process ${live.owner.pid} on ${live.owner.host})` : '';
+  return `training${where}${workers === null ? '' : live.workers === 0 ? ` ${workers}` : ` with ${workers}`}`;
 }
 
 /** Generations (ES) or iterations (Adam) per second in the current session, if any. */

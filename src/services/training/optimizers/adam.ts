@@ -201,7 +201,7 @@ export const adamPlugin: OptimizerPlugin = {
     const requested = opts.workers ?? availableParallelism();
     if (engine.adapter) return adamOnGpu(start, ctxBase, engine.adapter, requested);
     if (requested <= 0 && opts.backend !== 'tensorflow') {
-      return trainAdam({ ...ctxBase, backend: `${bpttEngineName()} (in process)` }, { store, gradients: inProcessGradients(ncaConfigOf(config), target, config.stepsMax) });
+      return trainAdam({ ...ctxBase, backend: `${bpttEngineName()} (in process)`, workers: 0 }, { store, gradients: inProcessGradients(ncaConfigOf(config), target, config.stepsMax) });
     }
     const pool = new WorkerPool<LabJobs>({
       // loadBackend: the engine is chosen by the workers' tfjs backend, so they pick it at start (ES workers do not)
@@ -214,7 +214,7 @@ export const adamPlugin: OptimizerPlugin = {
       if (pool.backend !== 'tensorflow') {
         log(`Adam: ${pool.size} worker process${pool.size === 1 ? '' : 'es'} ready, gradients on ${bpttEngineName()}`);
         const gradients = poolGradients(ncaConfigOf(config), target, config.stepsMax, pool.size, (payloads) => pool.map('adam-grad', payloads));
-        return await trainAdam({ ...ctxBase, backend: `${bpttEngineName()} ×${pool.size} worker${pool.size === 1 ? '' : 's'}` }, { store, gradients });
+        return await trainAdam({ ...ctxBase, backend: `${bpttEngineName()} ×${pool.size} worker${pool.size === 1 ? '' : 's'}`, workers: pool.size }, { store, gradients });
       }
       return await tfjsAdamJob(start, pool);
     } finally {

@@ -214,7 +214,7 @@ export const esPlugin: OptimizerPlugin = {
     if (engine.adapter) return runEsOnGpu({ opts, store, settings, ctxBase, log }, engine.record, engine.adapter, requested);
     const compute = engine.record;
     if (requested <= 0) {
-      return trainEs({ ...ctxBase, backend: `${esComputeBackend()} (in process)`, compute }, { store, evaluator: new InProcessEsEvaluator(settings) });
+      return trainEs({ ...ctxBase, backend: `${esComputeBackend()} (in process)`, compute, workers: 0 }, { store, evaluator: new InProcessEsEvaluator(settings) });
     }
     const pool = new WorkerPool<LabJobs>({
       size: Math.min(requested, config.es.population), spawn: opts.spawn ?? forkSpawner(), nodeFlags: ES_WORKER_NODE_FLAGS,
@@ -224,7 +224,7 @@ export const esPlugin: OptimizerPlugin = {
       await pool.start();
       log(`${pool.size} worker process${pool.size === 1 ? '' : 'es'} ready (population evaluation on ${esComputeBackend()}; tfjs ${pool.backend})`);
       const evaluator = workerPoolEvaluator(settings, pool);
-      return await trainEs({ ...ctxBase, backend: `${esComputeBackend()} ×${pool.size} workers`, compute }, { store, evaluator });
+      return await trainEs({ ...ctxBase, backend: `${esComputeBackend()} ×${pool.size} workers`, compute, workers: pool.size }, { store, evaluator });
     } finally {
       await pool.close();
     }

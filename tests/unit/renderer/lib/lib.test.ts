@@ -2,7 +2,7 @@
 /** The renderer's lib: the address router and what the run views compute from a RunInfo. */
 import { describe, expect, it } from 'vitest';
 import { hrefFor, parseHash } from '../../../../src/renderer/lib/router';
-import { etaSeconds, fractionDone, unitOf, withProgress } from '../../../../src/renderer/lib/runs/run-summary';
+import { etaSeconds, fractionDone, trainingText, unitOf, withProgress } from '../../../../src/renderer/lib/runs/run-summary';
 import { fakeRun, progress } from '../fake-lab';
 
 describe('router', () => {
@@ -25,12 +25,21 @@ describe('run summary', () => {
     expect(unitOf({ optimizer: 'adam' }).one).toBe('iteration');
   });
 
+  it('says who trains a running run: this lab, or the process on the workspace that does', () => {
+    const live = { workers: 2, owner: null, sessionStartedAt: '', requested: null, generationsPerSec: null, mutantsPerSec: null, iterationsPerSec: null };
+    expect(trainingText({ live })).toBe('training with 2 worker processes');
+    expect(trainingText({ live: { ...live, workers: 1, owner: { pid: 4711, host: 'lab-1', command: 'nca-lab train' } } }))
+      .toBe('training in nca-lab train (process 4711 on lab-1) with 1 worker process');
+    expect(trainingText({ live: { ...live, workers: null, owner: { pid: 9, host: 'h', command: null } } })).toBe('training in another process (process 9 on h)');
+    expect(trainingText({ live: { ...live, workers: 0 } })).toBe('training in its own process');
+  });
+
   it('gives the ETA to the nearest stop condition while the run trains', () => {
     const run = fakeRun('a', { status: 'running' });
     run.config.stop = { maxGenerations: 1000, maxSeconds: 60, targetLoss: null };
     run.progress.generation = 400;
     run.progress.wallSeconds = 20;
-    run.live = { workers: 2, sessionStartedAt: '', requested: null, generationsPerSec: 100, mutantsPerSec: 600, iterationsPerSec: null };
+    run.live = { workers: 2, owner: null, sessionStartedAt: '', requested: null, generationsPerSec: 100, mutantsPerSec: 600, iterationsPerSec: null };
     expect(etaSeconds(run)).toBe(6);
     run.live.generationsPerSec = 10;
     expect(etaSeconds(run)).toBe(40);
