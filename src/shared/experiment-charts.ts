@@ -12,14 +12,16 @@ import { DAMAGE_INDEX, type ExperimentProtocol } from '../core/experiments/proto
 import type { ExperimentModel, ExperimentResults } from './experiment';
 import { curveOf } from './experiment';
 import { divergedAt } from '../core/divergence';
+import { OPTIMIZERS } from './optimizers';
+import { runLabels } from './run-names';
 
-/** matplotlib's 'c' (0, 0.75, 0.75) and 'm' (0.75, 0, 0.75), as the thesis plotted them. */
-export const THESIS_COLORS = { adam: '#00bfbf', es: '#bf00bf' } as const;
+/** matplotlib's 'c' (0, 0.75, 0.75) and 'm' (0.75, 0, 0.75), as the thesis plotted them (the optimizers' marks). */
+export const THESIS_COLORS = { adam: OPTIMIZERS.adam.mark.colour, es: OPTIMIZERS.es.mark.colour } as const;
 
 /** Further models of the same optimizer in one chart get these (then a generic palette). */
 const SHADES: Record<'adam' | 'es' | 'other', string[]> = {
-  adam: ['#00bfbf', '#1f5fa8', '#5fd3e8', '#007070'],
-  es: ['#bf00bf', '#6a1b9a', '#f06292', '#8e0038'],
+  adam: [THESIS_COLORS.adam, '#1f5fa8', '#5fd3e8', '#007070'],
+  es: [THESIS_COLORS.es, '#6a1b9a', '#f06292', '#8e0038'],
   other: ['#ff7f0e', '#2ca02c', '#d62728', '#8c564b', '#7f7f7f', '#bcbd22', '#17becf', '#1f77b4'],
 };
 
@@ -68,43 +70,15 @@ export function modelColors(models: ExperimentModel[], overrides: ColorOverrides
   return out;
 }
 
-const OPT_NAME = { es: 'ES', adam: 'Adam' } as const;
-
 /**
- * Legend texts: the shortest that tells the chart's models apart — "Adam"/"ES" (the thesis's own figures),
- * then with the pool ("ES-sample", "ES-no-sample", as in its Fig. 22), then with the run's name, then the key.
+ * Legend texts and strip row labels: each model's own name (a run's name, a gallery or imported model's name,
+ * a file's), with the shortest tail of its key added where two names are the same (shared/run-names.ts). The
+ * optimizer is the curve's colour (Adam cyan, ES magenta), not its label. The thesis's own figures pass their
+ * labels ("ES-sample", …: services/experiments/thesis-figures.ts).
  */
 export function legendLabels(models: ExperimentModel[]): Map<string, string> {
-  const opt = (m: ExperimentModel) => (m.optimizer ? OPT_NAME[m.optimizer] : m.label);
-  const pool = (m: ExperimentModel) => `${opt(m)}${m.pool === null ? '' : m.pool ? '-sample' : '-no-sample'}`;
-  const candidates: ((m: ExperimentModel) => string)[] = [
-    opt,
-    pool,
-    (m) => `${pool(m)} (${m.target.name})`,
-    (m) => `${pool(m)} ${m.runName ?? m.key}`,
-    (m) => m.key,
-  ];
-  for (const f of candidates) {
-    const texts = models.map(f);
-    if (new Set(texts).size === texts.length) return new Map(models.map((m, i) => [m.key, texts[i]]));
-  }
-  return new Map(models.map((m) => [m.key, m.key]));
-}
-
-/**
- * Row labels of a strip that mixes targets: "15x15 rabbit · ES-sample" (the thesis's Table 4 rows are
- * "Carrot ES", "Rabbit Adam"), with the run's name or key added where two rows would read the same.
- */
-export function stripRowLabels(models: ExperimentModel[]): Map<string, string> {
-  const base = (m: ExperimentModel) => {
-    const opt = m.optimizer ? OPT_NAME[m.optimizer] : m.label;
-    const pool = m.pool === null ? '' : m.pool ? '-sample' : '-no-sample';
-    return `${m.target.size}x${m.target.size} ${targetFamily(m.target.name)} · ${opt}${pool}`;
-  };
-  const texts = models.map(base);
-  const count = new Map<string, number>();
-  for (const t of texts) count.set(t, (count.get(t) ?? 0) + 1);
-  return new Map(models.map((m, i) => [m.key, count.get(texts[i])! > 1 ? `${texts[i]} (${m.runName ?? m.key})` : texts[i]]));
+  const labels = runLabels(models.map((m) => ({ id: m.key, name: m.label })));
+  return new Map(models.map((m) => [m.key, labels.get(m.key)?.full ?? m.label]));
 }
 
 /** `carrot-9` → `carrot`; an imported file path → its base name without extension. */

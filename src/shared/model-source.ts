@@ -4,6 +4,7 @@
  * and `.evaluation`, services/store/model-format.ts) and sent to the window as is, so it has one schema here.
  */
 import { describeValue, isIntegerIn, isRecord } from './validate';
+import { persistenceVerdict, type PersistenceVerdict } from '../core/nca/growth-eval';
 
 /** The two file formats the lab reads models from. */
 export type ModelFileFormat = 'nca-lab' | 'distill-webgl';
@@ -34,6 +35,11 @@ export interface ModelEvaluation {
   loss40: number | null;
   loss200: number | null;
   loss1000: number | null;
+}
+
+/** Whether the model stops growing (the one verdict function, core/nca/growth-eval.ts); null without a target. */
+export function modelVerdict(e: ModelEvaluation | null): PersistenceVerdict | null {
+  return e && e.loss40 !== null && e.loss1000 !== null ? persistenceVerdict(e.loss40, e.loss1000) : null;
 }
 
 /** Ids of built-in and imported models: their folder names (lower-case letters, digits, ".", "_", "-"). */

@@ -28,6 +28,11 @@ export interface OptimizerDescriptor<C extends RunConfig = RunConfig> {
   label: string;
   /** "ES", in tables and legends */
   short: string;
+  /**
+   * How curves and lists mark the optimizer beside a run's own name: its colour (the thesis's matplotlib 'm' and
+   * 'c'), a glyph for lists and a dash pattern for overlaid training curves (solid for ES, dashed for Adam)
+   */
+  mark: { colour: string; glyph: string; dash?: number[] };
   /** the heading of its presets in the New Run form */
   formTitle: string;
   /** a line under the label in the New Run form and the CLI's help */
@@ -61,6 +66,7 @@ const ES: OptimizerDescriptor<EsRunConfig> = {
   id: 'es',
   label: 'Evolution Strategies',
   short: 'ES',
+  mark: { colour: '#bf00bf', glyph: '●' },
   formTitle: 'Evolution Strategies',
   blurb: 'a population of perturbed copies scored by rollouts; only fitness scalars travel (spec c)',
   unit: 'generation',
@@ -88,6 +94,7 @@ const ADAM: OptimizerDescriptor<AdamRunConfig> = {
   id: 'adam',
   label: 'Adam',
   short: 'Adam',
+  mark: { colour: '#00bfbf', glyph: '▲', dash: [6, 3] },
   formTitle: 'Adam (backprop through time)',
   blurb: 'backprop through time of the whole rollout, Adam on the gradient (spec d)',
   unit: 'iteration',

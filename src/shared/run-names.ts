@@ -41,3 +41,19 @@ export function runLabels(runs: readonly { id: string; name: string }[]): Map<st
   }
   return out;
 }
+
+/**
+ * The name of a group of runs (seeds of one configuration): what their names share, up to the last " · " or space
+ * before they part ("es-256 · carrot-9 · 7f1c" and "… · d1c5" → "es-256 · carrot-9"), else the first name.
+ */
+export function groupName(names: readonly string[]): string {
+  if (names.length === 0) return '';
+  if (names.length === 1) return names[0];
+  let n = 0;
+  while (n < names[0].length && names.every((s) => s[n] === names[0][n])) n++;
+  if (names.every((s) => s.length === n)) return names[0];
+  const shared = names[0].slice(0, n);
+  const cut = Math.max(shared.lastIndexOf(' · '), shared.lastIndexOf(' '));
+  const head = (cut > 0 ? shared.slice(0, cut) : '').replace(/[\s·:_-]+$/, '');
+  return head || names[0];
+}

@@ -8,12 +8,12 @@
  *  - an experiment suite on the final models, per configuration: the mean over its seeds with the band.
  */
 import type { LineChartSpec, LineSeries } from '../core/figures/line-chart';
-import { commonGrid, seedBand, type XYCurve } from '../core/stats/seed-bands';
+import type { XYCurve } from '../core/stats/seed-bands';
 import { repeatBand } from '../core/experiments/stats';
 import { spreadOf } from '../core/stats/spread';
 import { settingsKey } from '../core/stats/groups';
 import type { MetricPoint } from './lab-api';
-import { curveYTitle, pointsOf, X_TITLES, type XKey, type YKey } from './training-charts';
+import { curveYTitle, pointsOf, seedBandSeries, X_TITLES, type XKey, type YKey } from './training-charts';
 import { centralLoss, curveOf, type ExperimentResults } from './experiment';
 import { LOSS_AXIS_LABEL, STEPS_AXIS_LABEL, targetFamily } from './experiment-charts';
 import { groupLabel, settingText } from './sweep-plan';
@@ -50,12 +50,8 @@ function groupCurves(record: SweepRecord, metrics: ReadonlyMap<string, readonly 
 export function groupCurvesChart(record: SweepRecord, metrics: ReadonlyMap<string, readonly MetricPoint[]>, opts: GroupCurveOptions): LineChartSpec {
   const series: LineSeries[] = [];
   for (const { index, curves } of groupCurves(record, metrics, opts.x, opts.y)) {
-    if (curves.length === 0) continue;
-    const band = seedBand(curves, commonGrid(curves, 400));
-    const g = record.groups[index];
-    const s: LineSeries = { label: `${g.label} (${curves.length} seed${curves.length === 1 ? '' : 's'})`, color: groupColour(index), x: band.x, y: band.mean };
-    if (curves.length > 1) s.band = { lo: band.min, hi: band.max };
-    series.push(s);
+    const s = seedBandSeries(record.groups[index].label, groupColour(index), curves);
+    if (s) series.push(s);
   }
   return { title: record.name, xLabel: X_TITLES[opts.x], yLabel: curveYTitle(opts.y, opts.scale), yScale: opts.scale, series };
 }

@@ -6,6 +6,7 @@
  */
 import { divergedAt, saneLoss } from '../core/divergence';
 import type { LineChartSpec, LineSeries } from '../core/figures/line-chart';
+import { commonGrid, seedBand, type XYCurve } from '../core/stats/seed-bands';
 import type { MetricPoint } from './lab-api';
 
 export type XKey = 'generation' | 'evaluations' | 'wallSeconds';
@@ -75,6 +76,8 @@ export interface CurveInput {
   label: string;
   colour: string;
   rows: readonly MetricPoint[];
+  /** the optimizer's dash pattern (shared/optimizers.ts `mark`); solid when absent */
+  dash?: number[];
 }
 
 export interface CurveChartOptions {
@@ -108,7 +111,7 @@ export function trainingCurveChart(curves: readonly CurveInput[], opts: CurveCha
     const smoothOn = opts.smoothing > 0 && !sparse;
     if (smoothOn) series.push({ label: `${c.label} (raw)`, color: lighter(c.colour), x: raw.map((p) => p.x), y: raw.map((p) => p.y) });
     const shown = smoothOn ? smooth(raw, opts.smoothing) : raw;
-    series.push({ label: c.label, color: c.colour, x: shown.map((p) => p.x), y: shown.map((p) => p.y) });
+    series.push({ label: c.label, color: c.colour, x: shown.map((p) => p.x), y: shown.map((p) => p.y), ...(c.dash ? { dash: c.dash } : {}) });
   }
   return {
     title: opts.title ?? '',
@@ -135,4 +138,78 @@ export function trainingCurveCsv(curves: readonly CurveInput[], opts: Omit<Curve
     raw.forEach((p, i) => lines.push(`${csvField(c.label)},${p.x},${num(p.y)},${num(sm[i].y)}`));
   }
   return lines.join('\n') + '\n';
+}
+
+/** Runs that differ only in their seed (shared/seed-groups.ts), drawn as one curve: each member's rows. */
+export interface CurveGroupInput {
+  label: string;
+  colour: string;
+  dash?: number[];
+  members: readonly (readonly MetricPoint[])[];
+}
+
+/** Each member's curve as the chart draws it (smoothed when the chart smooths), ready for a band. */
+function memberCurves(g: CurveGroupInput, opts: Omit<CurveChartOptions, 'scale' | 'title'>): XYCurve[] {
+  const smoothOn = opts.smoothing > 0 && !isGrowthLoss(opts.y);
+  return g.members.map((rows) => {
+    const pts = pointsOf(rows, opts.x, opts.y);
+    const shown = smoothOn ? smooth(pts, opts.smoothing) : pts;
+    return { x: shown.map((p) => p.x), y: shown.map((p) => p.y) };
+  }).filter((c) => c.x.length > 0);
+}
+
+/**
+ * A group's line: the mean over its members on a common x grid, the min–max band shaded when it has several
+ * (core/stats/seed-bands.ts; the sweeps' grouped curves are drawn by it too). Null when no member has points.
+ */
+export function seedBandSeries(label: string, colour: string, curves: readonly XYCurve[], dash?: number[]): LineSeries | null {
+  if (curves.length === 0) return null;
+  const band = seedBand(curves, commonGrid(curves, 400));
+  const s: LineSeries = { label: `${label} (${curves.length} seed${curves.length === 1 ? '' : 's'})`, color: colour, x: band.x, y: band.mean };
+  if (curves.length > 1) s.band = { lo: band.min, hi: band.max };
+  if (dash) s.dash = dash;
+  return s;
+}
+
+/** Grouped curves as a figure: per group the mean over its seeds with the min–max band. */
+export function groupedCurveChart(groups: readonly CurveGroupInput[], opts: CurveChartOptions): LineChartSpec {
+  const series: LineSeries[] = [];
+  for (const g of groups) {
+    const s = seedBandSeries(g.label, g.colour, memberCurves(g, opts), g.dash);
+    // a run alone in its group is drawn as itself, under its own name
+    if (s && g.members.length === 1) s.label = g.label;
+    if (s) series.push(s);
+  }
+  return { title: opts.title ?? '', xLabel: X_TITLES[opts.x], yLabel: curveYTitle(opts.y, opts.scale), yScale: opts.scale, series };
+}
+
+/** One row per group and grid point: the group, x, the mean, min and max over its seeds and how many had a value. */
+export function groupedCurveCsv(groups: readonly CurveGroupInput[], opts: Omit<CurveChartOptions, 'scale' | 'title'>): string {
+  const lines = [`group,seeds,${opts.x},${opts.y}_mean,${opts.y}_min,${opts.y}_max,count`];
+  const num = (v: number | null) => (v === null ? '' : String(Number(v.toPrecision(12))));
+  for (const g of groups) {
+    const curves = memberCurves(g, opts);
+    if (curves.length === 0) continue;
+    const band = seedBand(curves, commonGrid(curves, 400));
+    band.x.forEach((x, i) => lines.push(`${csvField(g.label)},${curves.length},${x},${num(band.mean[i])},${num(band.min[i])},${num(band.max[i])},${band.count[i]}`));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * A model without a training curve (a gallery or imported model) as a level across the chart: two rows at the
+ * ends of the runs' range on every x axis (0 … 1 without runs) holding its growth losses, no training loss.
+ */
+export function levelRows(levels: { eval40: number | null; eval200: number | null; eval1000: number | null }, runs: readonly (readonly MetricPoint[])[]): MetricPoint[] {
+  const ends = (key: XKey): [number, number] => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const rows of runs) for (const r of rows) { lo = Math.min(lo, r[key]); hi = Math.max(hi, r[key]); }
+    return Number.isFinite(lo) ? [lo, hi] : [0, 1];
+  };
+  const [g, e, w] = [ends('generation'), ends('evaluations'), ends('wallSeconds')];
+  return [0, 1].map((i) => ({
+    generation: g[i], evaluations: e[i], wallSeconds: w[i], loss: null, bestLoss: null, lr: null,
+    eval40: levels.eval40, eval200: levels.eval200, eval1000: levels.eval1000,
+  }));
 }

@@ -70,8 +70,8 @@ test('runs a suite from the Compare view and downloads its figures', async ({ pa
   expect(svgDownload.suggestedFilename()).toBe('erase-bottom-9x9-carrot.svg');
   const svg = await readFile((await svgDownload.path())!, 'utf8');
   expect(svg).toContain('<title>9x9 carrot</title>');
-  expect(svg).toMatch(/<text[^>]*>Adam<\/text>/);
-  expect(svg).toMatch(/<text[^>]*>ES<\/text>/);
+  expect(svg).toMatch(/<text[^>]*>Adam carrot<\/text>/);
+  expect(svg).toMatch(/<text[^>]*>ES carrot<\/text>/);
   expect(svg).toContain('>Update steps</text>');
   expect(svg).toContain('>log₁₀(loss)</text>');
   expect(svg).toContain('stroke="#123456"');

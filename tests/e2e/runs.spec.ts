@@ -336,8 +336,8 @@ test.describe.serial('Training from the interface', () => {
     await expect(page).toHaveURL(/#\/overlay\?runs=/);
     await expect(page.getByTestId('overlay-chart')).toBeVisible();
     await expect(page.getByTestId('overlay-legend').locator('tbody tr')).toHaveCount(2);
-    await expect(page.getByTestId('overlay-legend')).toContainText('ES · thesis-es');
-    await expect(page.getByTestId('overlay-legend')).toContainText('Adam · thesis-adam');
+    await expect(page.getByTestId('overlay-legend')).toContainText(/ES\s+thesis-es/);
+    await expect(page.getByTestId('overlay-legend')).toContainText(/Adam\s+thesis-adam/);
     // both curves are drawn: pixels of the first run's colour (#2f6fde) and of the second's (#d55e00)
     await page.waitForTimeout(400);
     const colours = await page.getByTestId('overlay-chart').locator('canvas').evaluate((el) => {

@@ -1,13 +1,16 @@
 /**
  * Models: the parameters of a run's checkpoint or model (models.params), decoded once, for growing it in the
  * window. The newest parameters of a training run change with every checkpoint, so they are keyed by the
- * checkpoint generation the caller saw.
+ * checkpoint generation the caller saw. And the gallery's and the workspace's imported models as listed
+ * (models.library), for the views that offer them beside runs (Compare, Overlay).
  */
-import type { ModelParams } from '@shared/lab-api';
+import type { LibraryModelInfo, ModelParams } from '@shared/lab-api';
 import { decodeFloat32Base64 } from '@shared/float32-base64';
 import { defineStore } from 'pinia';
-import { markRaw } from 'vue';
+import { markRaw, ref, shallowRef } from 'vue';
 import { lab } from '../lib/lab';
+import { messageOf } from '../lib/format';
+import type { LoadStatus } from './targets';
 
 export interface LoadedParams extends Omit<ModelParams, 'paramsF32Base64'> {
   params: Float32Array;
@@ -34,5 +37,23 @@ export const useModelsStore = defineStore('models', () => {
     return p;
   }
 
-  return { params };
+  const library = shallowRef<LibraryModelInfo[]>([]);
+  const libraryStatus = ref<LoadStatus>('idle');
+  const libraryError = ref<string | null>(null);
+
+  /** The built-in and imported models (again when `force`: after an import or a removal). */
+  async function loadLibrary(force = false): Promise<void> {
+    if (!force && (libraryStatus.value === 'ready' || libraryStatus.value === 'loading')) return;
+    libraryStatus.value = 'loading';
+    libraryError.value = null;
+    try {
+      library.value = await lab.models.library();
+      libraryStatus.value = 'ready';
+    } catch (err) {
+      libraryError.value = messageOf(err);
+      libraryStatus.value = 'error';
+    }
+  }
+
+  return { params, library, libraryStatus, libraryError, loadLibrary };
 });

@@ -11,7 +11,7 @@ import { base64ToBytes } from '../../shared/float32-base64';
 import { RESULTS_FILE, type ExperimentFrameData, type ExperimentResults } from '../../shared/experiment';
 import type { FigureIndex } from '../../shared/reproduce';
 import {
-  groupByTarget, legendLabels, protocolChart, stripColumns, stripRowLabels, type ColorOverrides,
+  groupByTarget, legendLabels, protocolChart, stripColumns, type ColorOverrides,
 } from '../../shared/experiment-charts';
 import { writeBytesAtomic } from '../store/atomic-file';
 import { writeGifFile } from '../export/replay-files';
@@ -101,8 +101,8 @@ export function slug(s: string): string {
 /** Every protocol: one chart per target (the models that grow it), a strip of all models, their GIFs. */
 export function genericPlan(results: ExperimentResults, animations?: ExperimentAnimations): FigurePlan {
   const groups = groupByTarget(results.models);
+  // the models' own names, in the legends, the strips' rows and the GIFs' captions alike
   const labels = legendLabels(results.models);
-  const rowLabels = stripRowLabels(results.models);
   const sections: PlanSection[] = results.protocols.map((p) => {
     const items: PlanItem[] = groups.map((g) => ({
       kind: 'chart' as const, file: `${p.id}/${slug(g.title)}`, caption: `${g.title}: ${p.title}`, protocol: p.id, models: g.keys,
@@ -111,7 +111,7 @@ export function genericPlan(results: ExperimentResults, animations?: ExperimentA
       items.push({
         kind: 'strip', file: `${p.id}/strip`, caption: `Frames of ${p.title}`, protocol: p.id, updates: p.frames,
         title: p.title,
-        rows: results.models.map((m) => ({ model: m.key, label: rowLabels.get(m.key)! })),
+        rows: results.models.map((m) => ({ model: m.key, label: labels.get(m.key)! })),
       });
     }
     for (const [key] of animations?.get(p.id) ?? []) {

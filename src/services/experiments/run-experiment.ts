@@ -34,7 +34,7 @@ import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
 import type { LabJobs } from '../workers/lab-jobs';
 import { makeExperimentId, saveExperiment } from './experiment-store';
 import { findLibraryModel, loadLibraryModel } from '../models/model-library';
-import { OPTIMIZERS, optimizerOf } from '../../shared/optimizers';
+import { optimizerOf } from '../../shared/optimizers';
 
 /** Experiment jobs run on the lab's worker processes (the same entry as training). */
 export type ExperimentJobs = LabJobs;
@@ -110,12 +110,12 @@ export async function loadExperimentModel(store: LabStore, ref: string): Promise
   else throw new Error(`${ref}: the model names no target, so its loss cannot be measured`);
   const optimizer = config?.optimizer ?? null;
   const pool = poolOf(config);
-  const optName = optimizer ? OPTIMIZERS[optimizer].short : 'model';
   const key = isRun || library ? ref : basename(ref).replace(/\.json$/i, '') || ref;
   return {
     info: {
       key, runId: isRun ? ref : null, source: loaded.source,
-      label: `${optName}${pool === null ? '' : pool ? ' · pool' : ''} · ${target.name.split(/[\\/]/).pop()}`,
+      // the model's own name: the run's, the gallery's or imported model's, else the file's (legends, strips, CSV)
+      label: record?.name ?? library?.name ?? loaded.name ?? key,
       optimizer, preset: config?.preset ?? null, pool,
       target: { name: target.name, size: target.size, padding: target.padding },
       runName: record?.name ?? null, config: config ?? null,

@@ -1,6 +1,6 @@
 /** Run names that tell runs apart (issue 14, point 6). */
 import { describe, expect, it } from 'vitest';
-import { defaultRunName, runLabels } from '../../../src/shared/run-names';
+import { defaultRunName, groupName, runLabels } from '../../../src/shared/run-names';
 
 describe('runLabels', () => {
   it('leaves a unique name alone and gives shared ones the shortest distinct tail of their id', () => {
@@ -26,5 +26,13 @@ describe('runLabels', () => {
 
   it('names new runs with the id\'s random tail', () => {
     expect(defaultRunName('thesis-es', 'carrot-9', '20261202-172853-es-carrot-9-b7ec')).toBe('thesis-es · carrot-9 · b7ec');
+  });
+
+  it('names a group of runs by what their names share, up to where they part', () => {
+    expect(groupName(['es-256 · carrot-9 · 7f1c', 'es-256 · carrot-9 · d1c5', 'es-256 · carrot-9 · fede'])).toBe('es-256 · carrot-9');
+    expect(groupName(['sigma sweep seed 1', 'sigma sweep seed 2'])).toBe('sigma sweep seed');
+    expect(groupName(['alpha', 'beta'])).toBe('alpha');
+    expect(groupName(['same', 'same'])).toBe('same');
+    expect(groupName(['only'])).toBe('only');
   });
 });

@@ -36,6 +36,20 @@ export function hyperValue(config: RunConfig, path: string): string {
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
+/**
+ * A run's value of a column as it sorts: the number itself (yes before no, none and not-this-optimizer last), a
+ * choice by its text.
+ */
+export function hyperSortValue(config: RunConfig, path: string): number | string {
+  const field = RUN_CONFIG_FIELDS.find((f) => f.path === path);
+  if (field?.optimizer && field.optimizer !== config.optimizer) return Number.POSITIVE_INFINITY;
+  const v = getPath(config, path);
+  if (v === undefined || v === null) return Number.POSITIVE_INFINITY;
+  if (typeof v === 'boolean') return v ? 0 : 1;
+  if (typeof v === 'number') return v;
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
 /** The columns chosen before (unknown paths dropped), in the order they were chosen. */
 export function loadHyperColumns(storage: Pick<Storage, 'getItem'> = localStorage): string[] {
   try {

@@ -33,9 +33,9 @@ beforeAll(async () => {
   ws = mkdtempSync(join(tmpdir(), 'nca-lab-figures-'));
   const store = new LabStore(ws);
   ids = [];
-  for (const [preset, cfg, seed] of [['thesis-adam', THESIS_ADAM_MODEL, 2], ['thesis-es', THESIS_ES_MODEL, 3]] as const) {
+  for (const [preset, cfg, seed, name] of [['thesis-adam', THESIS_ADAM_MODEL, 2, 'adam carrot'], ['thesis-es', THESIS_ES_MODEL, 3, 'es carrot']] as const) {
     const c = configFromPreset(preset);
-    const run = await store.createRun(c, { backend: null });
+    const run = await store.createRun(c, { backend: null, name });
     await store.writeModel(run.id, growingParams(cfg, seed), { config: c, generation: 1, loss: null });
     ids.push(run.id);
   }
@@ -79,14 +79,19 @@ describe('axes (shared by PNG and SVG)', () => {
 });
 
 describe('chart specs from results', () => {
-  it('titles "{size}x{size} {target}", colours Adam cyan and ES magenta, legends Adam/ES', () => {
+  it('titles "{size}x{size} {target}", colours Adam cyan and ES magenta, legends the runs\' names', () => {
     const r = outcome.results;
     expect(targetTitle(r.models)).toBe('9x9 carrot');
     expect([...modelColors(r.models).values()]).toEqual([THESIS_COLORS.adam, THESIS_COLORS.es]);
-    expect([...legendLabels(r.models).values()]).toEqual(['Adam', 'ES']);
+    expect([...legendLabels(r.models).values()]).toEqual(['adam carrot', 'es carrot']);
+    // runs of the same name stay apart: the shortest distinguishing tail of their ids
+    const twins = r.models.map((m) => ({ ...m, label: 'es-256 · carrot-9' }));
+    const twinLabels = [...legendLabels(twins).values()];
+    expect(new Set(twinLabels).size).toBe(2);
+    twinLabels.forEach((t, i) => expect(t).toBe(`es-256 · carrot-9 · ${ids[i].slice(-4)}`));
     const spec = protocolChart(r, 'erase-bottom', ids);
     expect(spec).toMatchObject({ title: '9x9 carrot', xLabel: 'Update steps', yLabel: 'log₁₀(loss)', yScale: 'log' });
-    expect(spec.series.map((s) => [s.label, s.color, s.y.length])).toEqual([['Adam', '#00bfbf', 400], ['ES', '#bf00bf', 400]]);
+    expect(spec.series.map((s) => [s.label, s.color, s.y.length])).toEqual([['adam carrot', '#00bfbf', 400], ['es carrot', '#bf00bf', 400]]);
     const edited = protocolChart(r, 'erase-bottom', ids, { colors: parseColorOverrides(`es=#123456,${ids[0]}=orange`) });
     expect(edited.series.map((s) => s.color)).toEqual(['orange', '#123456']);
     expect(() => parseColorOverrides('es=notacolour!')).toThrow(/not a colour/);
@@ -120,7 +125,7 @@ describe('rendered figures', () => {
     const svg = lineChartSvg(protocolChart(outcome.results, 'erase-bottom', ids), { widthIn: 6.4, heightIn: 4.8 });
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="6.4in" height="4.8in" viewBox="0 0 460.8 345.6"/);
     expect(svg).toContain('<title>9x9 carrot</title>');
-    expect(svg).toMatch(/<g class="legend"[^>]*>.*<text[^>]*>Adam<\/text>.*<text[^>]*>ES<\/text>/s);
+    expect(svg).toMatch(/<g class="legend"[^>]*>.*<text[^>]*>adam carrot<\/text>.*<text[^>]*>es carrot<\/text>/s);
     expect(svg).toMatch(/<text class="x-label"[^>]*>Update steps<\/text>/);
     expect(svg).toMatch(/<text class="y-label"[^>]*>log₁₀\(loss\)<\/text>/);
     expect(svg.match(/<path class="series"[^>]*stroke="#00bfbf"/g)).toHaveLength(1);
