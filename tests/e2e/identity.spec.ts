@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import { PERSISTENCE_VERDICTS, persistenceVerdict } from '../../src/core/nca/growth-eval';
 import { OwnLab, SHOTS, watchForProblems } from './bridge';
 
