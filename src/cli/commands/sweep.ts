@@ -13,6 +13,7 @@ import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { SweepService } from '../../services/sweeps/sweep-service';
 import { forkSpawner } from '../../services/workers/spawners';
 import { parseClusterUrl } from '../../services/cluster/redis-url';
+import { checkClusterFlag } from '../cluster-flag';
 import { RUNNABLE_SUITES, type RunnableSuite } from '../../core/experiments/protocols';
 import type { MetricPoint } from '../../shared/lab-api';
 import {
@@ -172,6 +173,8 @@ async function newSweep(argv: string[], io: CommandIo): Promise<number> {
   const request = requestFromFlags(values);
   const json = !!values.json;
   const workspace = resolveWorkspaceDir(values.workspace);
+  // a cluster that does not answer is refused before the sweep or any of its runs exists
+  if (values.cluster !== undefined && !values['dry-run']) await checkClusterFlag('--cluster', values.cluster);
   const lab = openLab(workspace, values, io, json);
   if (values['dry-run']) {
     const plan = await lab.sweeps.plan(request).catch((err: unknown) => {
@@ -202,6 +205,7 @@ async function resumeSweep(argv: string[], io: CommandIo): Promise<number> {
   const [id] = expectPositionals(positionals, ['ID']);
   usageError('id', () => parseSweepId(id, 'ID'));
   const json = !!values.json;
+  if (values.cluster !== undefined) await checkClusterFlag('--cluster', values.cluster);
   const lab = openLab(resolveWorkspaceDir(values.workspace), values, io, json);
   const record = await lab.sweeps.get(id);
   if (record.status === 'done') throw new UsageError(`sweep ${id} is done; \`nca-lab sweep show ${id}\` prints its answer`);

@@ -23,18 +23,13 @@ async function statOrNull(path: string) {
 /** Why `dir` could not be made: a file in the way, a read-only file system, no permission, or the original error. */
 async function explain(dir: string, what: string, err: unknown): Promise<FolderWriteError> {
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  let existing = dir;
-  for (;;) {
-    const st = await statOrNull(existing);
-    if (st) {
-      if (!st.isDirectory()) {
-        return new FolderWriteError(`cannot create ${what} ${dir}: ${existing} is a file, not a folder`, dir, 'ENOTDIR');
-      }
-      break;
-    }
-    const up = dirname(existing);
-    if (up === existing) break;
-    existing = up;
+  let existing: string;
+  try {
+    ({ existing } = await nearestExisting(dir, what));
+  } catch (inTheWay) {
+    // a file in the way
+    if (inTheWay instanceof FolderWriteError) return inTheWay;
+    throw inTheWay;
   }
   try {
     await access(existing, constants.W_OK);

@@ -97,6 +97,9 @@ describe('refused commands write nothing', () => {
     const port = await freePort();
     await refused(['train', '--target', 'carrot-9', '--cluster', `redis://127.0.0.1:${port}`, '--workspace', ws], new RegExp(`cannot reach the cluster \\(--cluster\\): redis://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED.*nothing was started`));
     await refused(['experiment', '--suite', 'growth', '--models', modelRun, '--out', join(base, 'fig'), '--cluster', `redis://127.0.0.1:${port}`, '--workspace', ws], /cannot reach the cluster/, [ws, base]);
+    // a sweep used to run its runs anyway (each failed) and report itself done
+    await refused(['sweep', '--target', 'carrot-9', '--max-generations', '1', '--cluster', `redis://127.0.0.1:${port}`, '--workspace', ws], /cannot reach the cluster \(--cluster\)/);
+    await refused(['sweep', 'resume', '20260101-120000-sweep-es-256-carrot-9-1a2b', '--cluster', `redis://127.0.0.1:${port}`, '--workspace', ws], /cannot reach the cluster \(--cluster\)/);
   });
 
   it('--backend tensorflow where tfjs-node does not load leaves no failed run', async () => {
