@@ -14,6 +14,7 @@
 import type { BackendName } from '../core/backend';
 import type { NcaConfig } from '../core/nca/config';
 import type { RunRecord } from './run-record';
+import type { ComputeRecord } from './compute-engine';
 import type { Optimizer, RunConfig } from './training-config';
 import type { ModelEvaluation, ModelSource } from './model-source';
 import type { ExperimentProgressEvent, ExperimentResults, ExperimentRunRequest, ExperimentSummary } from './experiment';
@@ -31,6 +32,8 @@ export interface SystemInfo {
   cores: number;
   /** absolute path of the workspace folder */
   workspace: string;
+  /** the GPU adapters WebGPU finds here, one line each with their limits or why the lab refuses one (or why there are none), and what a run's `auto` engine takes and why */
+  gpu: { adapters: string[]; auto: ComputeRecord };
 }
 
 /**

@@ -74,7 +74,7 @@ export const VIEWS: LabView[] = [
   {
     id: 'settings',
     label: 'Settings',
-    description: "Compute: this computer's cores and/or a cluster of machines running nca-lab worker.",
+    description: "Compute: this computer's cores and/or a cluster of machines running nca-lab worker; the GPU adapters and what a run's auto engine takes.",
     component: SettingsView,
   },
 ];

@@ -90,6 +90,8 @@ export interface EsBenchRow {
   masterCpuMs: number;
   /** the median over the measured generations of the master's own work, ms (robust to the machine's other load) */
   masterMedianMs: number;
+  /** the least of them, ms (the generation the machine's other load disturbed least) */
+  masterMinMs: number;
   /** the largest worker's resident set after the case, and the most any worker held, MB */
   workerRssMb: number;
   workerPeakRssMb: number;
@@ -223,7 +225,7 @@ async function esCase(store: LabStore, rig: EngineRig, spec: CaseSpec) {
   const master = probe.perGeneration();
   return {
     params: theta.length, generations: measured, sec, masterMs: master.serialMs, masterParts: master.parts,
-    masterCpuMs: (cpuEnd - cpu0) / measured, masterMedianMs: master.serialMedianMs,
+    masterCpuMs: (cpuEnd - cpu0) / measured, masterMedianMs: master.serialMedianMs, masterMinMs: master.serialMinMs,
   };
 }
 
@@ -280,7 +282,7 @@ async function measureCase(store: LabStore, rig: EngineRig, spec: CaseSpec, wasm
     bench: 'es', preset: spec.preset, noiseSums: spec.noiseSums, size: spec.size, population: spec.population, params: c.params, workers: rig.workers,
     generationsPerSec, mutantsPerSec: round((c.generations * spec.population) / c.sec, 1),
     engine: rig.engine, adapter: rig.adapter, vsWasm: wasmRate === null || rig.engine === 'wasm' ? null : round(generationsPerSec / wasmRate, 2), backend: rig.backend,
-    masterMs: round(c.masterMs, 3), masterParts: parts, masterCpuMs: round(c.masterCpuMs, 3), masterMedianMs: round(c.masterMedianMs, 3),
+    masterMs: round(c.masterMs, 3), masterParts: parts, masterCpuMs: round(c.masterCpuMs, 3), masterMedianMs: round(c.masterMedianMs, 3), masterMinMs: round(c.masterMinMs, 3),
     workerRssMb: mb(Math.max(...stats.map((s) => s.rssBytes))), workerPeakRssMb: mb(Math.max(...stats.map((s) => s.maxRssBytes))),
     workerTfjs: stats.some((s) => s.tfjsLoaded), load: round(loadavg()[0], 3),
   };
@@ -289,8 +291,8 @@ async function measureCase(store: LabStore, rig: EngineRig, spec: CaseSpec, wasm
 function printTables(rows: EsBenchRow[], workerCounts: number[], at: { cores: number; preset: string; noiseSums: NoiseSumsSite }, io: BenchIo): void {
   const gpu = rows.find((r) => r.adapter !== null)?.adapter;
   io.table(`ES throughput (thesis Table 2 on this machine; preset ${at.preset}; ${at.cores} cores, population evaluation on ${esComputeBackend()}${gpu ? ` and on the GPU ${gpu}` : ''}, the update's noise summed by the ${at.noiseSums})`,
-    ['size', 'population', 'params', 'engine', 'workers', 'generations/s', 'vs wasm', 'mutants/s', 'master ms', 'median', 'master CPU ms', 'worker RSS MB', 'peak', 'tfjs', 'load'],
-    rows.map((r) => [r.size, r.population, r.params, r.engine, r.workers, r.generationsPerSec, r.vsWasm === null ? '—' : `×${r.vsWasm}`, r.mutantsPerSec, r.masterMs, r.masterMedianMs, r.masterCpuMs,
+    ['size', 'population', 'params', 'engine', 'workers', 'generations/s', 'vs wasm', 'mutants/s', 'master ms', 'median', 'least', 'master CPU ms', 'worker RSS MB', 'peak', 'tfjs', 'load'],
+    rows.map((r) => [r.size, r.population, r.params, r.engine, r.workers, r.generationsPerSec, r.vsWasm === null ? '—' : `×${r.vsWasm}`, r.mutantsPerSec, r.masterMs, r.masterMedianMs, r.masterMinMs, r.masterCpuMs,
       r.workerRssMb, r.workerPeakRssMb, r.workerTfjs ? 'loaded' : 'no', r.load]));
   io.table('The master\'s time per generation, ms (es-master-probe.ts; "master ms" is every phase but wait and sumsWait)',
     ['size', 'population', 'engine', 'workers', ...ES_MASTER_PHASES, 'master ms'],

@@ -49,6 +49,8 @@ import {
 import { importTargetImage, listBuiltinTargets, loadBuiltinTarget, windowTargetProblem } from '../targets/targets';
 import { watchWorkspace, type RunChange, type WorkspaceWatch } from './workspace-watch';
 import { messageOf } from '../../shared/validate';
+import { describeSurvey, surveyGpus } from '../compute/gpu-adapters';
+import { resolveEngine } from '../compute/engine-choice';
 
 export interface LabServiceOptions {
   /** the workspace folder (runs, models, settings) */
@@ -344,13 +346,14 @@ export class LabService {
   }
 
   async systemInfo(): Promise<SystemInfo> {
-    const backend = await this.selectBackend();
+    const [backend, gpus] = await Promise.all([this.selectBackend(), surveyGpus()]);
     return {
       version: packageVersion(),
       backend: backend.name,
       skippedBackends: backend.skipped.map((s) => ({ ...s })),
       cores: availableParallelism(),
       workspace: this.workspace,
+      gpu: { adapters: describeSurvey(gpus), auto: (await resolveEngine('auto', async () => gpus)).record },
     };
   }
 

@@ -69,8 +69,12 @@ export class EsMasterProbe {
     this.generations = 0;
   }
 
-  /** Milliseconds per generation: each phase's mean, and the master's own work (every phase but the waits), mean and median. */
-  perGeneration(): { parts: EsMasterTimes; serialMs: number; serialMedianMs: number } {
+  /**
+   * Milliseconds per generation: each phase's mean, and the master's own work (every phase but the waits): mean,
+   * median, and least (the generation the machine's other load disturbed least: on a busy machine, the figure
+   * nearest to the work itself).
+   */
+  perGeneration(): { parts: EsMasterTimes; serialMs: number; serialMedianMs: number; serialMinMs: number } {
     const n = Math.max(1, this.generations);
     const parts = zeroTimes();
     let serialMs = 0;
@@ -81,7 +85,7 @@ export class EsMasterProbe {
     const sorted = [...this.serialSamples].sort((a, b) => a - b);
     const mid = sorted.length >> 1;
     const serialMedianMs = sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    return { parts, serialMs, serialMedianMs };
+    return { parts, serialMs, serialMedianMs, serialMinMs: sorted.length === 0 ? 0 : sorted[0] };
   }
 
   private add(phase: EsMasterPhase, ms: number): void {

@@ -18,7 +18,8 @@ vi.mock('../../../../src/renderer/lib/renderer-backend', () => ({
 }));
 
 let useSystemStore: typeof import('../../../../src/renderer/stores/system').useSystemStore;
-const info = { version: '0.1.0', backend: 'wasm', skippedBackends: [{ name: 'tensorflow', reason: 'not installed' }], cores: 2, workspace: '/ws' };
+const info = { version: '0.1.0', backend: 'wasm', skippedBackends: [{ name: 'tensorflow', reason: 'not installed' }], cores: 2, workspace: '/ws',
+  gpu: { adapters: ['Dawn 0.6.2 found no adapter: …'], auto: { engine: 'wasm', adapter: null, reason: 'auto: no GPU adapter' } } };
 
 beforeEach(async () => {
   backend.forced.length = 0;

@@ -47,6 +47,7 @@ describe('EsMasterProbe', () => {
     expect(g.serialMs).toBe(30 + 1 + 2 + 3 + 4 + 5);
     expect(probe.serialSamples).toEqual([25, 35, 75]);
     expect(g.serialMedianMs).toBe(35);
+    expect(g.serialMinMs).toBe(25);
     expect(ES_WAIT_PHASES).toEqual(['wait', 'sumsWait']);
   });
 });

@@ -46,6 +46,9 @@ describe('LabService system:info', () => {
     expect(info.cores).toBe(availableParallelism());
     expect(info.workspace).toBe(workspace);
     for (const s of info.skippedBackends) expect(s.reason.length).toBeGreaterThan(0);
+    // the GPU survey as `nca-lab info` prints it: a line per adapter or why there is none, and auto's pick with its reason
+    expect(info.gpu.adapters.length).toBeGreaterThan(0);
+    expect(info.gpu.auto.reason).toMatch(/^auto: /);
   });
 
   it('uses the injected backend choice', async () => {
