@@ -190,9 +190,9 @@ test.describe.serial('Runs compared', () => {
     await page.getByTestId('group-seeds').uncheck();
 
     // a hyperparameter column sorts, both ways
-    await page.getByTestId('columns-picker').locator('summary').click();
+    await page.getByTestId('columns-button').click();
     await page.locator('input[data-column="es.population"]').check();
-    await page.getByTestId('columns-picker').locator('summary').click();
+    await page.getByTestId('columns-button').click();
     const header = page.locator('th[data-hyper="es.population"]');
     await header.getByRole('button').click();
     await expect(header).toHaveAttribute('aria-sort', 'ascending');

@@ -228,11 +228,13 @@ test('training curves export like TensorBoard\'s (PNG at a size and DPI, SVG, CS
   const csvLines = (await readFile((await csv.path())!, 'utf8')).trimEnd().split('\n');
   expect(csvLines[0]).toBe('run,generation,loss,loss_smoothed');
   expect(csvLines).toHaveLength(201);
+  // a click outside the export panel closes it (as a menu does); it opens again on its button
   await page.getByTestId('scale-linear').click();
+  await expect(page.getByTestId('chart-export-panel')).toBeHidden();
+  await page.getByTestId('chart-export').click();
   const [svgLinear] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-svg').click()]);
   expect(await readFile((await svgLinear.path())!, 'utf8')).toContain('>training loss</text>');
   await page.getByTestId('scale-log').click();
-  await page.getByTestId('chart-export').click();
   await page.getByTestId('content').evaluate((el) => el.scrollTo(0, 0));
   await page.screenshot({ path: `${SHOTS}/ux-run-page.png` });
 
@@ -246,10 +248,10 @@ test('training curves export like TensorBoard\'s (PNG at a size and DPI, SVG, CS
 
   // Runs: hyperparameter columns, kept across a reload
   await page.goto(lab.url('#/runs'));
-  await page.getByTestId('columns-picker').locator('summary').click();
+  await page.getByTestId('columns-button').click();
   await page.locator('[data-column="es.population"]').check();
   await page.locator('[data-column="es.sigma"]').check();
-  await page.getByTestId('columns-picker').locator('summary').click();
+  await page.getByTestId('columns-button').click();
   await page.reload();
   await expect(page.locator('th[data-hyper="es.population"]')).toHaveText('Population (ES)');
   await expect(page.locator(`tr[data-run="${healthyRun}"] td[data-hyper="es.population"]`)).toHaveText('6');
