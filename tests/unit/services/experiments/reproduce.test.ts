@@ -205,15 +205,24 @@ describe('the lab\'s study service', () => {
       reproduce: { quickBudget: { seconds: 120, esGenerations: null, adamIterations: null } },
     });
     const seen: ReproduceProgressEvent[] = [];
+    // closes once the study has made all 16 runs and one of them has trained (events, not an amount of time:
+    // on a loaded machine the runs are made and started later)
+    let allMade = false;
     let progressed = false;
+    let ready!: () => void;
+    const readyToClose = new Promise<void>((resolve) => (ready = resolve));
     lab.onEvent((m) => {
-      if (m.event === 'reproduce:progress') seen.push(m.payload);
+      if (m.event === 'reproduce:progress') {
+        seen.push(m.payload);
+        allMade ||= m.payload.runIds.length === 16;
+      }
       if (m.event === 'run:progress') progressed = true;
+      if (allMade && progressed) ready();
     });
     try {
       await lab.start();
       const { id } = (await lab.dispatch('experiments:reproduce', [{ quick: true, reuse: false }])) as { id: string };
-      for (let i = 0; i < 600 && !progressed; i++) await new Promise((r) => setTimeout(r, 50));
+      await readyToClose;
       await lab.close();
       expect(seen.at(-1)).toMatchObject({ id, phase: 'cancelled' });
       expect(seen.at(-1)!.message).toContain('its trainings were paused');
@@ -224,7 +233,7 @@ describe('the lab\'s study service', () => {
     } finally {
       rmSync(own, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('a study whose training fails', () => {
