@@ -60,6 +60,12 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
+/** The pid of the process that named a temporary file `tempPathFor` made, or null for any other name. */
+export function tempFileOwner(name: string): number | null {
+  const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
 /**
  * Writes `path` atomically; `produce` calls the sink once per chunk (so a 340 MB pool is streamed from its
  * Float32Array, never copied into one buffer). Throws a StoreWriteError: "the disk is full" for ENOSPC/EDQUOT,

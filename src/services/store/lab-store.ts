@@ -42,11 +42,15 @@ import { resolveTarget } from '../targets/targets';
 import { nodeStoreFs, writeBytesAtomic, type StoreFs } from './atomic-file';
 import { makeFolder } from './writable-dir';
 import { readRunTarget, TARGET_PNG, targetPixelsSha256 } from './run-target';
+import { removeLeftoverTemps } from './leftovers';
 import {
   CHECKPOINT_MAGIC, CheckpointFormatError, checkpointFileName, generationOfCheckpointFile, readCheckpointFile, writeCheckpointFile,
 } from './checkpoint-format';
 import { checkCheckpointFor } from './checkpoint-checks';
-import { appendMetricRows, METRICS_FILE, readIntactMetricRows, readLastMetricRows, readMetricRows, truncateMetricRowsAfter } from './metrics-log';
+import {
+  appendMetricRows, METRICS_FILE, readIntactMetricRows, readLastMetricRows, readMetricLog, readMetricRows, truncateMetricRowsAfter, writeMetricRows,
+  type MetricsAppend,
+} from './metrics-log';
 import { encodeModel, encodeModelFile, firstNonFinite, MODEL_JSON, ModelFormatError, readModelFolder, WEIGHTS_BIN, type LoadedModel } from './model-format';
 import { messageOf } from '../../shared/validate';
 import { runLockOwner } from '../training/run-lock';
@@ -205,6 +209,8 @@ export class LabStore {
   private readonly now: () => Date;
   private readonly versions: RunVersions | undefined;
   private readonly onProblem: (problem: RunProblem) => void;
+  /** runs whose leftover temporary files this store has removed (once each: a listing then reads only) */
+  private readonly swept = new Set<string>();
 
   constructor(workspace: string, options: LabStoreOptions = {}) {
     this.workspace = resolve(workspace);
@@ -348,7 +354,8 @@ export class LabStore {
 
   /**
    * Every run (newest first) and every folder that is not a readable run, with the reason. Never throws for a
-   * broken folder; hidden entries (staging and deleting folders) are ignored.
+   * broken folder; hidden entries (staging and deleting folders) are ignored. The first listing of a run by this
+   * store removes the temporary files that killed processes left in it (leftovers.ts).
    */
   async scanRuns(): Promise<{ runs: RunRecord[]; problems: RunProblem[] }> {
     let entries;
@@ -366,6 +373,10 @@ export class LabStore {
       try {
         if (!isValidRunId(e.name)) throw new Error(`"${e.name}" is not a run id`);
         runs.push(await this.readRecordIn(dir, e.name));
+        if (!this.swept.has(e.name)) {
+          this.swept.add(e.name);
+          await removeLeftoverTemps(dir).catch(() => undefined);
+        }
       } catch (err) {
         problems.push({ id: e.name, dir, message: messageOf(err) });
       }
@@ -447,9 +458,21 @@ export class LabStore {
   }
 
   /** Appends rows as JSON lines in one write (validated first; nothing is written if one is bad). */
-  async appendMetrics(id: string, rows: MetricRow[]): Promise<void> {
+  async appendMetrics(id: string, rows: MetricRow[]): Promise<MetricsAppend> {
     const dir = await this.requireRun(id);
-    await serialised(`${dir}#metrics`, () => appendMetricRows(join(dir, METRICS_FILE), rows));
+    return serialised(`${dir}#metrics`, () => appendMetricRows(join(dir, METRICS_FILE), rows));
+  }
+
+  /** Every complete row and the log's size in bytes, read at once (a trainer's start point for noticing changes). */
+  async readMetricLog(id: string): Promise<{ rows: MetricRow[]; bytes: number }> {
+    const dir = await this.requireRun(id);
+    return serialised(`${dir}#metrics`, () => readMetricLog(join(dir, METRICS_FILE)));
+  }
+
+  /** Replaces the run's whole metrics log with `rows`, atomically; returns its size in bytes. */
+  async rewriteMetrics(id: string, rows: MetricRow[]): Promise<number> {
+    const dir = await this.requireRun(id);
+    return serialised(`${dir}#metrics`, () => writeMetricRows(join(dir, METRICS_FILE), rows, this.fs));
   }
 
   /** Every complete row; a torn last line (a crash mid-write) is ignored. */

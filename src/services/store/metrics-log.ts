@@ -28,20 +28,30 @@ export class MetricsFormatError extends Error {
 /** How far back to look for the newline before a torn fragment (a row is ~200 bytes; rows of a batch less than this). */
 const TAIL_SCAN_BYTES = 64 * 1024;
 
-/**
- * Appends rows as whole lines in one write. Rows are validated first: a bad row (a generation of -1, a
- * string loss) is refused with the field named, and nothing is written.
- */
-export async function appendMetricRows(file: string, rows: MetricRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const text = rows.map((r, i) => {
+/** Rows as the log's lines; a bad row (a generation of -1, a string loss) is refused with the field named. */
+function rowsText(rows: MetricRow[]): string {
+  return rows.map((r, i) => {
     try {
       return JSON.stringify(metricRowToJson(parseMetricRow(r))) + '\n';
     } catch (err) {
       throw new RangeError(`metrics row ${i}: ${(err as Error).message}`, { cause: err });
     }
   }).join('');
-  const bytes = Buffer.from(text, 'utf8');
+}
+
+/** The log's size in bytes before and after an append (null: nothing was appended). */
+export interface MetricsAppend {
+  sizeBefore: number | null;
+  sizeAfter: number | null;
+}
+
+/**
+ * Appends rows as whole lines in one write. Rows are validated first: a bad row (a generation of -1, a
+ * string loss) is refused with the field named, and nothing is written.
+ */
+export async function appendMetricRows(file: string, rows: MetricRow[]): Promise<MetricsAppend> {
+  const bytes = Buffer.from(rowsText(rows), 'utf8');
+  if (rows.length === 0) return { sizeBefore: null, sizeAfter: null };
   let fh;
   try {
     fh = await open(file, 'a+');
@@ -59,6 +69,7 @@ export async function appendMetricRows(file: string, rows: MetricRow[]): Promise
       done += bytesWritten;
     }
     await fh.sync();
+    return { sizeBefore: before, sizeAfter: before + bytes.length };
   } catch (err) {
     // Cut back what this append wrote: truncating needs no free space, so the log ends on its last whole row.
     let restored = before === null;
@@ -127,14 +138,29 @@ function parseLine(file: string, line: number, text: string): MetricRow {
 
 /** Every complete row, in file order; [] when there is no log yet. A malformed complete line is an error. */
 export async function readMetricRows(file: string): Promise<MetricRow[]> {
-  let text: string;
+  return (await readMetricLog(file)).rows;
+}
+
+/**
+ * Every complete row and the size in bytes of the complete lines (what the log holds once the next append has cut
+ * a torn tail), from one read; 0 bytes when there is no log yet.
+ */
+export async function readMetricLog(file: string): Promise<{ rows: MetricRow[]; bytes: number }> {
+  let buf: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    buf = await readFile(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { rows: [], bytes: 0 };
     throw err;
   }
-  return completeLines(text).map((l) => parseLine(file, l.line, l.text));
+  return { rows: completeLines(buf.toString('utf8')).map((l) => parseLine(file, l.line, l.text)), bytes: buf.lastIndexOf(0x0a) + 1 };
+}
+
+/** Replaces the whole log with `rows`, atomically (fsynced, renamed); returns its size in bytes. */
+export async function writeMetricRows(file: string, rows: MetricRow[], fs?: StoreFs): Promise<number> {
+  const bytes = Buffer.from(rowsText(rows), 'utf8');
+  await writeBytesAtomic(file, bytes, { what: 'metrics log', fs });
+  return bytes.length;
 }
 
 /**

@@ -46,4 +46,6 @@ export interface TrainerContext {
   workers?: number;
   control: StopRequest;
   onProgress?: (ev: ProgressEvent) => void;
+  /** a line for the user's log (the CLI prints it): what the session had to work around */
+  onLog?: (line: string) => void;
 }

@@ -6,6 +6,7 @@
  */
 import { evaluationVerdict, type MetricRow, type RunProgress } from '../../shared/run-record';
 import type { LabStore } from '../store/lab-store';
+import { METRICS_FILE } from '../store/metrics-log';
 import { OPTIMIZERS } from '../../shared/optimizers';
 import type { ProgressEvent, TrainerContext } from './context';
 
@@ -58,8 +59,8 @@ export class TrainingLog {
   private lastFlush = performance.now();
   private lastEventAt = 0;
   private window: { t: number; generation: number; evaluations: number };
-  /** a resumed session's growth losses come from the metrics it continues (null until looked up) */
-  private earlierEvalLookedUp: boolean;
+  /** the log as this session knows it: its rows and its size after the last write (null until first read) */
+  private written: { rows: MetricRow[]; bytes: number } | null = null;
   private readonly startGeneration: number;
   /** the due flush running while the next step computes, or null */
   private background: Promise<void> | null = null;
@@ -74,7 +75,6 @@ export class TrainingLog {
     this.bestLoss = start.bestLoss;
     this.window = { t: performance.now(), generation: start.generation, evaluations: start.evaluations };
     this.startGeneration = start.generation;
-    this.earlierEvalLookedUp = start.generation === 0;
   }
 
   /** Training wall time summed over sessions. */
@@ -150,29 +150,52 @@ export class TrainingLog {
     throw err;
   }
 
-  private async writePending(): Promise<void> {
-    // Before the first progress is recorded: a resumed session's last growth losses are those of the last
-    // evaluation row it continues from (otherwise run.json would lose lastEval40 until the next evaluation).
-    if (!this.earlierEvalLookedUp) {
-      this.earlierEvalLookedUp = true;
-      if (this.lastEval === null) {
-        const rows = await this.store.readMetrics(this.ctx.runId);
-        const row = rows.findLast((r) => r.generation <= this.startGeneration && r.eval40 !== undefined);
-        if (row && row.eval40 !== undefined) {
-          this.lastEval = { eval40: row.eval40, eval200: row.eval200 ?? Number.NaN, ...(row.eval1000 !== undefined ? { eval1000: row.eval1000 } : {}) };
-        }
+  /**
+   * The rows the log holds as this session knows them (those it continued from, then every row it appended) and
+   * the log's size after its last write; read before the first write.
+   */
+  private async onDisk(): Promise<{ rows: MetricRow[]; bytes: number }> {
+    if (this.written) return this.written;
+    const log = await this.store.readMetricLog(this.ctx.runId);
+    this.written = log;
+    // a resumed session's last growth losses are those of the last evaluation row it continues from (otherwise
+    // run.json would lose lastEval40 until the next evaluation)
+    if (this.lastEval === null && this.startGeneration > 0) {
+      const row = log.rows.findLast((r) => r.generation <= this.startGeneration && r.eval40 !== undefined);
+      if (row && row.eval40 !== undefined) {
+        this.lastEval = { eval40: row.eval40, eval200: row.eval200 ?? Number.NaN, ...(row.eval1000 !== undefined ? { eval1000: row.eval1000 } : {}) };
       }
     }
+    return log;
+  }
+
+  private async writePending(): Promise<void> {
+    const written = await this.onDisk();
     if (this.pending.length === 0) return;
     const rows = this.pending;
     this.pending = [];
+    const expected = written.bytes;
+    let append;
     try {
       // fsynced (metrics-log.ts): a checkpoint written after this flush never has rows missing behind it
-      await this.store.appendMetrics(this.ctx.runId, rows);
+      append = await this.store.appendMetrics(this.ctx.runId, rows);
     } catch (err) {
       // the append left the log as it was: keep the rows for the next flush (the failed-run path retries once)
       this.pending = rows.concat(this.pending);
       throw err;
+    }
+    written.rows.push(...rows);
+    written.bytes = append.sizeAfter ?? expected;
+    // The log is this process's to write while it trains the run. One that is not as this session left it
+    // (deleted, cut or edited meanwhile) has lost rows the run's checkpoints stand on: it is rewritten from the
+    // rows the run holds, and the run says so.
+    if (append.sizeBefore !== null && append.sizeBefore !== expected) {
+      written.bytes = await this.store.rewriteMetrics(this.ctx.runId, written.rows);
+      const unit = OPTIMIZERS[this.ctx.config.optimizer].unit;
+      const note = `${METRICS_FILE} was deleted or changed while the run trained: before ${unit} ${rows[0]!.generation} it held ${append.sizeBefore} bytes, ` +
+        `not the ${expected} the run had written; it was rewritten from the ${written.rows.length} rows the run holds (up to ${unit} ${rows[rows.length - 1]!.generation})`;
+      await this.store.appendRunLog(this.ctx.runId, note);
+      this.ctx.onLog?.(note);
     }
     this.lastFlush = performance.now();
   }

@@ -197,7 +197,7 @@ export const adamPlugin: OptimizerPlugin = {
     const engine = await resolveEngine(opts.engine ?? config.engine);
     const compute = engine.record;
     log(`compute engine: ${compute.engine}${compute.adapter ? ` on ${compute.adapter}` : ''} (${compute.reason})`);
-    const ctxBase = { workspace: opts.workspace, runId: opts.runId, config, target, control: opts.control, onProgress: opts.onProgress, compute };
+    const ctxBase = { workspace: opts.workspace, runId: opts.runId, config, target, control: opts.control, onProgress: opts.onProgress, onLog: opts.onLog, compute };
     const requested = opts.workers ?? availableParallelism();
     if (engine.adapter) return adamOnGpu(start, ctxBase, engine.adapter, requested);
     if (requested <= 0 && opts.backend !== 'tensorflow') {

@@ -200,7 +200,7 @@ export const esPlugin: OptimizerPlugin = {
     const config = asEs(anyConfig, opts.runId);
     const requested = opts.workers ?? (config.es.workers || availableParallelism());
     const settings = esRunSettings(config, target);
-    const ctxBase = { workspace: opts.workspace, runId: opts.runId, config, target, control: opts.control, onProgress: opts.onProgress };
+    const ctxBase = { workspace: opts.workspace, runId: opts.runId, config, target, control: opts.control, onProgress: opts.onProgress, onLog: opts.onLog };
     const choice = opts.engine ?? config.engine;
     if (opts.cluster) {
       // the cluster's workers compute on their CPUs

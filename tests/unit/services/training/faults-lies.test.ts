@@ -3,8 +3,10 @@
  * another run of the same shape and generation) or holds non-finite parameters under a valid CRC. A resume must
  * set it aside, say so (CLI, run.log, run.json's resumeNotice, which the run page shows) and continue from the
  * checkpoint before, ending on the weights and the metrics of an uninterrupted run. A target.png replaced by
- * another image is refused before anything is written.
+ * another image is refused before anything is written. What kills and hands leave behind: temporary files of
+ * killed processes are removed by the next listing; a metrics log deleted mid-run is rewritten, and said.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpointFile, writeCheckpointFile } from '../../../../src/services/store/checkpoint-format';
 import { readPng, writePng } from '../../../../src/services/export/png';
 import { targetPixelsSha256 } from '../../../../src/services/store/run-target';
+import { runTrainingSession } from '../../../../src/services/training/run-training';
 import { runCli } from '../../helpers/cli-run';
+import { comparable } from '../../helpers/fault-kills';
+import { clearRunLock, lockRunFor } from '../../helpers/run-lock-helpers';
 import { fileFaults, faultRunConfig } from '../../helpers/fault-files';
 
 const faults = fileFaults('faults-lies');
@@ -120,4 +125,66 @@ function snapshot(dir: string): Record<string, string> {
     if (statSync(path).isFile()) out[name] = createHash('sha256').update(readFileSync(path)).digest('hex');
   }
   return out;
+}
+
+describe('what a kill or a hand leaves behind', () => {
+  it('temporary files of killed processes are removed by the next listing; a live process\'s and another machine\'s run\'s are kept', async () => {
+    const runId = await runAt30();
+    const other = await runAt30();
+    const dead = await deadPid();
+    const dir = store.runDir(runId);
+    const leftovers = [
+      join(dir, `.run.json.${dead}.0a1b2c3d.tmp`),
+      join(dir, 'checkpoints', `.ckpt-000000040.nckpt.${dead}.deadbeef.tmp`),
+      join(dir, 'model', `.weights.bin.${dead}.00ff00ff.tmp`),
+      join(dir, `.target.png.${dead}.12345678.tmp`),
+    ];
+    const live = join(dir, `.run.json.${process.pid}.abcdef01.tmp`);
+    // a run trained from another machine: its pids mean nothing here
+    lockRunFor(store.runDir(other), 4242, { host: 'lab-pc-2' });
+    const remote = join(store.runDir(other), `.run.json.${dead}.0a1b2c3d.tmp`);
+    for (const f of [...leftovers, live, remote]) writeFileSync(f, 'partial');
+    counts.faults += leftovers.length;
+    const r = await runCli('runs', '--workspace', faults.ws);
+    expect(r.code).toBe(0);
+    for (const f of leftovers) expect(existsSync(f), f).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(existsSync(remote)).toBe(true);
+    rmSync(live);
+    clearRunLock(store.runDir(other));
+  }, 120_000);
+
+  it('metrics.jsonl deleted while the run trains is rewritten from the rows the run holds, and the run says so', async () => {
+    const run = await store.createRun(faultRunConfig(40), { backend: null });
+    const file = join(store.runDir(run.id), 'metrics.jsonl');
+    const said: string[] = [];
+    let deletedAt = 0;
+    const outcome = await runTrainingSession({
+      workspace: faults.ws, runId: run.id, control: { requested: null }, workers: 0, onLog: (l) => said.push(l),
+      // generation 15 is an evaluation row, so its event is never throttled away; rows 1–10 are on disk by then
+      onProgress: (ev) => {
+        if (deletedAt === 0 && ev.generation >= 15) {
+          deletedAt = ev.generation;
+          rmSync(file);
+        }
+      },
+    });
+    expect(outcome.status, outcome.reason).toBe('finished');
+    expect(deletedAt).toBeGreaterThanOrEqual(15);
+    counts.faults++;
+    const { params, rows } = faults.uninterrupted();
+    expect((await store.readMetrics(run.id)).map(comparable)).toEqual(rows);
+    expect(Buffer.from((await store.loadModel(run.id)).params.buffer).equals(Buffer.from(params.buffer))).toBe(true);
+    const note = /metrics\.jsonl was deleted or changed while the run trained: before generation \d+ it held \d+ bytes, not the \d+ the run had written; it was rewritten from the \d+ rows the run holds \(up to generation \d+\)/;
+    expect(said.join('\n')).toMatch(note);
+    expect(readFileSync(join(store.runDir(run.id), 'run.log'), 'utf8')).toMatch(note);
+    counts.clearErrors++;
+  }, 120_000);
+});
+
+/** The pid of a process that has ended. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((r) => child.once('exit', r));
+  return child.pid!;
 }

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TrainingLog } from '../../../../src/services/training/training-log';
 import type { LabStore } from '../../../../src/services/store/lab-store';
+import type { MetricsAppend } from '../../../../src/services/store/metrics-log';
 import type { TrainerContext } from '../../../../src/services/training/context';
 import type { MetricRow } from '../../../../src/shared/run-record';
 import { configFromPreset } from '../../../../src/shared/training-config';
@@ -18,10 +19,12 @@ const row = (generation: number): MetricRow => ({ generation, evaluations: gener
 function slowStore() {
   const written: number[] = [];
   const appends: { rows: MetricRow[]; finish(): void; fail(err: Error): void }[] = [];
+  // the log's size, one byte a row here: what each append finds and leaves
+  const size = () => written.length;
   const store = {
-    readMetrics: async () => [],
-    appendMetrics: (_id: string, rows: MetricRow[]) => new Promise<void>((resolve, reject) => {
-      appends.push({ rows, finish: () => { written.push(...rows.map((r) => r.generation)); resolve(); }, fail: reject });
+    readMetricLog: async () => ({ rows: [], bytes: 0 }),
+    appendMetrics: (_id: string, rows: MetricRow[]) => new Promise<MetricsAppend>((resolve, reject) => {
+      appends.push({ rows, finish: () => { const sizeBefore = size(); written.push(...rows.map((r) => r.generation)); resolve({ sizeBefore, sizeAfter: size() }); }, fail: reject });
     }),
   };
   return { store: store as unknown as LabStore, written, appends };
