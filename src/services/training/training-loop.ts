@@ -1,6 +1,7 @@
 /**
  * The one training loop, for every optimizer (optimizers/optimizer.ts): resume from the newest checkpoint, stop
- * on the configured conditions or on request, evaluate growth every `evalEvery` steps (spec c.2: 41 and 201 steps
+ * on the configured conditions or on request, evaluate growth every `evalEvery` steps and at the last step of every
+ * stop (finish, pause, stop, time limit) (spec c.2: 41 and 201 steps
  * from the seed, logged as eval40/eval200, carried on to 1001 steps for eval1000 and the persistence verdict), keep metrics and progress (training-log.ts), checkpoint every
  * `checkpointEvery` steps and at every end, write the model at every end but a failure, and fail with the step and
  * the last good checkpoint named. The optimizer only steps.
@@ -106,21 +107,26 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
       return { status, reason, generation: step, bestEval40: log.bestEval40 };
     };
 
+    /** Why the run ends after the steps done so far (a request, a limit), or null; lets a request arrive first. */
+    const endingNow = async (): Promise<[status: 'finished' | 'stopped' | 'paused', reason: string] | null> => {
+      await yieldToEventLoop();
+      if (ctx.control.requested === 'stop') return ['stopped', `stopped by the user at ${unit} ${step}`];
+      if (ctx.control.requested === 'pause') return ['paused', `paused at ${unit} ${step}`];
+      if (cfg.stop.maxGenerations !== null && step >= cfg.stop.maxGenerations) {
+        return ['finished', `reached max ${OPTIMIZERS[cfg.optimizer].units} (${cfg.stop.maxGenerations})`];
+      }
+      if (cfg.stop.maxSeconds !== null && log.wall() >= cfg.stop.maxSeconds) return ['finished', `reached max time (${cfg.stop.maxSeconds} s)`];
+      return null;
+    };
+
     await store.updateRun(ctx.runId, {
       status: 'running', statusReason: null, backend: ctx.backend, ...(ctx.compute ? { compute: ctx.compute } : {}), workers: ctx.workers ?? null,
     });
 
     try {
+      let ending = await endingNow();
       for (;;) {
-        await yieldToEventLoop();
-        if (ctx.control.requested === 'stop') return await finish('stopped', `stopped by the user at ${unit} ${step}`);
-        if (ctx.control.requested === 'pause') return await finish('paused', `paused at ${unit} ${step}`);
-        if (cfg.stop.maxGenerations !== null && step >= cfg.stop.maxGenerations) {
-          return await finish('finished', `reached max ${OPTIMIZERS[cfg.optimizer].units} (${cfg.stop.maxGenerations})`);
-        }
-        if (cfg.stop.maxSeconds !== null && log.wall() >= cfg.stop.maxSeconds) {
-          return await finish('finished', `reached max time (${cfg.stop.maxSeconds} s)`);
-        }
+        if (ending) return await finish(...ending);
 
         const g = step + 1;
         const r = await opt.step(g);
@@ -134,8 +140,11 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
         log.advance(g, r.rollouts, r.loss, r.bestLoss);
         loop.onStep?.(g, opt);
 
+        // whether this step is the run's last (a request, a limit): then it is evaluated too, so the growth losses a
+        // run ends with (cards, summaries, the model's loss) are its final parameters', not the last interval's
+        ending = await endingNow();
         let evalNow: { eval40: number; eval200: number; eval1000: number } | null = null;
-        if (g === 1 || g % cfg.evalEvery === 0) {
+        if (g === 1 || g % cfg.evalEvery === 0 || ending) {
           // the thesis's headline question (does it stop growing?) at every evaluation, not only in a suite
           evalNow = persistenceEval(nca, cfg.seed, opt.params(), ctx.target, g);
           log.noteEval(evalNow);
@@ -147,7 +156,7 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
         await log.record(row, evalNow !== null);
         if (g % cfg.checkpointEvery === 0) await checkpoint();
         if (evalNow && cfg.stop.targetLoss !== null && evalNow.eval40 <= cfg.stop.targetLoss) {
-          return await finish('finished', `reached the target 40-step loss ${cfg.stop.targetLoss} (${evalNow.eval40.toPrecision(4)}) at ${unit} ${g}`);
+          ending = ['finished', `reached the target 40-step loss ${cfg.stop.targetLoss} (${evalNow.eval40.toPrecision(4)}) at ${unit} ${g}`];
         }
       }
     } catch (err) {

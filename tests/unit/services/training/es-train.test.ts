@@ -71,6 +71,28 @@ describe('ES training (spec c.2)', () => {
     expect(events.filter((e) => e.eval40 !== undefined).every((e) => e.eval1000 !== undefined)).toBe(true);
   });
 
+  it('evaluates the last step of every stop: a run that ends before its first interval has its final growth losses', async () => {
+    const ws = workspace();
+    const store = new LabStore(ws);
+    const run = await store.createRun(smallConfig((c) => { c.stop.maxGenerations = 7; c.evalEvery = 1000; c.checkpointEvery = 1000; c.es.population = 8; }), { backend: null });
+    expect((await train(ws, run.id, 0)).status).toBe('finished');
+    const rows = await store.readMetrics(run.id);
+    expect(rows.filter((r) => r.eval40 !== undefined).map((r) => r.generation)).toEqual([1, 7]);
+    const final = await store.getRun(run.id);
+    const model = await store.loadModel(run.id);
+    const measured = persistenceEval(ncaConfigOf(final.config), final.config.seed, model.params, await store.loadRunTarget(run.id), 7);
+    expect(final.progress.lastEval40).toBe(measured.eval40);
+    expect(final.progress.bestEval40).toBe(Math.min(rows[0].eval40!, measured.eval40));
+    // a pause: the step it pauses after is evaluated too
+    const paused = await store.createRun(smallConfig((c) => { c.stop.maxGenerations = null; c.evalEvery = 1000; c.es.population = 8; }), { backend: null });
+    const control: { requested: 'pause' | 'stop' | null } = { requested: null };
+    const outcome = await runTrainingSession({ workspace: ws, runId: paused.id, control, workers: 0, onProgress: (e) => { if (e.generation >= 3) control.requested = 'pause'; } });
+    expect(outcome.status).toBe('paused');
+    const pausedRows = await store.readMetrics(paused.id);
+    expect(pausedRows.at(-1)!.generation).toBe(outcome.generation);
+    expect(pausedRows.at(-1)!.eval40).toBeDefined();
+  });
+
   it('resumes on the exact trajectory of an uninterrupted run, in process and on 2 workers', async () => {
     const ws = workspace();
     const store = new LabStore(ws);
