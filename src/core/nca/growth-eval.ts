@@ -5,27 +5,72 @@
  * iteration's Eval stream, so the numbers are reproducible and cheap beside the training step.
  */
 import type { NcaConfig } from './config';
-import { makeSeed } from './state';
+import { makeSeed, type StateBatch } from './state';
 import { FusedNca, FusedScratch } from './fused';
 import { rgbaMsePerSample } from './loss';
 import { runStream, StreamPurpose } from '../rng/run-streams';
+import { Philox } from '../rng/philox';
+import { STREAM_FIRE } from '../replay/damage-event';
+import { eraseBottomHalf } from '../damage/damage';
+
+type EvalTarget = { rgba: Float32Array; height: number; width: number };
+
+/**
+ * Where the fire mask of update t comes from: the training's evaluation draws every update from one stream of
+ * its step (evalStream); a replay gives update t its own stream (replayFireMasks, core/replay/growth-replay.ts).
+ */
+export type FireMasks = (t: number) => Philox;
+
+/** The training's evaluation at step `step`: one Eval stream for the whole rollout (spec c.2). */
+function evalStream(seed: number, step: number): FireMasks {
+  const rng = runStream(seed, step, StreamPurpose.Eval);
+  return () => rng;
+}
+
+/**
+ * The replay's fire masks (GrowthReplay, `nca-lab grow`): update t draws from (replay seed, STREAM_FIRE, t), so
+ * an evaluation with them is the rollout `nca-lab grow MODEL --seed SEED` shows, state for state.
+ */
+export function replayFireMasks(replaySeed: number): FireMasks {
+  return (t) => new Philox(replaySeed, STREAM_FIRE, t);
+}
+
+/** One rollout from the seed on the target's canvas; `to(t)` applies the updates up to t (in order). */
+class Rollout {
+  readonly s: StateBatch;
+  private readonly nca: FusedNca;
+  private readonly scratch: FusedScratch;
+  private t = 0;
+
+  constructor(cfg: NcaConfig, params: Float32Array, private readonly target: EvalTarget, private readonly fire: FireMasks, from?: Rollout) {
+    this.nca = new FusedNca(cfg, params);
+    this.s = makeSeed(target.height, target.width, cfg.channels);
+    if (from) {
+      this.s.data.set(from.s.data);
+      this.t = from.t;
+    }
+    this.scratch = new FusedScratch(this.s);
+  }
+
+  to(t: number): this {
+    while (this.t < t) this.nca.step(this.s, this.fire(++this.t), this.scratch);
+    return this;
+  }
+
+  loss(): number {
+    return rgbaMsePerSample(this.s, this.target.rgba)[0];
+  }
+}
 
 export const EVAL_STEPS_40 = 41;
 export const EVAL_STEPS_200 = 201;
 
 export function growthEval(
-  cfg: NcaConfig, seed: number, params: Float32Array, target: { rgba: Float32Array; height: number; width: number }, step: number,
+  cfg: NcaConfig, seed: number, params: Float32Array, target: EvalTarget, step: number,
 ): { eval40: number; eval200: number } {
-  const nca = new FusedNca(cfg, params);
-  const rng = runStream(seed, step, StreamPurpose.Eval);
-  const s = makeSeed(target.height, target.width, cfg.channels);
-  const scratch = new FusedScratch(s);
-  let eval40 = NaN;
-  for (let k = 1; k <= EVAL_STEPS_200; k++) {
-    nca.step(s, rng, scratch);
-    if (k === EVAL_STEPS_40) eval40 = rgbaMsePerSample(s, target.rgba)[0];
-  }
-  return { eval40, eval200: rgbaMsePerSample(s, target.rgba)[0] };
+  const r = new Rollout(cfg, params, target, evalStream(seed, step));
+  const eval40 = r.to(EVAL_STEPS_40).loss();
+  return { eval40, eval200: r.to(EVAL_STEPS_200).loss() };
 }
 
 /** Whether a grown model stops growing (issue 10's measure, and the thesis's headline question). */
@@ -59,18 +104,54 @@ export function persistenceVerdict(eval40: number, eval1000: number): Persistenc
  * the metrics row of that step) carried on to 1000 steps, with its persistence verdict.
  */
 export function persistenceEval(
-  cfg: NcaConfig, seed: number, params: Float32Array, target: { rgba: Float32Array; height: number; width: number }, step: number,
+  cfg: NcaConfig, seed: number, params: Float32Array, target: EvalTarget, step: number,
 ): { eval40: number; eval200: number; eval1000: number; verdict: PersistenceVerdict } {
-  const nca = new FusedNca(cfg, params);
-  const rng = runStream(seed, step, StreamPurpose.Eval);
-  const s = makeSeed(target.height, target.width, cfg.channels);
-  const scratch = new FusedScratch(s);
-  const at: number[] = [];
-  let done = 0;
-  for (const k of [EVAL_STEPS_40, EVAL_STEPS_200, EVAL_STEPS_1000]) {
-    for (; done < k; done++) nca.step(s, rng, scratch);
-    at.push(rgbaMsePerSample(s, target.rgba)[0]);
-  }
-  const [eval40, eval200, eval1000] = at;
+  const r = new Rollout(cfg, params, target, evalStream(seed, step));
+  const [eval40, eval200, eval1000] = [EVAL_STEPS_40, EVAL_STEPS_200, EVAL_STEPS_1000].map((k) => r.to(k).loss());
   return { eval40, eval200, eval1000, verdict: persistenceVerdict(eval40, eval1000) };
+}
+
+/**
+ * The thesis's regeneration test (f.3): the bottom half of the canvas erased (all channels) after the update at
+ * its index 51, i.e. after ERASE_AT updates (`nca-lab grow --damage thesis:bottom@52`).
+ */
+export const ERASE_AT = 52;
+/** A model heals when, HEAL_UPDATES updates after the erase, its loss is back under HEAL_FACTOR × the loss before. */
+export const HEAL_UPDATES = 50;
+export const HEAL_FACTOR = 3;
+
+export function healVerdict(lossBefore: number, lossAfter: number): boolean {
+  return Number.isFinite(lossBefore) && Number.isFinite(lossAfter) && lossAfter < HEAL_FACTOR * lossBefore;
+}
+
+/** A saved model grown as `nca-lab grow` grows it: the losses after t updates (t as the replay counts, f.1). */
+export interface ModelGrowthEval {
+  loss40: number;
+  loss200: number;
+  loss1000: number;
+  verdict: PersistenceVerdict;
+  /** the bottom-half erase after ERASE_AT updates: the loss just before, just after, and HEAL_UPDATES later */
+  erase: { before: number; erased: number; after: number; heals: boolean };
+}
+
+/**
+ * A saved model's growth on its training canvas with the replay's fire masks of `replaySeed` (so `nca-lab grow`
+ * with that seed shows the same losses): after 40, 200 and 1000 updates with the persistence verdict, and the
+ * bottom-half erase with whether it heals. The erased rollout shares the first ERASE_AT updates.
+ */
+export function modelGrowthEval(cfg: NcaConfig, params: Float32Array, target: EvalTarget, replaySeed: number): ModelGrowthEval {
+  const fire = replayFireMasks(replaySeed);
+  const r = new Rollout(cfg, params, target, fire);
+  const loss40 = r.to(40).loss();
+  const before = r.to(ERASE_AT).loss();
+  const damaged = new Rollout(cfg, params, target, fire, r);
+  eraseBottomHalf(damaged.s);
+  const erased = damaged.loss();
+  const after = damaged.to(ERASE_AT + HEAL_UPDATES).loss();
+  const loss200 = r.to(200).loss();
+  const loss1000 = r.to(1000).loss();
+  return {
+    loss40, loss200, loss1000, verdict: persistenceVerdict(loss40, loss1000),
+    erase: { before, erased, after, heals: healVerdict(before, after) },
+  };
 }
