@@ -55,7 +55,7 @@ function cardOf(r: LabRecipe, shipped: Shipped): Card {
   const unit = r.optimizer === 'es' ? 'generation' : 'iteration';
   const time = candidate.wallSeconds === null ? '' : `, ${Math.round(candidate.wallSeconds / 60)} min of training`;
   const trainedWith = `${optimizerName(r)}, preset ${r.preset}, seed ${r.seed}, ${unit} ${candidate.generation.toLocaleString('en-US')}${time}`;
-  const description = `${r.shows} ${describeMeasure(measured, candidate.model.target.size)} Trained with nca-lab train: ${trainedWith}.`;
+  const description = `${r.shows}${r.note ? ` ${r.note}` : ''} ${describeMeasure(measured, candidate.model.target.size)} Trained with nca-lab train: ${trainedWith}.`;
   return { description, trainedWith, measured };
 }
 

@@ -56,7 +56,7 @@ test.describe.serial('Runs compared', () => {
       const small = ['--max-generations', '30', '--set', 'es.population=16', '--set', 'evalEvery=10'];
       for (const seed of [1, 2, 3]) seeds.push(await train(ws, ['--preset', 'es-256', '--target', 'carrot-9', '--seed', String(seed), ...small]));
       adam = await train(ws, ['--optimizer', 'adam', '--preset', 'thesis-adam', '--target', 'carrot-9', '--max-generations', '20', '--set', 'evalEvery=10', '--name', 'adam carrot']);
-      fineTuned = await train(ws, ['--preset', 'es-256', '--target', 'carrot-15', '--from', 'es-carrot-15', '--max-generations', '10', '--set', 'es.population=8', '--set', 'evalEvery=5', '--name', 'carrot-15 fine-tuned']);
+      fineTuned = await train(ws, ['--preset', 'es-256', '--target', 'rabbit-15', '--from', 'es-rabbit-15', '--max-generations', '10', '--set', 'es.population=8', '--set', 'evalEvery=5', '--name', 'rabbit-15 fine-tuned']);
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     problems = watchForProblems(page);
@@ -110,7 +110,7 @@ test.describe.serial('Runs compared', () => {
     // and the pickers: every run with its verdict, gallery models with theirs
     await page.goto(lab.url('#/overlay'));
     await expect(page.locator(`label:has(input[data-run="${id}"]) [data-testid="verdict"]`)).toHaveText(record.progress.verdict);
-    await expect(page.locator('label:has(input[data-model="es-carrot-15"]) [data-testid="verdict"]')).toHaveText(/persists|overgrows|diverges/);
+    await expect(page.locator('label:has(input[data-model="es-rabbit-15"]) [data-testid="verdict"]')).toHaveText(/persists|overgrows|diverges/);
     expect(problems).toEqual([]);
   });
 

@@ -78,18 +78,18 @@ test.describe('Models', () => {
     const options = await start.locator('option').allTextContents();
     expect(options[0]).toContain('a fresh initialisation');
     expect(options[1]).toContain('Distill lizard (growing)');
-    await expect(page.getByTestId('start-from-note')).toContainText('channels 16, hidden 32, layer-1 bias off, layer-2 bias off');
-    await expect(page.getByTestId('summary-start-from')).toHaveText('built-in model "ES carrot-9 (es)" (es-carrot-9)');
+    await expect(page.getByTestId('start-from-note')).toContainText('channels 16, hidden 32, layer-1 bias on, layer-2 bias off');
+    await expect(page.getByTestId('summary-start-from')).toHaveText('built-in model "ES carrot-9 (es-256)" (es-carrot-9)');
 
-    // an Adam preset keeps the start model's shape (the preset has a layer-1 bias, the model none)
+    // an Adam preset keeps the start model's shape (the es-256 model has the layer-1 bias): a shape that does not fit is refused
     await page.getByRole('radio', { name: 'thesis-adam', exact: true }).check({ force: true });
     await page.getByTestId('show-all-fields').check();
     const bias1 = page.locator('#field-model-bias1');
-    await expect(bias1).not.toBeChecked();
-    await bias1.check();
-    await expect(page.getByTestId('form-problems')).toContainText('cannot start from built-in model "ES carrot-9 (es)" (es-carrot-9): its model has channels 16, hidden 32, layer-1 bias off');
-    await expect(page.getByTestId('create-run')).toBeDisabled();
+    await expect(bias1).toBeChecked();
     await bias1.uncheck();
+    await expect(page.getByTestId('form-problems')).toContainText('cannot start from built-in model "ES carrot-9 (es-256)" (es-carrot-9): its model has channels 16, hidden 32, layer-1 bias on');
+    await expect(page.getByTestId('create-run')).toBeDisabled();
+    await bias1.check();
     await expect(page.getByTestId('form-problems')).toHaveCount(0);
 
     // back to a fresh initialisation, then the built-in Adam model: its shape comes with it

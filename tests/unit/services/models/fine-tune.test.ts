@@ -129,13 +129,8 @@ describe('a run created from a model starts exactly from its parameters', () => 
         }),
         'thesis-adam-carrot-9',
       ],
-      [
-        'Adam from ES',
-        small('thesis-adam', (c) => {
-          c.model.bias1 = false;
-        }),
-        'es-carrot-9',
-      ],
+      // the es-256 model has the layer-1 bias, as the thesis-adam preset
+      ['Adam from ES', small('thesis-adam'), 'es-carrot-9'],
       [
         'Adam from Distill',
         small('mordvintsev-growing', (c) => {
@@ -288,23 +283,18 @@ describe('the window and the command line', () => {
     });
     await service.start();
     try {
-      const config = {
-        ...small('thesis-adam', (c) => {
-          c.model.bias1 = false;
-        }),
-        startFrom: library('es-carrot-9'),
-      };
+      const config = { ...small('thesis-adam'), startFrom: library('es-carrot-9') };
       const run = (await service.dispatch('runs:create', [{ config, start: false }])) as RunInfo;
       expect(run.config.startFrom).toEqual({
         kind: 'library',
         id: 'es-carrot-9',
-        label: 'built-in model "ES carrot-9 (es)" (es-carrot-9)',
+        label: 'built-in model "ES carrot-9 (es-256)" (es-carrot-9)',
       });
       const store = new LabStore(ws);
       expect(sameBytes((await store.readStartModel(run.id))!.params, await libraryParams(ws, 'es-carrot-9'))).toBe(true);
       await expect(
-        service.dispatch('runs:create', [{ config: { ...config, model: { ...config.model, bias1: true } }, start: false }]),
-      ).rejects.toThrow("layer-1 bias off, layer-2 bias off, the run's model settings have channels 16, hidden 32, layer-1 bias on");
+        service.dispatch('runs:create', [{ config: { ...config, model: { ...config.model, bias1: false } }, start: false }]),
+      ).rejects.toThrow("layer-1 bias on, layer-2 bias off, the run's model settings have channels 16, hidden 32, layer-1 bias off");
       await expect(
         service.dispatch('runs:create', [{ config: { ...config, startFrom: { kind: 'file', path: '/etc/passwd', label: '' } } }]),
       ).rejects.toThrow('runs.create: config.startFrom.kind: must be "run" or "library"');
