@@ -187,7 +187,8 @@ describe('runExperiment', () => {
       const csv = readFileSync(join(out.dir, `${suite}.csv`), 'utf8').trimEnd().split('\n');
       expect(csv[0]).toBe('suite,protocol,model,label,optimizer,pool,target,repeat,seed,index,updates_applied,loss');
       expect(csv.length - 1).toBe(r.curves.reduce((a, c) => a + c.repeats[0].loss.length, 0));
-      expect(csv[1]).toMatch(new RegExp(`^${suite},[^,]+,${esRun},ES · carrot-9,es,false,carrot-9,0,1,0,1,0\\.\\d+`));
+      // the label is the run's own name (names are the run's everywhere: legend, strip, CSV)
+      expect(csv[1]).toMatch(new RegExp(`^${suite},[^,]+,${esRun},test ES,es,false,carrot-9,0,1,0,1,0\\.\\d+`));
       const stored = parseExperimentResults(JSON.parse(readFileSync(join(out.dir, 'results.json'), 'utf8')));
       expect(stored.indexing).toBe(INDEXING_NOTE);
       expect(stored.seeds).toEqual([1]);
