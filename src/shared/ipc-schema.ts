@@ -12,6 +12,7 @@ import {
   type ForkRunRequest,
   type ComputeSettings,
   type LabSettings,
+  type EvaluationStripRequest,
   type MetricsRequest,
   type ModelFilesRequest,
   type ModelParamsRequest,
@@ -65,6 +66,10 @@ export const LAB_ARG_PARSERS: ArgParsers = {
     return [parseMetricsRequest(args[0])];
   },
   'runs:checkpoints': (args) => runIdOnly('runs:checkpoints', args),
+  'runs:evaluationStrip': (args) => {
+    expectCount('runs:evaluationStrip', args, 1);
+    return [parseEvaluationStripRequest(args[0])];
+  },
   'runs:target': (args) => runIdOnly('runs:target', args),
   'runs:rename': (args) => {
     expectCount('runs:rename', args, 2);
@@ -312,6 +317,15 @@ export function parseMetricsRequest(value: unknown): MetricsRequest {
   const out: MetricsRequest = { runId: parseRunId(`${where}: runId`, v.runId) };
   const { min, max } = RUN_TEXT_LIMITS.metricsMaxPoints;
   if (v.maxPoints !== undefined) out.maxPoints = intInRange(`${where}: maxPoints`, v.maxPoints, min, max);
+  return out;
+}
+
+export function parseEvaluationStripRequest(value: unknown): EvaluationStripRequest {
+  const where = 'runs.evaluationStrip';
+  if (!isRecord(value)) throw new Error(`${where}: expected an object {runId, generation?}, got ${describeValue(value)}`);
+  const v = value as Record<string, unknown>;
+  const out: EvaluationStripRequest = { runId: parseRunId(`${where}: runId`, v.runId) };
+  if (v.generation !== undefined) out.generation = intInRange(`${where}: generation`, v.generation, 1, Number.MAX_SAFE_INTEGER);
   return out;
 }
 

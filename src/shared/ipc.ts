@@ -6,6 +6,8 @@
  */
 import type {
   CheckpointSummary,
+  EvaluationStrip,
+  EvaluationStripRequest,
   CreateRunRequest,
   ForkRunRequest,
   LabApi,
@@ -50,6 +52,7 @@ export interface LabChannels {
   'runs:fork': { args: [ForkRunRequest]; result: RunInfo };
   'runs:metrics': { args: [MetricsRequest]; result: MetricPoint[] };
   'runs:checkpoints': { args: [string]; result: CheckpointSummary[] };
+  'runs:evaluationStrip': { args: [EvaluationStripRequest]; result: EvaluationStrip | null };
   'runs:target': { args: [string]; result: TargetData };
   'runs:rename': { args: [string, string]; result: RunInfo };
   'runs:setTags': { args: [string, string[]]; result: RunInfo };
@@ -104,6 +107,7 @@ export const LAB_API_ROUTES = {
     fork: 'runs:fork',
     metrics: 'runs:metrics',
     checkpoints: 'runs:checkpoints',
+    evaluationStrip: 'runs:evaluationStrip',
     target: 'runs:target',
     rename: 'runs:rename',
     setTags: 'runs:setTags',

@@ -165,6 +165,23 @@ export interface MetricPoint {
   eval1000?: number | null;
 }
 
+/** A growth evaluation's strip (services/store/evaluation-strips.ts): the newest, or the one at `generation`. */
+export interface EvaluationStripRequest {
+  runId: string;
+  generation?: number;
+}
+
+/** The states of one evaluation side by side, and which evaluations have one. */
+export interface EvaluationStrip {
+  /** the generations / iterations that have a strip, oldest first */
+  generations: number[];
+  generation: number;
+  /** what each column shows: updates from the seed (core/nca/growth-eval.ts EVALUATION_FRAMES) */
+  columns: string[];
+  /** the strip as PNG, base64: the columns side by side, 1 px apart */
+  pngBase64: string;
+}
+
 export interface MetricsRequest {
   runId: string;
   /** thin the rows evenly to at most this many (growth-evaluation rows and the last row are always kept) */
@@ -429,6 +446,8 @@ export interface LabApi {
     fork(request: ForkRunRequest): Promise<RunInfo>;
     metrics(request: MetricsRequest): Promise<MetricPoint[]>;
     checkpoints(runId: string): Promise<CheckpointSummary[]>;
+    /** a growth evaluation's strip of the model growing; null before the first evaluation */
+    evaluationStrip(request: EvaluationStripRequest): Promise<EvaluationStrip | null>;
     /** the exact target the run trains on */
     target(runId: string): Promise<TargetData>;
     rename(runId: string, name: string): Promise<RunInfo>;

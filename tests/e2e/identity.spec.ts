@@ -207,4 +207,26 @@ test.describe.serial('Runs compared', () => {
     await page.screenshot({ path: `${SHOTS}/identity-runs.png` });
     expect(problems).toEqual([]);
   });
+
+  test('a fine-tuned run shows its model growing at every evaluation, and the page steps through them', async () => {
+    await page.goto(lab.url(`#/runs/${fineTuned}`));
+    const image = page.getByTestId('evaluation-strip-image');
+    // evaluations at 1, 5 and 10 (every 5 generations, and the first): the newest is shown, from the parameters trained
+    await expect(image).toHaveAttribute('data-generation', '10');
+    await expect(page.getByTestId('evaluation-strip')).toContainText('3 of 3, newest');
+    await expect(page.getByTestId('evaluation-strip').locator('.columns span')).toHaveText(['10', '20', '40', '200', '1000']);
+    const newest = await image.getAttribute('src');
+    await page.getByTestId('evaluation-slider').fill('0');
+    await expect(image).toHaveAttribute('data-generation', '1');
+    await expect(page.getByTestId('evaluation-at')).toHaveText('generation 1');
+    expect(await image.getAttribute('src')).not.toBe(newest);
+    await page.getByTestId('evaluation-slider').fill('1');
+    await expect(image).toHaveAttribute('data-generation', '5');
+    // the strip is the evaluation's own: five frames of the training canvas side by side, 1 px apart
+    const png = await readFile(join(lab.workspace, 'runs', fineTuned, 'growth', '5.png'));
+    const width = png.readUInt32BE(16);
+    const height = png.readUInt32BE(20);
+    expect(width).toBe(5 * height + 4);
+    await page.screenshot({ path: `${SHOTS}/identity-run-strip.png`, fullPage: true });
+  });
 });

@@ -9,6 +9,7 @@ import { makeSeed, type StateBatch } from './state';
 import { FusedNca, FusedScratch } from './fused';
 import { rgbaMsePerSample } from './loss';
 import { runStream, StreamPurpose } from '../rng/run-streams';
+import { renderFrame } from '../replay/frames';
 import { Philox } from '../rng/philox';
 import { STREAM_FIRE } from '../replay/damage-event';
 import { eraseBottomHalf } from '../damage/damage';
@@ -100,15 +101,35 @@ export function persistenceVerdict(eval40: number, eval1000: number): Persistenc
 }
 
 /**
+ * The states an evaluation keeps as a strip of the model growing (TensorBoard's image summaries): after 10 and 20
+ * updates, and the states the 40-, 200- and 1000-step losses measure. `label` is what a strip's column says.
+ */
+export const EVALUATION_FRAMES: readonly { steps: number; label: string }[] = [
+  { steps: 10, label: '10' }, { steps: 20, label: '20' },
+  { steps: EVAL_STEPS_40, label: '40' }, { steps: EVAL_STEPS_200, label: '200' }, { steps: EVAL_STEPS_1000, label: '1000' },
+];
+
+/**
  * The growth evaluation of training (the same Eval stream of step `step`, so the same 40- and 200-step losses as
- * the metrics row of that step) carried on to 1000 steps, with its persistence verdict.
+ * the metrics row of that step) carried on to 1000 steps, with its persistence verdict; with `frames`, also the
+ * states of EVALUATION_FRAMES rendered on white (RGBA8, core/replay/frames.ts).
  */
 export function persistenceEval(
-  cfg: NcaConfig, seed: number, params: Float32Array, target: EvalTarget, step: number,
-): { eval40: number; eval200: number; eval1000: number; verdict: PersistenceVerdict } {
+  cfg: NcaConfig, seed: number, params: Float32Array, target: EvalTarget, step: number, opts: { frames?: boolean } = {},
+): { eval40: number; eval200: number; eval1000: number; verdict: PersistenceVerdict; frames: Uint8ClampedArray[] } {
   const r = new Rollout(cfg, params, target, evalStream(seed, step));
-  const [eval40, eval200, eval1000] = [EVAL_STEPS_40, EVAL_STEPS_200, EVAL_STEPS_1000].map((k) => r.to(k).loss());
-  return { eval40, eval200, eval1000, verdict: persistenceVerdict(eval40, eval1000) };
+  const losses: number[] = [];
+  const frames: Uint8ClampedArray[] = [];
+  const lossAt = [EVAL_STEPS_40, EVAL_STEPS_200, EVAL_STEPS_1000];
+  const frameAt = opts.frames ? EVALUATION_FRAMES.map((f) => f.steps) : [];
+  // every step where something is read, in order: the rollout only moves forward
+  for (const k of [...new Set([...lossAt, ...frameAt])].sort((a, b) => a - b)) {
+    r.to(k);
+    if (lossAt.includes(k)) losses.push(r.loss());
+    if (frameAt.includes(k)) frames.push(renderFrame(r.s, 'rgb'));
+  }
+  const [eval40, eval200, eval1000] = losses;
+  return { eval40, eval200, eval1000, verdict: persistenceVerdict(eval40, eval1000), frames };
 }
 
 /**

@@ -152,6 +152,7 @@ export class LabService {
       })(),
       'runs:metrics': (request) => runs.metrics(request.runId, request.maxPoints),
       'runs:checkpoints': (id) => runs.checkpoints(id),
+      'runs:evaluationStrip': (request) => runs.evaluationStrip(request.runId, request.generation),
       'runs:target': async (id) => targetToData(await runs.target(id), false),
       'runs:rename': (id, name) => started(() => runs.rename(id, name))(),
       'runs:setTags': (id, tags) => started(() => runs.setTags(id, tags))(),

@@ -14,9 +14,11 @@
  */
 import { availableParallelism } from 'node:os';
 import type {
-  CheckpointSummary, CreateRunRequest, ForkRunRequest, MetricPoint, ModelParams, RunInfo, RunListing, RunProgressEvent,
+  CheckpointSummary, CreateRunRequest, EvaluationStrip, ForkRunRequest, MetricPoint, ModelParams, RunInfo, RunListing, RunProgressEvent,
 } from '../../shared/lab-api';
 import { stepWord, type RunRecord } from '../../shared/run-record';
+import { EVALUATION_FRAMES } from '../../core/nca/growth-eval';
+import { evaluationStripGenerations, readEvaluationStrip } from '../store/evaluation-strips';
 import { actionRefusal, type RunAction } from '../../shared/run-status';
 import type { Target } from '../../core/targets/target';
 import type { WorkerSpawner } from '../workers/spawners';
@@ -211,6 +213,18 @@ export class RunManager {
   async metrics(runId: string, maxPoints?: number): Promise<MetricPoint[]> {
     const rows = await this.store.readMetrics(runId);
     return thinRows(rows, maxPoints).map(metricPoint);
+  }
+
+  /** A growth evaluation's strip (the newest without `generation`), or null before the first evaluation. */
+  async evaluationStrip(runId: string, generation?: number): Promise<EvaluationStrip | null> {
+    const record = await this.store.getRun(runId);
+    const dir = this.store.runDir(runId);
+    const generations = await evaluationStripGenerations(dir);
+    const at = generation ?? generations.at(-1);
+    if (at === undefined) return null;
+    if (!generations.includes(at)) throw new Error(`run ${runId} has no growth evaluation at ${stepWord(record.optimizer)} ${at} (it has ${generations.length ? generations.join(', ') : 'none'})`);
+    const png = await readEvaluationStrip(dir, at);
+    return { generations, generation: at, columns: EVALUATION_FRAMES.map((f) => f.label), pngBase64: png.toString('base64') };
   }
 
   async checkpoints(runId: string): Promise<CheckpointSummary[]> {

@@ -17,6 +17,7 @@ import { persistenceEval } from '../../core/nca/growth-eval';
 import type { LabStore } from '../store/lab-store';
 import type { TrainerContext, TrainOutcome } from './context';
 import { TrainingLog } from './training-log';
+import { stripPng, writeEvaluationStrip } from '../store/evaluation-strips';
 import type { OptimizerStart, TrainingOptimizer } from './optimizers/optimizer';
 
 export interface TrainingLoopOptions {
@@ -146,8 +147,10 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
         let evalNow: { eval40: number; eval200: number; eval1000: number } | null = null;
         if (g === 1 || g % cfg.evalEvery === 0 || ending) {
           // the thesis's headline question (does it stop growing?) at every evaluation, not only in a suite
-          evalNow = persistenceEval(nca, cfg.seed, opt.params(), ctx.target, g);
-          log.noteEval(evalNow);
+          const e = persistenceEval(nca, cfg.seed, opt.params(), ctx.target, g, { frames: true });
+          evalNow = e;
+          log.noteEval(e);
+          await writeEvaluationStrip(store.runDir(ctx.runId), g, stripPng(e.frames, ctx.target.height, ctx.target.width));
         }
 
         const row: MetricRow = { generation: g, evaluations: log.evaluations, wallSeconds: log.wall(), loss: r.loss, bestLoss: r.bestLoss, lr: r.lr };
