@@ -84,7 +84,7 @@ test.describe.serial('Runs compared', () => {
     // every evaluation looked 1000 steps ahead; the page says what the record says, and the record is the rule's
     const rows = (await readFile(join(lab.workspace, 'runs', id, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const evals = rows.filter((r) => r.eval40 !== undefined);
-    expect(evals.map((r) => r.generation)).toEqual([1, 5, 10]);
+    expect(evals.map((r) => r.generation)).toEqual([1, 5, 10, 12]); // and the last step, where it stopped
     expect(evals.every((r) => r.eval1000 !== undefined)).toBe(true);
     const record = await runJson(id);
     expect(record.progress.verdict).toBe(persistenceVerdict(record.progress.lastEval40, record.progress.lastEval1000));
