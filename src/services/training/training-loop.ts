@@ -157,6 +157,9 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
         if (r.gradNorm !== undefined) row.gradNorm = r.gradNorm;
         if (evalNow) { row.eval40 = evalNow.eval40; row.eval200 = evalNow.eval200; row.eval1000 = evalNow.eval1000; }
         await log.record(row, evalNow !== null);
+        // a listener that asks to end on this step's evaluation (bench quality's goal, a sweep's halving rung) ends
+        // the run here, on the step it judged, rather than one step later
+        if (!ending && evalNow) ending = await endingNow();
         if (g % cfg.checkpointEvery === 0) await checkpoint();
         if (evalNow && cfg.stop.targetLoss !== null && evalNow.eval40 <= cfg.stop.targetLoss) {
           ending = ['finished', `reached the target 40-step loss ${cfg.stop.targetLoss} (${evalNow.eval40.toPrecision(4)}) at ${unit} ${g}`];
