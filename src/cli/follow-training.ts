@@ -7,7 +7,8 @@
 import cliProgress from 'cli-progress';
 import { LabStore } from '../services/store/lab-store';
 import { runTrainingSession } from '../services/training/run-training';
-import type { ProgressEvent, StopRequest } from '../services/training/context';
+import type { StopRequest } from '../services/training/context';
+import { CLI_METRICS, isGrowthRow, metricDef, type RunProgressEvent } from '../shared/metrics';
 import { forkSpawner } from '../services/workers/spawners';
 import type { CommandIo } from './command';
 import { formatCliDuration, progressLine, type ProgressParts } from './progress-line';
@@ -62,8 +63,12 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
 
   const tty = !opts.json && process.stderr.isTTY === true;
   const parts: ProgressParts = {
-    unit, value: run.progress.generation, total: limit ?? null, loss: '–', best: '–', eval40: '–', rate: '', eta: '',
+    unit, value: run.progress.generation, total: limit ?? null, metrics: [], rate: '', eta: '',
   };
+  // the metrics with a CLI label (shared/metrics.ts), each its latest value: a growth loss stays until the next evaluation
+  const shown = new Map<string, string>(CLI_METRICS.map((k) => [k, '–']));
+  const metricParts = () => CLI_METRICS.map((k) => ({ label: metricDef(k).cli!, text: shown.get(k)! }));
+  parts.metrics = metricParts();
   // One bar in a MultiBar: its log() prints a line above the bar on the next redraw, so worker start-up messages
   // and log lines never overwrite it. The line is ours (progressLine), fitted to the width on every redraw: the
   // bar's own {eta} token (seconds as a bare number) is not used. Cleared at the end, so the summary stands alone.
@@ -81,7 +86,7 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
     if (multi && !barStopped) multi.log(`${line}\n`);
     else io.err(line);
   };
-  let last: ProgressEvent | null = null;
+  let last: RunProgressEvent | null = null;
   let lastLine = 0;
   const header = `${opts.created ? 'created' : 'resuming'} run ${run.id} (${cfg.optimizer}, preset ${cfg.preset}, target ${cfg.target.name} ${cfg.target.size}px, seed ${cfg.seed})` +
     (cfg.startFrom ? `, started from ${cfg.startFrom.label}` : '');
@@ -89,7 +94,7 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
   else if (multi) logLine(header);
   else io.err(header);
 
-  const onProgress = (ev: ProgressEvent) => {
+  const onProgress = (ev: RunProgressEvent) => {
     last = ev;
     if (opts.json) {
       io.out(JSON.stringify({ event: 'progress', ...ev }));
@@ -100,13 +105,14 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
       : ev.iterationsPerSec !== undefined ? `${ev.iterationsPerSec.toFixed(2)} it/s` : '';
     const perSec = ev.generationsPerSec ?? ev.iterationsPerSec;
     const eta = limit && perSec ? `ETA ${formatSeconds((limit - ev.generation) / perSec)}` : `${formatSeconds(ev.wallSeconds)} elapsed`;
-    const e40 = ev.eval40 !== undefined ? fmt(ev.eval40) : undefined;
-    Object.assign(parts, { value: ev.generation, loss: fmt(ev.loss), best: fmt(ev.bestLoss), rate, eta, ...(e40 ? { eval40: e40 } : {}) });
+    const present = CLI_METRICS.filter((k) => ev[k] !== undefined);
+    for (const k of present) shown.set(k, fmt(ev[k]));
+    Object.assign(parts, { value: ev.generation, metrics: metricParts(), rate, eta });
     if (bar) {
       bar.update(ev.generation);
-    } else if (ev.eval40 !== undefined || Date.now() - lastLine > 5000) {
+    } else if (isGrowthRow(ev) || Date.now() - lastLine > 5000) {
       lastLine = Date.now();
-      io.err(`${unit} ${ev.generation} loss ${fmt(ev.loss)} best ${fmt(ev.bestLoss)}${e40 ? ` 40-step ${e40}` : ''} ${rate} ${eta}`);
+      io.err(`${unit} ${ev.generation} ${present.map((k) => `${metricDef(k).cli} ${shown.get(k)}`).join(' ')} ${rate} ${eta}`);
     }
   };
   const onLog = (line: string) => {

@@ -10,10 +10,11 @@ export interface ProgressParts {
   value: number;
   /** the stop condition's step count, if any */
   total: number | null;
-  loss: string;
-  best: string;
-  /** the latest 40-step growth loss, '–' before the first evaluation */
-  eval40: string;
+  /**
+   * The metrics the line shows (shared/metrics.ts, those with a `cli` label, in the table's order): the first (the
+   * loss) always, the others while they fit; a growth loss is '–' before the first evaluation.
+   */
+  metrics: { label: string; text: string }[];
   /** '412 mutants/s, 6.9 gen/s' or '3.10 it/s' ('' before the first rate) */
   rate: string;
   /** 'ETA 3m05s' or '12s elapsed' ('' at the start) */
@@ -41,31 +42,29 @@ function bar(value: number, total: number | null, width: number): string {
 
 /**
  * The line for a terminal `columns` wide: never longer than columns − 1 (the last column makes some terminals
- * wrap). Order of what is given up when narrow: the ES gen/s detail, the rate, the bar, the best loss, the
- * 40-step loss; the step, the loss and the ETA stay.
+ * wrap). Order of what is given up when narrow: the ES gen/s detail, the rate, the bar, then the metrics after the
+ * first in the table's order (the best loss before the 40-step loss); the step, the loss and the ETA stay.
  */
 export function progressLine(p: ProgressParts, columns: number): string {
   const max = Math.max(20, columns - 1);
   const step = `${p.unit} ${p.value.toLocaleString('en-US')}${p.total ? `/${p.total.toLocaleString('en-US')}` : ''}`;
   const rateShort = p.rate.split(',')[0].trim();
-  type Layout = { bar: number; best: boolean; e40: boolean; rate: string };
+  const [first, ...extras] = p.metrics;
+  const all = extras.length;
+  type Layout = { bar: number; extras: number; rate: string };
   const layouts: Layout[] = [
-    { bar: 24, best: true, e40: true, rate: p.rate },
-    { bar: 16, best: true, e40: true, rate: p.rate },
-    { bar: 16, best: true, e40: true, rate: rateShort },
-    { bar: 10, best: true, e40: true, rate: rateShort },
-    { bar: 10, best: true, e40: true, rate: '' },
-    { bar: 0, best: true, e40: true, rate: '' },
-    { bar: 0, best: false, e40: true, rate: '' },
-    { bar: 0, best: false, e40: false, rate: '' },
+    { bar: 24, extras: all, rate: p.rate },
+    { bar: 16, extras: all, rate: p.rate },
+    { bar: 16, extras: all, rate: rateShort },
+    { bar: 10, extras: all, rate: rateShort },
+    { bar: 10, extras: all, rate: '' },
+    ...Array.from({ length: all + 1 }, (_, i): Layout => ({ bar: 0, extras: all - i, rate: '' })),
   ];
   let line = '';
   for (const l of layouts) {
     const fields = [
       [bar(p.value, p.total, l.bar), step].filter(Boolean).join(' '),
-      `loss ${p.loss}`,
-      l.best ? `best ${p.best}` : '',
-      l.e40 ? `40-step ${p.eval40}` : '',
+      ...[...(first ? [first] : []), ...extras.slice(all - l.extras)].map((m) => `${m.label} ${m.text}`),
       l.rate,
       p.eta,
     ].filter(Boolean);

@@ -20,6 +20,7 @@ import type { ModelEvaluation, ModelSource } from './model-source';
 import type { ExperimentProgressEvent, ExperimentResults, ExperimentRunRequest, ExperimentSummary } from './experiment';
 import type { FigureFile, FigureIndex, ReproduceOverview, ReproduceProgressEvent, ReproduceRequest } from './reproduce';
 import type { SweepListing, SweepPlanInfo, SweepRecord, SweepRequest, SweepSummary } from './sweep';
+import type { MetricPoint, RunProgressEvent } from './metrics';
 
 export interface SystemInfo {
   /** the lab's package version */
@@ -140,30 +141,11 @@ export interface RunListing {
 }
 
 /**
- * Progress of a training session (pushed as `run:progress`, at most ~10 a second per run). The fields of a
- * metrics row, so live curves and stored curves are the same; a loss that is not finite (a diverged run) is null.
+ * Progress of a training session (pushed as `run:progress`, at most ~10 a second per run) and one stored metrics
+ * row: both declared by the metric table (shared/metrics.ts), so live curves and stored curves are the same; a
+ * loss that is not finite (a diverged run) is null.
  */
-export interface RunProgressEvent extends MetricPoint {
-  runId: string;
-  optimizer: Optimizer;
-  generationsPerSec?: number;
-  mutantsPerSec?: number;
-  iterationsPerSec?: number;
-}
-
-/** One stored metrics row (shared/run-record.ts's MetricRow), non-finite numbers as null. */
-export interface MetricPoint {
-  generation: number;
-  evaluations: number;
-  wallSeconds: number;
-  loss: number | null;
-  bestLoss: number | null;
-  lr: number | null;
-  gradNorm?: number | null;
-  eval40?: number | null;
-  eval200?: number | null;
-  eval1000?: number | null;
-}
+export type { MetricPoint, RunProgressEvent } from './metrics';
 
 /** A growth evaluation's strip (services/store/evaluation-strips.ts): the newest, or the one at `generation`. */
 export interface EvaluationStripRequest {

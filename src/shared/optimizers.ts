@@ -42,7 +42,7 @@ export interface OptimizerDescriptor<C extends RunConfig = RunConfig> {
   units: 'generations' | 'iterations';
   /** in a rate: "gen", "it" */
   unitShort: string;
-  /** the live throughput fields of a ProgressEvent, main first */
+  /** the live throughput fields of a RunProgressEvent (shared/metrics.ts), main first */
   throughput: { key: 'generationsPerSec' | 'iterationsPerSec'; label: string; second?: { key: 'mutantsPerSec'; label: string } };
   /** the preset a new run of this optimizer starts from */
   defaultPreset: string;

@@ -5,7 +5,8 @@
  * field and what was expected.
  *
  * Losses can be NaN or ±Infinity (a diverged run), which JSON cannot hold: on disk they are the strings
- * "NaN", "Infinity" and "-Infinity" (`encodeNumber` / `decodeNumber`), so a diverged run reads back as it was.
+ * "NaN", "Infinity" and "-Infinity" (record-format.ts), so a diverged run reads back as it was. The metrics
+ * row and the progress summary are declared in metrics.ts.
  */
 import type { StateBatch } from '../core/nca/state';
 import type { RngState } from '../core/rng/philox';
@@ -13,30 +14,15 @@ import { configProblems, upgradeRunConfig, type Optimizer, type RunConfig } from
 import { OPTIMIZERS } from './optimizers';
 import { describeValue, isRecord } from './validate';
 import { ENGINE_CHOICES, type ComputeRecord } from './compute-engine';
-import { PERSISTENCE_VERDICTS, persistenceVerdict, type PersistenceVerdict } from '../core/nca/growth-eval';
+import { RecordFormatError } from './record-format';
+import { parseRunProgress, runProgressToJson, type RunProgress } from './metrics';
+
+export { decodeNumber, encodeNumber, RecordFormatError, type EncodedNumber } from './record-format';
+export { emptyProgress, evaluationVerdict, metricRowToJson, parseMetricRow, parseRunProgress, type MetricRow, type RunProgress } from './metrics';
 
 export type RunStatus = 'queued' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed' | 'interrupted';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'paused', 'stopped', 'finished', 'failed', 'interrupted'];
-
-export interface RunProgress {
-  /** ES generations or Adam iterations done */
-  generation: number;
-  /** rollouts evaluated so far */
-  evaluations: number;
-  /** training wall time, summed over sessions */
-  wallSeconds: number;
-  bestLoss: number | null;
-  lastLoss: number | null;
-  /** growth loss from the seed after 40 / 200 steps (spec c.2), on evaluation generations */
-  bestEval40: number | null;
-  lastEval40: number | null;
-  lastEval200: number | null;
-  /** the growth loss after 1000 steps of the last evaluation (null before one looked that far) */
-  lastEval1000: number | null;
-  /** whether the last evaluation's model stops growing (persistenceVerdict, from its 40- and 1000-step losses) */
-  verdict: PersistenceVerdict | null;
-}
 
 export interface RunVersions {
   lab: string;
@@ -103,37 +89,6 @@ export type RunPatch = Partial<Pick<RunRecord, 'status' | 'statusReason' | 'back
 
 export const RUN_PATCH_FIELDS = ['status', 'statusReason', 'backend', 'progress', 'tags', 'notes', 'name', 'checkpointGeneration', 'resumeNotice', 'stop', 'compute', 'targetSha256', 'workers'] as const;
 
-/** One line of a run's metrics log: the same field names for ES and Adam, so curves overlay. */
-export interface MetricRow {
-  /** ES generation or Adam iteration, counted from 1 */
-  generation: number;
-  /** rollouts evaluated so far (ES: population × batch per generation; Adam: batch per iteration) */
-  evaluations: number;
-  /** training wall time so far, summed over sessions (resumes) */
-  wallSeconds: number;
-  /** ES: mean loss of the perturbed population (= −mean raw fitness); Adam: batch loss */
-  loss: number;
-  /** ES: best member's loss this generation; Adam: the batch loss */
-  bestLoss: number;
-  lr: number;
-  /** Adam: global gradient norm */
-  gradNorm?: number;
-  /** growth loss from the seed after 40 / 200 / 1000 steps (c.2), on evaluation generations only */
-  eval40?: number;
-  eval200?: number;
-  /** absent in rows written before evaluations looked 1000 steps ahead */
-  eval1000?: number;
-}
-
-/**
- * The persistence verdict of one evaluation (the one verdict function, core/nca/growth-eval.ts), null when it did
- * not look 1000 steps ahead. A loss that crossed to the window as null was not finite, and counts as such.
- */
-export function evaluationVerdict(e: { eval40?: number | null; eval1000?: number | null }): PersistenceVerdict | null {
-  if (e.eval1000 === undefined) return null;
-  return persistenceVerdict(e.eval40 ?? NaN, e.eval1000 ?? NaN);
-}
-
 export type CheckpointScalar = number | string | boolean | null | number[];
 
 /** Everything needed to continue a run exactly where it stopped. */
@@ -158,51 +113,11 @@ export function stepWord(optimizer: Optimizer): 'generation' | 'iteration' {
   return OPTIMIZERS[optimizer].unit;
 }
 
-export function emptyProgress(): RunProgress {
-  return {
-    generation: 0, evaluations: 0, wallSeconds: 0, bestLoss: null, lastLoss: null, bestEval40: null, lastEval40: null, lastEval200: null,
-    lastEval1000: null, verdict: null,
-  };
-}
-
-/** A persisted shape that does not match its schema; `field` is the dotted path of the first problem. */
-export class RecordFormatError extends Error {
-  override name = 'RecordFormatError';
-  constructor(readonly field: string, detail: string) {
-    super(field ? `${field}: ${detail}` : detail);
-  }
-}
-
-// ---- numbers that may be NaN or infinite ----
-
-export type EncodedNumber = number | 'NaN' | 'Infinity' | '-Infinity';
-
-export function encodeNumber(x: number): EncodedNumber {
-  if (Number.isFinite(x)) return x;
-  return Number.isNaN(x) ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
-}
-
-/** The inverse of `encodeNumber` (a number, NaN included, passes as it is); undefined for anything else. */
-export function decodeNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return v;
-  if (v === 'NaN') return NaN;
-  if (v === 'Infinity') return Infinity;
-  if (v === '-Infinity') return -Infinity;
-  return undefined;
-}
-
 // ---- run.json ----
-
-const PROGRESS_LOSSES = ['bestLoss', 'lastLoss', 'bestEval40', 'lastEval40', 'lastEval200', 'lastEval1000'] as const;
 
 /** run.json as written: the record with non-finite losses encoded. */
 export function runRecordToJson(r: RunRecord): unknown {
-  const progress: Record<string, unknown> = { ...r.progress };
-  for (const k of PROGRESS_LOSSES) {
-    const v = r.progress[k];
-    progress[k] = v === null ? null : encodeNumber(v);
-  }
-  return { ...r, progress };
+  return { ...r, progress: runProgressToJson(r.progress) };
 }
 
 
@@ -213,11 +128,6 @@ function need(ok: boolean, field: string, detail: string): asserts ok {
 
 function count(v: unknown, field: string): number {
   need(typeof v === 'number' && Number.isSafeInteger(v) && v >= 0, field, `must be an integer ≥ 0, got ${describeValue(v)}`);
-  return v;
-}
-
-function seconds(v: unknown, field: string): number {
-  need(typeof v === 'number' && Number.isFinite(v) && v >= 0, field, `must be a number ≥ 0, got ${describeValue(v)}`);
   return v;
 }
 
@@ -236,16 +146,6 @@ function nullableSha256(v: unknown, field: string): string | null {
   return v;
 }
 
-function loss(v: unknown, field: string): number {
-  const x = decodeNumber(v);
-  need(x !== undefined, field, `must be a number (or "NaN", "Infinity", "-Infinity"), got ${describeValue(v)}`);
-  return x;
-}
-
-function nullableLoss(v: unknown, field: string): number | null {
-  return v === null ? null : loss(v, field);
-}
-
 function isoDate(v: unknown, field: string): string {
   need(typeof v === 'string' && !Number.isNaN(Date.parse(v)), field, `must be an ISO 8601 date, got ${describeValue(v)}`);
   return v;
@@ -254,28 +154,6 @@ function isoDate(v: unknown, field: string): string {
 export function parseRunStatus(v: unknown, field = 'status'): RunStatus {
   need(typeof v === 'string' && (RUN_STATUSES as readonly string[]).includes(v), field, `must be one of ${RUN_STATUSES.join(', ')}, got ${describeValue(v)}`);
   return v as RunStatus;
-}
-
-export function parseRunProgress(v: unknown, field = 'progress'): RunProgress {
-  need(isRecord(v), field, `must be an object, got ${describeValue(v)}`);
-  return {
-    generation: count(v.generation, `${field}.generation`),
-    evaluations: count(v.evaluations, `${field}.evaluations`),
-    wallSeconds: seconds(v.wallSeconds, `${field}.wallSeconds`),
-    bestLoss: nullableLoss(v.bestLoss, `${field}.bestLoss`),
-    lastLoss: nullableLoss(v.lastLoss, `${field}.lastLoss`),
-    bestEval40: nullableLoss(v.bestEval40, `${field}.bestEval40`),
-    lastEval40: nullableLoss(v.lastEval40, `${field}.lastEval40`),
-    lastEval200: nullableLoss(v.lastEval200, `${field}.lastEval200`),
-    // run.json files from before evaluations looked 1000 steps ahead have neither
-    lastEval1000: v.lastEval1000 === undefined ? null : nullableLoss(v.lastEval1000, `${field}.lastEval1000`),
-    verdict: v.verdict === undefined ? null : parseVerdict(v.verdict, `${field}.verdict`),
-  };
-}
-
-function parseVerdict(v: unknown, field: string): PersistenceVerdict | null {
-  need(v === null || (PERSISTENCE_VERDICTS as readonly unknown[]).includes(v), field, `must be null or one of ${PERSISTENCE_VERDICTS.join(', ')}, got ${describeValue(v)}`);
-  return v as PersistenceVerdict | null;
 }
 
 export function parseTags(v: unknown, field = 'tags'): string[] {
@@ -382,34 +260,3 @@ function parseCompute(v: unknown): ComputeRecord | null {
   return { engine: v.engine as ComputeRecord['engine'], adapter: nullableStr(v.adapter, 'compute.adapter'), reason: str(v.reason, 'compute.reason') };
 }
 
-// ---- metrics lines ----
-
-export function metricRowToJson(r: MetricRow): unknown {
-  const out: Record<string, unknown> = {
-    generation: r.generation, evaluations: r.evaluations, wallSeconds: r.wallSeconds,
-    loss: encodeNumber(r.loss), bestLoss: encodeNumber(r.bestLoss), lr: encodeNumber(r.lr),
-  };
-  if (r.gradNorm !== undefined) out.gradNorm = encodeNumber(r.gradNorm);
-  if (r.eval40 !== undefined) out.eval40 = encodeNumber(r.eval40);
-  if (r.eval200 !== undefined) out.eval200 = encodeNumber(r.eval200);
-  if (r.eval1000 !== undefined) out.eval1000 = encodeNumber(r.eval1000);
-  return out;
-}
-
-/** Validates one metrics row (as given by a trainer, or parsed from a line with non-finite numbers encoded). */
-export function parseMetricRow(v: unknown): MetricRow {
-  need(isRecord(v), '', `a metrics row must be an object, got ${describeValue(v)}`);
-  const row: MetricRow = {
-    generation: count(v.generation, 'generation'),
-    evaluations: count(v.evaluations, 'evaluations'),
-    wallSeconds: seconds(v.wallSeconds, 'wallSeconds'),
-    loss: loss(v.loss, 'loss'),
-    bestLoss: loss(v.bestLoss, 'bestLoss'),
-    lr: loss(v.lr, 'lr'),
-  };
-  if (v.gradNorm !== undefined) row.gradNorm = loss(v.gradNorm, 'gradNorm');
-  if (v.eval40 !== undefined) row.eval40 = loss(v.eval40, 'eval40');
-  if (v.eval200 !== undefined) row.eval200 = loss(v.eval200, 'eval200');
-  if (v.eval1000 !== undefined) row.eval1000 = loss(v.eval1000, 'eval1000');
-  return row;
-}

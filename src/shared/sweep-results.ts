@@ -6,7 +6,7 @@
  */
 import { spreadOf, type Spread } from '../core/stats/spread';
 import { PERSISTENCE_VERDICTS, type PersistenceVerdict } from '../core/nca/growth-eval';
-import type { MetricPoint } from './lab-api';
+import { isGrowthRow, METRIC_KEYS, metricColumn, metricDef, type MetricPoint } from './metrics';
 import { settingText } from './sweep-plan';
 import type { SweepGroup, SweepRecord, SweepRun } from './sweep';
 
@@ -138,21 +138,21 @@ export function sweptPaths(record: SweepRecord): string[] {
 }
 
 /**
- * One row per run per growth evaluation (rows with a 40-step loss), with the sweep, the run, its configuration,
- * each swept setting as a column (empty where it does not apply) and its seed, then the row's numbers.
+ * One row per run per growth evaluation, with the sweep, the run, its configuration, each swept setting as a column
+ * (empty where it does not apply) and its seed, then every metric of the row (shared/metrics.ts, empty where absent).
  */
 export function sweepCsv(record: SweepRecord, metrics: ReadonlyMap<string, readonly MetricPoint[]>): string {
   const paths = sweptPaths(record);
-  const lines = [['sweep', 'run', 'configuration', ...paths, 'seed', 'generation', 'evaluations', 'wall_seconds', 'loss', 'best_loss', 'lr', 'eval40', 'eval200'].map(csvField).join(',')];
+  const lines = [['sweep', 'run', 'configuration', ...paths, 'seed', ...METRIC_KEYS.map(metricColumn)].map(csvField).join(',')];
   for (const run of record.runs) {
     if (run.removed || run.runId === null) continue;
     const g = record.groups[run.group];
     const settings = paths.map((p) => csvField(g.settings[p] === null || g.settings[p] === undefined ? '' : settingText(g.settings[p])));
     for (const r of metrics.get(run.runId) ?? []) {
-      if (r.eval40 === undefined) continue;
+      if (!isGrowthRow(r)) continue;
       lines.push([
         csvField(record.id), csvField(run.runId), String(g.index + 1), ...settings, String(run.seed),
-        String(r.generation), String(r.evaluations), num(r.wallSeconds), num(r.loss), num(r.bestLoss), num(r.lr), num(r.eval40), num(r.eval200),
+        ...METRIC_KEYS.map((k) => (metricDef(k).kind === 'count' ? String(r[k]) : num(r[k]))),
       ].join(','));
     }
   }

@@ -1,5 +1,5 @@
 /**
- * Training curves as data (issue 14, point 3): the points of a run's metric against generations, evaluations or wall
+ * Training curves as data: the points of a run's metric against generations, evaluations or wall
  * time, TensorBoard's smoothing, and the same curves as a LineChartSpec (core/figures), so a run page's or the
  * Overlay's chart exports as PNG at a size and DPI and as SVG through the very code Compare's figures and the Node
  * figure writer use, and as CSV with the raw and the smoothed values side by side.
@@ -7,15 +7,11 @@
 import { divergedAt, saneLoss } from '../core/divergence';
 import type { LineChartSpec, LineSeries } from '../core/figures/line-chart';
 import { commonGrid, seedBand, type XYCurve } from '../core/stats/seed-bands';
-import type { MetricPoint } from './lab-api';
+import { AXIS_KEYS, CURVE_KEYS, isSparse, metricDef, type AxisKey, type CurveKey, type MetricPoint } from './metrics';
 
-export type XKey = 'generation' | 'evaluations' | 'wallSeconds';
-export type YKey = 'loss' | 'bestLoss' | 'eval40' | 'eval200' | 'eval1000';
-
-/** The growth losses: measured at evaluations only, so drawn unsmoothed. */
-export function isGrowthLoss(y: YKey): boolean {
-  return y === 'eval40' || y === 'eval200' || y === 'eval1000';
-}
+/** The x axes (the loop's counts) and the curves (the metrics with a `curve` label), from the metric table. */
+export type XKey = AxisKey;
+export type YKey = CurveKey;
 
 export interface XY {
   x: number;
@@ -29,7 +25,7 @@ export interface XY {
 export function pointsOf(rows: readonly MetricPoint[], x: XKey, y: YKey): XY[] {
   const out: XY[] = [];
   for (const r of rows) {
-    const v = r[y];
+    const v = r[y] as number | null | undefined;
     if (v === undefined) continue;
     out.push({ x: r[x], y: v === null || !(v > 0) ? null : saneLoss(v) });
   }
@@ -58,19 +54,12 @@ export function runDivergence(rows: readonly MetricPoint[]): number | null {
   return at === null ? null : rows[at].generation;
 }
 
-export const X_TITLES: Record<XKey, string> = {
-  generation: 'generation / iteration',
-  evaluations: 'evaluations (rollouts)',
-  wallSeconds: 'wall time (s)',
-};
+export const X_TITLES = Object.fromEntries(AXIS_KEYS.map((k) => [k, metricDef(k).label])) as Record<XKey, string>;
+export const Y_TITLES = Object.fromEntries(CURVE_KEYS.map((k) => [k, metricDef(k).label])) as Record<YKey, string>;
 
-export const Y_TITLES: Record<YKey, string> = {
-  loss: 'training loss',
-  bestLoss: 'best training loss',
-  eval40: '40-step growth loss',
-  eval200: '200-step growth loss',
-  eval1000: '1000-step growth loss',
-};
+/** The x axes and curves a chart's pickers offer: their names and what they measure. */
+export const X_AXES: { key: XKey; label: string }[] = AXIS_KEYS.map((key) => ({ key, label: metricDef(key).axis! }));
+export const Y_SERIES: { key: YKey; label: string; help: string }[] = CURVE_KEYS.map((key) => ({ key, label: metricDef(key).curve!, help: metricDef(key).help }));
 
 export interface CurveInput {
   label: string;
@@ -105,7 +94,7 @@ function lighter(hex: string): string {
 /** The curves as a figure: with smoothing, the smoothed line and the raw one lighter behind it (as on screen). */
 export function trainingCurveChart(curves: readonly CurveInput[], opts: CurveChartOptions): LineChartSpec {
   const series: LineSeries[] = [];
-  const sparse = isGrowthLoss(opts.y);
+  const sparse = isSparse(opts.y);
   for (const c of curves) {
     const raw = pointsOf(c.rows, opts.x, opts.y);
     const smoothOn = opts.smoothing > 0 && !sparse;
@@ -129,7 +118,7 @@ function csvField(s: string): string {
 /** One row per point: run, x, the raw value and the smoothed one (empty for a gap). */
 export function trainingCurveCsv(curves: readonly CurveInput[], opts: Omit<CurveChartOptions, 'scale' | 'title'>): string {
   const lines = [`run,${opts.x},${opts.y},${opts.y}_smoothed`];
-  const sparse = isGrowthLoss(opts.y);
+  const sparse = isSparse(opts.y);
   for (const c of curves) {
     const raw = pointsOf(c.rows, opts.x, opts.y);
     const sm = opts.smoothing > 0 && !sparse ? smooth(raw, opts.smoothing) : raw;
@@ -150,7 +139,7 @@ export interface CurveGroupInput {
 
 /** Each member's curve as the chart draws it (smoothed when the chart smooths), ready for a band. */
 function memberCurves(g: CurveGroupInput, opts: Omit<CurveChartOptions, 'scale' | 'title'>): XYCurve[] {
-  const smoothOn = opts.smoothing > 0 && !isGrowthLoss(opts.y);
+  const smoothOn = opts.smoothing > 0 && !isSparse(opts.y);
   return g.members.map((rows) => {
     const pts = pointsOf(rows, opts.x, opts.y);
     const shown = smoothOn ? smooth(pts, opts.smoothing) : pts;

@@ -103,7 +103,7 @@ test('a sweep from the window: planned, trained, drawn by configuration with ban
   expect(pngDpi(new Uint8Array(png.bytes))).toBe(120);
   expect(Array.from(img.data.slice(0, 4))).toEqual([255, 255, 255, 255]);
   const csv = (await download(page, curves, 'csv')).bytes.toString('utf8').trimEnd().split('\n');
-  expect(csv[0]).toBe('sweep,run,configuration,es.sigma,seed,generation,evaluations,wall_seconds,loss,best_loss,lr,eval40,eval200');
+  expect(csv[0]).toBe('sweep,run,configuration,es.sigma,seed,generation,evaluations,wall_seconds,loss,best_loss,lr,grad_norm,eval40,eval200,eval1000');
   // evaluations at generations 1, 2, 4, 6, 8 of each of the 4 runs
   expect(csv).toHaveLength(1 + 4 * 5);
 

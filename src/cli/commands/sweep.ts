@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunManager } from '../../services/runs/run-manager';
-import { metricPoint } from '../../services/runs/metric-points';
+import { metricPoint } from '../../shared/metrics';
 import { RUN_TARGETS_DIR } from '../../services/lab/lab-service';
 import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { SweepService } from '../../services/sweeps/sweep-service';

@@ -74,6 +74,15 @@ export function growthEval(
   return { eval40, eval200: r.to(EVAL_STEPS_200).loss() };
 }
 
+/**
+ * The losses of one rollout from the seed on step `step`'s Eval stream after each of `counts` CA steps (ascending):
+ * every growth metric of a training row (shared/metrics.ts) from one rollout of the longest.
+ */
+export function growthLossesAt(cfg: NcaConfig, seed: number, params: Float32Array, target: EvalTarget, step: number, counts: readonly number[]): number[] {
+  const r = new Rollout(cfg, params, target, evalStream(seed, step));
+  return counts.map((k) => r.to(k).loss());
+}
+
 /** Whether a grown model stops growing (issue 10's measure, and the thesis's headline question). */
 export type PersistenceVerdict = 'persists' | 'overgrows' | 'diverges';
 

@@ -8,6 +8,7 @@ import type {
   CheckpointSummary, CreateRunRequest, ForkRunRequest, MetricPoint, RunFolderProblem, RunInfo, RunProgressEvent, TargetData,
 } from '@shared/lab-api';
 import { runLabels, type RunLabel } from '@shared/run-names';
+import { metricPoint } from '@shared/metrics';
 import { defineStore } from 'pinia';
 import { computed, markRaw, reactive, ref, shallowRef } from 'vue';
 import { messageOf } from '../lib/format';
@@ -80,13 +81,8 @@ export const useRunsStore = defineStore('runs', () => {
       const last = s.points.at(-1);
       // a resumed run continues from its checkpoint: drop what was after it
       if (last && p.generation <= last.generation) s.points = s.points.filter((x) => x.generation < p.generation);
-      const point: MetricPoint = {
-        generation: p.generation, evaluations: p.evaluations, wallSeconds: p.wallSeconds, loss: p.loss, bestLoss: p.bestLoss, lr: p.lr,
-      };
-      if (p.eval40 !== undefined) point.eval40 = p.eval40;
-      if (p.eval200 !== undefined) point.eval200 = p.eval200;
-      if (p.eval1000 !== undefined) point.eval1000 = p.eval1000;
-      s.points.push(point);
+      // the event's row, every metric of the table (shared/metrics.ts)
+      s.points.push(metricPoint(p));
       bump(p.runId);
     }
   }

@@ -144,7 +144,7 @@ async function qualityCase(workspace: string, preset: string, targetName: string
     const outcome = await runTrainingSession({
       workspace, runId: run.id, control, workers: opts.workers, spawn: opts.spawn,
       onProgress: (ev) => {
-        if (ev.eval40 !== undefined && ev.eval40 <= goal && ev.generation >= lookAfter) control.requested = 'pause';
+        if (ev.eval40 !== undefined && ev.eval40 !== null && ev.eval40 <= goal && ev.generation >= lookAfter) control.requested = 'pause';
       },
     });
     if (outcome.status === 'failed') throw new Error(`quality bench: ${preset} on ${targetName} failed: ${outcome.reason}`);

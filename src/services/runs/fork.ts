@@ -3,7 +3,8 @@
  */
 import { paramCount } from '../../core/nca/config';
 import type { ForkRunRequest } from '../../shared/lab-api';
-import { evaluationVerdict, stepWord, type MetricRow, type RunProgress, type RunRecord } from '../../shared/run-record';
+import { stepWord, type RunRecord } from '../../shared/run-record';
+import { progressAt } from '../../shared/metrics';
 import { forkConfigRefusal, ncaConfigOf, type RunConfig } from '../../shared/training-config';
 import type { LabStore } from '../store/lab-store';
 
@@ -16,29 +17,6 @@ export function forkRefusal(source: RunConfig, config: RunConfig): string | null
   if (refusal) return refusal;
   if (paramCount(ncaConfigOf(source)) !== paramCount(ncaConfigOf(config))) return "a fork keeps the model's shape: the checkpoint's parameters must fit";
   return null;
-}
-
-/** A fork's progress as of its checkpoint: counters from the checkpoint, losses from the copied metrics. */
-export function forkProgress(ckpt: { generation: number; evaluations: number; wallSeconds: number; scalars: Record<string, unknown> }, rows: MetricRow[]): RunProgress {
-  const last = rows.at(-1);
-  const evals = rows.filter((r) => r.eval40 !== undefined);
-  const lastEval = evals.at(-1);
-  const finite = (xs: number[]) => xs.filter(Number.isFinite);
-  const best = finite(rows.map((r) => r.bestLoss));
-  const best40 = finite(evals.map((r) => r.eval40!));
-  const scalarBest = typeof ckpt.scalars.bestEval40 === 'number' ? ckpt.scalars.bestEval40 : null;
-  return {
-    generation: ckpt.generation,
-    evaluations: ckpt.evaluations,
-    wallSeconds: ckpt.wallSeconds,
-    bestLoss: best.length ? Math.min(...best) : null,
-    lastLoss: last ? last.loss : null,
-    bestEval40: scalarBest ?? (best40.length ? Math.min(...best40) : null),
-    lastEval40: lastEval?.eval40 ?? null,
-    lastEval200: lastEval?.eval200 ?? null,
-    lastEval1000: lastEval?.eval1000 ?? null,
-    verdict: lastEval ? evaluationVerdict(lastEval) : null,
-  };
 }
 
 /**
@@ -72,7 +50,7 @@ export async function createFork(store: LabStore, request: ForkRunRequest, refus
     const rows = (await store.readMetrics(source.id)).filter((r) => r.generation <= request.generation);
     if (rows.length > 0) await store.appendMetrics(record.id, rows);
     const updated = await store.updateRun(record.id, {
-      progress: forkProgress(ckpt, rows),
+      progress: progressAt(ckpt, rows),
       status: start ? 'queued' : 'paused',
       statusReason: start ? null : `forked from ${source.id} at ${stepWord(source.optimizer)} ${request.generation}; not started yet`,
     });

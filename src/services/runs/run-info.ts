@@ -2,10 +2,12 @@
  * A run as the window shows it: its record, overlaid with what its training session knows that is not on disk
  * yet (the newest generation, losses, throughput, the worker count, a pause or stop on its way).
  */
-import type { RunInfo, RunProgressEvent, RunSessionOwner } from '../../shared/lab-api';
-import { evaluationVerdict, type MetricRow, type RunRecord } from '../../shared/run-record';
+import type { RunInfo, RunSessionOwner } from '../../shared/lab-api';
+import type { RunRecord } from '../../shared/run-record';
 import { OPTIMIZERS } from '../../shared/optimizers';
-import { metricPoint, minOrNull } from './metric-points';
+import {
+  emptyProgress, foldProgress, GROWTH_METRICS, isGrowthRow, mergeProgress, metricPoint, type MetricRow, type RunProgress, type RunProgressEvent,
+} from '../../shared/metrics';
 import type { Ending } from './session-outcome';
 import type { RunOwner } from '../training/run-owner';
 
@@ -17,7 +19,8 @@ export interface LiveSession {
   startedIso: string;
   ending: Ending | null;
   latest: RunProgressEvent | null;
-  bestLoss: number | null;
+  /** every event of the session folded (shared/metrics.ts): the best values of the steps between checkpoints */
+  summary: RunProgress;
 }
 
 export function liveRunInfo(record: RunRecord, session: LiveSession | null, queuePosition: number | null): RunInfo {
@@ -25,17 +28,7 @@ export function liveRunInfo(record: RunRecord, session: LiveSession | null, queu
   if (!session) return info;
   const p = session.latest;
   if (p && p.generation >= record.progress.generation) {
-    info.progress = {
-      ...record.progress,
-      generation: p.generation,
-      evaluations: p.evaluations,
-      wallSeconds: p.wallSeconds,
-      lastLoss: p.loss,
-      bestLoss: minOrNull(record.progress.bestLoss, session.bestLoss),
-      ...(p.eval40 !== undefined ? { lastEval40: p.eval40, bestEval40: minOrNull(record.progress.bestEval40, p.eval40) } : {}),
-      ...(p.eval200 !== undefined ? { lastEval200: p.eval200 } : {}),
-      ...(p.eval1000 !== undefined ? { lastEval1000: p.eval1000, verdict: evaluationVerdict(p) } : {}),
-    };
+    info.progress = mergeProgress(session.summary, foldProgress(record.progress, p));
   }
   if (record.status === 'queued' || record.status === 'paused') info.status = 'running';
   info.live = {
@@ -62,16 +55,16 @@ export function followedSession(record: RunRecord, owner: RunOwner, tail: Metric
   const { pid, host, command } = owner;
   const session: LiveSession = {
     workers: record.workers, owner: { pid, host, command }, startedIso: owner.since ?? record.updatedAt, ending: null, latest: null,
-    bestLoss: tail.reduce<number | null>((best, r) => minOrNull(best, r.bestLoss), null),
+    summary: tail.reduce(foldProgress, emptyProgress()),
   };
   const last = tail.at(-1);
   if (!last) return session;
   const latest: RunProgressEvent = { runId: record.id, optimizer: record.optimizer, ...metricPoint(last) };
-  const evaluated = tail.findLast((r) => r.eval40 !== undefined);
+  const evaluated = tail.findLast(isGrowthRow);
   if (evaluated) {
     // the newest growth evaluation, as the trainer's event for that row carried it
-    const { eval40, eval200, eval1000 } = metricPoint(evaluated);
-    Object.assign(latest, { eval40, eval200 }, eval1000 === undefined ? {} : { eval1000 });
+    const growth = metricPoint(evaluated) as Record<string, number | null | undefined>;
+    for (const g of GROWTH_METRICS) if (growth[g.key] !== undefined) (latest as Record<string, unknown>)[g.key] = growth[g.key];
   }
   const first = tail.find((r) => r.wallSeconds >= last.wallSeconds - RATE_WINDOW_SECONDS && r.generation < last.generation);
   const dt = first ? last.wallSeconds - first.wallSeconds : 0;

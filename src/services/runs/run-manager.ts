@@ -4,9 +4,9 @@
  * stop, delete, fork, rename, tag, note) under the status machine of shared/run-status.ts, and runs each
  * training session (runTrainingSession) to its recorded end. The rest is delegated, one job each:
  *   run-scheduler.ts     the queue and how the cores are shared (which runs train now, on how many workers);
- *   progress-fanout.ts   at most one progress event per `progressIntervalMs` per run, evaluations always;
  *   session-outcome.ts   how a session's end is recorded, read against why the lab asked it to end;
- *   fork.ts, run-params.ts, metric-points.ts   what a fork may change; a run's parameters; rows for the window.
+ *   fork.ts, run-params.ts   what a fork may change; a run's parameters.
+ * Progress events are throttled where a trainer makes them (training-log.ts) and relayed as they come.
  *
  * Events: `status` (a run's record or session changed), `progress`, `deleted`, `log`. Start-up (`init`) turns
  * runs found `running` into `interrupted` (resumable from their last checkpoint) and runs found `queued` into
@@ -29,13 +29,13 @@ import { createFork } from './fork';
 import { prepareStart } from '../models/start-model';
 import { followedSession, liveRunInfo } from './run-info';
 import { readRunParams } from './run-params';
-import { metricPoint, thinRows } from './metric-points';
+import { metricPoint, thinRows } from '../../shared/metrics';
 import { TrainingSessions, type TrainSessionFn } from './training-sessions';
 import { liveRunOwner, ownedRunRefusal, SESSION_SIGNALS, takesSessionSignals, type RunOwner } from '../training/run-owner';
 import { messageOf } from '../../shared/validate';
 import { acquireRunLock, RunLockedError } from '../training/run-lock';
 
-export { thinRows, metricPoint, progressEvent } from './metric-points';
+export { thinRows, metricPoint } from '../../shared/metrics';
 export type { TrainSessionFn } from './training-sessions';
 
 export type RunManagerEvent =
@@ -59,8 +59,6 @@ export interface RunManagerOptions {
   lowPriorityWorkers?: boolean;
   /** force the workers' tfjs backend */
   backend?: string;
-  /** the shortest time between two progress events of one run (default 100 ms: ≤ 10 a second) */
-  progressIntervalMs?: number;
   /** a session must be this old before it is restarted to take more cores (default 10 s) */
   minReshareAgeMs?: number;
   /** Settings → Compute, read at each session's start (default: this computer's cores only) */
@@ -85,7 +83,6 @@ export class RunManager {
   private readonly spawn: WorkerSpawner | undefined;
   private readonly lowPriorityWorkers: boolean;
   private readonly backend: string | undefined;
-  private readonly progressIntervalMs: number;
   private readonly now: () => number;
   private readonly listeners = new Set<(event: RunManagerEvent) => void>();
   private readonly sessions: TrainingSessions;
@@ -102,10 +99,9 @@ export class RunManager {
     this.spawn = options.spawn;
     this.lowPriorityWorkers = options.lowPriorityWorkers ?? true;
     this.backend = options.backend;
-    this.progressIntervalMs = options.progressIntervalMs ?? 100;
     this.sessions = new TrainingSessions({
       store: this.store, scheduler: this.scheduler, train: this.trainFn, spawn: this.spawn,
-      lowPriorityWorkers: this.lowPriorityWorkers, backend: this.backend, progressIntervalMs: this.progressIntervalMs, now: this.now,
+      lowPriorityWorkers: this.lowPriorityWorkers, backend: this.backend, now: this.now,
       emit: (event) => this.emit(event), info: (record) => this.info(record), get: (runId) => this.get(runId),
       isClosing: () => this.closing, onSessionEnded: () => this.schedule(),
       compute: options.compute ?? (() => ({ localCores: true, cluster: null })),

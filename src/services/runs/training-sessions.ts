@@ -1,22 +1,21 @@
 /**
  * The training sessions of the RunManager: a session reads its run's config, claims its share of the cores
- * (run-scheduler.ts), trains (runTrainingSession, or a test's fake), relays the trainer's progress
- * (progress-fanout.ts) and records its end (session-outcome.ts). An ES session whose share changes is asked to
+ * (run-scheduler.ts), trains (runTrainingSession, or a test's fake), relays the trainer's progress events
+ * (throttled where they are made, training-log.ts) and records its end (session-outcome.ts). An ES session whose share changes is asked to
  * pause and is launched again with its new worker count.
  */
-import type { RunInfo, RunProgressEvent } from '../../shared/lab-api';
+import type { RunInfo } from '../../shared/lab-api';
+import { emptyProgress, foldProgress, type RunProgressEvent } from '../../shared/metrics';
 import type { RunRecord } from '../../shared/run-record';
 import { messageOf } from '../../shared/validate';
-import type { ProgressEvent, StopRequest, TrainOutcome } from '../training/context';
+import type { StopRequest, TrainOutcome } from '../training/context';
 import type { TrainingSessionOptions } from '../training/run-training';
 import type { LabStore } from '../store/lab-store';
 import { forkSpawner, type WorkerSpawner } from '../workers/spawners';
 import { lowPrioritySpawner } from '../workers/worker-priority';
 import type { WorkerClaim } from './worker-share';
 import type { RunScheduler, ScheduledSession } from './run-scheduler';
-import { ProgressThrottle } from './progress-fanout';
 import { settleSession } from './session-outcome';
-import { minOrNull, progressEvent } from './metric-points';
 import type { LiveSession } from './run-info';
 import type { ComputeSettings } from '../../shared/lab-api';
 import { OPTIMIZERS, optimizerOf } from '../../shared/optimizers';
@@ -32,7 +31,6 @@ export interface SessionDeps {
   spawn: WorkerSpawner | undefined;
   lowPriorityWorkers: boolean;
   backend: string | undefined;
-  progressIntervalMs: number;
   now: () => number;
   emit(event: { type: 'status'; run: RunInfo } | { type: 'progress'; progress: RunProgressEvent } | { type: 'log'; runId: string; line: string }): void;
   info(record: RunRecord): RunInfo;
@@ -57,7 +55,6 @@ export interface Session extends LiveSession {
   control: StopRequest;
   startedAt: number;
   done: Promise<void>;
-  progress: ProgressThrottle;
   announcedCheckpoint: number;
   checkpointEvery: number;
   backendAnnounced: boolean;
@@ -103,8 +100,7 @@ export class TrainingSessions {
       ending: null,
       done: Promise.resolve(),
       latest: null,
-      bestLoss: null,
-      progress: new ProgressThrottle(this.deps.progressIntervalMs, this.deps.now, (progress) => this.deps.emit({ type: 'progress', progress })),
+      summary: emptyProgress(),
       announcedCheckpoint: 0,
       checkpointEvery: Number.POSITIVE_INFINITY,
       backendAnnounced: false,
@@ -177,7 +173,6 @@ export class TrainingSessions {
     } catch (err) {
       outcome = { status: 'failed', reason: messageOf(err), generation: session.latest?.generation ?? 0, bestEval40: null };
     }
-    session.progress.flush();
     this.sessions.delete(runId);
 
     const settled = settleSession(outcome, session.ending, this.deps.isClosing(), session.claim?.optimizer);
@@ -199,11 +194,11 @@ export class TrainingSessions {
     this.deps.onSessionEnded();
   }
 
-  private onProgress(session: Session, ev: ProgressEvent): void {
-    const p = progressEvent(ev);
+  /** A trainer's event (throttled where it is made, training-log.ts): kept for the run's live view and relayed. */
+  private onProgress(session: Session, p: RunProgressEvent): void {
     session.latest = p;
-    if (p.bestLoss !== null) session.bestLoss = minOrNull(session.bestLoss, p.bestLoss);
-    session.progress.push(p);
+    session.summary = foldProgress(session.summary, p);
+    this.deps.emit({ type: 'progress', progress: p });
     // the backend is on disk once the trainer reports; a checkpoint before this generation is too
     const ckpt = Math.floor((p.generation - 1) / session.checkpointEvery) * session.checkpointEvery;
     if (!session.backendAnnounced || ckpt > session.announcedCheckpoint) {

@@ -12,7 +12,7 @@ import { FusedNca, FusedScratch } from '../../core/nca/fused';
 import type { StateBatch } from '../../core/nca/state';
 import { Philox } from '../../core/rng/philox';
 import { halvingCost } from '../../core/sweeps/halving';
-import { EVAL_STEPS_200 } from '../../core/nca/growth-eval';
+import { GROWTH_EVAL_STEPS } from '../../shared/metrics';
 import type { Target } from '../../core/targets/target';
 import type { SweepPlan } from '../../shared/sweep-plan';
 import { ncaConfigOf, type RunConfig } from '../../shared/training-config';
@@ -77,7 +77,8 @@ function unitSeconds(cfg: RunConfig, target: Target, cache: Map<string, number>)
   const known = cache.get(key);
   if (known !== undefined) return known;
   const step = stepSeconds(cfg);
-  const evalShare = (EVAL_STEPS_200 * step) / cfg.evalEvery;
+  // a growth evaluation rolls out the longest growth metric (shared/metrics.ts)
+  const evalShare = (GROWTH_EVAL_STEPS * step) / cfg.evalEvery;
   const mean = (cfg.stepsMin + cfg.stepsMax) / 2;
   const unit = cfg.optimizer === 'es'
     ? cfg.es.population * cfg.es.batchSize * mean * step + evalShare

@@ -3,19 +3,9 @@
  * Electron main process (RunManager) and the browser bridge all drive them the same way.
  */
 import type { ComputeRecord } from '../../shared/compute-engine';
-import type { Optimizer, RunConfig } from '../../shared/training-config';
+import type { RunConfig } from '../../shared/training-config';
 import type { Target } from '../../core/targets/target';
-import type { MetricRow } from '../../shared/run-record';
-
-/** One progress event: the metric row of the generation/iteration just done, and the throughput. */
-export interface ProgressEvent extends MetricRow {
-  runId: string;
-  optimizer: Optimizer;
-  /** throughput over the last reporting window */
-  generationsPerSec?: number;
-  mutantsPerSec?: number;
-  iterationsPerSec?: number;
-}
+import type { RunProgressEvent } from '../../shared/metrics';
 
 export type TrainOutcomeStatus = 'finished' | 'stopped' | 'paused' | 'failed';
 
@@ -45,7 +35,8 @@ export interface TrainerContext {
   /** the worker processes this session computes with (0: in this process), recorded in run.json; absent: not counted */
   workers?: number;
   control: StopRequest;
-  onProgress?: (ev: ProgressEvent) => void;
   /** a line for the user's log (the CLI prints it): what the session had to work around */
   onLog?: (line: string) => void;
+  /** the row of the step just done, in its wire form (shared/metrics.ts), at most every PROGRESS_INTERVAL_MS */
+  onProgress?: (ev: RunProgressEvent) => void;
 }

@@ -1,14 +1,16 @@
 /**
  * What the training loop does after every step (generation/iteration), in one place: keep the metric rows the
  * policy keeps, append them to the run's metrics in batches (at most one write a second, while the next step
- * computes, and before every checkpoint), emit throttled progress events with throughput, and track the run's
- * progress summary.
+ * computes, and before every checkpoint), emit progress events with throughput (the one throttle between a
+ * trainer and the window or the CLI), and fold every row into the run's progress summary (shared/metrics.ts).
  */
-import { evaluationVerdict, type MetricRow, type RunProgress } from '../../shared/run-record';
+import {
+  BEST_FIELDS, foldProgress, metricPoint, PROGRESS_INTERVAL_MS, type MetricRow, type RunProgress, type RunProgressEvent,
+} from '../../shared/metrics';
 import type { LabStore } from '../store/lab-store';
 import { METRICS_FILE } from '../store/metrics-log';
 import { OPTIMIZERS } from '../../shared/optimizers';
-import type { ProgressEvent, TrainerContext } from './context';
+import type { TrainerContext } from './context';
 
 /**
  * Rows kept in metrics: every generation/iteration up to 1000, then every 10th to 100k, then every 100th; all
@@ -30,51 +32,33 @@ export function lastKeptRowAtOrBefore(generation: number, evalEvery: number): nu
   return 0;
 }
 
-/** Progress events at most this often, except evaluation rows, which always go out. */
-const EVENT_INTERVAL_MS = 200;
 const FLUSH_INTERVAL_MS = 1000;
 
-export interface TrainingLogStart {
-  generation: number;
-  evaluations: number;
-  /** training time of earlier sessions */
-  wallSeconds: number;
-  bestEval40: number | null;
-  bestLoss: number | null;
-}
-
-/** An evaluation's growth losses; eval1000 absent in rows from before evaluations looked 1000 steps ahead. */
-type GrowthLosses = { eval40: number; eval200: number; eval1000?: number };
-
 export class TrainingLog {
-  generation: number;
-  evaluations: number;
-  bestLoss: number | null;
-  lastLoss: number | null = null;
-  bestEval40: number | null;
-  lastEval: GrowthLosses | null = null;
+  private summary: RunProgress;
   private readonly wallBefore: number;
   private readonly sessionStart = performance.now();
   private pending: MetricRow[] = [];
   private lastFlush = performance.now();
-  private lastEventAt = 0;
+  private lastEventAt = Number.NEGATIVE_INFINITY;
+  /** the newest event not sent yet (inside the interval): sent at the next flush, so the last step always goes out */
+  private held: RunProgressEvent | null = null;
   private window: { t: number; generation: number; evaluations: number };
   /** the log as this session knows it: its rows and its size after the last write (null until first read) */
   private written: { rows: MetricRow[]; bytes: number } | null = null;
-  private readonly startGeneration: number;
   /** the due flush running while the next step computes, or null */
   private background: Promise<void> | null = null;
   /** what that flush failed with (null: nothing), thrown by the next record() or flush() */
   private backgroundError: unknown = null;
 
-  constructor(private readonly store: LabStore, private readonly ctx: TrainerContext, start: TrainingLogStart) {
-    this.generation = start.generation;
-    this.evaluations = start.evaluations;
+  constructor(private readonly store: LabStore, private readonly ctx: TrainerContext, start: RunProgress) {
+    this.summary = start;
     this.wallBefore = start.wallSeconds;
-    this.bestEval40 = start.bestEval40;
-    this.bestLoss = start.bestLoss;
     this.window = { t: performance.now(), generation: start.generation, evaluations: start.evaluations };
-    this.startGeneration = start.generation;
+  }
+
+  get evaluations(): number {
+    return this.summary.evaluations;
   }
 
   /** Training wall time summed over sessions. */
@@ -82,46 +66,30 @@ export class TrainingLog {
     return this.wallBefore + (performance.now() - this.sessionStart) / 1000;
   }
 
+  /** The run's progress summary: every row recorded so far folded in (shared/metrics.ts), the wall time now. */
   progress(): RunProgress {
-    return {
-      generation: this.generation, evaluations: this.evaluations, wallSeconds: this.wall(), bestLoss: this.bestLoss,
-      lastLoss: this.lastLoss, bestEval40: this.bestEval40,
-      lastEval40: this.lastEval?.eval40 ?? null, lastEval200: this.lastEval?.eval200 ?? null,
-      lastEval1000: this.lastEval?.eval1000 ?? null, verdict: this.lastEval ? evaluationVerdict(this.lastEval) : null,
-    };
+    return { ...this.summary, wallSeconds: this.wall() };
   }
 
-  /** A generation/iteration is done: its loss (ES: population mean), its best loss, and how many rollouts it took. */
-  advance(generation: number, rollouts: number, loss: number, best: number): void {
-    this.generation = generation;
-    this.evaluations += rollouts;
-    this.lastLoss = loss;
-    this.bestLoss = this.bestLoss === null ? best : Math.min(this.bestLoss, best);
+  /** The best values a checkpoint keeps (BEST_FIELDS), to resume the summary from. */
+  bests(): Record<string, number | null> {
+    return Object.fromEntries(BEST_FIELDS.map((f) => [f, this.summary[f]]));
   }
 
-  noteEval(e: GrowthLosses): void {
-    this.lastEval = e;
-    if (Number.isFinite(e.eval40)) this.bestEval40 = this.bestEval40 === null ? e.eval40 : Math.min(this.bestEval40, e.eval40);
-  }
-
-  /** The row of the generation just done (kept by policy), a throttled progress event, a flush when due. */
+  /**
+   * The row of the step just done: folded into the summary, kept by policy, sent as a progress event (at most every
+   * PROGRESS_INTERVAL_MS, evaluations always; one inside the interval waits for the next flush or is replaced by a
+   * newer one), and a flush when due.
+   */
   async record(row: MetricRow, isEval: boolean): Promise<void> {
     this.throwBackgroundError();
+    this.summary = foldProgress(this.summary, row);
     if (isEval || keepMetricRow(row.generation)) this.pending.push(row);
     const now = performance.now();
-    if (this.ctx.onProgress && (isEval || now - this.lastEventAt >= EVENT_INTERVAL_MS)) {
-      const dt = (now - this.window.t) / 1000;
-      const ev: ProgressEvent = { runId: this.ctx.runId, optimizer: this.ctx.config.optimizer, ...row };
-      if (dt > 0 && this.generation > this.window.generation) {
-        const perSec = (this.generation - this.window.generation) / dt;
-        const rate = OPTIMIZERS[this.ctx.config.optimizer].throughput;
-        ev[rate.key] = perSec;
-        // ES: mutants/s, the rollouts of the window (Adam has none beside its iterations)
-        if (rate.second) ev[rate.second.key] = (this.evaluations - this.window.evaluations) / dt;
-      }
-      if (dt >= 1) this.window = { t: now, generation: this.generation, evaluations: this.evaluations };
-      this.lastEventAt = now;
-      this.ctx.onProgress(ev);
+    if (this.ctx.onProgress) {
+      const ev = this.event(row, now);
+      if (isEval || now - this.lastEventAt >= PROGRESS_INTERVAL_MS) this.send(ev, now);
+      else this.held = ev;
     }
     // a due flush (an append and an fsync: milliseconds, serial work of the step) runs while the next step
     // computes; flush() waits for it, so a checkpoint still never has rows missing behind it
@@ -130,13 +98,35 @@ export class TrainingLog {
     }
   }
 
+  /** The event of a row: its wire form, and the throughput since the window began. */
+  private event(row: MetricRow, now: number): RunProgressEvent {
+    const ev: RunProgressEvent = { runId: this.ctx.runId, optimizer: this.ctx.config.optimizer, ...metricPoint(row) };
+    const dt = (now - this.window.t) / 1000;
+    const s = this.summary;
+    if (dt > 0 && s.generation > this.window.generation) {
+      const rate = OPTIMIZERS[this.ctx.config.optimizer].throughput;
+      ev[rate.key] = (s.generation - this.window.generation) / dt;
+      // ES: mutants/s, the rollouts of the window (Adam has none beside its iterations)
+      if (rate.second) ev[rate.second.key] = (s.evaluations - this.window.evaluations) / dt;
+    }
+    return ev;
+  }
+
+  private send(ev: RunProgressEvent, now: number): void {
+    this.held = null;
+    this.lastEventAt = now;
+    if ((now - this.window.t) / 1000 >= 1) this.window = { t: now, generation: this.summary.generation, evaluations: this.summary.evaluations };
+    this.ctx.onProgress?.(ev);
+  }
+
   /** Keeps a row whatever the policy (the diverged iteration of a failed run). */
   keep(row: MetricRow): void {
     this.pending.push(row);
   }
 
-  /** Every row kept so far is on disk when this resolves (a flush still running is waited for). */
+  /** Every row kept so far is on disk when this resolves (a flush still running is waited for); a held event goes out. */
   async flush(): Promise<void> {
+    if (this.held) this.send(this.held, performance.now());
     if (this.background) await this.background;
     this.throwBackgroundError();
     await this.writePending();
@@ -155,18 +145,8 @@ export class TrainingLog {
    * the log's size after its last write; read before the first write.
    */
   private async onDisk(): Promise<{ rows: MetricRow[]; bytes: number }> {
-    if (this.written) return this.written;
-    const log = await this.store.readMetricLog(this.ctx.runId);
-    this.written = log;
-    // a resumed session's last growth losses are those of the last evaluation row it continues from (otherwise
-    // run.json would lose lastEval40 until the next evaluation)
-    if (this.lastEval === null && this.startGeneration > 0) {
-      const row = log.rows.findLast((r) => r.generation <= this.startGeneration && r.eval40 !== undefined);
-      if (row && row.eval40 !== undefined) {
-        this.lastEval = { eval40: row.eval40, eval200: row.eval200 ?? Number.NaN, ...(row.eval1000 !== undefined ? { eval1000: row.eval1000 } : {}) };
-      }
-    }
-    return log;
+    this.written ??= await this.store.readMetricLog(this.ctx.runId);
+    return this.written;
   }
 
   private async writePending(): Promise<void> {

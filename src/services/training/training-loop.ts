@@ -11,7 +11,8 @@
  */
 import { ncaConfigOf, validateRunConfig } from '../../shared/training-config';
 import { OPTIMIZERS } from '../../shared/optimizers';
-import type { Checkpoint, MetricRow } from '../../shared/run-record';
+import type { Checkpoint } from '../../shared/run-record';
+import { progressAt, stepMetricsOf, type MetricRow, type RunProgress } from '../../shared/metrics';
 import { messageOf } from '../../shared/validate';
 import { persistenceEval } from '../../core/nca/growth-eval';
 import type { LabStore } from '../store/lab-store';
@@ -33,8 +34,6 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-const bestOf = (ckpt: Checkpoint, key: string): number | null => (typeof ckpt.scalars[key] === 'number' ? (ckpt.scalars[key] as number) : null);
-
 export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOptions): Promise<TrainOutcome> {
   const { store } = loop;
   const cfg = ctx.config;
@@ -54,21 +53,22 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
   } catch (err) {
     const reason = messageOf(err);
     await store.updateRun(ctx.runId, { status: 'failed', statusReason: reason, backend: ctx.backend, ...(ctx.compute ? { compute: ctx.compute } : {}) }).catch(() => undefined);
-    return { status: 'failed', reason, generation: ckpt?.generation ?? 0, bestEval40: ckpt ? bestOf(ckpt, 'bestEval40') : null };
+    return { status: 'failed', reason, generation: ckpt?.generation ?? 0, bestEval40: progressAt(ckpt, []).bestEval40 };
   }
   try {
-    if (ckpt) await store.truncateMetricsAfter(ctx.runId, ckpt.generation);
-    return await drive(optimizer, ckpt);
+    let rows: MetricRow[] = [];
+    if (ckpt) {
+      await store.truncateMetricsAfter(ctx.runId, ckpt.generation);
+      rows = await store.readMetrics(ctx.runId);
+    }
+    return await drive(optimizer, ckpt, progressAt(ckpt, rows));
   } finally {
     optimizer.dispose();
   }
 
-  async function drive(opt: TrainingOptimizer, ckpt: Checkpoint | null): Promise<TrainOutcome> {
+  async function drive(opt: TrainingOptimizer, ckpt: Checkpoint | null, start: RunProgress): Promise<TrainOutcome> {
     let step = ckpt?.generation ?? 0;
-    const log = new TrainingLog(store, ctx, {
-      generation: step, evaluations: ckpt?.evaluations ?? 0, wallSeconds: ckpt?.wallSeconds ?? 0,
-      bestEval40: ckpt ? bestOf(ckpt, 'bestEval40') : null, bestLoss: ckpt ? bestOf(ckpt, 'bestLoss') : null,
-    });
+    const log = new TrainingLog(store, ctx, start);
     let lastCheckpoint: number | null = ckpt ? ckpt.generation : null;
     const lastGood = () => (lastCheckpoint === null ? 'none' : String(lastCheckpoint));
 
@@ -86,7 +86,7 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
       await log.flush();
       await store.writeCheckpoint(ctx.runId, {
         generation: step, evaluations: log.evaluations, wallSeconds: log.wall(), params, arrays: own.arrays,
-        scalars: { ...own.scalars, bestEval40: log.bestEval40, bestLoss: log.bestLoss }, pool: own.pool, rng: own.rng,
+        scalars: { ...own.scalars, ...log.bests() }, pool: own.pool, rng: own.rng,
       });
       lastCheckpoint = step;
       await store.updateRun(ctx.runId, { progress: log.progress() });
@@ -96,16 +96,17 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
       // keep what is good on disk: flushed metrics stay; the last checkpoint stays the last good state
       await log.flush().catch(() => undefined);
       await store.updateRun(ctx.runId, { status: 'failed', statusReason: reason, progress: log.progress() }).catch(() => undefined);
-      return { status: 'failed', reason, generation: step, bestEval40: log.bestEval40 };
+      return { status: 'failed', reason, generation: step, bestEval40: log.progress().bestEval40 };
     };
 
     const finish = async (status: 'finished' | 'stopped' | 'paused', reason: string): Promise<TrainOutcome> => {
       if (step !== lastCheckpoint) await checkpoint();
       else await log.flush();
       // a paused run's model too: the Playground and Compare open it while the run waits
-      await store.writeModel(ctx.runId, goodParams(), { config: cfg, generation: step, loss: log.lastEval?.eval40 ?? log.lastLoss });
-      await store.updateRun(ctx.runId, { status, statusReason: reason, progress: log.progress() });
-      return { status, reason, generation: step, bestEval40: log.bestEval40 };
+      const p = log.progress();
+      await store.writeModel(ctx.runId, goodParams(), { config: cfg, generation: step, loss: p.lastEval40 ?? p.lastLoss });
+      await store.updateRun(ctx.runId, { status, statusReason: reason, progress: p });
+      return { status, reason, generation: step, bestEval40: p.bestEval40 };
     };
 
     /** Why the run ends after the steps done so far (a request, a limit), or null; lets a request arrive first. */
@@ -134,35 +135,33 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
         if (r.kind === 'paused') return await finish('paused', r.reason);
         if (r.kind === 'failed') {
           // the failed step is logged (non-finite numbers are stored as such); its update is not kept
-          if (r.row) log.keep({ generation: g, evaluations: log.evaluations + r.row.rollouts, wallSeconds: log.wall(), loss: r.row.loss, bestLoss: r.row.bestLoss, lr: r.row.lr, gradNorm: r.row.gradNorm });
+          if (r.row) log.keep({ generation: g, evaluations: log.evaluations + r.row.rollouts, wallSeconds: log.wall(), ...stepMetricsOf(r.row) });
           return await fail(`${r.reason} at ${unit} ${g}; last good checkpoint: ${lastGood()}`);
         }
         step = g;
-        log.advance(g, r.rollouts, r.loss, r.bestLoss);
+        const evaluations = log.evaluations + r.rollouts;
         loop.onStep?.(g, opt);
 
         // whether this step is the run's last (a request, a limit): then it is evaluated too, so the growth losses a
         // run ends with (cards, summaries, the model's loss) are its final parameters', not the last interval's
         ending = await endingNow();
-        let evalNow: { eval40: number; eval200: number; eval1000: number } | null = null;
-        if (g === 1 || g % cfg.evalEvery === 0 || ending) {
+        const isEval = g === 1 || g % cfg.evalEvery === 0 || ending !== null;
+        let growth: Partial<MetricRow> = {};
+        if (isEval) {
           // the thesis's headline question (does it stop growing?) at every evaluation, not only in a suite
           const e = persistenceEval(nca, cfg.seed, opt.params(), ctx.target, g, { frames: true });
-          evalNow = e;
-          log.noteEval(e);
+          growth = { eval40: e.eval40, eval200: e.eval200, eval1000: e.eval1000 };
           await writeEvaluationStrip(store.runDir(ctx.runId), g, stripPng(e.frames, ctx.target.height, ctx.target.width));
         }
-
-        const row: MetricRow = { generation: g, evaluations: log.evaluations, wallSeconds: log.wall(), loss: r.loss, bestLoss: r.bestLoss, lr: r.lr };
-        if (r.gradNorm !== undefined) row.gradNorm = r.gradNorm;
-        if (evalNow) { row.eval40 = evalNow.eval40; row.eval200 = evalNow.eval200; row.eval1000 = evalNow.eval1000; }
-        await log.record(row, evalNow !== null);
+        const row = { generation: g, evaluations, wallSeconds: log.wall(), ...stepMetricsOf(r), ...growth } as MetricRow;
+        await log.record(row, isEval);
         // a listener that asks to end on this step's evaluation (bench quality's goal, a sweep's halving rung) ends
         // the run here, on the step it judged, rather than one step later
-        if (!ending && evalNow) ending = await endingNow();
+        if (!ending && isEval) ending = await endingNow();
         if (g % cfg.checkpointEvery === 0) await checkpoint();
-        if (evalNow && cfg.stop.targetLoss !== null && evalNow.eval40 <= cfg.stop.targetLoss) {
-          ending = ['finished', `reached the target 40-step loss ${cfg.stop.targetLoss} (${evalNow.eval40.toPrecision(4)}) at ${unit} ${g}`];
+        const eval40 = row.eval40;
+        if (eval40 !== undefined && cfg.stop.targetLoss !== null && eval40 <= cfg.stop.targetLoss) {
+          ending = ['finished', `reached the target 40-step loss ${cfg.stop.targetLoss} (${eval40.toPrecision(4)}) at ${unit} ${g}`];
         }
       }
     } catch (err) {

@@ -18,7 +18,8 @@ import {
   runExperimentJob, type ExperimentJobPayload, type ExperimentJobProgress, type ExperimentJobResult,
 } from '../../core/experiments/job';
 import { computeAdamGradientSlice, type AdamGradientRequest, type AdamGradientResult } from '../../core/adam/gradient-slice';
-import type { ProgressEvent, TrainOutcome } from '../training/context';
+import type { TrainOutcome } from '../training/context';
+import type { RunProgressEvent } from '../../shared/metrics';
 import type { GpuAdapterReport } from '../compute/gpu-adapters';
 import { bool, f32, f64, int, ncaConfig, num, obj, str } from '../cluster/wire-checks';
 import { esGpuSliceJob } from './es-gpu-slice';
@@ -68,7 +69,7 @@ export interface AdamTrainPayload {
   workspace: string;
   runId: string;
 }
-export type AdamTrainJobType = JobType<AdamTrainPayload, TrainOutcome, ProgressEvent>;
+export type AdamTrainJobType = JobType<AdamTrainPayload, TrainOutcome, RunProgressEvent>;
 
 /** Adam on the fused engine: per-sample losses, finals and gradients of a slice of one iteration's batch. */
 export type AdamGradJobType = JobType<AdamGradientRequest, AdamGradientResult>;

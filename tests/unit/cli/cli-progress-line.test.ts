@@ -1,9 +1,9 @@
-/** The CLI's training progress line (issue 14, point 8): fits 80 and 160 columns, ETA as a duration, dropping detail in order. */
+/** The CLI's training progress line: fits 80 and 160 columns, ETA as a duration, dropping detail in order. */
 import { describe, expect, it } from 'vitest';
 import { formatCliDuration, progressLine, type ProgressParts } from '../../../src/cli/progress-line';
 
 const parts: ProgressParts = {
-  unit: 'generation', value: 2570, total: 4000, loss: '0.01500', best: '0.01301', eval40: '0.01484',
+  unit: 'generation', value: 2570, total: 4000, metrics: [{ label: 'loss', text: '0.01500' }, { label: 'best', text: '0.01301' }, { label: '40-step', text: '0.01484' }],
   rate: '242 mutants/s, 40.3 gen/s', eta: `ETA ${formatCliDuration(46.4)}`,
 };
 

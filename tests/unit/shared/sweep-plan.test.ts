@@ -163,9 +163,9 @@ describe('the sweep\'s answer', () => {
     }));
     const metrics = new Map(record.runs.map((r, i) => [r.runId!, rows(i)]));
     const csv = sweepCsv(record, metrics).trimEnd().split('\n');
-    expect(csv[0]).toBe('sweep,run,configuration,es.sigma,seed,generation,evaluations,wall_seconds,loss,best_loss,lr,eval40,eval200');
+    expect(csv[0]).toBe('sweep,run,configuration,es.sigma,seed,generation,evaluations,wall_seconds,loss,best_loss,lr,grad_norm,eval40,eval200,eval1000');
     expect(csv).toHaveLength(1 + 6 * 2);
-    expect(csv[1]).toBe('20260101-000000-sweep-es-256-carrot-9-abcd,run-0,1,0.01,1,1,8,0.1,0.089,0.08,0.005,0.08,0.2');
+    expect(csv[1]).toBe('20260101-000000-sweep-es-256-carrot-9-abcd,run-0,1,0.01,1,1,8,0.1,0.089,0.08,0.005,,0.08,0.2,');
     expect(csv[4]).toMatch(/^[^,]+,run-1,2,0.02,1,3,/);
   });
 

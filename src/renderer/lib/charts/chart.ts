@@ -63,20 +63,7 @@ function registerEachRunMode(modes: Record<string, unknown>): void {
   };
 }
 
-export { pointsOf, runDivergence, smooth, type XKey, type XY, type YKey } from '@shared/training-charts';
-import type { XKey, YKey } from '@shared/training-charts';
-
-export const X_AXES: { key: XKey; label: string }[] = [
-  { key: 'generation', label: 'Generation / iteration' },
-  { key: 'evaluations', label: 'Evaluations' },
-  { key: 'wallSeconds', label: 'Wall time' },
-];
-
-export const Y_SERIES: { key: YKey; label: string; help: string }[] = [
-  { key: 'loss', label: 'Training loss', help: 'ES: mean loss of the population; Adam: batch loss' },
-  { key: 'eval40', label: 'Growth loss (40 steps)', help: 'loss after 40 steps from the seed, every "evaluate every" (the same test for ES and Adam)' },
-  { key: 'eval1000', label: 'Growth loss (1000 steps)', help: 'loss after 1000 steps from the seed, in the same evaluations: low when the model stops growing' },
-];
+export { pointsOf, runDivergence, smooth, X_AXES, Y_SERIES, type XKey, type XY, type YKey } from '@shared/training-charts';
 
 /** Run colours for overlays: distinct, readable on white, colour-blind aware (Okabe–Ito-like). */
 export const RUN_COLOURS = ['#2f6fde', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#6b4fbb', '#8c8c00'];

@@ -4,7 +4,7 @@
  */
 import type { RunInfo, RunLive, RunProgressEvent } from '@shared/lab-api';
 import { OPTIMIZERS, type Optimizer } from '@shared/optimizers';
-import { evaluationVerdict } from '@shared/run-record';
+import { foldProgress } from '@shared/metrics';
 
 export function unitOf(run: Pick<RunInfo, 'optimizer'>): { one: string; many: string; short: string } {
   const d = OPTIMIZERS[run.optimizer];
@@ -60,28 +60,12 @@ export function fractionDone(run: RunInfo): number | null {
   return max ? Math.min(1, run.progress.generation / max) : null;
 }
 
-function minOrNull(a: number | null, b: number | null | undefined): number | null {
-  if (b === null || b === undefined || !Number.isFinite(b)) return a;
-  if (a === null || !Number.isFinite(a)) return b;
-  return Math.min(a, b);
-}
-
-/** The run after a progress event of its session. */
+/** The run after a progress event of its session: the event folded into its summary (shared/metrics.ts), its throughput. */
 export function withProgress(run: RunInfo, p: RunProgressEvent): RunInfo {
   if (p.generation < run.progress.generation && run.status !== 'running') return run;
   return {
     ...run,
-    progress: {
-      ...run.progress,
-      generation: p.generation,
-      evaluations: p.evaluations,
-      wallSeconds: p.wallSeconds,
-      lastLoss: p.loss,
-      bestLoss: minOrNull(run.progress.bestLoss, p.bestLoss),
-      ...(p.eval40 !== undefined ? { lastEval40: p.eval40, bestEval40: minOrNull(run.progress.bestEval40, p.eval40) } : {}),
-      ...(p.eval200 !== undefined ? { lastEval200: p.eval200 } : {}),
-      ...(p.eval1000 !== undefined ? { lastEval1000: p.eval1000, verdict: evaluationVerdict(p) } : {}),
-    },
+    progress: foldProgress(run.progress, p),
     live: run.live
       ? {
         ...run.live,

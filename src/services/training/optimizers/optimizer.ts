@@ -10,6 +10,7 @@
  * in ./index.ts.
  */
 import type { Checkpoint } from '../../../shared/run-record';
+import type { RunProgressEvent, StepMetrics } from '../../../shared/metrics';
 import type { EngineChoice } from '../../../shared/compute-engine';
 import { ncaConfigOf, type RunConfig } from '../../../shared/training-config';
 import { initParams } from '../../../core/nca/config';
@@ -19,20 +20,17 @@ import type { Target } from '../../../core/targets/target';
 import type { StateBatch } from '../../../core/nca/state';
 import type { LabStore } from '../../store/lab-store';
 import type { WorkerSpawner } from '../../workers/spawners';
-import type { ProgressEvent, StopRequest, TrainOutcome, TrainerContext } from '../context';
+import type { StopRequest, TrainOutcome, TrainerContext } from '../context';
 
-/** What one step of an optimizer did (a generation of ES, an iteration of Adam). */
-export interface StepDone {
+/**
+ * What one step of an optimizer did (a generation of ES, an iteration of Adam): every `step` metric of the metric
+ * table (shared/metrics.ts: the training loss, its best, the learning rate, …) by name, and the rollouts it took.
+ */
+export type StepDone = StepMetrics & {
   kind: 'done';
-  /** the step's training loss (ES: the population's mean) and its best (ES: the best member) */
-  loss: number;
-  bestLoss: number;
-  /** the learning rate the update used */
-  lr: number;
-  gradNorm?: number;
   /** rollouts this step took (ES: population × batch; Adam: the batch) */
   rollouts: number;
-}
+};
 
 /**
  * The step could not be applied: the run fails with this reason (the loop adds the step and the last good
@@ -41,7 +39,7 @@ export interface StepDone {
 export interface StepFailed {
   kind: 'failed';
   reason: string;
-  row?: { loss: number; bestLoss: number; lr: number; gradNorm?: number; rollouts: number };
+  row?: StepMetrics & { rollouts: number };
 }
 
 /** The step was interrupted from outside (the cluster went away): the session pauses after a checkpoint. */
@@ -101,7 +99,7 @@ export interface TrainingSessionOptions {
   store?: LabStore;
   runId: string;
   control: StopRequest;
-  onProgress?: (ev: ProgressEvent) => void;
+  onProgress?: (ev: RunProgressEvent) => void;
   /** a line for the user's log: worker restarts, backend choice */
   onLog?: (line: string) => void;
   /** worker processes (ES default: the run's es.workers, 0 = one per core; Adam: one per core, at most the batch

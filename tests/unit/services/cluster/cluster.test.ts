@@ -13,7 +13,8 @@ import { runTrainingSession } from '../../../../src/services/training/run-traini
 import { runExperiment } from '../../../../src/services/experiments/run-experiment';
 import { LabService } from '../../../../src/services/lab/lab-service';
 import type { ClusterStatus, LabSettings } from '../../../../src/shared/lab-api';
-import type { ProgressEvent, StopRequest } from '../../../../src/services/training/context';
+import type { StopRequest } from '../../../../src/services/training/context';
+import type { RunProgressEvent } from '../../../../src/shared/metrics';
 import type { MetricRow } from '../../../../src/shared/run-record';
 import { freePort, labCopyWithVersion, redisServerPath, startRedis, startWorker, type Proc } from './cluster-helpers';
 
@@ -68,7 +69,7 @@ describe.skipIf(skip)('ES on a cluster (Redis + BullMQ; skipped only where redis
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function clusterRun(opts: { onProgress?: (ev: ProgressEvent) => void; control?: StopRequest; logs: string[] }) {
+  async function clusterRun(opts: { onProgress?: (ev: RunProgressEvent) => void; control?: StopRequest; logs: string[] }) {
     const run = await store.createRun(config(), { backend: null });
     const outcome = await runTrainingSession({
       workspace: ws, runId: run.id, control: opts.control ?? { requested: null }, workers: 0, cluster: url,

@@ -1,6 +1,6 @@
 /**
  * RunManager with a fake trainer (fast, deterministic): the status machine, the queue, the core sharing,
- * throttled progress, crash recovery at start-up, stopAll, fork. The fake does what the real trainers do to
+ * relayed progress, crash recovery at start-up, stopAll, fork. The fake does what the real trainers do to
  * the store (status, checkpoints, metrics), one generation every few milliseconds. run-manager-training.test.ts
  * drives the real trainers.
  */
@@ -144,15 +144,13 @@ describe('shareWorkers', () => {
 });
 
 describe('RunManager: one run', () => {
-  it('creates, queues and trains a run to its stop condition, with throttled progress', async () => {
+  it('creates, queues and trains a run to its stop condition, relaying its progress', async () => {
     const calls: SessionCall[] = [];
     const { m, events } = manager(calls, { genMs: 3 });
     const created = await m.create({ config: esConfig({ maxGenerations: 120, workers: 1 }), name: 'first', tags: ['smoke'] });
     expect(created.name).toBe('first');
     expect(created.tags).toEqual(['smoke']);
-    const t0 = Date.now();
     await untilStatus(m, created.id, 'finished');
-    const seconds = (Date.now() - t0) / 1000;
 
     const run = await m.get(created.id);
     expect(run.statusReason).toBe('reached max generations (120)');
@@ -166,10 +164,9 @@ describe('RunManager: one run', () => {
 
     const progress = events.filter((e): e is { type: 'progress'; progress: RunProgressEvent } => e.type === 'progress').map((e) => e.progress);
     const evals = progress.filter((p) => p.eval40 !== undefined).map((p) => p.generation);
-    // every growth evaluation arrives; the rest at most one per 100 ms (+ the final flush)
+    // the manager relays what the trainer sends (a real trainer throttles where it makes them: training-log.test.ts)
     expect(evals).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120]);
-    expect(progress.length - evals.length).toBeLessThanOrEqual(Math.ceil(seconds * 10) + 2);
-    expect(progress.length).toBeLessThan(120);
+    expect(progress.length).toBe(120);
     expect(progress.at(-1)!.generation).toBe(120);
     const generations = progress.map((p) => p.generation);
     expect([...generations].sort((a, b) => a - b)).toEqual(generations);

@@ -1,8 +1,6 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RunScheduler, type ScheduledSession } from '../../../../src/services/runs/run-scheduler';
 import { settleSession } from '../../../../src/services/runs/session-outcome';
-import { ProgressThrottle } from '../../../../src/services/runs/progress-fanout';
-import type { RunProgressEvent } from '../../../../src/shared/lab-api';
 import type { TrainOutcome } from '../../../../src/services/training/context';
 
 const es = (runId: string, over: Partial<ScheduledSession> = {}): ScheduledSession => ({
@@ -62,33 +60,5 @@ describe('settleSession', () => {
     expect(settleSession(out('finished', 'reached max generations (42)'), { kind: 'user', action: 'pause' }, false)).toEqual({
       relaunch: false, status: 'finished', reason: 'reached max generations (42)',
     });
-  });
-});
-
-describe('ProgressThrottle', () => {
-  const ev = (generation: number, eval40?: number): RunProgressEvent => ({
-    runId: 'r', optimizer: 'es', generation, evaluations: generation, wallSeconds: generation, loss: 0.1, bestLoss: 0.1, lr: 1, ...(eval40 !== undefined ? { eval40 } : {}),
-  });
-  it('sends at most one event per interval (the newest), evaluations at once, and the held one on flush', () => {
-    vi.useFakeTimers();
-    try {
-      let now = 1000;
-      const sent: number[] = [];
-      const t = new ProgressThrottle(100, () => now, (p) => sent.push(p.generation));
-      t.push(ev(1));
-      now += 10; t.push(ev(2));
-      now += 10; t.push(ev(3));
-      expect(sent).toEqual([1]);
-      now += 10; t.push(ev(4, 0.05));
-      expect(sent).toEqual([1, 4]);
-      now += 10; t.push(ev(5));
-      t.flush();
-      expect(sent).toEqual([1, 4, 5]);
-      now += 10; t.push(ev(6));
-      now += 100; vi.advanceTimersByTime(100);
-      expect(sent).toEqual([1, 4, 5, 6]);
-    } finally {
-      vi.useRealTimers();
-    }
   });
 });

@@ -118,7 +118,7 @@ describe('a sweep killed mid-way and resumed equals an uninterrupted one', () =>
     expect(shown.code, shown.err.join('\n')).toBe(0);
     expect(shown.out.join('\n')).toMatch(/best: es.sigma 0.0[12]: 40-step loss/);
     const csv = (await readFile(csvFile, 'utf8')).trimEnd().split('\n');
-    expect(csv[0]).toBe('sweep,run,configuration,es.sigma,seed,generation,evaluations,wall_seconds,loss,best_loss,lr,eval40,eval200');
+    expect(csv[0]).toBe('sweep,run,configuration,es.sigma,seed,generation,evaluations,wall_seconds,loss,best_loss,lr,grad_norm,eval40,eval200,eval1000');
     // evaluations at generations 1, 2, 4, 6, 8, 10 (every 2, and the first): 6 per run
     expect(csv).toHaveLength(1 + 6 * 6);
     for (const line of csv.slice(1)) {

@@ -10,7 +10,8 @@ import { trainAdam, ADAM_CHECKPOINT_KEYS, type AdamTrainerDeps } from '../../../
 import { runTrainingSession } from '../../../../src/services/training/run-training';
 import { requestFromCancelReason, adamTrainJob } from '../../../../src/services/workers/adam-train-job';
 import { paramLayout, THESIS_ADAM_MODEL } from '../../../../src/core/nca/config';
-import type { ProgressEvent, StopRequest } from '../../../../src/services/training/context';
+import type { StopRequest } from '../../../../src/services/training/context';
+import type { RunProgressEvent } from '../../../../src/shared/metrics';
 import { inProcessGradients } from '../../../../src/core/adam/fused-adam';
 import { ncaConfigOf } from '../../../../src/shared/training-config';
 import { forkSpawner, type WorkerHandle, type WorkerSpawner } from '../../../../src/services/workers/spawners';
@@ -38,7 +39,7 @@ function config(edit: (c: AdamRunConfig) => void = () => undefined): AdamRunConf
 
 type Engine = 'tfjs' | 'fused';
 
-async function train(store: LabStore, runId: string, opts: { control?: StopRequest; onProgress?: (e: ProgressEvent) => void; deps?: AdamTrainerDeps; engine?: Engine } = {}) {
+async function train(store: LabStore, runId: string, opts: { control?: StopRequest; onProgress?: (e: RunProgressEvent) => void; deps?: AdamTrainerDeps; engine?: Engine } = {}) {
   const run = await store.getRun(runId);
   const target = await store.loadRunTarget(runId);
   const fused = opts.engine === 'fused' ? { gradients: inProcessGradients(ncaConfigOf(run.config), target, run.config.stepsMax) } : {};
@@ -52,7 +53,7 @@ describe('Adam training (spec d.2)', () => {
   it('learns carrot-9: the 40-step growth loss falls far below the seed-vs-target MSE (0.089656); the fused engine along the same curve', async () => {
     const { store } = workspace();
     const run = await store.createRun(config((c) => { c.stop.maxGenerations = 200; c.evalEvery = 50; c.checkpointEvery = 100; }), { backend: null });
-    const events: ProgressEvent[] = [];
+    const events: RunProgressEvent[] = [];
     const outcome = await train(store, run.id, { onProgress: (e) => events.push(e) });
     expect(outcome).toMatchObject({ status: 'finished', reason: 'reached max iterations (200)', generation: 200 });
     const rows = await store.readMetrics(run.id);
@@ -278,7 +279,7 @@ describe('Adam training (spec d.2)', () => {
     const results: { params: number[]; metrics: unknown[]; backend: string | null }[] = [];
     for (const workers of [0, 1, 2, 3]) {
       const run = await store.createRun(config((c) => { c.stop.maxGenerations = 4; c.checkpointEvery = 2; c.adam.pool.size = 10; }), { backend: null });
-      const events: ProgressEvent[] = [];
+      const events: RunProgressEvent[] = [];
       const out = await runTrainingSession({ workspace: ws, runId: run.id, control: { requested: null }, workers, onProgress: (e) => events.push(e) });
       expect(out).toMatchObject({ status: 'finished', generation: 4 });
       const rec = await store.getRun(run.id);

@@ -7,7 +7,7 @@ import { LabStore } from '../../../../src/services/store/lab-store';
 import { configFromPreset, ncaConfigOf, type EsRunConfig } from '../../../../src/shared/training-config';
 import { persistenceEval } from '../../../../src/core/nca/growth-eval';
 import { runTrainingSession } from '../../../../src/services/training/run-training';
-import type { ProgressEvent } from '../../../../src/services/training/context';
+import type { RunProgressEvent } from '../../../../src/shared/metrics';
 import { main } from '../../../../src/cli/index';
 import { trainThenKill } from '../../helpers/cli-kill';
 import { forkSpawner, type WorkerHandle, type WorkerSpawner } from '../../../../src/services/workers/spawners';
@@ -32,7 +32,7 @@ function smallConfig(edit: (c: EsRunConfig) => void = () => undefined): EsRunCon
   return c;
 }
 
-async function train(ws: string, runId: string, workers = 0, onProgress?: (e: ProgressEvent) => void) {
+async function train(ws: string, runId: string, workers = 0, onProgress?: (e: RunProgressEvent) => void) {
   return runTrainingSession({ workspace: ws, runId, control: { requested: null }, workers, onProgress });
 }
 
@@ -41,7 +41,7 @@ describe('ES training (spec c.2)', () => {
     const ws = workspace();
     const store = new LabStore(ws);
     const run = await store.createRun(smallConfig((c) => { c.stop.maxGenerations = 300; c.evalEvery = 50; c.es.population = 10; }), { backend: null });
-    const events: ProgressEvent[] = [];
+    const events: RunProgressEvent[] = [];
     const outcome = await train(ws, run.id, 0, (e) => events.push(e));
     expect(outcome.status).toBe('finished');
     expect(outcome.generation).toBe(300);

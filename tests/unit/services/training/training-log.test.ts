@@ -1,14 +1,16 @@
 /**
  * The training loop's metric log (services/training/training-log.ts): a due flush runs while the next step
  * computes, flush() waits for it (a checkpoint never has rows missing behind it), and a flush that failed in the
- * background fails the next step with its error, its rows kept for the failed-run path's retry.
+ * background fails the next step with its error, its rows kept for the failed-run path's retry; progress events
+ * go out at most once per interval (the newest held, evaluations at once, the held one on flush), and the
+ * summary folds every row.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TrainingLog } from '../../../../src/services/training/training-log';
 import type { LabStore } from '../../../../src/services/store/lab-store';
 import type { MetricsAppend } from '../../../../src/services/store/metrics-log';
 import type { TrainerContext } from '../../../../src/services/training/context';
-import type { MetricRow } from '../../../../src/shared/run-record';
+import { emptyProgress, type MetricRow, type RunProgressEvent } from '../../../../src/shared/metrics';
 import { configFromPreset } from '../../../../src/shared/training-config';
 
 afterEach(() => { vi.restoreAllMocks(); });
@@ -30,9 +32,9 @@ function slowStore() {
   return { store: store as unknown as LabStore, written, appends };
 }
 
-function log(store: LabStore): TrainingLog {
-  const ctx = { runId: 'r', config: configFromPreset('es') } as TrainerContext;
-  return new TrainingLog(store, ctx, { generation: 0, evaluations: 0, wallSeconds: 0, bestEval40: null, bestLoss: null });
+function log(store: LabStore, onProgress?: (ev: RunProgressEvent) => void): TrainingLog {
+  const ctx = { runId: 'r', config: configFromPreset('es'), onProgress } as TrainerContext;
+  return new TrainingLog(store, ctx, emptyProgress());
 }
 
 /** The macrotask after every pending microtask: a background append has been asked for by then. */
@@ -83,5 +85,29 @@ describe('TrainingLog', () => {
     appends[1].finish();
     await retry;
     expect(written).toEqual([1, 2]);
+  });
+
+  it('sends one progress event per interval, evaluations at once, the held one on flush; the summary folds every row', async () => {
+    let now = 1000;
+    vi.spyOn(performance, 'now').mockImplementation(() => now);
+    const sent: RunProgressEvent[] = [];
+    const l = log(slowStore().store, (ev) => sent.push(ev));
+    const at = (g: number, over: Partial<MetricRow> = {}) => ({ ...row(g), ...over });
+    await l.record(at(1), false);
+    now += 10; await l.record(at(2, { bestLoss: 0.01 }), false);
+    now += 10; await l.record(at(3), false);
+    expect(sent.map((e) => e.generation)).toEqual([1]);
+    now += 10; await l.record(at(4, { eval40: 0.05, eval200: 0.2 }), true);
+    expect(sent.map((e) => e.generation)).toEqual([1, 4]);
+    now += 10; await l.record(at(5, { loss: Number.NaN, bestLoss: Number.NaN }), false);
+    const flushed = l.flush();
+    expect(sent.map((e) => e.generation)).toEqual([1, 4, 5]);
+    // the wire form: a loss that is not finite is null
+    expect(sent[2]).toMatchObject({ runId: 'r', optimizer: 'es', loss: null, bestLoss: null });
+    now += 200; await l.record(at(6), false);
+    expect(sent.map((e) => e.generation)).toEqual([1, 4, 5, 6]);
+    // the best of a step whose event was held (2) is kept; a diverged loss is the last, never the best
+    expect(l.progress()).toMatchObject({ generation: 6, bestLoss: 0.01, lastLoss: 0.1, bestEval40: 0.05, lastEval40: 0.05, lastEval200: 0.2 });
+    void flushed;
   });
 });
