@@ -1,5 +1,5 @@
 /**
- * The short experiments behind docs/benchmarks.md's table "Why `es` is what it is" (issue 10): the ES strategies of
+ * The short experiments behind docs/benchmarks.md's table "Why `es` is what it is": the ES strategies of
  * src/core/es in one thread, ask → evaluate every member (core/es/slice.ts) → tell, with the losses after
  * 40/200/1000 steps from the seed every `evalEvery` generations, as JSON lines with generations, evaluations
  * and CA steps (load-independent measures). Options as one JSON object, e.g.

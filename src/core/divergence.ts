@@ -1,5 +1,5 @@
 /**
- * Divergence, named (issue 14, point 4): a model whose loss overflows or becomes NaN is *diverged* from that step on.
+ * Divergence, named: a model whose loss overflows or becomes NaN is *diverged* from that step on.
  * The lab's losses are RGBA mean squared errors against a target in [0, 1] (spec b.2), so a healthy one stays below
  * 1; a loss of a thousand means cells far outside [0, 1], on the way to overflowing float32. Charts leave such values
  * out (a gap), so one exploding model does not squash every other curve into the bottom of a 40-decade log axis.

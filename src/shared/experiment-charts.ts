@@ -127,7 +127,7 @@ export function protocolChart(results: ExperimentResults, protocolId: string, mo
     const c = curveOf(results, protocolId, m.key);
     if (!c) continue;
     const y = (c.mean ?? c.repeats[0].loss).slice(0, end);
-    // a curve that overflows is named so in the legend (it is drawn up to there; issue 14, point 4)
+    // a curve that overflows is named so in the legend (it is drawn up to there, so a reader sees why it ends)
     const diverged = divergedAt(y);
     const label = labels.get(m.key) ?? m.label;
     const s: LineSeries = { label: diverged === null ? label : `${label} (diverged at step ${diverged})`, color: colors.get(m.key)!, y };
@@ -140,7 +140,7 @@ export function protocolChart(results: ExperimentResults, protocolId: string, mo
     xLabel: STEPS_AXIS_LABEL,
     yLabel: LOSS_AXIS_LABEL,
     yScale: 'log',
-    // the title says log₁₀: the ticks are the exponents (issue 14, point 5)
+    // the title says log₁₀: the ticks are the exponents, so a figure cannot be misread as linear
     yTicks: 'exponent',
     series,
     xMax: opts.xMax,

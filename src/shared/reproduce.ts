@@ -1,5 +1,5 @@
 /**
- * Reproducing the thesis's study (issue "Experiments" §2) as it crosses process boundaries and lands on disk:
+ * Reproducing the thesis's study (spec f) as it crosses process boundaries and lands on disk:
  * the request the UI sends (`experiments.reproduce`), the progress the lab pushes (`reproduce:progress`), and the
  * two files a study writes beside its index.html — `reproduce.json` (what was trained, how long, Table 2) and
  * `figures.json` (the index page as data, so the UI can show the figures without loading the HTML). One schema

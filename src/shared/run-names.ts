@@ -1,5 +1,5 @@
 /**
- * Run names that tell runs apart (issue 14, point 6). Two runs of the same preset and target used to read the same
+ * Run names that tell runs apart. Two runs of the same preset and target used to read the same
  * in every picker ("thesis-es · carrot-9"); new runs get a short suffix from their id, and runs that still share a
  * name (named by hand, or older) are shown with the shortest tail of their id that makes them distinct. The suffix
  * is kept apart from the name so a narrow list cuts the name, never the part that differs.

@@ -1,5 +1,5 @@
 /**
- * Where a run's parameters start (issue 13, point 4: fine-tune from a model). `RunConfig.startFrom` is null for
+ * Where a run's parameters start (fine-tuning: a run may start from a model the workspace has). `RunConfig.startFrom` is null for
  * the fresh initialisation every run had before (model.init, drawn from the seed's Init stream); otherwise it names
  * a model the workspace knew when the run was created: a run's model or one of its checkpoints, a built-in or
  * imported model, or (from the command line only) a model file. The parameters themselves are copied into the run

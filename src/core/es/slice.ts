@@ -9,7 +9,10 @@ import { evaluatePopulation, type PopulationStrategy } from '../nca/population';
 import { memberNoiseIndex, noiseVector } from './streams';
 import { runStream, StreamPurpose } from '../rng/run-streams';
 
-/** Every `every` generations the whole population rolls out `steps` steps instead of the drawn count (issue 10). */
+/**
+ * Every `every` generations the whole population rolls out `steps` steps instead of the drawn count, so the
+ * objective sees whether growth stops.
+ */
 export interface LongRollout {
   every: number;
   steps: number;
@@ -108,7 +111,7 @@ export function memberParams(params: Float32Array, seed: number, generation: num
 /**
  * Members evaluated at a time on the fused kernel. Each member is rolled out on its own, so the results do not
  * depend on this; it bounds what a worker holds at once (parameters, final states) to a chunk, where a slice of
- * 1000 members held ≈ 100 MB (issue 12 §4: an ES worker under 80 MB). The tfjs strategies get the whole slice,
+ * 1000 members held ≈ 100 MB (the lab's budget: an ES worker under 80 MB). The tfjs strategies get the whole slice,
  * as their batching may depend on it.
  */
 export const FUSED_MEMBER_CHUNK = 16;

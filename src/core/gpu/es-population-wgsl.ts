@@ -28,7 +28,10 @@ export interface EsGpuShape {
   width: number;
   /** samples per member rollout */
   batch: number;
-  /** objective: the last `lossWindow` states, every `lossEvery`-th, ending on the final one (spec c.2, issue 10) */
+  /**
+   * objective: the last `lossWindow` states, every `lossEvery`-th, ending on the final one (spec c.2 scores the
+   * final state only; the window is the lab's objective)
+   */
   lossWindow: number;
   lossEvery: number;
 }

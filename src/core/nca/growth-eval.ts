@@ -83,7 +83,7 @@ export function growthLossesAt(cfg: NcaConfig, seed: number, params: Float32Arra
   return counts.map((k) => r.to(k).loss());
 }
 
-/** Whether a grown model stops growing (issue 10's measure, and the thesis's headline question). */
+/** Whether a grown model stops growing (the lab's persistence measure, and the thesis's headline question). */
 export type PersistenceVerdict = 'persists' | 'overgrows' | 'diverges';
 
 export const PERSISTENCE_VERDICTS: readonly PersistenceVerdict[] = ['persists', 'overgrows', 'diverges'];
@@ -95,7 +95,10 @@ export const PERSISTENCE_VERDICT_MEANING: Record<PersistenceVerdict, string> = {
   diverges: 'blows up: the loss after 1000 updates is above 1 or not a number',
 };
 
-/** The 40-step loss a model should reach (issue 10's bar): 0.0005 at 9 px, 0.0015 at 15 px and larger. */
+/**
+ * The 40-step loss a model should reach (the quality goal of `nca-lab bench quality`, docs/benchmarks.md): 0.0005 at
+ * 9 px, 0.0015 at 15 px and larger.
+ */
 export function qualityGoal(size: number): number {
   return size <= 9 ? 0.0005 : 0.0015;
 }

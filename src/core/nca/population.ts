@@ -1,5 +1,5 @@
 /**
- * Population evaluation (issue "Foundation" §3; spec c.2): P parameter vectors, each rolled out for its own
+ * Population evaluation (spec c.2): P parameter vectors, each rolled out for its own
  * number of steps from the same start states (or its own), with its own random stream; returns each member's
  * loss (mean over the batch of the per-sample RGBA MSE, b.3) and optionally its final states.
  *
@@ -13,7 +13,7 @@
  * Both consume member i's random numbers in the same order, so they give the same states.
  *
  * The two tfjs strategies live in population-tfjs.ts, which registers them when imported: this module loads no
- * tfjs, so an ES worker evaluating on the fused kernel never does (issue 12 §4).
+ * tfjs, so an ES worker evaluating on the fused kernel never does (tfjs would break the 80 MB budget of an ES worker).
  */
 import type { NcaConfig } from './config';
 import { rgbaMsePerSample } from './loss';
@@ -21,7 +21,7 @@ import type { StateBatch } from './state';
 import type { Philox } from '../rng/philox';
 import { FusedNca } from './fused';
 
-/** Chosen by measurement (`nca-lab bench`, population cases): see the issue notes for the table. */
+/** Chosen by measurement: `nca-lab bench` (population cases) prints mutants/s of each strategy. */
 export const DEFAULT_POPULATION_STRATEGY: PopulationStrategy = 'fused';
 
 export type PopulationStrategy = 'fused' | 'loop' | 'batched';
@@ -42,8 +42,8 @@ export interface PopulationRequest {
   keepFinals?: boolean;
   strategy?: PopulationStrategy;
   /**
-   * The loss is the mean over the states after the last `lossWindow` steps of each rollout (issue 10's
-   * window objective; CAX averages the last 32 of 90 steps). 1 (the default) scores the final state only, as
+   * The loss is the mean over the states after the last `lossWindow` steps of each rollout (the lab's
+   * window objective, docs/benchmarks.md; CAX averages the last 32 of 90 steps). 1 (the default) scores the final state only, as
    * the thesis does. Windows above 1 need the fused strategy.
    */
   lossWindow?: number;

@@ -1,5 +1,5 @@
 /**
- * Quitting while runs train (issue: "closing the app while runs train asks, then stops them cleanly"): the
+ * Quitting while runs train (closing the app asks, then stops them cleanly, so no training is lost): the
  * first quit is held back, the user is asked, and on "Pause and quit" every run is paused (each writes a
  * checkpoint first) before the app really quits. No Electron import: main/index.ts wires it to `before-quit`
  * and the window's `close`, and the unit test drives it with fakes.

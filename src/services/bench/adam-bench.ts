@@ -1,5 +1,5 @@
 /**
- * `nca-lab bench adam` (issue "Adam" §7, issue 12): ms per Adam iteration and iterations/s for thesis-adam at
+ * `nca-lab bench adam` (spec d.2): ms per Adam iteration and iterations/s for thesis-adam at
  * 9×9 and 15×15 (batch 8, hidden 32, 30–39 CA steps, pool "worst after rollout → seed") and M's 72×72 (batch 8,
  * hidden 128 with both biases, 64–95 steps, gradient normalisation), on every engine in the same run:
  *  - `tfjs-<backend>`: the tfjs reference session (core/adam/bptt.ts) in this process;

@@ -1,5 +1,5 @@
 /**
- * The thesis's Table 2 on this machine (issue "ES" §5): ES generations/s and mutants/s for population
+ * The thesis's Table 2 on this machine (spec c.8: what parallel evaluation buys): ES generations/s and mutants/s for population
  * {6, 10, 40, 100, 1000} × size {9, 15} × workers {1 … cores}, and the master's serial work per generation.
  *
  * Each case is a real training session of a scratch run: the training loop (metrics on disk, progress, growth
@@ -95,7 +95,7 @@ export interface EsBenchRow {
   /** the largest worker's resident set after the case, and the most any worker held, MB */
   workerRssMb: number;
   workerPeakRssMb: number;
-  /** whether any worker had tfjs loaded (an ES worker should not: issue 12 §4) */
+  /** whether any worker had tfjs loaded (an ES worker should not: tfjs alone would break its 80 MB budget) */
   workerTfjs: boolean;
   /** 1-minute load average at the end of the case */
   load: number;

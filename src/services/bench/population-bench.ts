@@ -1,5 +1,5 @@
 /**
- * Population-evaluation throughput (issue "Foundation" §8, issue 12 §1): mutants/s of `evaluatePopulation` for
+ * Population-evaluation throughput (the fused kernel against the tfjs strategies, spec c.8): mutants/s of `evaluatePopulation` for
  * each strategy (fused SIMD kernel, tfjs loop per member, tfjs batched) at 9, 15 and 40 px, 35 steps. `backend`
  * says what computed each row: `fused-wasm-simd` for the fused kernel, the tfjs backend for the tfjs strategies.
  * Two start conditions bracket real training: `seed` (growth from the single seed cell, as in every ES rollout;

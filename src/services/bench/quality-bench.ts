@@ -1,5 +1,5 @@
 /**
- * Time to quality (issue 10 §5): for each preset × target, train a real run (the lab's trainer, worker pool,
+ * Time to quality (the evidence behind the tuned ES presets, docs/benchmarks.md): for each preset × target, train a real run (the lab's trainer, worker pool,
  * checkpoints) until its 40-step loss is at or below the goal **and** the model persists (loss after 1000 steps
  * within 2× of the loss after 40), or until the time cap. Each eval whose 40-step loss
  * meets the goal pauses the run; the bench scores the paused model for persistence and resumes it (bit-exact)

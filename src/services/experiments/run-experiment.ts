@@ -1,5 +1,5 @@
 /**
- * Runs an experiment suite on saved models (issue "Experiments" §1): one worker job per (model, suite, repeat),
+ * Runs an experiment suite on saved models (the protocols of spec f): one worker job per (model, suite, repeat),
  * spread over a WorkerPool (one process per core) or run in this process (`workers: 0`), with progress and
  * cancellation through an AbortSignal. The results are stored as data in the workspace
  * (experiments/<id>/results.json + one CSV per suite) before any figure is made from them.

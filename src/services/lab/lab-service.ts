@@ -200,7 +200,7 @@ export class LabService {
   }
 
   /**
-   * The live workspace (issue 14, point 1): what another process writes (a CLI run's record and metrics, a run
+   * The live workspace: what another process writes (a CLI run's record and metrics, a run
    * folder removed, targets imported) becomes the usual events. Runs this lab trains are left to RunManager, whose
    * own events are more current than the disk.
    */

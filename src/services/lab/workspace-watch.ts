@@ -1,5 +1,5 @@
 /**
- * The live workspace (issue 14, point 1): runs trained by another process on the same workspace (`nca-lab train`
+ * The live workspace: runs trained by another process on the same workspace (`nca-lab train`
  * in a terminal, a second `nca-lab serve`), sweeps driven elsewhere (`nca-lab sweep`) and imported targets added or
  * removed elsewhere show up without a reload,
  * as W&B's run table does. The workspace's `runs/` and `targets/` folders are watched (fs.watch, recursive: one

@@ -1,5 +1,5 @@
 /**
- * Fine-tuning (issue 13, point 4): the model a new run starts from, resolved before the run exists, so a
+ * Fine-tuning: the model a new run starts from, resolved before the run exists, so a
  * reference that names nothing, or a model whose parameters do not fit the run's model settings, is refused and
  * leaves no run behind. What `nca-lab train --from MODEL` accepts (as `nca-lab grow` does, replay-models.ts):
  *

@@ -252,7 +252,7 @@ export class LabStore {
 
     for (let attempt = 0; ; attempt++) {
       const id = makeRunId(created, cfg.optimizer, cfg.target.name);
-      // the id's random tail tells two runs of the same preset and target apart (issue 14, point 6)
+      // the id's random tail tells two runs of the same preset and target apart in lists and logs
       // an imported image's file carries its content hash (heart-1a2b3c4d.png): the name shows the image's own name
       const name = opts.name?.trim() || defaultRunName(cfg.preset, target.name.replace(/-[0-9a-f]{8}$/, ''), id);
       const record = parseRunRecord(runRecordToJson({

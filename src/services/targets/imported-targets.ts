@@ -1,5 +1,5 @@
 /**
- * Imported targets kept in the workspace (issue 14, point 2): the image file in `<workspace>/targets/`, named by its
+ * Imported targets kept in the workspace: the image file in `<workspace>/targets/`, named by its
  * content (`heart-1a2b3c4d.png`, so importing the same image twice keeps one file), and beside it a small JSON file
  * with what the user chose: the name shown in the lab, the file it came from, the size and padding it is previewed
  * and trained at. Runs name the image file in their config (so a run resumes and forks from it); the JSON is what

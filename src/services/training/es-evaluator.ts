@@ -80,7 +80,8 @@ function sliceRequest(run: EsRunSettings, req: GenerationRequest, memberStart: n
     sigma: typeof req.sigma === 'number' ? req.sigma : run.sigma, mirrored: run.mirrored, commonRandomNumbers: run.commonRandomNumbers,
     perMemberSteps: run.perMemberSteps, stepsMin: run.stepsMin, stepsMax: run.stepsMax,
   };
-  // issue 10's objectives: the keys stay absent for the thesis's, so its requests are what they always were
+  // the window objective (docs/benchmarks.md): the keys stay absent for the thesis's (final state, spec c.2),
+  // so its requests are what they always were
   if (run.lossWindow !== undefined && run.lossWindow > 1) {
     out.lossWindow = run.lossWindow;
     out.lossEvery = run.lossEvery;
@@ -91,7 +92,7 @@ function sliceRequest(run: EsRunSettings, req: GenerationRequest, memberStart: n
   return out;
 }
 
-/** A run's objective (issue 10 §3) as the slice evaluation takes it. */
+/** A run's objective (`es.objective`: loss window and long rollouts) as the slice evaluation takes it. */
 export function esObjectiveSettings(o: EsObjective): Pick<EsMemberSettings, 'lossWindow' | 'lossEvery' | 'longRollout'> {
   return { lossWindow: o.lossWindow, lossEvery: o.lossEvery, longRollout: o.longEvery > 0 ? { every: o.longEvery, steps: o.longSteps } : null };
 }

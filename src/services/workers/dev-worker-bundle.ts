@@ -3,8 +3,8 @@
  * esbuild (tsx's own compiler) into out/dev-worker/<hash>/worker.mjs, then forked with plain Node.
  *
  * Why not fork it through tsx like the parent: tsx's ESM loader runs its hooks on a second V8 thread and keeps
- * its compiler beside it, ≈37 MB per process; an ES worker without tfjs is ≈45 MB on its own (issue 12 §4:
- * under 80 MB). Packages stay external, imported from node_modules as usual (so the file must live inside the
+ * its compiler beside it, ≈37 MB per process; an ES worker without tfjs is ≈45 MB on its own (the lab's
+ * budget for an ES worker: under 80 MB). Packages stay external, imported from node_modules as usual (so the file must live inside the
  * package: out/ is ignored by git), and lazily imported modules stay separate chunks, so the Adam job's tfjs is
  * still loaded only when that job runs.
  *

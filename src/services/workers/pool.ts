@@ -4,11 +4,14 @@
  * CLI and tests `forkSpawner()`.
  *
  * ES follows the thesis's Algorithm 2 (docs/architecture.md, "Compute"): every generation the trainer `map`s one job
- * per slice of the population over the pool; each job carries the parameters and the generation seed, and comes
- * back with fitness scalars. Per-run data that does not change between generations (target, config) goes once per
- * worker through `init` / `setInit`, and is resent by the pool to any worker it starts to replace a dead one.
+ * per slice of the population over the pool; each job (`EsSliceRequest`, core/es/slice.ts) carries everything the
+ * slice needs: the parameters, the generation seed, the start states, and also the run's config and target, which do
+ * not change between generations but are sent with every request (services/training/es-evaluator.ts,
+ * sliceRequest), so a worker holds no run state and any worker, a replacement included, can take any slice. It
+ * comes back with fitness scalars. What `init` / `setInit` send (protocol.ts WorkerInit: the tfjs backend) goes
+ * once per worker and is resent by the pool to any worker it starts to replace a dead one.
  *
- *   const pool = new WorkerPool<EsJobs, EsInit>({ size: cores, spawn: forkSpawner(), init });
+ *   const pool = new WorkerPool<LabJobs>({ size: cores, spawn: forkSpawner(), init: { backend: 'wasm' } });
  *   await pool.start();
  *   const fitness = await pool.map('es-slice', slices, { signal });
  *   await pool.close();
@@ -302,7 +305,7 @@ export class WorkerPool<J extends JobMap<J> = AnyJobMap, I extends WorkerInit = 
   }
 
   /**
-   * Replaces the init payload (a new run's target and config) and sends it to every worker; resolves when all have
+   * Replaces the init payload (protocol.ts WorkerInit for the lab's pools) and sends it to every worker; resolves when all have
    * acknowledged it. Jobs started after this call see the new payload; a job already running keeps the one it
    * started with.
    */

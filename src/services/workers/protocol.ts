@@ -3,9 +3,11 @@
  *
  * A job map names each job kind with what goes in, what comes back and what it reports on the way:
  *
- *   interface EsJobs { 'es-slice': JobType<EsSlicePayload, EsSliceResult, EsSliceProgress> }
+ *   type EsSliceJobType = JobType<EsSliceRequest, EsSliceResult>;     // no progress events
  *
- * The pool (`WorkerPool<EsJobs>`) and the handler (`JobHandler<EsJobs['es-slice'], EsInit>`) both check against it.
+ * The lab's job map is `LabJobs` (lab-jobs.ts, derived from its job table): the pool (`WorkerPool<LabJobs>`) and
+ * each handler (`JobHandler<EsSliceJobType>`, with the init type as a second argument where a handler reads
+ * `ctx.init`) both check against it.
  * Messages travel by structured clone (fork IPC with `serialization: 'advanced'`, Electron's utilityProcess
  * postMessage), so typed arrays, Maps and nested objects arrive as themselves, not as JSON.
  */
@@ -28,8 +30,8 @@ export type ResultOf<J extends JobMap<J>, K extends keyof J> = J[K]['result'];
 export type ProgressOf<J extends JobMap<J>, K extends keyof J> = J[K]['progress'];
 
 /**
- * What every worker is given before its first job and again on `pool.setInit` (a new run's target and config,
- * for instance). `backend` forces the worker's tfjs backend (`tensorflow`, `wasm`, `cpu`); the worker picks the
+ * What every worker is given before its first job and again on `pool.setInit`: the lab's pools send only this
+ * (a run's target and config travel in each job's payload). `backend` forces the worker's tfjs backend (`tensorflow`, `wasm`, `cpu`); the worker picks the
  * fastest available otherwise. The backend is chosen once per process: a later init cannot change it.
  */
 export interface WorkerInit {

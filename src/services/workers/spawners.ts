@@ -39,7 +39,7 @@ export interface WorkerSpawnInfo {
 }
 
 /**
- * The Node flags of a worker that only evaluates ES slices (issue 12 §4: under 80 MB). A slice's garbage is
+ * The Node flags of a worker that only evaluates ES slices (the lab's budget for an ES worker: under 80 MB). A slice's garbage is
  * small and short-lived (the chunk's results; the noise buffer is reused), so a 2 MB young generation is
  * enough; V8's default lets each semi-space grow to 16 MB, and a worker at population 1000 kept ≈ 15 MB of it
  * resident. bench es, 15×15, 2 workers, 6 runs alternating with and without (2026-12-03, 2-core machine, load

@@ -42,16 +42,16 @@ const THESIS_ES: EsSettings = {
   ...structuredClone(ES_DEFAULT_GROUPS),
 };
 
-/** issue 10's ES: no c.5 decay (Adam adapts its steps), the window objective */
-const ISSUE10_ES: EsSettings = {
+/** the lab's tuned ES (docs/benchmarks.md): no c.5 decay (Adam adapts its steps), the window objective */
+const TUNED_ES: EsSettings = {
   ...THESIS_ES, population: 32, sigma: 0.02, lr: 0.005, update: 'openai-adam', commonRandomNumbers: true,
   decay: { ...THESIS_ES.decay, enabled: false },
   objective: { lossWindow: 40, lossEvery: 4, longEvery: 0, longSteps: 200 },
   adam: { ...ES_DEFAULT_GROUPS.adam, weightDecay: 0 },
 };
 
-/** what the issue 10 presets share besides their ES settings: 64–72 steps for the window objective, denser evals */
-const ISSUE10_COMMON = { ...THESIS_COMMON, stepsMin: 64, stepsMax: 72, evalEvery: 100, checkpointEvery: 500 } satisfies Partial<CommonConfig>;
+/** what the lab's tuned ES presets share besides their ES settings: 64–72 steps for the window objective, denser evals */
+const TUNED_ES_COMMON = { ...THESIS_COMMON, stepsMin: 64, stepsMax: 72, evalEvery: 100, checkpointEvery: 500 } satisfies Partial<CommonConfig>;
 
 /** the lab's plateau rule (c.5, core/es/decay.ts) as es-plateau runs it */
 const PLATEAU_DECAY: EsSettings['decay'] = {
@@ -112,10 +112,10 @@ export const PRESETS: Preset[] = [
   {
     name: 'es',
     optimizer: 'es',
-    description: 'The lab\'s first ES for new runs (issue 10, chosen with `nca-lab bench quality` and short experiments on carrot-9, see docs/benchmarks.md): OpenAI-ES with Adam (α 0.005, σ 0.02), population 32 in mirrored pairs with common random numbers, 64–72 steps scored on the mean loss of every 4th of the last 40 states, so the model learns to grow and then to stop; α halves at mean loss 0.008 and again at 0.005.',
+    description: 'The lab\'s first ES for new runs (chosen with `nca-lab bench quality` and short experiments on carrot-9, see docs/benchmarks.md): OpenAI-ES with Adam (α 0.005, σ 0.02), population 32 in mirrored pairs with common random numbers, 64–72 steps scored on the mean loss of every 4th of the last 40 states, so the model learns to grow and then to stop; α halves at mean loss 0.008 and again at 0.005.',
     config: {
-      optimizer: 'es', preset: 'es', ...ISSUE10_COMMON, model: THESIS_MODEL_ES,
-      es: { ...ISSUE10_ES, decay: { enabled: true, every: 100, thresholds: [-0.008, -0.005], factors: [0.5, 0.5], ...THRESHOLD_RULE } },
+      optimizer: 'es', preset: 'es', ...TUNED_ES_COMMON, model: THESIS_MODEL_ES,
+      es: { ...TUNED_ES, decay: { enabled: true, every: 100, thresholds: [-0.008, -0.005], factors: [0.5, 0.5], ...THRESHOLD_RULE } },
     },
   },
   {
@@ -123,17 +123,17 @@ export const PRESETS: Preset[] = [
     optimizer: 'es',
     description: 'The es preset with the lab\'s plateau rule instead of the c.5 thresholds: α halves whenever 3 windows of 500 generations in a row fail to improve the mean loss by 1 % (never below 1.5e-4), so the schedule follows the run on any target, where thresholds set on carrot-9 never fire on a harder one.',
     config: {
-      optimizer: 'es', preset: 'es-plateau', ...ISSUE10_COMMON, model: THESIS_MODEL_ES,
-      es: { ...ISSUE10_ES, decay: PLATEAU_DECAY },
+      optimizer: 'es', preset: 'es-plateau', ...TUNED_ES_COMMON, model: THESIS_MODEL_ES,
+      es: { ...TUNED_ES, decay: PLATEAU_DECAY },
     },
   },
   {
     name: 'es-256',
     optimizer: 'es',
-    description: 'The lab\'s ES for new runs (issue 10, chosen with `nca-lab bench quality`, see docs/benchmarks.md; the fastest on carrot-9, and it met the rabbit-15 goal in 37 minutes with seed 1, not within the hour with seed 2): es-plateau with population 256, σ following √α (es.decay.sigmaPower 0.5), α floor 5e-5, and the layer-1 bias (the Adam model\'s 2,080 parameters): the larger population keeps α high longer and the bias lets a cell hold a steady colour.',
+    description: 'The lab\'s ES for new runs (chosen with `nca-lab bench quality`, see docs/benchmarks.md; the fastest on carrot-9, and it met the rabbit-15 goal in 37 minutes with seed 1, not within the hour with seed 2): es-plateau with population 256, σ following √α (es.decay.sigmaPower 0.5), α floor 5e-5, and the layer-1 bias (the Adam model\'s 2,080 parameters): the larger population keeps α high longer and the bias lets a cell hold a steady colour.',
     config: {
-      optimizer: 'es', preset: 'es-256', ...ISSUE10_COMMON, model: THESIS_MODEL_ADAM,
-      es: { ...ISSUE10_ES, population: 256, decay: { ...PLATEAU_DECAY, minLr: 5e-5, sigmaPower: 0.5 } },
+      optimizer: 'es', preset: 'es-256', ...TUNED_ES_COMMON, model: THESIS_MODEL_ADAM,
+      es: { ...TUNED_ES, population: 256, decay: { ...PLATEAU_DECAY, minLr: 5e-5, sigmaPower: 0.5 } },
     },
   },
   {
@@ -141,7 +141,7 @@ export const PRESETS: Preset[] = [
     optimizer: 'es',
     description: 'OpenAI-ES with Adam on the gradient estimate and L2 weight decay (Salimans et al. 2017; the CAX/evosax NCA recipe): centred ranks in [−0.5, 0.5], θ −= Adam(−g + λθ), σ 0.02, population 32, the window objective (mean loss of the last 40 of 64–72 steps).',
     config: {
-      optimizer: 'es', preset: 'openai-es-adam', ...ISSUE10_COMMON, model: THESIS_MODEL_ES, es: { ...ISSUE10_ES, adam: { ...ISSUE10_ES.adam, weightDecay: 0.005 } },
+      optimizer: 'es', preset: 'openai-es-adam', ...TUNED_ES_COMMON, model: THESIS_MODEL_ES, es: { ...TUNED_ES, adam: { ...TUNED_ES.adam, weightDecay: 0.005 } },
     },
   },
   {
@@ -149,7 +149,7 @@ export const PRESETS: Preset[] = [
     optimizer: 'es',
     description: 'PGPE with ClipUp (Sehnke et al. 2010; Toklu et al. 2020; the EvoJAX NCA recipe): symmetric pairs, per-parameter σ from 0.02 adapted at rate 0.1 (≤ 20 % a generation), ClipUp step 0.01 and max speed 0.02, population 32, the window objective.',
     config: {
-      optimizer: 'es', preset: 'pgpe', ...ISSUE10_COMMON, model: THESIS_MODEL_ES, es: { ...ISSUE10_ES, update: 'pgpe', lr: 0.01, pgpe: { ...ISSUE10_ES.pgpe, maxSpeed: 0.02 } },
+      optimizer: 'es', preset: 'pgpe', ...TUNED_ES_COMMON, model: THESIS_MODEL_ES, es: { ...TUNED_ES, update: 'pgpe', lr: 0.01, pgpe: { ...TUNED_ES.pgpe, maxSpeed: 0.02 } },
     },
   },
   {
@@ -157,7 +157,7 @@ export const PRESETS: Preset[] = [
     optimizer: 'es',
     description: 'SNES (Schaul et al. 2011): a diagonal Gaussian whose centre and per-parameter σ (from 0.02) follow the natural gradient, η_μ 1 and the paper\'s η_σ, population 32, the window objective.',
     config: {
-      optimizer: 'es', preset: 'snes', ...ISSUE10_COMMON, model: THESIS_MODEL_ES, es: { ...ISSUE10_ES, update: 'snes', lr: 1 },
+      optimizer: 'es', preset: 'snes', ...TUNED_ES_COMMON, model: THESIS_MODEL_ES, es: { ...TUNED_ES, update: 'snes', lr: 1 },
     },
   },
   {

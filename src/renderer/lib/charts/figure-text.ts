@@ -1,5 +1,5 @@
 /**
- * Figure text in the window (issue 14, point 5): the core lays out labelled strips and GIF captions and composes
+ * Figure text in the window (labels for a paper's figures): the core lays out labelled strips and GIF captions and composes
  * their pixels (core/figures/strip-figure.ts, core/replay/gif.ts); the text is measured and drawn here with the
  * browser's canvas 2D, in the figures' font. Node does the same with @napi-rs/canvas (services/export/figure-text.ts).
  */

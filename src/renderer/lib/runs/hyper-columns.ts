@@ -1,5 +1,5 @@
 /**
- * Hyperparameter columns of the Runs table, chosen by the user (issue 14, point 3; W&B's run table): any config
+ * Hyperparameter columns of the Runs table, chosen by the user (as in W&B's run table): any config
  * field the New Run form knows (shared/training-config.ts's RUN_CONFIG_FIELDS), shown per run, the choice kept in
  * this browser's storage so it survives a reload.
  */

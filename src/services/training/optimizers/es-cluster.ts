@@ -1,5 +1,5 @@
 /**
- * ES as the master of a cluster run (issue 11, docs/scale-out.md): the loop and the optimizer are the same as
+ * ES as the master of a cluster run (docs/scale-out.md): the loop and the optimizer are the same as
  * on this machine's pool, its slices go through the cluster's Redis. When Redis goes away the optimizer pauses
  * the session after a checkpoint ("cluster unreachable since …"); this session waits for Redis and resumes it
  * from that checkpoint, on the same trajectory, unless the user stops or pauses meanwhile.

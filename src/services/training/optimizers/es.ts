@@ -3,7 +3,7 @@
  * generation draws the start batch (seed or sample pool, spec e), has the evaluator score every member, shapes
  * the fitness (c.3), has the weighted noise sums the strategy asks for formed where the noise is cheap to rebuild
  * in parallel (the workers, core/es/noise-sums.ts), lets the run's strategy update θ (c.4 with the c.5 decay, or
- * issue 10's OpenAI-ES with Adam, PGPE, SNES: the rows of shared/run-config/es-rules.ts) and writes the best member's states back to the
+ * the lab's OpenAI-ES with Adam, PGPE, SNES: the rows of shared/run-config/es-rules.ts) and writes the best member's states back to the
  * pool. Every random number derives
  * from (seed, generation), so a resumed run retraces the trajectory of an uninterrupted one exactly.
  *
