@@ -3,7 +3,7 @@
  * worker's WebGPU device (services/compute/gpu-bptt.ts); the update stays with the master, as for adam-grad.
  */
 import type { JobHandler } from './protocol';
-import type { AdamGpuGradJobType } from './lab-jobs';
+import type { AdamGpuGradJobType } from './lab-job-types';
 import type { GpuBptt } from '../compute/gpu-bptt';
 import type { GpuDevice } from '../compute/gpu-device';
 import { gpuDeviceFor } from './gpu-session';

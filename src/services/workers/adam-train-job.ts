@@ -11,9 +11,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { JobHandler } from './protocol';
-import type { AdamTrainJobType } from './lab-jobs';
+import type { AdamTrainJobType } from './lab-job-types';
 import { LabStore } from '../store/lab-store';
-import { trainAdam } from '../training/optimizers/adam';
+import { trainAdam } from '../training/optimizers/adam-session';
 import type { StopRequest } from '../training/context';
 
 

@@ -3,7 +3,7 @@
  * worker's WebGPU device (services/compute/gpu-es.ts); losses back, as from es-slice.
  */
 import type { JobHandler } from './protocol';
-import type { EsGpuSliceJobType } from './lab-jobs';
+import type { EsGpuSliceJobType } from './lab-job-types';
 import type { GpuEsPopulation } from '../compute/gpu-es';
 import type { GpuDevice } from '../compute/gpu-device';
 import { gpuDeviceFor } from './gpu-session';

@@ -12,16 +12,19 @@
  * only ever one of these handlers.
  */
 import type { JobHandler, JobType, PayloadOf, ResultOf } from './protocol';
-import { evaluateEsSlice, type EsSliceRequest, type EsSliceResult } from '../../core/es/slice';
-import { evaluateNoiseSums, type NoiseSumsRequest, type NoiseSumsResult } from '../../core/es/noise-sums';
-import {
-  runExperimentJob, type ExperimentJobPayload, type ExperimentJobProgress, type ExperimentJobResult,
-} from '../../core/experiments/job';
-import { computeAdamGradientSlice, type AdamGradientRequest, type AdamGradientResult } from '../../core/adam/gradient-slice';
-import type { TrainOutcome } from '../training/context';
-import type { RunProgressEvent } from '../../shared/metrics';
-import type { GpuAdapterReport } from '../compute/gpu-adapters';
+import { evaluateEsSlice } from '../../core/es/slice';
+import { evaluateNoiseSums } from '../../core/es/noise-sums';
+import { runExperimentJob, type ExperimentJobPayload, type ExperimentJobResult } from '../../core/experiments/job';
+import { computeAdamGradientSlice } from '../../core/adam/gradient-slice';
 import { bool, f32, f64, int, ncaConfig, num, obj, str } from '../cluster/wire-checks';
+import type {
+  EsSliceJobType, EsGpuSliceJobType, EsNoiseSumsJobType, AdamTrainJobType, AdamGradJobType, AdamGpuGradJobType,
+  ExperimentJobType, WorkerStatsJobType,
+} from './lab-job-types';
+export type {
+  EsSliceJobType, EsGpuSliceRequest, EsGpuSliceJobType, EsNoiseSumsJobType, AdamTrainPayload, AdamTrainJobType,
+  AdamGradJobType, AdamGpuGradientRequest, AdamGpuGradJobType, ExperimentJobType, WorkerStatsResult, WorkerStatsJobType,
+} from './lab-job-types';
 import { esGpuSliceJob } from './es-gpu-slice';
 import { adamGpuGradJob } from './adam-gpu-grad';
 
@@ -51,37 +54,6 @@ export interface LabJobRecord<K extends string, T extends JobType<any, any, any>
 function job<T extends JobType<any, any, any>>() {
   return <const R extends LabJobRecord<string, T>>(record: R): R & { readonly jobType?: T } => record;
 }
-
-/** ES (thesis Algorithm 2): members [memberStart, memberEnd) of one generation; losses back. */
-export type EsSliceJobType = JobType<EsSliceRequest, EsSliceResult>;
-
-/** ES on the GPU: the same slice, evaluated by the worker's WebGPU device on this adapter (services/compute/gpu-es.ts). */
-export interface EsGpuSliceRequest extends EsSliceRequest {
-  adapter: GpuAdapterReport;
-}
-export type EsGpuSliceJobType = JobType<EsGpuSliceRequest, EsSliceResult>;
-
-/** ES: one generation's weighted noise sums over a range of parameters (core/es/noise-sums.ts). */
-export type EsNoiseSumsJobType = JobType<NoiseSumsRequest, NoiseSumsResult>;
-
-/** Adam: one whole training session of a stored run in the worker process. */
-export interface AdamTrainPayload {
-  workspace: string;
-  runId: string;
-}
-export type AdamTrainJobType = JobType<AdamTrainPayload, TrainOutcome, RunProgressEvent>;
-
-/** Adam on the fused engine: per-sample losses, finals and gradients of a slice of one iteration's batch. */
-export type AdamGradJobType = JobType<AdamGradientRequest, AdamGradientResult>;
-
-/** Adam's gradients on the GPU: the same slice, computed by the worker's WebGPU device (services/compute/gpu-bptt.ts). */
-export interface AdamGpuGradientRequest extends AdamGradientRequest {
-  adapter: GpuAdapterReport;
-}
-export type AdamGpuGradJobType = JobType<AdamGpuGradientRequest, AdamGradientResult>;
-
-/** One model × one suite × one repeat of an experiment (core/experiments/job.ts). */
-export type ExperimentJobType = JobType<ExperimentJobPayload, ExperimentJobResult, ExperimentJobProgress>;
 
 function parseExperimentPayload(v: unknown, what: string): ExperimentJobPayload {
   const o = obj(v, what);
@@ -144,20 +116,6 @@ export const LAB_JOB_TABLE = [
 type AnyLabJob = (typeof LAB_JOB_TABLE)[number];
 type JobTypeOf<R> = R extends { readonly jobType?: infer T } ? T : never;
 
-/** Built into every worker runtime (src/worker/runtime.ts): the worker's size and what it has loaded. */
-export interface WorkerStatsResult {
-  pid: number;
-  rssBytes: number;
-  /** the most this process has held resident since it started */
-  maxRssBytes: number;
-  heapUsedBytes: number;
-  /** the tfjs backend in use, or null while none was loaded */
-  backend: string | null;
-  tfjsLoaded: boolean;
-  /** the Node flags it was started with (process.execArgv) */
-  nodeFlags: string[];
-}
-export type WorkerStatsJobType = JobType<Record<string, never>, WorkerStatsResult>;
 
 /** Every job kind by name, as the WorkerPool is typed: the table's, and the runtime's built-in 'worker-stats'. */
 export type LabJobs = { [R in AnyLabJob as R['kind']]: JobTypeOf<R> } & { 'worker-stats': WorkerStatsJobType };

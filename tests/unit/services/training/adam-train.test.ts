@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { initNodeBackend } from '../../../../src/services/compute/backend';
 import { LabStore } from '../../../../src/services/store/lab-store';
 import { configFromPreset, ConfigError, type AdamRunConfig } from '../../../../src/shared/training-config';
-import { trainAdam, ADAM_CHECKPOINT_KEYS, type AdamTrainerDeps } from '../../../../src/services/training/optimizers/adam';
+import { trainAdam, ADAM_CHECKPOINT_KEYS, type AdamTrainerDeps } from '../../../../src/services/training/optimizers/adam-session';
 import { runTrainingSession } from '../../../../src/services/training/run-training';
 import { requestFromCancelReason, adamTrainJob } from '../../../../src/services/workers/adam-train-job';
 import { paramLayout, THESIS_ADAM_MODEL } from '../../../../src/core/nca/config';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { initNodeBackend } from '../../../../src/services/compute/backend';
 import { LabStore } from '../../../../src/services/store/lab-store';
 import { runTrainingSession } from '../../../../src/services/training/run-training';
-import { trainAdam } from '../../../../src/services/training/optimizers/adam';
+import { trainAdam } from '../../../../src/services/training/optimizers/adam-session';
 import { hashMetrics, hashParams } from '../../../fixtures/resume/make-fixtures-hash';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'fixtures', 'resume');
