@@ -5,7 +5,7 @@
  * pause and is launched again with its new worker count.
  */
 import type { RunInfo } from '../../shared/lab-api';
-import { emptyProgress, foldProgress, type RunProgressEvent } from '../../shared/metrics';
+import { emptyProgress, foldProgress, metricPoint, type RunProgressEvent } from '../../shared/metrics';
 import type { RunRecord } from '../../shared/run-record';
 import { messageOf } from '../../shared/validate';
 import type { StopRequest, TrainOutcome } from '../training/context';
@@ -195,7 +195,9 @@ export class TrainingSessions {
   }
 
   /** A trainer's event (throttled where it is made, training-log.ts): kept for the run's live view and relayed. */
-  private onProgress(session: Session, p: RunProgressEvent): void {
+  private onProgress(session: Session, event: RunProgressEvent): void {
+    // the wire form whatever the trainer sent (a non-finite loss as null): the event crosses IPC and the bridge
+    const p: RunProgressEvent = { ...event, ...metricPoint(event) };
     session.latest = p;
     session.summary = foldProgress(session.summary, p);
     this.deps.emit({ type: 'progress', progress: p });

@@ -142,10 +142,12 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
         const evaluations = log.evaluations + r.rollouts;
         loop.onStep?.(g, opt);
 
-        // whether this step is the run's last (a request, a limit): then it is evaluated too, so the growth losses a
-        // run ends with (cards, summaries, the model's loss) are its final parameters', not the last interval's
+        // whether this step is the run's last (a request, a limit): a run that ends (finished or stopped) is evaluated
+        // at its last step too, so the growth losses it ends with (cards, summaries, the model's loss) are its final
+        // parameters', not the last interval's. A pause is not an end: a paused run resumes onto exactly the rows
+        // and weights of an uninterrupted run, so it is evaluated at its intervals only
         ending = await endingNow();
-        const isEval = g === 1 || g % cfg.evalEvery === 0 || ending !== null;
+        const isEval = g === 1 || g % cfg.evalEvery === 0 || (ending !== null && ending[0] !== 'paused');
         let growth: Partial<MetricRow> = {};
         if (isEval) {
           // the thesis's headline question (does it stop growing?) at every evaluation, not only in a suite

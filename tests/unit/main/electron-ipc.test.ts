@@ -87,7 +87,7 @@ describe('Electron IPC wiring + preload', () => {
     expect([...fake.state.exposed.keys()]).toEqual(['lab']);
     expect(Object.keys(lab).sort()).toEqual(['cluster', 'experiments', 'models', 'on', 'runs', 'settings', 'sweeps', 'system', 'targets']);
     expect(Object.keys(lab.runs).sort()).toEqual([
-      'checkpoints', 'create', 'delete', 'fork', 'get', 'list', 'metrics', 'pause', 'rename', 'resume', 'setNotes', 'setTags', 'stop', 'target',
+      'checkpoints', 'create', 'delete', 'evaluationStrip', 'fork', 'get', 'list', 'metrics', 'pause', 'rename', 'resume', 'setNotes', 'setTags', 'stop', 'target',
     ]);
   });
 
