@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from './fixtures';
 import sharp from 'sharp';
 import { LabStore } from '../../src/services/store/lab-store';
+import { acquireRunLock } from '../../src/services/training/run-lock';
 import { ncaConfigOf } from '../../src/shared/training-config';
 import { growingParams } from '../fixtures/model-params';
 import { encodePng } from '../../src/services/export/png';
@@ -82,6 +83,9 @@ test('a run another process writes appears in Runs and on its page without a rel
   // "nca-lab train" in another terminal: a run folder with its record and metrics
   const before = await page.locator('tr[data-run]').count();
   const run = await store.createRun(configFromPreset('thesis-es'), { backend: null });
+  // it holds the run's lock as a trainer does (this test's process is its live owner): a 'running' run without a
+  // live owner would read as interrupted
+  const lock = await acquireRunLock(store.runDir(run.id), run.id);
   await store.updateRun(run.id, { status: 'running' });
   await store.appendMetrics(run.id, fallingRows(1, 40));
   const row = page.locator(`tr[data-run="${run.id}"]`);
@@ -97,6 +101,7 @@ test('a run another process writes appears in Runs and on its page without a rel
   await store.appendMetrics(run.id, fallingRows(41, 90));
   await expect.poll(() => chartPoints(page), { timeout: 10_000 }).toBe(90);
   await store.updateRun(run.id, { status: 'stopped', statusReason: 'stopped by the user at generation 90' });
+  await lock.release();
   await expect(page.getByTestId('status-reason')).toHaveText('stopped by the user at generation 90', { timeout: 10_000 });
 
   // deleted elsewhere: gone from the table

@@ -51,6 +51,20 @@ export function processStartToken(pid: number): string | null {
   return start && /^\d+$/.test(start) ? `${boot}/${start}` : null;
 }
 
+/**
+ * Whether the process has exited and only waits to be reaped by its parent (state Z, zombie, or X, dead): a signal
+ * 0 probe still reaches it and /proc still shows its start time, but it runs nothing and holds nothing.
+ */
+function processExited(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
+  }
+}
+
 /** This process as another one can recognise it later. */
 export interface ProcessIdentity {
   pid: number;
@@ -69,7 +83,7 @@ export function thisProcess(): ProcessIdentity {
  */
 export function processState(p: ProcessIdentity): 'alive' | 'gone' | 'unknown' {
   if (p.host !== hostname()) return 'unknown';
-  if (!processAlive(p.pid)) return 'gone';
+  if (!processAlive(p.pid) || processExited(p.pid)) return 'gone';
   if (p.start === null) return 'alive';
   const now = processStartToken(p.pid);
   return now === null || now === p.start ? 'alive' : 'gone';
