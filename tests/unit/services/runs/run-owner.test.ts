@@ -91,8 +91,8 @@ describe('a run another process trains', () => {
     expect(commandOf([])).toBeNull();
   });
 
-  // Skipped: in the full unit suite (other files running beside it) this test hung until its 180 s timeout in 4 of
-  // 6 runs, while alone or beside 2–3 files it passed in 11–20 s; where it hangs is not yet found (the runs that
+  // Skipped: it hung until its 180 s timeout in 4 of 7 runs, every time with many other files running beside it
+  // (the full unit suite, twice with a second suite), while alone or beside 2–3 files it passed in 11–20 s; where it hangs is not yet found (the runs that
   // printed progress reached the Stop request). What it checks of the window is also checked end to end by
   // tests/e2e/live-cli.spec.ts (the CLI run live in the window, Delete disabled, Stop ends the CLI with exit 0).
   it.skip('stays running beside a second lab, which follows it and refuses to delete, resume or start from its head', async () => {
