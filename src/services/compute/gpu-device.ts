@@ -18,6 +18,10 @@ const mib = (n: number) => `${(n / MIB).toFixed(n < 10 * MIB ? 1 : 0)} MiB`;
 export class GpuDevice {
   /** why the device was lost, once it is */
   private lost: string | null = null;
+  /** resolves once the device is lost (destroyed or taken by the driver): what waits on a loss waits for this */
+  whenLost(): Promise<void> {
+    return this.lostSignal.then(() => undefined, () => undefined);
+  }
   private readonly lostSignal: Promise<never>;
   /** the first error the device reported outside an error scope */
   private uncaptured: string | null = null;
