@@ -451,43 +451,47 @@ test.describe.serial('Training from the interface', () => {
     expect(problems).toEqual([]);
   });
 
-  test('after a crash the run is interrupted and resumes from its checkpoint; quitting pauses it', async () => {
-    test.setTimeout(300_000);
-    await page.goto(lab.url('#/new'));
-    await setField(page, 'es.workers', '1');
-    await setField(page, 'es.population', '8');
-    await setField(page, 'checkpointEvery', '40');
-    await page.getByTestId('run-name-input').fill('Survivor');
-    await page.getByTestId('create-run').click();
-    await expect(page).toHaveURL(/#\/runs\/\d{8}-/);
-    const id = runIdFromUrl(page);
-    // wait for the event (two checkpoints on disk), not for an amount of work in wall time: CI machines are loaded
-    await expect.poll(() => checkpointsOnDisk(lab.workspace, id), { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
+  test.describe('while the lab is down', () => {
+    // the open window keeps trying to reconnect while no lab listens: Chromium logs each refused WebSocket itself
+    test.use({ expectedConsoleErrors: [/^console: WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/ws\?token=[0-9a-f]+' failed: Error in connection establishment: net::ERR_CONNECTION_REFUSED/] });
+    test('after a crash the run is interrupted and resumes from its checkpoint; quitting pauses it', async () => {
+      test.setTimeout(300_000);
+      await page.goto(lab.url('#/new'));
+      await setField(page, 'es.workers', '1');
+      await setField(page, 'es.population', '8');
+      await setField(page, 'checkpointEvery', '40');
+      await page.getByTestId('run-name-input').fill('Survivor');
+      await page.getByTestId('create-run').click();
+      await expect(page).toHaveURL(/#\/runs\/\d{8}-/);
+      const id = runIdFromUrl(page);
+      // wait for the event (two checkpoints on disk), not for an amount of work in wall time: CI machines are loaded
+      await expect.poll(() => checkpointsOnDisk(lab.workspace, id), { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
 
-    // the lab is killed (SIGKILL: no chance to checkpoint); a new one starts on the same workspace
-    await lab.serve.crash();
-    await lab.startAgain();
-    await page.goto(lab.url(`#/runs/${id}`));
-    await expect(page.getByTestId('run-status')).toHaveText('interrupted');
-    const reason = (await page.getByTestId('status-reason').textContent()) ?? '';
-    expect(reason).toMatch(/^the process training it stopped while it ran \(crash, kill or power loss\); resume continues from the checkpoint at generation \d+$/);
-    const from = Number(/generation (\d+)$/.exec(reason)![1]);
-    expect(from % 40).toBe(0);
-    expect(from).toBeGreaterThanOrEqual(80);
-    await page.screenshot({ path: `${SHOTS}/run-detail-interrupted.png` });
-    await page.getByTestId('resume').click();
-    await expect(page.getByTestId('run-status')).toHaveText('running', { timeout: 30_000 });
-    // the resumed run trains on: its generation passes the checkpoint it resumed from
-    await expect.poll(() => statNumber(page, 'stat-generation'), { timeout: 60_000 }).toBeGreaterThan(from);
+      // the lab is killed (SIGKILL: no chance to checkpoint); a new one starts on the same workspace
+      await lab.serve.crash();
+      await lab.startAgain();
+      await page.goto(lab.url(`#/runs/${id}`));
+      await expect(page.getByTestId('run-status')).toHaveText('interrupted');
+      const reason = (await page.getByTestId('status-reason').textContent()) ?? '';
+      expect(reason).toMatch(/^the process training it stopped while it ran \(crash, kill or power loss\); resume continues from the checkpoint at generation \d+$/);
+      const from = Number(/generation (\d+)$/.exec(reason)![1]);
+      expect(from % 40).toBe(0);
+      expect(from).toBeGreaterThanOrEqual(80);
+      await page.screenshot({ path: `${SHOTS}/run-detail-interrupted.png` });
+      await page.getByTestId('resume').click();
+      await expect(page.getByTestId('run-status')).toHaveText('running', { timeout: 30_000 });
+      // the resumed run trains on: its generation passes the checkpoint it resumed from
+      await expect.poll(() => statNumber(page, 'stat-generation'), { timeout: 60_000 }).toBeGreaterThan(from);
 
-    // Ctrl+C on nca-lab serve while the run trains: it pauses the run (checkpoint first) and exits cleanly
-    expect(await lab.serve.stop()).toBe(0);
-    await lab.startAgain();
-    await page.goto(lab.url(`#/runs/${id}`));
-    await expect(page.getByTestId('run-status')).toHaveText('paused');
-    await expect(page.getByTestId('status-reason')).toHaveText(/^paused when the lab closed, at generation \d+; resume to continue$/);
-    const pausedAt = await statNumber(page, 'stat-generation');
-    await expect(page.getByTestId('checkpoints').locator('tbody tr').first()).toContainText(pausedAt.toLocaleString('en-US'));
+      // Ctrl+C on nca-lab serve while the run trains: it pauses the run (checkpoint first) and exits cleanly
+      expect(await lab.serve.stop()).toBe(0);
+      await lab.startAgain();
+      await page.goto(lab.url(`#/runs/${id}`));
+      await expect(page.getByTestId('run-status')).toHaveText('paused');
+      await expect(page.getByTestId('status-reason')).toHaveText(/^paused when the lab closed, at generation \d+; resume to continue$/);
+      const pausedAt = await statNumber(page, 'stat-generation');
+      await expect(page.getByTestId('checkpoints').locator('tbody tr').first()).toContainText(pausedAt.toLocaleString('en-US'));
+    });
   });
 
 });

@@ -4,8 +4,8 @@
  * removed elsewhere show up without a reload,
  * as W&B's run table does. The workspace's `runs/` and `targets/` folders are watched (fs.watch, recursive: one
  * inotify watch per folder on Linux, FSEvents on macOS, ReadDirectoryChangesW on Windows), the bursts a training
- * session writes (metrics batches, a checkpoint's temporary file and its rename) are coalesced per run, and each
- * quiet run is reported once: what changed in it (its record, its metrics) or that its folder is gone.
+ * session writes (metrics batches, a checkpoint's temporary file and its rename) are coalesced per run into at most
+ * one report per window: what changed in it (its record, its metrics) or that its folder is gone.
  *
  * This module only says *what* changed on disk; LabService turns that into the usual pushed events.
  */
@@ -27,7 +27,7 @@ export interface WorkspaceWatchOptions {
   runsDir?: string;
   targetsDir?: string;
   sweepsDir?: string;
-  /** quiet time before a burst of writes is reported (default 250 ms) */
+  /** how long a run's changes are gathered before they are reported together (default 250 ms) */
   debounceMs?: number;
   onRun(change: RunChange): void;
   onTargets(): void;
@@ -70,18 +70,23 @@ export async function watchWorkspace(opts: WorkspaceWatchOptions): Promise<Works
 
   const fail = (err: unknown) => opts.onError?.(err instanceof Error ? err : new Error(String(err)));
 
+  // A window opens at a run's first change and closes debounceMs later with one report of everything seen in
+  // it. The window is not pushed back by later writes: a run that writes every few milliseconds (a fast CLI
+  // run's metrics) would otherwise never be quiet long enough to be reported at all.
   function onRunPath(relative: string): void {
     const hit = classifyRunPath(relative);
     if (!hit || closed) return;
-    const p = pending.get(hit.runId) ?? { record: false, metrics: false, timer: setTimeout(() => undefined, 0) };
-    clearTimeout(p.timer);
+    let p = pending.get(hit.runId);
+    if (!p) {
+      const opened = { record: false, metrics: false, timer: setTimeout(() => {
+        pending.delete(hit.runId);
+        if (!closed) opts.onRun({ runId: hit.runId, record: opened.record, metrics: opened.metrics });
+      }, debounceMs) };
+      p = opened;
+      pending.set(hit.runId, p);
+    }
     if (hit.file === 'record' || hit.file === 'other') p.record = true;
     if (hit.file === 'metrics') p.metrics = true;
-    p.timer = setTimeout(() => {
-      pending.delete(hit.runId);
-      if (!closed) opts.onRun({ runId: hit.runId, record: p.record, metrics: p.metrics });
-    }, debounceMs);
-    pending.set(hit.runId, p);
   }
 
   function onTargetsPath(): void {

@@ -4,13 +4,13 @@
  * deletion as run:deleted; an image dropped into targets/ as targets:changed. Imported targets are kept in the
  * workspace, listed after the built-ins, renamed, and deleted only when no run trains on them.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LabEventMessage, TargetData } from '../../../../src/shared/lab-api';
 import { LabService } from '../../../../src/services/lab/lab-service';
-import { classifyRunPath } from '../../../../src/services/lab/workspace-watch';
+import { classifyRunPath, watchWorkspace, type RunChange } from '../../../../src/services/lab/workspace-watch';
 import { encodePng } from '../../../../src/services/export/png';
 import { LabStore } from '../../../../src/services/store/lab-store';
 import { configFromPreset } from '../../../../src/shared/training-config';
@@ -66,6 +66,25 @@ describe('the live workspace', () => {
     expect(made.event === 'sweep:status' && [made.payload.runs, made.payload.status]).toEqual([2, 'paused']);
     await other.store.update(record.id, (r) => ({ ...r, status: 'done', statusReason: 'ended elsewhere' }));
     await until('the done sweep', () => events.find((e) => e.event === 'sweep:status' && e.payload.id === record.id && e.payload.status === 'done'));
+  });
+
+  it('reports a run that never stops writing (a fast CLI run) while it writes, not only when it goes quiet', async () => {
+    const seen: RunChange[] = [];
+    const watch = await watchWorkspace({ workspace, debounceMs: 100, onRun: (c) => seen.push(c), onTargets: () => undefined });
+    try {
+      const dir = join(workspace, 'runs', 'busy-run');
+      await mkdir(dir, { recursive: true });
+      // a write every few milliseconds, far more often than the window; stop at the first report (or give up)
+      let writes = 0;
+      for (; writes < 2000 && !seen.some((c) => c.runId === 'busy-run' && c.metrics); writes++) {
+        await appendFile(join(dir, 'metrics.jsonl'), `{"generation":${writes}}\n`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // reported while the writes went on: the writer saw the report before its last write
+      expect(writes).toBeLessThan(2000);
+    } finally {
+      watch.close();
+    }
   });
 
   it('reports a run another process creates, trains (metrics) and deletes', async () => {
