@@ -1,5 +1,5 @@
 /**
- * The lab as researchers expect it (issue 14), in Chromium through its own `nca-lab serve` on a workspace filled
+ * The lab as researchers expect it, in Chromium through its own `nca-lab serve` on a workspace filled
  * beforehand with LabStore (as `nca-lab train` would): a run another process writes shows up in Runs and on its page
  * without a reload, its metrics too; an imported target is kept in the workspace (after a reload, in New Run,
  * renamed, "train on this", its delete refused while a run trains on it); a new run's page opens at its top.
@@ -137,7 +137,7 @@ test('an imported target stays in the workspace: listed after a reload and in Ne
   await expect(option).toHaveClass(/active/);
   await expect(page.locator('.target-option')).toHaveCount(7);
   await page.locator('#field-stop-maxGenerations').fill('5');
-  // the form is long: create from its bottom, the run's page must open at its top (issue 14, point 7)
+  // the form is long: create from its bottom, the run's page must open at its top
   const content = page.getByTestId('content');
   await content.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
   expect(await content.evaluate((el) => el.scrollTop)).toBeGreaterThan(200);
@@ -202,7 +202,7 @@ test('the Playground survives a reload: its model, seed cells and damage log com
   await expect(page.getByTestId('damage-log')).toContainText('bottom');
   await expect(page.getByTestId('step-counter')).toHaveText('t = 3');
 
-  // a hidden channel's heat map comes with its colour key, values at both ends (issue 14, point 5)
+  // a hidden channel's heat map comes with its colour key, values at both ends
   await expect(page.getByTestId('heat-colour-bar')).toHaveCount(0);
   await page.getByTestId('view-select').selectOption('4');
   await expect(page.getByTestId('heat-colour-bar')).toContainText('hidden 1 (channel 4)');

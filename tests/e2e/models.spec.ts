@@ -1,9 +1,9 @@
 /**
- * Models to play with from the first minute (issue 13), in a real browser through `nca-lab serve` on the global
+ * Models to play with from the first minute, in a real browser through `nca-lab serve` on the global
  * setup's fresh workspace: the Playground opens on the first built-in model, the built-ins are listed first, the
  * perception rotation turns the grown pattern, and the Models view makes a GIF of a built-in model with an erase
  * in one click, imports a Distill demo file and deletes it again; "Fine-tune…" opens New Run with the model chosen
- * in "Start from" (issue 13, point 4), and the run records where it started. Screenshots go to test-results/screenshots/.
+ * in "Start from", and the run records where it started. Screenshots go to test-results/screenshots/.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Fault injection, inputs (issue 16.3, 16.9, 16.10): bad flags and files given to the CLI, and a workspace that
+ * Fault injection, inputs: bad flags and files given to the CLI, and a workspace that
  * cannot be written. Every one must be refused before anything is written (no queued run left, run.json byte
  * for byte as it was) with a message that names the real cause.
  */
@@ -76,7 +76,7 @@ afterAll(() => {
   tally.report();
 });
 
-describe('train refuses bad flags before it creates a run (issue 16.10)', () => {
+describe('train refuses bad flags before it creates a run', () => {
   const cases: [string[], RegExp, number?][] = [
     [['--set', 'es.population=0x10'], /es\.population.*must be a number, got "0x10" \(decimal digits only\)/],
     [['--set', 'es.sigma=1e999'], /es\.sigma.*must be a finite number/],
@@ -99,7 +99,7 @@ describe('train refuses bad flags before it creates a run (issue 16.10)', () => 
   }
 });
 
-describe('resume checks everything before it writes (issue 16.3)', () => {
+describe('resume checks everything before it writes', () => {
   it('a refused limit leaves run.json byte for byte as it was', async () => {
     const file = join(store.runDir(trained), 'run.json');
     const before = readFileSync(file);
@@ -136,7 +136,7 @@ describe('resume checks everything before it writes (issue 16.3)', () => {
   });
 });
 
-describe('errors name the real cause (issue 16.9)', () => {
+describe('errors name the real cause', () => {
   it('a 20000×20000 PNG is too large, not corrupt', async () => {
     const file = join(base, 'huge.png');
     writeFileSync(file, pngHeaderOnly(20000, 20000));
@@ -183,7 +183,7 @@ afterAll(() => {
   }
 });
 
-describe.skipIf(roSkip !== null)('a read-only workspace (issue 16.9)', () => {
+describe.skipIf(roSkip !== null)('a read-only workspace', () => {
   it('train names the read-only file system, not ENOENT', async () => {
     await refused(['train', '--target', 'carrot-9', '--max-generations', '2', '--workspace', join(roDir, 'ws')],
       /cannot create the workspace's runs folder .*: .*ro is on a read-only file system \(EROFS\)/);

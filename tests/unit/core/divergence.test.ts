@@ -1,4 +1,4 @@
-/** Divergence, named (issue 14, point 4): where a loss overflows, and charts that keep a sane axis around it. */
+/** Divergence, named: where a loss overflows, and charts that keep a sane axis around it. */
 import { describe, expect, it } from 'vitest';
 import { DIVERGED_LOSS, divergedAt, saneLoss } from '../../../src/core/divergence';
 import { chartAxes } from '../../../src/core/figures/line-chart';

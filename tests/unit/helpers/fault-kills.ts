@@ -1,5 +1,5 @@
 /**
- * The SIGKILL scenario of the fault-injection suite (issue 16): a CLI run is killed at seeded random instants
+ * The SIGKILL scenario of the fault-injection suite: a CLI run is killed at seeded random instants
  * (once while training, once while resuming), then resumed to the end; its final weights and every metrics row
  * must equal those of the same run trained without interruption.
  */
@@ -91,7 +91,7 @@ export async function killScenario(name: string, args: string[], last: number, s
   let lost = weightsEqual ? 0 : 1;
   const n = Math.max(ma.length, mb.length);
   for (let i = 0; i < n; i++) if (JSON.stringify(ma[i]) !== JSON.stringify(mb[i])) lost++;
-  // the progress summary survives the resumes too (lastEval40 was lost on resume, issue 16.10)
+  // the progress summary survives the resumes too (lastEval40 was once lost on a resume)
   expect(a.progress.lastEval40).toBe(b.progress.lastEval40);
   expect(a.progress.bestEval40).toBe(b.progress.bestEval40);
   expect(ma).toEqual(mb);

@@ -1,4 +1,4 @@
-/** Run names that tell runs apart (issue 14, point 6). */
+/** Run names that tell runs apart. */
 import { describe, expect, it } from 'vitest';
 import { defaultRunName, groupName, runLabels } from '../../../src/shared/run-names';
 

@@ -54,7 +54,7 @@ describe('electron-builder.yml', () => {
     expect(readFileSync('src/main/index.ts', 'utf8')).toContain("process.env.NCA_LAB_RESOURCES = join(process.resourcesPath, 'resources')");
   });
 
-  it('flips the Electron fuses the packaging checklist recommends (issue 16.11)', () => {
+  it('flips the Electron fuses the packaging checklist recommends', () => {
     expect(config.electronFuses).toEqual({
       runAsNode: false,
       enableCookieEncryption: true,

@@ -1,5 +1,5 @@
 /**
- * Objectives the thesis lacked (issue 10 §3): the loss averaged over a window of steps and the occasional long
+ * Objectives the thesis lacked: the loss averaged over a window of steps and the occasional long
  * rollout.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The ES strategies of issue 10 on hand-checked vectors: d = 2, a mirrored population of 4 with
+ * The ES strategies on hand-checked vectors: d = 2, a mirrored population of 4 with
  * z_0 = (1, 2), z_1 = (3, −1) (member 2k = +z_k, 2k+1 = −z_k). The expected numbers were computed
  * independently with NumPy from the papers' formulas (EvoJAX's PGPE update for PGPE).
  */

@@ -1,5 +1,5 @@
 /**
- * Labels for figures (issue 14, point 5), the pure parts: the labelled strip's layout (sizes, where every frame,
+ * Labels for figures, the pure parts: the labelled strip's layout (sizes, where every frame,
  * row label, column heading, title and dash goes) from a fake text measure, its pixels (frames upscaled, hairlines,
  * white page), its SVG (embedded pixelated images, text), and the GIF's caption band (layout, names cut to fit,
  * the band's greys and rows in the encoded GIF).

@@ -76,7 +76,7 @@ describe('decoding the Distill demo format', () => {
   });
 });
 
-describe('the published lizards grow in the lab (the bar of issue 13)', () => {
+describe('the published lizards grow in the lab', () => {
   it('the growing lizard (ex1) grows into the lizard over its training lengths; wrong axes never do', () => {
     const { nca, params } = decodeDistillModel(readDistill(1));
     const window = (series: readonly number[]) => mean(series.slice(64, 97));

@@ -1,8 +1,8 @@
 // @vitest-environment happy-dom
 /**
- * Training curves that read and export like TensorBoard's (issue 14, point 3): the tooltip's point per run at the
+ * Training curves that read and export like TensorBoard's: the tooltip's point per run at the
  * hovered x, the curves as a figure spec and as CSV, hyperparameter columns chosen and kept; and the log axis' title
- * and ticks agreeing (point 5).
+ * and ticks agreeing.
  */
 import { describe, expect, it } from 'vitest';
 import { chartAxes } from '../../../../src/core/figures/line-chart';

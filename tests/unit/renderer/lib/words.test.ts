@@ -1,4 +1,4 @@
-/** The lab's words for numbers and units (issue 14, point 9): Adam counts iterations, "1 point", a large loss reads as a loss. */
+/** The lab's words for numbers and units: Adam counts iterations, "1 point", a large loss reads as a loss. */
 import { describe, expect, it } from 'vitest';
 import { countOf, formatLoss } from '../../../../src/renderer/lib/format';
 import { modelSourceText } from '../../../../src/renderer/lib/runs/run-summary';

@@ -180,7 +180,7 @@ describe('bridge HTTP', () => {
     expect((await get(`/assets/..%2f..%2fsecret.txt?token=${server.token}`)).status).toBe(404);
   });
 
-  it('decodes and normalises a path before the token gate: every spelling of the page needs the token (issue 16.8)', async () => {
+  it('decodes and normalises a path before the token gate: every spelling of the page needs the token', async () => {
     for (const path of ['/%69ndex.html', '/index%2ehtml', '//index.html', '/./index.html', '/assets/../index.html', '/assets/%2e%2e/index.html', '/ind%65x.html']) {
       const res = await get(path);
       expect(res.status, path).toBe(403);

@@ -1,5 +1,5 @@
 /**
- * Fault injection, bridge (issue 16, "keep proving it"): a hostile client sends oversized, malformed, deeply
+ * Fault injection, bridge: a hostile client sends oversized, malformed, deeply
  * nested and binary frames, broken request parts, and path arguments that reach outside the workspace. After
  * every one the server must still answer, and every refusal must be an error that names its cause.
  */
@@ -108,7 +108,7 @@ async function refused(c: Client, frame: string | Buffer, id: number, cause: Reg
 
 const pngBase64 = (side: number) => encodePng(new Uint8Array(side * side * 4).fill(255), side, side).toString('base64');
 
-describe('the bridge survives hostile frames (issue 16.1)', () => {
+describe('the bridge survives hostile frames', () => {
   it('closes only the socket of a frame over the limit, with 1009, and keeps serving', async () => {
     for (const size of [BRIDGE_MAX_FRAME_BYTES + 1, 30 * 1024 * 1024]) {
       counts.badInputs++;
@@ -183,7 +183,7 @@ describe('the bridge survives hostile frames (issue 16.1)', () => {
     await stillServes();
   });
 
-  it('refuses path arguments that reach outside the workspace (issue 16.7)', async () => {
+  it('refuses path arguments that reach outside the workspace', async () => {
     const c = await connect();
     const es = configFromPreset('thesis-es');
     let id = 100;

@@ -111,7 +111,7 @@ describe('runs channels', () => {
     const config = configFromPreset('thesis-es');
     config.target = { name: 'disc', size: 12, padding: 1 };
     const created = (await service.dispatch('runs:create', [{ config, targetImage: { fileName: 'red disc.png', bytesBase64: discPng(40) } }])) as RunInfo;
-    // the image and its JSON: it is listed among the imported targets afterwards (issue 14, point 2)
+    // the image and its JSON: it is listed among the imported targets afterwards
     const files = (await readdir(join(workspace, 'targets'))).sort();
     expect(files).toHaveLength(2);
     expect(files[0]).toMatch(/^red-disc-[0-9a-f]{8}\.png$/);

@@ -1,5 +1,5 @@
 /**
- * The live workspace and imported targets (issue 14, points 1 and 2): a run written by another process (a LabStore of
+ * The live workspace and imported targets: a run written by another process (a LabStore of
  * its own, as `nca-lab train` has) reaches a LabService's listeners as run:status, its metrics as run:metrics, its
  * deletion as run:deleted; an image dropped into targets/ as targets:changed. Imported targets are kept in the
  * workspace, listed after the built-ins, renamed, and deleted only when no run trains on them.

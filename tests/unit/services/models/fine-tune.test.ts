@@ -1,5 +1,5 @@
 /**
- * Fine-tuning (issue 13, point 4): a run that starts from a model's parameters instead of a fresh initialisation.
+ * Fine-tuning: a run that starts from a model's parameters instead of a fresh initialisation.
  * It records the start in its config (older configs read as null), copies the parameters into its folder, starts
  * exactly from them for every optimizer with the optimizer's own state fresh and every random stream as a fresh
  * run's, refuses a model whose shape does not fit, and resumes like any run. The CLI's --from and the window's

@@ -10,7 +10,7 @@ import { trainThenKill } from '../../helpers/cli-kill';
 const dirs: string[] = [];
 afterEach(() => { while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true }); });
 
-describe('Adam training survives SIGKILL (issue 4: "SIGKILL at any moment leaves a run that resumes")', () => {
+describe('Adam training survives SIGKILL: a kill at any moment leaves a run that resumes', () => {
   it('resumes a killed CLI run onto the uninterrupted trajectory', async () => {
     const ws = mkdtempSync(join(tmpdir(), 'nca-adam-kill-'));
     dirs.push(ws);

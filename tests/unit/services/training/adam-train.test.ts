@@ -76,7 +76,7 @@ describe('Adam training (spec d.2)', () => {
     expect(events.every((e) => e.optimizer === 'adam' && e.runId === run.id)).toBe(true);
     expect(events.some((e) => (e.iterationsPerSec ?? 0) > 0)).toBe(true);
 
-    // the same run on the fused engine (issue 12: "an unchanged learning curve")
+    // the same run on the fused engine: the learning curve must not change
     const fusedRun = await store.createRun(config((c) => { c.stop.maxGenerations = 200; c.evalEvery = 50; c.checkpointEvery = 100; }), { backend: null });
     expect(await train(store, fusedRun.id, { engine: 'fused' })).toMatchObject({ status: 'finished', generation: 200 });
     expect((await store.getRun(fusedRun.id)).backend).toBe('fused-wasm-simd (in process)');

@@ -38,7 +38,7 @@ function small(preset: string, maxGenerations: number): EsRunConfig {
 
 const train = (ws: string, runId: string, workers: number) => runTrainingSession({ workspace: ws, runId, control: { requested: null }, workers });
 
-describe('issue 10 ES presets', () => {
+describe('the ES presets', () => {
   // one preset on worker processes (a σ vector travels with θ), the others in process: the same code either way
   it.each([['es', 0], ['es-256', 0], ['openai-es-adam', 0], ['pgpe', 2], ['snes', 0]])('%s trains and resumes onto the uninterrupted trajectory (%i workers)', async (preset, workers) => {
     const ws = workspace();
@@ -119,7 +119,7 @@ describe('issue 10 ES presets', () => {
   }, 60_000);
 });
 
-describe('configs from before issue 10', () => {
+describe('configs written before the objective and strategy settings', () => {
   it('get the thesis objective and the published strategy defaults, and validate', () => {
     const old = configFromPreset('thesis-es') as EsRunConfig;
     const es = old.es as unknown as Record<string, unknown>;

@@ -1,5 +1,5 @@
 /**
- * Fault injection, a full disk (issue 16.4): the workspace on a 3 MB tmpfs that is filled while an ES run
+ * Fault injection, a full disk: the workspace on a 3 MB tmpfs that is filled while an ES run
  * trains. The session must fail with a message that says the disk is full, leave no torn metrics row, never show
  * the run as running once its process is gone, refuse a resume clearly while the disk is still full, and once
  * space is freed resume onto the weights and metrics of an uninterrupted run. Mounting needs root (or a user
@@ -81,7 +81,7 @@ afterAll(() => {
   rmSync(base, { recursive: true, force: true });
 });
 
-describe.skipIf(skipReason !== null)('a full disk during training (issue 16.4)', () => {
+describe.skipIf(skipReason !== null)('a full disk during training', () => {
   const ws = join(mnt, 'workspace');
   const store = new LabStore(ws);
   let straight: { params: Float32Array; rows: ReturnType<typeof comparable> };

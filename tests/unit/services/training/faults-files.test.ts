@@ -1,5 +1,5 @@
 /**
- * Fault injection, files (issue 16): corrupt checkpoints (truncated, bit-flipped, bad header), a damaged metrics
+ * Fault injection, files: corrupt checkpoints (truncated, bit-flipped, bad header), a damaged metrics
  * line, metrics lost behind a checkpoint, deleted checkpoints, no checkpoint, and corrupt run.json files. A
  * resume must say what it set aside (CLI, run.log, run.json's resumeNotice) and end with the weights and the
  * metrics of an uninterrupted run; a run.json that cannot be read is an error naming the file and the field,
@@ -17,7 +17,7 @@ const { ws, store, counts, runAt30, resumeAndCompare, ckptPath, setUp, tearDown,
 beforeAll(setUp, 120_000);
 afterAll(tearDown);
 
-describe('a corrupt newest checkpoint is skipped and named (issue 16.5)', () => {
+describe('a corrupt newest checkpoint is skipped and named', () => {
   const damages: [string, (file: string) => void, RegExp][] = [
     ['truncated', (f) => truncateSync(f, Math.floor(readFileSync(f).length / 2)), /cannot be read \(.*(short|truncated|bytes)/i],
     ['bit-flipped', (f) => { const b = readFileSync(f); b[b.length - 100] ^= 0x10; writeFileSync(f, b); }, /cannot be read \(.*(CRC|checksum)/i],
@@ -50,7 +50,7 @@ describe('a corrupt newest checkpoint is skipped and named (issue 16.5)', () => 
   }, 120_000);
 });
 
-describe('metrics are cut back to the state the run restarts from (issue 16.2, 16.6)', () => {
+describe('metrics are cut back to the state the run restarts from', () => {
   it('no checkpoint yet: the rows of the lost session are not duplicated', async () => {
     const run = await store.createRun({ ...faultRunConfig(40), checkpointEvery: 1000 }, { backend: null });
     // the rows a first session wrote before it was killed (no checkpoint yet): the uninterrupted run's first 12

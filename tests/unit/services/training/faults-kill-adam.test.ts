@@ -1,5 +1,5 @@
 /**
- * Fault injection (issue 16): SIGKILL of Adam CLI runs at seeded random instants, with thesis-adam's checkpoint
+ * Fault injection: SIGKILL of Adam CLI runs at seeded random instants, with thesis-adam's checkpoint
  * interval (no checkpoint before the kills: the resume restarts from the beginning) and a short one. Weights
  * and metrics must equal an uninterrupted run's, row for row.
  */
@@ -9,7 +9,7 @@ import { recordFaultCounts } from '../../helpers/bad-inputs';
 
 const ADAM = ['--optimizer', 'adam', '--target', 'carrot-9', '--seed', '3', '--max-iterations', '40', '--set', 'evalEvery=10'];
 
-describe('Adam runs survive SIGKILL at random instants (issue 16.2, 16.6)', () => {
+describe('Adam runs survive SIGKILL at random instants', () => {
   it('resumes onto the uninterrupted weights and metrics, with the default and a short checkpoint interval', async () => {
     const reports = await Promise.all([
       killScenario('Adam (thesis-adam), its checkpoint interval (1000: none before the kills)', ADAM, 40, FAULT_SEED),

@@ -1,5 +1,5 @@
 /**
- * Fault injection (issue 16): SIGKILL of ES CLI runs (the default preset) at seeded random instants, with the
+ * Fault injection: SIGKILL of ES CLI runs (the default preset) at seeded random instants, with the
  * preset's checkpoint interval (500: no checkpoint before the kills, the resume restarts from the beginning) and
  * a short one. Weights
  * and metrics must equal an uninterrupted run's, row for row.
@@ -10,7 +10,7 @@ import { recordFaultCounts } from '../../helpers/bad-inputs';
 
 const ES = ['--optimizer', 'es', '--target', 'carrot-9', '--seed', '5', '--max-generations', '60', '--set', 'es.population=8', '--workers', '1', '--set', 'evalEvery=10'];
 
-describe('ES runs survive SIGKILL at random instants (issue 16.2, 16.6)', () => {
+describe('ES runs survive SIGKILL at random instants', () => {
   it('resumes onto the uninterrupted weights and metrics, with the default and a short checkpoint interval', async () => {
     const reports = await Promise.all([
       killScenario('ES (default preset), its checkpoint interval (500: none before the kills)', ES, 60, FAULT_SEED),

@@ -375,7 +375,7 @@ describe('the real worker entry (src/worker/index.ts)', () => {
     expect(remote.losses).toEqual(evaluateEsSlice(req).losses);
     const stats = await pool.run('worker-stats', {});
     expect(stats).toMatchObject({ pid: pool.pids[0], backend: null, tfjsLoaded: false });
-    // the pool's flags reach the process (a small young generation: issue 12 §4)
+    // the pool's flags reach the process (a small young generation)
     expect(stats.nodeFlags).toEqual(expect.arrayContaining([...ES_WORKER_NODE_FLAGS]));
     expect(stats.rssBytes).toBeGreaterThan(0);
     expect(stats.maxRssBytes).toBeGreaterThanOrEqual(stats.rssBytes);
