@@ -1,11 +1,11 @@
 /**
- * Three builds (electron-vite): main (+ the training worker entry once src/worker/index.ts exists), the preload as
- * CommonJS (Electron's sandboxed preloads cannot be ES modules), and the Vue renderer. `npm run build` needs
- * only electron/package.json, not the Electron binary.
+ * Three builds (electron-vite): main, the preload as CommonJS (Electron's sandboxed preloads cannot be ES
+ * modules), and the Vue renderer. The training worker is built apart, into out/worker/ (scripts/build-worker.mjs,
+ * run by `npm run build` after this), so it shares no chunk with main. `npm run build` needs only
+ * electron/package.json, not the Electron binary.
  */
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 import { CONTENT_SECURITY_POLICY, DEV_CONTENT_SECURITY_POLICY } from './src/shared/csp';
@@ -17,10 +17,6 @@ const alias = {
   '@shared': fromRoot('src/shared'),
   '@core': fromRoot('src/core'),
 };
-
-// The worker is built next to main (out/main/worker.js) when its entry exists; until then main builds alone.
-const mainInput: Record<string, string> = { index: fromRoot('src/main/index.ts') };
-if (existsSync(fromRoot('src/worker/index.ts'))) mainInput.worker = fromRoot('src/worker/index.ts');
 
 /** Puts the CSP into index.html as a <meta>, from the one definition in src/shared/csp.ts. */
 function contentSecurityPolicy(policy: string): Plugin {
@@ -35,7 +31,7 @@ function contentSecurityPolicy(policy: string): Plugin {
 export default defineConfig(({ command }) => ({
   main: {
     resolve: { alias },
-    build: { rolldownOptions: { input: mainInput } },
+    build: { rolldownOptions: { input: { index: fromRoot('src/main/index.ts') } } },
   },
   preload: {
     resolve: { alias },

@@ -70,12 +70,13 @@ function vulkanLoader() {
   return realpathSync(extracted);
 }
 
-/** The CLI and the worker, bundled together (shared chunks) into app/out/main/, as the packaged app's layout. */
+/** The CLI and the worker, bundled together (shared chunks in app/out/chunks/) into app/out/main/cli.js and
+ *  app/out/worker/worker.js, where built code looks for the worker (spawners.ts, defaultWorkerEntry). */
 async function bundle(app) {
   const esbuild = require('esbuild');
   await esbuild.build({
-    entryPoints: { cli: join(ROOT, 'src/cli/gpu-bench-program.ts'), worker: join(ROOT, 'src/worker/index.ts') },
-    outdir: join(app, 'out', 'main'), bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20',
+    entryPoints: { 'main/cli': join(ROOT, 'src/cli/gpu-bench-program.ts'), 'worker/worker': join(ROOT, 'src/worker/index.ts') },
+    outdir: join(app, 'out'), chunkNames: 'chunks/[name]-[hash]', bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20',
     external: EXTERNAL, minify: true, legalComments: 'none', logLevel: 'error',
     // packages' ES module builds first: tfjs's CommonJS build, split into chunks, loses its namespace's exports (tf.version)
     mainFields: ['module', 'main'],

@@ -20,10 +20,11 @@ import { applySecurityPolicy, isAppUrl } from './app/security';
 import { claimSingleInstance } from './app/single-instance';
 import { createMainWindow } from './app/window';
 
-// out/main/index.js → out/preload/index.cjs, out/renderer/ and the training worker out/main/worker.js
+// out/main/index.js → out/preload/index.cjs, out/renderer/ and the training worker out/worker/worker.js (built
+// apart from main so that unpacking it from the asar unpacks none of main's code: electron-builder.yml)
 const preload = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 const rendererDir = fileURLToPath(new URL('../renderer', import.meta.url));
-const workerEntry = fileURLToPath(new URL('./worker.js', import.meta.url));
+const workerEntry = fileURLToPath(new URL('../worker/worker.js', import.meta.url));
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
 const workspace = resolveWorkspaceDir(flagValue(process.argv, '--workspace'));
 

@@ -1,7 +1,7 @@
 /**
  * The training worker process (docs/architecture.md, "Compute"): one per core for ES, one per Adam run. Started by
  * WorkerPool through forkSpawner (CLI, from these sources, bundled) or utilityProcessSpawner (the desktop app,
- * built to out/main/worker.js). It runs every job kind of the lab's job table (services/workers/lab-jobs.ts).
+ * built on its own to out/worker/worker.js by scripts/build-worker.mjs). It runs every job kind of the lab's job table (services/workers/lab-jobs.ts).
  *
  * tfjs is loaded only for the jobs that compute on it (the tfjs Adam session, adam-train): their records import
  * their module when such a job first arrives and the backend is picked then, so a worker that only evaluates ES

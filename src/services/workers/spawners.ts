@@ -68,13 +68,13 @@ const OUTPUT_TAIL_CHARS = 4096;
 
 /**
  * The worker entry that matches how this code is running: src/worker/index.ts from the TypeScript sources (CLI,
- * tests; forkSpawner runs it as a plain-JavaScript bundle, see dev-worker-bundle.ts), out/main/worker.js when
- * bundled by electron-vite (the main process and the worker are built side by side; see electron.vite.config.ts).
+ * tests; forkSpawner runs it as a plain-JavaScript bundle, see dev-worker-bundle.ts), out/worker/worker.js when
+ * running built code (`npm run build`: scripts/build-worker.mjs builds it apart from main).
  */
 export function defaultWorkerEntry(): string {
   const root = packageRoot();
   const fromSources = fileURLToPath(import.meta.url).endsWith('.ts');
-  const entry = fromSources ? join(root, 'src/worker/index.ts') : join(root, 'out/main/worker.js');
+  const entry = fromSources ? join(root, 'src/worker/index.ts') : join(root, 'out/worker/worker.js');
   if (!existsSync(entry) && !fromSources) {
     throw new Error(`the worker entry ${entry} is missing: run \`npm run build\` first`);
   }
