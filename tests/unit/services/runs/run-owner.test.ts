@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { LabService } from '../../../../src/services/lab/lab-service';
 import type { LabEventMessage, RunInfo } from '../../../../src/shared/lab-api';
 import { configFromPreset } from '../../../../src/shared/training-config';
@@ -95,13 +95,20 @@ describe('a run another process trains', () => {
   // (the full unit suite, twice with a second suite), while alone or beside 2–3 files it passed in 11–20 s; where it hangs is not yet found (the runs that
   // printed progress reached the Stop request). What it checks of the window is also checked end to end by
   // tests/e2e/live-cli.spec.ts (the CLI run live in the window, Delete disabled, Stop ends the CLI with exit 0).
-  it.skip('stays running beside a second lab, which follows it and refuses to delete, resume or start from its head', async () => {
+  it('stays running beside a second lab, which follows it and refuses to delete, resume or start from its head', async () => {
     const { workspace, cli, runId } = await trainInNewWorkspace();
+    // where a failure (or the test's timeout) found it, with what each process said
+    let phase = 'the CLI reaches generation 2';
+    const events: LabEventMessage[] = [];
+    onTestFailed(() => {
+      console.error(`run-owner: failed while waiting for: ${phase}\nCLI (exit ${cli.child.exitCode}):\n${cli.lines.slice(-15).join('\n')}\n` +
+        `lab events: ${events.slice(-15).map((e) => e.event === 'run:status' ? `run:status ${e.payload.status} g${e.payload.progress.generation}` : e.event).join(', ')}`);
+    });
     await cli.reached(2);
 
     // the lab starts while the CLI trains: the run is not cut off
+    phase = 'the second lab starts';
     const lab = new LabService({ workspace, runs: { cores: 1 } });
-    const events: LabEventMessage[] = [];
     lab.onEvent((m) => void events.push(m));
     await lab.start();
     cleanup.unshift(async () => void (await lab.close()));
@@ -112,6 +119,7 @@ describe('a run another process trains', () => {
     expect(listed.live?.workers).toBe(1);
 
     // followed through its files: the generation advances in the pushed run:status events
+    phase = 'a run:status event past generation 5, followed from the files';
     const seen = await until(() => events.find((e): e is { event: 'run:status'; payload: RunInfo } =>
       e.event === 'run:status' && e.payload.id === runId && e.payload.progress.generation > 5));
     expect(seen.payload.live?.owner?.pid).toBe(pid);
@@ -125,10 +133,13 @@ describe('a run another process trains', () => {
     expect((await lab.runs.list()).runs.map((r) => r.id)).toEqual([runId]);
 
     // the window's Stop reaches the CLI (its Ctrl-C): it writes its checkpoint and model, then lets go
+    phase = 'runs:stop routed to the CLI: the CLI lets go of the run';
     const stopped = (await lab.dispatch('runs:stop', [runId])) as RunInfo;
     expect(stopped.status).toBe('stopped');
     expect(stopped.live).toBeNull();
+    phase = 'the CLI exits after its stop';
     expect(await cli.exited).toBe(0);
+    phase = 'the stopped run is deleted';
     await lab.dispatch('runs:delete', [runId]);
     expect((await lab.runs.list()).runs).toEqual([]);
   }, 180_000);
