@@ -8,12 +8,9 @@
  * Call `start()` once before serving (it recovers runs a crash left `running`) and `close()` when quitting
  * (it pauses every training run after a checkpoint).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BackendChoice } from '../../core/backend';
-import type { Target } from '../../core/targets/target';
-import { encodeFloat32Base64 } from '../../shared/float32-base64';
 import { isLabChannel, type LabHandlers } from '../../shared/ipc';
 import { parseChannelArgs, parseComputeSettings } from '../../shared/ipc-schema';
 import {
@@ -26,8 +23,6 @@ import {
   type LabSettings,
   type RunInfo,
   type SystemInfo,
-  type TargetData,
-  type TargetImportRequest,
   type Unsubscribe,
 } from '../../shared/lab-api';
 import { initNodeBackend } from '../compute/backend';
@@ -43,10 +38,8 @@ import { packageVersion } from '../resources/package-paths';
 import { RunManager, type RunManagerOptions } from '../runs/run-manager';
 import { readSettingsKey, writeSettingsKey } from '../store/settings-file';
 import { LabStore, RunNotFoundError } from '../store/lab-store';
-import {
-  deleteImportedTarget, listImportedTargets, renameImportedTarget, safeFileName, saveImportedTarget, type ImportedTarget,
-} from '../targets/imported-targets';
-import { importTargetImage, listBuiltinTargets, loadBuiltinTarget, windowTargetProblem } from '../targets/targets';
+import { windowTargetProblem } from '../targets/targets';
+import { TargetCatalogue, targetToData } from '../targets/target-catalogue';
 import { watchWorkspace, type RunChange, type WorkspaceWatch } from './workspace-watch';
 import { messageOf } from '../../shared/validate';
 import { describeSurvey, surveyGpus } from '../compute/gpu-adapters';
@@ -83,8 +76,9 @@ export class LabService {
   readonly experiments: ExperimentService;
   readonly reproduce: ReproduceService;
   readonly sweeps: SweepService;
+  /** the built-in and imported targets the window offers */
+  readonly targets: TargetCatalogue;
   private readonly listeners = new Set<LabEventListener>();
-  private builtinTargets: Promise<TargetData[]> | null = null;
   private started: Promise<void> | null = null;
   private watch: Promise<WorkspaceWatch> | null = null;
   private readonly runChanges = new Map<string, Promise<void>>();
@@ -112,6 +106,12 @@ export class LabService {
       runs: this.runs, targetsDir: join(this.workspace, RUN_TARGETS_DIR), spawn: options.runs?.spawn, emit: (e) => this.emit('sweep:status', e),
       log: (line) => console.error(`nca-lab: ${line}`),
     });
+    this.targets = new TargetCatalogue({
+      dir: this.targetsDir(),
+      runsUsing: async (file) => (await this.runs.list()).runs.filter((r) => r.config.target.name === file).map((r) => ({ id: r.id, name: r.name })),
+      changed: (reason) => this.emit('targets:changed', { reason }),
+      imported: (data) => this.emit('targets:imported', data),
+    });
     const saved = parseLabSettings(readSettingsKey(this.workspace, 'lab'));
     if (saved.maxConcurrentRuns !== undefined) this.runs.setMaxConcurrent(saved.maxConcurrentRuns);
     if (saved.compute !== undefined) this.compute = saved.compute;
@@ -134,10 +134,10 @@ export class LabService {
     };
     this.handlers = {
       'system:info': () => this.systemInfo(),
-      'targets:list': () => this.listTargets(),
-      'targets:import': (request) => this.importTarget(request),
-      'targets:rename': (id, name) => this.renameTarget(id, name),
-      'targets:delete': (id) => started(() => this.deleteTarget(id))(),
+      'targets:list': () => this.targets.list(),
+      'targets:import': (request) => this.targets.import(request),
+      'targets:rename': (id, name) => this.targets.rename(id, name),
+      'targets:delete': (id) => started(() => this.targets.delete(id))(),
       'runs:list': started(() => runs.list()),
       'runs:get': (id) => started(() => runs.get(id))(),
       'runs:create': (request) => started(() => this.createRun(request))(),
@@ -300,11 +300,8 @@ export class LabService {
     }
     const { fileName, bytesBase64 } = request.targetImage;
     const config = structuredClone(request.config);
-    await mkdir(this.targetsDir(), { recursive: true });
     // kept like an import from Targets, so it is listed there and in New Run afterwards
-    const kept = await saveImportedTarget(this.targetsDir(), {
-      fileName, bytes: Buffer.from(bytesBase64, 'base64'), size: config.target.size, padding: config.target.padding,
-    });
+    const kept = await this.targets.keep(fileName, Buffer.from(bytesBase64, 'base64'), config.target.size, config.target.padding);
     config.target.name = kept.file;
     const run = await this.runs.create({ ...request, config, targetImage: undefined }, kept.target);
     this.emit('targets:changed', { reason: 'import' });
@@ -358,77 +355,6 @@ export class LabService {
     };
   }
 
-  /** The built-ins, then the workspace's imported targets (read from disk each time: another process may add some). */
-  async listTargets(): Promise<TargetData[]> {
-    const [builtins, imported] = await Promise.all([this.builtinTargetList(), listImportedTargets(this.targetsDir())]);
-    for (const p of imported.problems) console.error(`nca-lab: imported target ${p.id} cannot be read: ${p.message}`);
-    return [...builtins, ...imported.targets.map(importedToData)];
-  }
-
-  /** The built-ins never change while the lab runs: decoded once, then served from memory. */
-  private builtinTargetList(): Promise<TargetData[]> {
-    if (!this.builtinTargets) {
-      this.builtinTargets = (async () =>
-        listBuiltinTargets().map((info) => ({ ...targetToData(loadBuiltinTarget(info.name), true), emoji: info.emoji })))();
-      this.builtinTargets.catch(() => {
-        this.builtinTargets = null; // a failed read (missing resources) is retried on the next call
-      });
-    }
-    return this.builtinTargets;
-  }
-
-  /**
-   * Decodes the bytes with the same importer the CLI uses (importTargetImage reads a file, so the bytes go
-   * to a private temporary folder under the file's own name), and reports errors with the user's file name
-   * rather than the temporary path.
-   */
-  async importTarget(request: TargetImportRequest): Promise<TargetData> {
-    if (request.keep) {
-      await mkdir(this.targetsDir(), { recursive: true });
-      const kept = await saveImportedTarget(this.targetsDir(), {
-        fileName: request.name, bytes: Buffer.from(request.bytesBase64, 'base64'), size: request.size, padding: request.padding,
-      });
-      const data = importedToData(kept);
-      this.emit('targets:imported', data);
-      this.emit('targets:changed', { reason: 'import' });
-      return data;
-    }
-    const fileName = safeFileName(request.name);
-    const dir = await mkdtemp(join(tmpdir(), 'nca-lab-import-'));
-    const path = join(dir, fileName);
-    try {
-      await writeFile(path, Buffer.from(request.bytesBase64, 'base64'));
-      let target: Target;
-      try {
-        target = await importTargetImage(path, { size: request.size, padding: request.padding });
-      } catch (err) {
-        const message = messageOf(err);
-        throw new Error(message.split(path).join(fileName), { cause: err });
-      }
-      const data = targetToData(target, false);
-      this.emit('targets:imported', data);
-      return data;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
-
-  async renameTarget(id: string, name: string): Promise<TargetData> {
-    await renameImportedTarget(this.targetsDir(), id, name);
-    const found = (await listImportedTargets(this.targetsDir())).targets.find((t) => t.meta.id === id);
-    if (!found) throw new Error(`imported target "${id}" cannot be read after renaming it`);
-    this.emit('targets:changed', { reason: 'rename' });
-    return importedToData(found);
-  }
-
-  /** Refused while runs name the image: they need it to resume and to fork. */
-  async deleteTarget(id: string): Promise<void> {
-    const file = join(this.targetsDir(), id);
-    const { runs } = await this.runs.list();
-    await deleteImportedTarget(this.targetsDir(), id, runs.filter((r) => r.config.target.name === file).map((r) => ({ id: r.id, name: r.name })));
-    this.emit('targets:changed', { reason: 'delete' });
-  }
-
   private emit<E extends LabEventName>(event: E, payload: LabEvents[E]): void {
     const message = { event, payload } as LabEventMessage;
     for (const listener of this.listeners) {
@@ -455,23 +381,4 @@ function parseLabSettings(value: unknown): Partial<LabSettings> {
     // a compute setting this lab cannot use: this computer's cores, as if none were saved
   }
   return out;
-}
-
-export function targetToData(target: Target, builtin: boolean): TargetData {
-  return {
-    name: target.name,
-    builtin,
-    size: target.size,
-    padding: target.padding,
-    height: target.height,
-    width: target.width,
-    rgbaF32Base64: encodeFloat32Base64(target.rgba),
-  };
-}
-
-function importedToData(t: ImportedTarget): TargetData {
-  return {
-    ...targetToData(t.target, false),
-    imported: { id: t.meta.id, file: t.file, source: t.meta.source, importedAt: t.meta.importedAt },
-  };
 }

@@ -116,7 +116,7 @@ describe('runs channels', () => {
     expect(files).toHaveLength(2);
     expect(files[0]).toMatch(/^red-disc-[0-9a-f]{8}\.png$/);
     expect(files[1]).toBe(`${files[0]}.target.json`);
-    expect((await service.listTargets()).filter((t) => t.imported).map((t) => [t.name, t.size, t.padding])).toEqual([['red disc', 12, 1]]);
+    expect((await service.targets.list()).filter((t) => t.imported).map((t) => [t.name, t.size, t.padding])).toEqual([['red disc', 12, 1]]);
     expect(created.config.target).toEqual({ name: join(workspace, 'targets', files[0]), size: 12, padding: 1 });
     const target = (await service.dispatch('runs:target', [created.id])) as TargetData;
     expect([target.size, target.padding, target.width]).toEqual([12, 1, 14]);

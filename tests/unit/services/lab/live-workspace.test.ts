@@ -110,7 +110,7 @@ describe('the live workspace', () => {
 
 describe('imported targets in the workspace', () => {
   it('keeps an import, lists it after the built-ins, renames it, and deletes it unless a run trains on it', async () => {
-    const builtins = (await service.listTargets()).length;
+    const builtins = (await service.targets.list()).length;
     const kept = (await service.dispatch('targets:import', [{ name: 'blue square.png', bytesBase64: squarePng(12).toString('base64'), size: 9, padding: 2, keep: true }])) as TargetData;
     expect(kept).toMatchObject({ name: 'blue square', builtin: false, size: 9, padding: 2, height: 13, width: 13 });
     expect(kept.imported).toMatchObject({ source: 'blue square.png' });
@@ -121,14 +121,14 @@ describe('imported targets in the workspace', () => {
     await service.dispatch('targets:import', [{ name: 'other.png', bytesBase64: squarePng(5).toString('base64'), size: 5, padding: 0 }]);
     expect((await readdir(join(workspace, 'targets'))).sort()).toEqual([kept.imported!.id, `${kept.imported!.id}.target.json`]);
 
-    const list = await service.listTargets();
+    const list = await service.targets.list();
     expect(list).toHaveLength(builtins + 1);
     expect(list[builtins]).toMatchObject({ name: 'blue square', imported: { id: kept.imported!.id } });
     expect(list[builtins].rgbaF32Base64).toBe(kept.rgbaF32Base64);
 
     const renamed = (await service.dispatch('targets:rename', [kept.imported!.id, 'my square'])) as TargetData;
     expect(renamed.name).toBe('my square');
-    expect((await service.listTargets())[builtins].name).toBe('my square');
+    expect((await service.targets.list())[builtins].name).toBe('my square');
 
     const config = configFromPreset('thesis-es');
     config.target = { name: kept.imported!.file, size: 9, padding: 2 };
@@ -136,7 +136,7 @@ describe('imported targets in the workspace', () => {
     await expect(service.dispatch('targets:delete', [kept.imported!.id])).rejects.toThrow(/1 run trains on this target \("on the square"\)/);
     await service.runs.delete(run.id);
     await service.dispatch('targets:delete', [kept.imported!.id]);
-    expect(await service.listTargets()).toHaveLength(builtins);
+    expect(await service.targets.list()).toHaveLength(builtins);
     expect(events.filter((e) => e.event === 'targets:changed').map((e) => e.payload)).toEqual(
       expect.arrayContaining([{ reason: 'import' }, { reason: 'rename' }, { reason: 'delete' }]));
   });
