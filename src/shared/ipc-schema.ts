@@ -27,7 +27,7 @@ import { isOptimizer, optimizerChoicesText } from './optimizers';
 import { parseExperimentId, parseExperimentRunRequest } from './experiment';
 import { parseFigureFileName, parseReproduceRequest, parseStudyId } from './reproduce';
 import { describeValue, hasControlCharacters, isRecord } from './validate';
-import { isValidModelId } from './model-source';
+import { isModelFileFormat, isValidModelId, MODEL_FILE_FORMATS, type ModelFileFormat } from './model-source';
 import { parseSweepId, parseSweepRequest } from './sweep';
 
 export type ArgParsers = { [C in LabChannel]: (args: unknown[]) => ChannelArgs<C> };
@@ -106,8 +106,8 @@ export const LAB_ARG_PARSERS: ArgParsers = {
     return [parseModelId('models.remove: id', args[0])];
   },
   'models:export': (args) => {
-    expectCount('models:export', args, 1);
-    return [parseModelRef(args[0], 'models.export')];
+    expectCount('models:export', args, 2);
+    return [parseModelRef(args[0], 'models.export'), parseModelFileFormat(args[1], 'models.export: format')];
   },
   'settings:get': (args) => noArgs('settings:get', args),
   'settings:update': (args) => {
@@ -390,6 +390,11 @@ export function parseModelRef(value: unknown, where: string): ModelRef {
   const out: ModelRef = { kind: 'run', runId: parseRunId(`${where}: runId`, value.runId) };
   if (value.generation !== undefined) out.generation = intInRange(`${where}: generation`, value.generation, 0, Number.MAX_SAFE_INTEGER);
   return out;
+}
+
+export function parseModelFileFormat(value: unknown, where: string): ModelFileFormat {
+  if (!isModelFileFormat(value)) throw new Error(`${where} must be ${MODEL_FILE_FORMATS.map((f) => `"${f}"`).join(' or ')}, got ${describeValue(value)}`);
+  return value;
 }
 
 export function parseSettingsPatch(value: unknown): Partial<LabSettings> {

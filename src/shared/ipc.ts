@@ -33,6 +33,7 @@ import type {
   TargetImportRequest,
 } from './lab-api';
 import type { ExperimentResults, ExperimentRunRequest, ExperimentSummary } from './experiment';
+import type { ModelFileFormat } from './model-source';
 import type { FigureFile, FigureIndex, ReproduceOverview, ReproduceRequest } from './reproduce';
 import type { SweepListing, SweepPlanInfo, SweepRecord, SweepRequest, SweepSummary } from './sweep';
 
@@ -64,7 +65,7 @@ export interface LabChannels {
   'models:openLibrary': { args: [string]; result: OpenedModel };
   'models:import': { args: [ModelFilesRequest]; result: LibraryModelInfo[] };
   'models:remove': { args: [string]; result: void };
-  'models:export': { args: [ModelRef]; result: ModelFileSet };
+  'models:export': { args: [ModelRef, ModelFileFormat]; result: ModelFileSet };
   'settings:get': { args: []; result: LabSettings };
   'settings:update': { args: [Partial<LabSettings>]; result: LabSettings };
   'cluster:test': { args: [string]; result: ClusterStatus };

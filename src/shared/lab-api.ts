@@ -16,7 +16,7 @@ import type { NcaConfig } from '../core/nca/config';
 import type { RunRecord } from './run-record';
 import type { ComputeRecord } from './compute-engine';
 import type { Optimizer, RunConfig } from './training-config';
-import type { ModelEvaluation, ModelSource } from './model-source';
+import type { ModelEvaluation, ModelFileFormat, ModelSource } from './model-source';
 import type { ExperimentProgressEvent, ExperimentResults, ExperimentRunRequest, ExperimentSummary } from './experiment';
 import type { FigureFile, FigureIndex, ReproduceOverview, ReproduceProgressEvent, ReproduceRequest } from './reproduce';
 import type { SweepListing, SweepPlanInfo, SweepRecord, SweepRequest, SweepSummary } from './sweep';
@@ -311,7 +311,7 @@ export interface LibraryModelInfo {
 /** Any model the workspace knows: a run's (its model/, or a checkpoint) or a built-in or imported one. */
 export type ModelRef = { kind: 'run'; runId: string; generation?: number } | { kind: 'library'; id: string };
 
-/** Files to save (a model in the lab's format: model.json and weights.bin), as names and base64 bytes. */
+/** Files to save (an exported model: one file), as names and base64 bytes. */
 export interface ModelFileSet {
   files: { name: string; bytesBase64: string }[];
 }
@@ -454,8 +454,11 @@ export interface LabApi {
     import(request: ModelFilesRequest): Promise<LibraryModelInfo[]>;
     /** deletes an imported model (built-ins cannot be deleted) */
     remove(id: string): Promise<void>;
-    /** a model in the lab's own format (model.json + weights.bin), to save */
-    export(ref: ModelRef): Promise<ModelFileSet>;
+    /**
+     * a model as one file to save: the lab's (`<id>.nca-model.json`, which imports back with its name and metadata)
+     * or the Distill demo's JSON (with the lab's provenance, so it imports back in its own shape)
+     */
+    export(ref: ModelRef, format: ModelFileFormat): Promise<ModelFileSet>;
   };
   settings: {
     get(): Promise<LabSettings>;

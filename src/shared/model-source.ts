@@ -6,8 +6,13 @@
 import { describeValue, isIntegerIn, isRecord } from './validate';
 import { persistenceVerdict, type PersistenceVerdict } from '../core/nca/growth-eval';
 
-/** The two file formats the lab reads models from. */
-export type ModelFileFormat = 'nca-lab' | 'distill-webgl';
+/** The two file formats the lab reads models from and exports them to. */
+export const MODEL_FILE_FORMATS = ['nca-lab', 'distill-webgl'] as const;
+export type ModelFileFormat = (typeof MODEL_FILE_FORMATS)[number];
+
+export function isModelFileFormat(v: unknown): v is ModelFileFormat {
+  return (MODEL_FILE_FORMATS as readonly unknown[]).includes(v);
+}
 
 export interface ModelSource {
   /** in words, shown beside the model: "Distill demo model ex1_🦎.json (growing)" */
@@ -35,6 +40,14 @@ export interface ModelEvaluation {
   loss40: number | null;
   loss200: number | null;
   loss1000: number | null;
+}
+
+/**
+ * The side of the canvas a model grows on: its target's padded size, else the canvas it was evaluated on (a
+ * Distill demo model of an emoji the lab has no target for grows on the demo's canvas).
+ */
+export function modelCanvas(target: { size: number; padding: number } | null, evaluation: ModelEvaluation | null): number | null {
+  return target ? target.size + 2 * target.padding : evaluation?.canvas ?? null;
 }
 
 /** Whether the model stops growing (the one verdict function, core/nca/growth-eval.ts); null without a target. */
@@ -65,8 +78,8 @@ function text(v: unknown, field: string, nullable: boolean): string | null {
 
 export function parseModelSource(v: unknown, field = 'source'): ModelSource {
   if (!isRecord(v)) throw new ModelSourceError(`${field} must be an object, got ${describeValue(v)}`);
-  if (v.format !== 'nca-lab' && v.format !== 'distill-webgl') {
-    throw new ModelSourceError(`${field}.format must be "nca-lab" or "distill-webgl", got ${describeValue(v.format)}`);
+  if (!isModelFileFormat(v.format)) {
+    throw new ModelSourceError(`${field}.format must be ${MODEL_FILE_FORMATS.map((f) => `"${f}"`).join(' or ')}, got ${describeValue(v.format)}`);
   }
   return {
     description: text(v.description, `${field}.description`, false)!,

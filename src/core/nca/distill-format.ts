@@ -19,9 +19,15 @@
  *    the top), the lab's sobel_y. No sign or axis flip is needed.
  *  - the demo's hidden layer is fixed at 128 units and its state at 16 channels; the layers carry both biases
  *    (Mordvintsev's model, config.ts MORDVINTSEV_MODEL).
+ *
+ * A file the lab writes also carries, in its first layer, the key DISTILL_PROVENANCE_KEY ("nca_lab"; the demo reads
+ * its layers' fields by name and ignores it): the lab model's true shape (hidden width, biases: the layers are
+ * padded to the demo's 128 units with zeros), its name, target and origin. Reading it back gives the model's own
+ * shape (the padding is checked to be the encoder's zeros and dropped) and keeps its provenance, so a lab model
+ * exported for the demo is never taken for one of the article's.
  */
 import { describeValue, isIntegerIn, isNumberIn, isRecord } from '../validate';
-import { MORDVINTSEV_MODEL, paramLayout, PERCEPTION_KERNELS, type NcaConfig } from './config';
+import { MORDVINTSEV_MODEL, paramLayout, PERCEPTION_KERNELS, validateNcaConfig, type NcaConfig } from './config';
 
 export interface DistillLayer {
   data_b64: string;
@@ -30,6 +36,23 @@ export interface DistillLayer {
   weight_scale: number;
   bias_scale: number;
   type: 'uint8';
+  /** only in the first layer of a file the lab wrote */
+  nca_lab?: DistillProvenance;
+}
+
+/** The key of the lab's provenance in the first layer of a Distill file it writes. */
+export const DISTILL_PROVENANCE_KEY = 'nca_lab';
+
+/** What a Distill file the lab wrote says about the model beyond its 8-bit layers. */
+export interface DistillProvenance {
+  /** the lab model's own configuration: its hidden width and biases (the layers hold them padded) */
+  nca: NcaConfig;
+  name: string | null;
+  target: { name: string; size: number; padding: number } | null;
+  /** where the model came from, a ModelSource (shared/model-source.ts), checked by the importer */
+  origin: unknown;
+  runId: string | null;
+  generation: number | null;
 }
 
 /** What the demo can run: 16 state channels and a 128-unit hidden layer (its shaders' fixed buffers). */
@@ -71,6 +94,8 @@ export function isDistillModelJson(v: unknown): boolean {
 interface DecodedLayer {
   inCh: number;
   outCh: number;
+  /** the file's bytes, (inCh + 1) × outCh */
+  bytes: Uint8Array;
   /** [inCh][outCh] */
   weights: Float32Array;
   bias: Float32Array;
@@ -99,7 +124,7 @@ function decodeLayer(v: unknown, i: number): DecodedLayer {
   for (let j = 0; j < weights.length; j++) weights[j] = (bytes[j] / 255 - 0.5) * ws;
   const bias = new Float32Array(outCh);
   for (let o = 0; o < outCh; o++) bias[o] = (bytes[inCh * outCh + o] / 255 - 0.5) * bs;
-  return { inCh, outCh, weights, bias };
+  return { inCh, outCh, bytes, weights, bias };
 }
 
 /** Distill band-major row (band·C + c) → the lab's interleaved row (3c + band). */
@@ -109,11 +134,61 @@ function labRow(distillRow: number, channels: number): number {
   return PERCEPTION_KERNELS * c + band;
 }
 
+/** The lab's provenance of a Distill file, checked: its model shape must fit the layers (channels, hidden ≤ theirs). */
+function readProvenance(v: unknown, channels: number, units: number): DistillProvenance | null {
+  if (v === undefined) return null;
+  const at = `layer 0.${DISTILL_PROVENANCE_KEY}`;
+  if (!isRecord(v) || !isRecord(v.nca)) fail(`${at} must be an object with the lab model's "nca" configuration`);
+  const n = v.nca;
+  const nca = { channels: n.channels, hidden: n.hidden, bias1: n.bias1, bias2: n.bias2, fireRate: n.fireRate, aliveThreshold: n.aliveThreshold, stepSize: n.stepSize } as NcaConfig;
+  if (typeof nca.bias1 !== 'boolean' || typeof nca.bias2 !== 'boolean') fail(`${at}.nca.bias1 and bias2 must be true or false`);
+  try {
+    validateNcaConfig(nca);
+  } catch (err) {
+    fail(`${at}.${(err as Error).message}`);
+  }
+  if (nca.channels !== channels) fail(`${at}.nca.channels is ${nca.channels}, the layers hold ${channels} state channels`);
+  if (nca.hidden > units) fail(`${at}.nca.hidden is ${nca.hidden}, more than the layers' ${units} hidden units`);
+  const t = v.target;
+  if (t !== null && !(isRecord(t) && typeof t.name === 'string' && isIntegerIn(t.size, 1, 4096) && isIntegerIn(t.padding, 0, 4096))) {
+    fail(`${at}.target must be null or {name, size, padding}, got ${describeValue(t)}`);
+  }
+  const text = (x: unknown, f: string) => {
+    if (x !== null && typeof x !== 'string') fail(`${at}.${f} must be null or a string, got ${describeValue(x)}`);
+    return x;
+  };
+  if (v.generation !== null && !isIntegerIn(v.generation, 0, Number.MAX_SAFE_INTEGER)) fail(`${at}.generation must be null or an integer ≥ 0, got ${describeValue(v.generation)}`);
+  return {
+    nca, name: text(v.name ?? null, 'name'), target: t === null ? null : { name: t.name as string, size: t.size as number, padding: t.padding as number },
+    origin: v.origin ?? null, runId: text(v.runId ?? null, 'runId'), generation: (v.generation as number | null) ?? null,
+  };
+}
+
+/** The encoder's zero: the byte a 0 was written as (round(0.5·255)), which decodes to scale/510, not to 0. */
+const ZERO_BYTE = 128;
+
+/** Refuses padding that is not the encoder's zeros: the file was changed after the lab wrote it. */
+function checkPadding(l0: DecodedLayer, l1: DecodedLayer, nca: NcaConfig): void {
+  const H = l0.outCh;
+  const onOff = (b: boolean) => (b ? 'on' : 'off');
+  const bad = (what: string) => fail(
+    `layer 0.${DISTILL_PROVENANCE_KEY} says hidden ${nca.hidden}, layer-1 bias ${onOff(nca.bias1)}, layer-2 bias ${onOff(nca.bias2)}, ` +
+    `but ${what} carries weights (the file was changed after the lab wrote it)`,
+  );
+  for (let u = nca.hidden; u < H; u++) {
+    for (let r = 0; r <= l0.inCh; r++) if (l0.bytes[r * H + u] !== ZERO_BYTE) bad(`hidden unit ${u}`);
+    for (let c = 0; c < l1.outCh; c++) if (l1.bytes[u * l1.outCh + c] !== ZERO_BYTE) bad(`hidden unit ${u}`);
+  }
+  if (!nca.bias1) for (let u = 0; u < H; u++) if (l0.bytes[l0.inCh * H + u] !== ZERO_BYTE) bad('the layer-1 bias');
+  if (!nca.bias2) for (let c = 0; c < l1.outCh; c++) if (l1.bytes[l1.inCh * l1.outCh + c] !== ZERO_BYTE) bad('the layer-2 bias');
+}
+
 /**
- * A Distill demo model as the lab's NCA: Mordvintsev's configuration (both biases, fire rate 0.5, alive
- * threshold 0.1) with its hidden width and channels read from the layers, and the flat parameters.
+ * A Distill demo model as the lab's NCA, with the flat parameters. A file the lab wrote (with its provenance)
+ * gives the lab model's own configuration (hidden width, biases); any other is Mordvintsev's configuration (both
+ * biases, fire rate 0.5, alive threshold 0.1) with its hidden width and channels read from the layers.
  */
-export function decodeDistillModel(json: unknown): { nca: NcaConfig; params: Float32Array } {
+export function decodeDistillModel(json: unknown): { nca: NcaConfig; params: Float32Array; provenance: DistillProvenance | null } {
   if (!Array.isArray(json)) fail('a Distill model is a JSON array of two layers');
   if (json.length !== 2) fail(`a Distill model has 2 layers, this one has ${json.length}`);
   const [l0, l1] = json.map(decodeLayer);
@@ -122,17 +197,21 @@ export function decodeDistillModel(json: unknown): { nca: NcaConfig; params: Flo
   if (l1.inCh !== l0.outCh) fail(`layer 1.in_ch (${l1.inCh}) must equal layer 0.out_ch (${l0.outCh})`);
   if (l1.outCh !== channels) fail(`layer 1.out_ch (${l1.outCh}) must equal the state channels (layer 0.in_ch / 3 = ${channels})`);
   if (channels < 4 || channels > 64) fail(`the state must have 4 to 64 channels, got ${channels}`);
-  const nca: NcaConfig = { ...MORDVINTSEV_MODEL, channels, hidden: l0.outCh };
+  const provenance = readProvenance((json[0] as Record<string, unknown>)[DISTILL_PROVENANCE_KEY], channels, l0.outCh);
+  const nca: NcaConfig = provenance ? provenance.nca : { ...MORDVINTSEV_MODEL, channels, hidden: l0.outCh };
+  if (provenance) checkPadding(l0, l1, nca);
   const L = paramLayout(nca);
   const params = new Float32Array(L.total);
   const h = nca.hidden;
+  const H = l0.outCh;
+  // the layers' first h units are the model's (a lab model's padding units follow them)
   for (let r = 0; r < l0.inCh; r++) {
-    params.set(l0.weights.subarray(r * h, (r + 1) * h), L.kernel0.offset + labRow(r, channels) * h);
+    params.set(l0.weights.subarray(r * H, r * H + h), L.kernel0.offset + labRow(r, channels) * h);
   }
-  params.set(l0.bias, L.bias0!.offset);
-  params.set(l1.weights, L.kernel1.offset);
-  params.set(l1.bias, L.bias1!.offset);
-  return { nca, params };
+  if (L.bias0) params.set(l0.bias.subarray(0, h), L.bias0.offset);
+  params.set(l1.weights.subarray(0, h * channels), L.kernel1.offset);
+  if (L.bias1) params.set(l1.bias, L.bias1.offset);
+  return { nca, params, provenance };
 }
 
 function encodeLayer(weights: Float32Array, bias: Float32Array, inCh: number, outCh: number): DistillLayer {
@@ -150,9 +229,10 @@ function encodeLayer(weights: Float32Array, bias: Float32Array, inCh: number, ou
 /**
  * The lab's model as a Distill demo file. The demo runs 16 channels and 128 hidden units: a narrower hidden layer
  * is padded with units whose weights are all zero (relu(0) = 0 adds nothing, so it grows the same), missing biases
- * are written as zeros. Throws, naming the field, for a model the demo cannot run.
+ * are written as zeros. With `provenance` the first layer carries it (DISTILL_PROVENANCE_KEY), so the lab reads
+ * the model back in its own shape. Throws, naming the field, for a model the demo cannot run.
  */
-export function encodeDistillModel(nca: NcaConfig, params: Float32Array): DistillLayer[] {
+export function encodeDistillModel(nca: NcaConfig, params: Float32Array, provenance?: Omit<DistillProvenance, 'nca'>): DistillLayer[] {
   const L = paramLayout(nca);
   if (params.length !== L.total) fail(`parameters: expected ${L.total} values for the model's config, got ${params.length}`);
   if (nca.channels !== DISTILL_CHANNELS) fail(`model.channels must be ${DISTILL_CHANNELS} for the Distill demo, got ${nca.channels}`);
@@ -174,5 +254,6 @@ export function encodeDistillModel(nca: NcaConfig, params: Float32Array): Distil
   w1.set(params.subarray(L.kernel1.offset, L.kernel1.offset + L.kernel1.size));
   const b1 = new Float32Array(C);
   if (L.bias1) b1.set(params.subarray(L.bias1.offset, L.bias1.offset + C));
-  return [encodeLayer(w0, b0, L.inputs, H), encodeLayer(w1, b1, H, C)];
+  const first = encodeLayer(w0, b0, L.inputs, H);
+  return [provenance ? { ...first, [DISTILL_PROVENANCE_KEY]: { ...provenance, nca: { ...nca } } } : first, encodeLayer(w1, b1, H, C)];
 }

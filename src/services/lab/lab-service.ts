@@ -27,8 +27,9 @@ import {
 } from '../../shared/lab-api';
 import { initNodeBackend } from '../compute/backend';
 import {
-  exportModelFiles, importPickedModels, listGrowableModels, listLibrary, openLibraryModel, openModelFiles,
+  importPickedModels, listGrowableModels, listLibrary, openLibraryModel, openModelFiles,
 } from '../models/model-files';
+import { exportModelFiles } from '../models/model-export';
 import { removeImportedModel } from '../models/model-library';
 import { ExperimentService } from '../experiments/experiment-service';
 import { ReproduceService, type ReproduceServiceOptions } from '../experiments/reproduce-service';
@@ -164,7 +165,7 @@ export class LabService {
       'models:openLibrary': (id) => openLibraryModel(runs.store.workspace, id),
       'models:import': (request) => importPickedModels(runs.store.workspace, request, join(this.workspace, RUN_TARGETS_DIR)),
       'models:remove': (id) => removeImportedModel(runs.store.workspace, id),
-      'models:export': (ref) => exportModelFiles(runs.store, ref),
+      'models:export': (ref, format) => exportModelFiles(runs.store, ref, format),
       'settings:get': async () => this.settings(),
       'settings:update': async (patch) => this.updateSettings(patch),
       'cluster:test': async (url) => (await import('../cluster/registry')).clusterStatus(url),

@@ -7,10 +7,9 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFloat32Base64 } from '../../shared/float32-base64';
-import type { LibraryModelInfo, ModelFileSet, ModelFilesRequest, ModelRef, ModelSummary, OpenedModel } from '../../shared/lab-api';
+import type { LibraryModelInfo, ModelFilesRequest, ModelSummary, OpenedModel } from '../../shared/lab-api';
 import { LabStore, MODEL_DIR } from '../store/lab-store';
-import { encodeModel, MODEL_JSON, WEIGHTS_BIN, type LoadedModel } from '../store/model-format';
-import { packageVersion } from '../resources/package-paths';
+import { MODEL_JSON, type LoadedModel } from '../store/model-format';
 import {
   findLibraryModel, importModelFiles, listBuiltinModels, listImportedModels, loadLibraryModel, type LibraryModel,
 } from './model-library';
@@ -18,6 +17,7 @@ import { targetOfRef } from './replay-models';
 import { listBuiltinTargets, windowTargetProblem } from '../targets/targets';
 import { messageOf } from '../../shared/validate';
 import { ncaConfigOf, type TargetRef } from '../../shared/training-config';
+import { modelCanvas } from '../../shared/model-source';
 
 /** Every readable run with a model/ or at least one checkpoint, newest first. */
 export async function listGrowableModels(store: LabStore): Promise<ModelSummary[]> {
@@ -44,13 +44,34 @@ function isDistillFile(name: string, bytesBase64: string): boolean {
   return Buffer.from(bytesBase64.slice(0, 64), 'base64').toString('utf8').trimStart().startsWith('[');
 }
 
-/** Writes the picked files into a private temporary folder under their own names and runs `job` on it. */
-async function withPickedFiles<T>(request: ModelFilesRequest, job: (dir: string, scrub: (m: string) => string) => Promise<T>): Promise<T> {
+/**
+ * The name a picked file is written under: its own, except the one weights file picked with a model.json, which
+ * gets the name the model.json lists (the lab's older export downloaded them as `<id>-model.json` and
+ * `<id>-weights.bin`, and a browser renames a second download of a name).
+ */
+function pickedNames(request: ModelFilesRequest): string[] {
+  const names = request.files.map((f) => f.name);
+  const json = request.files.filter((f) => f.name.toLowerCase().endsWith('.json') && !isDistillFile(f.name, f.bytesBase64));
+  const others = request.files.filter((f) => !json.includes(f));
+  if (json.length !== 1 || others.length !== 1) return names;
+  let listed: unknown;
+  try {
+    listed = (JSON.parse(Buffer.from(json[0].bytesBase64, 'base64').toString('utf8')) as { weightsManifest?: { paths?: unknown[] }[] }).weightsManifest?.[0]?.paths?.[0];
+  } catch {
+    return names; // the model reader says what is wrong with it
+  }
+  if (typeof listed !== 'string' || listed === json[0].name || /[\\/]/.test(listed) || listed.startsWith('.')) return names;
+  return request.files.map((f, i) => (f === others[0] ? listed as string : names[i]));
+}
+
+/** Writes the picked files into a private temporary folder (pickedNames) and runs `job` on it. */
+async function withPickedFiles<T>(request: ModelFilesRequest, job: (dir: string, scrub: (m: string) => string, names: string[]) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'nca-lab-model-'));
   const scrub = (message: string) => message.split(`${dir}/`).join('').split(dir).join('the picked files');
+  const names = pickedNames(request);
   try {
-    for (const f of request.files) await writeFile(join(dir, f.name), Buffer.from(f.bytesBase64, 'base64'));
-    return await job(dir, scrub);
+    for (const [i, f] of request.files.entries()) await writeFile(join(dir, names[i]), Buffer.from(f.bytesBase64, 'base64'));
+    return await job(dir, scrub, names);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -65,11 +86,14 @@ export async function importPickedModels(workspace: string, request: ModelFilesR
     const distill = request.files.filter((f) => isDistillFile(f.name, f.bytesBase64));
     const lab = request.files.filter((f) => !distill.includes(f));
     const json = lab.find((f) => f.name.toLowerCase().endsWith('.json'));
-    const paths = [...distill.map((f) => join(dir, f.name)), ...(lab.length > 0 ? [join(dir, (json ?? lab[0]).name)] : [])];
+    const picked = [...distill, ...(lab.length > 0 ? [json ?? lab[0]] : [])];
+    const paths = picked.map((f) => join(dir, f.name));
     try {
       // files from a window: their targets are read only when built in or imported into the workspace
       const refuseTarget = (ref: TargetRef) => windowTargetProblem(ref.name, ref.size, importedTargets);
-      return await Promise.all((await importModelFiles(workspace, paths, { refuseTarget })).map(libraryInfo));
+      // a model without a name of its own is named after the file the user picked, not the temporary folder
+      const fileNames = new Map(picked.map((f, i) => [paths[i], f.name]));
+      return await Promise.all((await importModelFiles(workspace, paths, { refuseTarget, fileNames })).map(libraryInfo));
     } catch (err) {
       throw new Error(scrub(messageOf(err)), { cause: err });
     }
@@ -80,7 +104,7 @@ export async function importPickedModels(workspace: string, request: ModelFilesR
 export async function libraryInfo(m: LibraryModel): Promise<LibraryModelInfo> {
   return {
     kind: m.kind, id: m.id, name: m.name, nca: m.nca, paramCount: m.paramCount, target: m.target,
-    canvas: m.target ? m.target.size + 2 * m.target.padding : null, origin: m.origin, evaluation: m.evaluation,
+    canvas: modelCanvas(m.target, m.evaluation), origin: m.origin, evaluation: m.evaluation,
     thumbnailPngBase64: m.thumbnail ? (await readFile(m.thumbnail)).toString('base64') : null,
   };
 }
@@ -93,15 +117,15 @@ export async function listLibrary(workspace: string): Promise<LibraryModelInfo[]
   return Promise.all(all.map(libraryInfo));
 }
 
-async function openedFromLoaded(loaded: LoadedModel, name: string, extra: Partial<OpenedModel>): Promise<OpenedModel> {
-  const { target, problem } = await targetOfRef(loaded.target);
-  const ref = loaded.target;
+async function openedFromLoaded(loaded: LoadedModel, name: string, extra: Partial<OpenedModel>, refused: string | null = null): Promise<OpenedModel> {
+  const { target, problem } = refused ? { target: null, problem: `its target is not read: ${refused}` } : await targetOfRef(loaded.target);
+  const canvas = modelCanvas(loaded.target, loaded.evaluation);
   return {
     name,
     nca: loaded.nca,
     paramsF32Base64: encodeFloat32Base64(loaded.params),
-    height: ref ? ref.size + 2 * ref.padding : null,
-    width: ref ? ref.size + 2 * ref.padding : null,
+    height: canvas,
+    width: canvas,
     target: target
       ? { name: target.name, builtin: listBuiltinTargets().some((b) => b.name === target.name), size: target.size, padding: target.padding, height: target.height, width: target.width, rgbaF32Base64: encodeFloat32Base64(target.rgba) }
       : null,
@@ -119,32 +143,6 @@ export async function openLibraryModel(workspace: string, id: string): Promise<O
   return openedFromLoaded(await loadLibraryModel(m), m.id, { libraryId: m.id });
 }
 
-/** A model in the lab's format, to save: a library model's own files, or a run's model or checkpoint encoded. */
-export async function exportModelFiles(store: LabStore, ref: ModelRef): Promise<ModelFileSet> {
-  const file = (name: string, bytes: Uint8Array | string) => ({ name, bytesBase64: Buffer.from(bytes).toString('base64') });
-  if (ref.kind === 'library') {
-    const m = await findLibraryModel(store.workspace, ref.id);
-    if (!m) throw new Error(`no built-in or imported model "${ref.id}"`);
-    await loadLibraryModel(m); // refuses a corrupt folder before handing it out
-    return { files: [file(MODEL_JSON, await readFile(join(m.dir, MODEL_JSON))), file(WEIGHTS_BIN, await readFile(join(m.dir, WEIGHTS_BIN)))] };
-  }
-  const record = await store.getRun(ref.runId);
-  let params: Float32Array;
-  let generation: number;
-  if (ref.generation !== undefined) {
-    params = (await store.readCheckpoint(ref.runId, ref.generation)).params;
-    generation = ref.generation;
-  } else {
-    params = (await store.loadModel(ref.runId)).params;
-    generation = record.progress.generation;
-  }
-  const best = record.progress.bestLoss;
-  const { modelJson, weights } = encodeModel(params, {
-    config: record.config, generation, loss: best !== null && Number.isFinite(best) ? best : null, runId: ref.runId, labVersion: packageVersion(),
-  });
-  return { files: [file(MODEL_JSON, JSON.stringify(modelJson, null, 2) + '\n'), file(WEIGHTS_BIN, weights)] };
-}
-
 /**
  * Reads the picked files in a private temporary folder under their own names, so model.json finds its weights
  * file beside it, and reports problems with the user's file names rather than the temporary path. A Distill demo
@@ -155,48 +153,21 @@ export async function openModelFiles(request: ModelFilesRequest, opts: { workspa
     const [imported] = await importPickedModels(opts.workspace, request, opts.importedTargets);
     return openLibraryModel(opts.workspace, imported.id);
   }
-  const dir = await mkdtemp(join(tmpdir(), 'nca-lab-model-'));
-  const scrub = (message: string) => message.split(`${dir}/`).join('').split(dir).join('the picked files');
-  try {
-    for (const f of request.files) await writeFile(join(dir, f.name), Buffer.from(f.bytesBase64, 'base64'));
+  return withPickedFiles(request, async (dir, scrub) => {
     const json = request.files.find((f) => f.name.toLowerCase().endsWith('.json'));
     if (!json && request.files.length > 1) {
       throw new Error(`pick a model folder's ${MODEL_JSON} together with its weights file, or a single checkpoint file (got ${request.files.map((f) => f.name).join(', ')})`);
     }
     const picked = json ?? request.files[0];
-    const path = join(dir, picked.name);
     let loaded;
     try {
-      loaded = await new LabStore(dir).loadModel(path);
+      loaded = await new LabStore(dir).loadModel(join(dir, picked.name));
     } catch (err) {
       throw new Error(scrub(messageOf(err)), { cause: err });
     }
-    let runId: string | null = null;
-    let generation: number | null = null;
-    if (json) {
-      // the loader checked the file; its metadata also says which run and generation it came from
-      const meta = JSON.parse(await readFile(path, 'utf8')).userDefinedMetadata.ncaLab as { runId?: unknown; generation?: unknown };
-      runId = typeof meta.runId === 'string' ? meta.runId : null;
-      generation = typeof meta.generation === 'number' ? meta.generation : null;
-    }
     // the file comes from a window: its target is read only when it is a built-in or an imported image
     const refused = loaded.target ? windowTargetProblem(loaded.target.name, loaded.target.size, opts.importedTargets) : null;
-    const { target, problem } = refused ? { target: null, problem: `its target is not read: ${refused}` } : await targetOfRef(loaded.target);
-    const ref = loaded.target;
-    return {
-      name: runId ?? picked.name,
-      nca: loaded.nca,
-      paramsF32Base64: encodeFloat32Base64(loaded.params),
-      height: ref ? ref.size + 2 * ref.padding : null,
-      width: ref ? ref.size + 2 * ref.padding : null,
-      target: target
-        ? { name: target.name, builtin: listBuiltinTargets().some((b) => b.name === target.name), size: target.size, padding: target.padding, height: target.height, width: target.width, rgbaF32Base64: encodeFloat32Base64(target.rgba) }
-        : null,
-      targetProblem: problem,
-      runId,
-      generation,
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    const runId = loaded.runId ?? null;
+    return openedFromLoaded(loaded, loaded.name ?? runId ?? picked.name, { runId, generation: json ? loaded.generation : null }, refused);
+  });
 }

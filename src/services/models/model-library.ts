@@ -21,15 +21,15 @@ import { renderFrame } from '../../core/replay/frames';
 import { GrowthReplay } from '../../core/replay/growth-replay';
 import type { Target } from '../../core/targets/target';
 import {
-  DISTILL_ATTRIBUTION, DISTILL_LICENCE, DISTILL_URL, isValidModelId, type ModelEvaluation, type ModelSource,
+  DISTILL_ATTRIBUTION, DISTILL_LICENCE, DISTILL_URL, isValidModelId, parseModelSource, type ModelEvaluation, type ModelSource,
 } from '../../shared/model-source';
-import type { TargetRef } from '../../shared/training-config';
+import type { RunConfig, TargetRef } from '../../shared/training-config';
 import { messageOf } from '../../shared/validate';
 import { encodePng } from '../export/png';
 import { packageVersion, resourcesDir } from '../resources/package-paths';
 import { writeBytesAtomic } from '../store/atomic-file';
 import { LabStore } from '../store/lab-store';
-import { encodeModelFile, MODEL_JSON, readModelFolder, WEIGHTS_BIN, type LoadedModel } from '../store/model-format';
+import { encodeModelFile, MODEL_FILE_SUFFIX, MODEL_JSON, readModelFolder, WEIGHTS_BIN, type LoadedModel } from '../store/model-format';
 import { resolveTarget } from '../targets/targets';
 
 export const MODELS_DIR = 'models';
@@ -42,6 +42,8 @@ export const EVALUATION_SEED = 0;
 
 /** The target the Distill demo's lizards were trained on: the 2018 Noto lizard, 40 px padded by 16 (72×72). */
 export const DISTILL_LIZARD_TARGET: TargetRef = { name: 'lizard-2018-40', size: 40, padding: 16 };
+/** The canvas of every Distill demo model (the notebook's 40 px targets padded by 16): the one its files imply. */
+export const DISTILL_CANVAS = DISTILL_LIZARD_TARGET.size + 2 * DISTILL_LIZARD_TARGET.padding;
 
 export type LibraryKind = 'builtin' | 'imported';
 
@@ -175,22 +177,84 @@ export function distillFileFacts(fileName: string): { variant: string | null; li
   return { variant: prefix ? DISTILL_VARIANTS[prefix] : null, lizard: /🦎|lizard/i.test(stem) };
 }
 
-/** A model read from a file, before it is measured and written: its parameters, target, name and origin. */
+/** A model read from a file, before it is measured and written: its parameters, target, name, origin and run. */
 export interface ModelFromFile {
   nca: NcaConfig;
   params: Float32Array;
   target: TargetRef | null;
   name: string;
   origin: ModelSource;
+  /** the canvas it grows on when it names no target (a Distill demo file's), else its target's */
+  canvas?: number;
+  /** the run it was trained in, its config and the generation/iteration it was saved at, when the file says */
+  config?: RunConfig | null;
+  runId?: string | null;
+  generation?: number | null;
+}
+
+/** Whether a file name is one of the Distill demo's own (`public/webgl_models8/ex{1,2,3}_<emoji>.json`). */
+export function isDistillDemoFileName(fileName: string): boolean {
+  return /^ex[123]_[^/\\]+\.json$/i.test(fileName);
 }
 
 /**
- * Reads a file to import: a Distill demo model (a JSON array of two layers) or any model the lab reads.
- * A Distill file is credited to the article whose demo published the format's models (CC-BY 4.0); its target is
- * the 2018 lizard when the file is one of the lizards, else unknown (the demo's other emoji are not built-ins).
+ * A Distill-format file, as a model to import. One the lab wrote carries its provenance: its own shape, name,
+ * target and origin (core/nca/distill-format.ts). One of the demo's own files is credited to the article whose demo
+ * published it (CC-BY 4.0), its target the 2018 lizard when it is one of the lizards; any other has no known origin.
  */
-export async function readModelToImport(file: string, store: LabStore): Promise<ModelFromFile> {
-  const fileName = basename(file);
+function distillModel(json: unknown, file: string, fileName: string): ModelFromFile {
+  let decoded;
+  try {
+    decoded = decodeDistillModel(json);
+  } catch (err) {
+    throw new Error(`${file}: not a Distill demo model: ${messageOf(err)}`, { cause: err });
+  }
+  const { nca, params, provenance } = decoded;
+  if (provenance) {
+    let origin: ModelSource | null;
+    try {
+      origin = provenance.origin === null ? null : parseModelSource(provenance.origin, 'layer 0.nca_lab.origin');
+    } catch (err) {
+      throw new Error(`${file}: not a Distill demo model: ${messageOf(err)}`, { cause: err });
+    }
+    const name = provenance.name ?? basename(fileName, extname(fileName));
+    const was = origin ? `${origin.description}; ` : '';
+    return {
+      nca, params, target: provenance.target, canvas: DISTILL_CANVAS, name, runId: provenance.runId, generation: provenance.generation,
+      origin: {
+        // the 8-bit layers are the lab's export of the model: the source's credit and licence stay with it
+        description: `${was}exported by NCA Lab in the Distill demo's format (8-bit weights) as ${fileName}`,
+        format: 'distill-webgl', file: fileName, licence: origin?.licence ?? null, attribution: origin?.attribution ?? null,
+        url: origin?.url ?? null, trainedWith: origin?.trainedWith ?? null,
+      },
+    };
+  }
+  if (!isDistillDemoFileName(fileName)) {
+    const stem = basename(fileName, extname(fileName));
+    return {
+      nca, params, target: null, name: stem, canvas: DISTILL_CANVAS,
+      origin: { description: `Distill-format model ${fileName} of unknown origin`, format: 'distill-webgl', file: fileName, licence: null, attribution: null, url: null, trainedWith: null },
+    };
+  }
+  const { variant, lizard } = distillFileFacts(fileName);
+  const what = `${lizard ? 'lizard' : basename(fileName, '.json')}${variant ? ` (${variant})` : ''}`;
+  return {
+    nca, params, target: lizard ? { ...DISTILL_LIZARD_TARGET } : null, name: `Distill ${what}`, canvas: DISTILL_CANVAS,
+    origin: {
+      description: `Distill demo model ${fileName}${variant ? `, the article's ${variant} experiment` : ''}`,
+      format: 'distill-webgl', file: fileName, licence: DISTILL_LICENCE, attribution: DISTILL_ATTRIBUTION, url: DISTILL_URL,
+      trainedWith: 'Adam (Mordvintsev et al., the growing-CA notebook)',
+    },
+  };
+}
+
+/**
+ * Reads a file to import: a Distill demo model (a JSON array of two layers) or any model the lab reads (its
+ * one-file export, a model folder or model.json, a checkpoint). `shownAs` is the file's name as the user knows it
+ * (a window's pick is read from a temporary folder).
+ */
+export async function readModelToImport(file: string, store: LabStore, shownAs = basename(file)): Promise<ModelFromFile> {
+  const fileName = shownAs;
   if ((await stat(file).catch(() => null))?.isFile() && fileName.toLowerCase().endsWith('.json')) {
     let json: unknown;
     try {
@@ -199,31 +263,14 @@ export async function readModelToImport(file: string, store: LabStore): Promise<
       throw new Error(`${file}: not a model: the file is not JSON (${messageOf(err)})`, { cause: err });
     }
     // a JSON array is never the lab's model.json: read it as the demo's format and say what does not fit
-    if (Array.isArray(json)) {
-      let decoded;
-      try {
-        decoded = decodeDistillModel(json);
-      } catch (err) {
-        throw new Error(`${file}: not a Distill demo model: ${messageOf(err)}`, { cause: err });
-      }
-      const { variant, lizard } = distillFileFacts(fileName);
-      const what = `${lizard ? 'lizard' : basename(fileName, '.json')}${variant ? ` (${variant})` : ''}`;
-      return {
-        ...decoded,
-        target: lizard ? { ...DISTILL_LIZARD_TARGET } : null,
-        name: `Distill ${what}`,
-        origin: {
-          description: `Distill demo model ${fileName}${variant ? `, the article's ${variant} experiment` : ''}`,
-          format: 'distill-webgl', file: fileName, licence: DISTILL_LICENCE, attribution: DISTILL_ATTRIBUTION, url: DISTILL_URL,
-          trainedWith: 'Adam (Mordvintsev et al., the growing-CA notebook)',
-        },
-      };
-    }
+    if (Array.isArray(json)) return distillModel(json, file, fileName);
   }
   const loaded = await store.loadModel(file);
+  const stem = fileName.toLowerCase().endsWith(MODEL_FILE_SUFFIX) ? fileName.slice(0, -MODEL_FILE_SUFFIX.length) : basename(fileName, extname(fileName));
+  const runId = loaded.runId ?? null;
   return {
-    nca: loaded.nca, params: loaded.params, target: loaded.target,
-    name: loaded.name ?? (fileName === MODEL_JSON ? basename(join(file, '..')) : basename(fileName, extname(fileName))),
+    nca: loaded.nca, params: loaded.params, target: loaded.target, config: loaded.config, runId, generation: loaded.generation,
+    name: loaded.name ?? runId ?? (fileName === MODEL_JSON && shownAs === basename(file) ? basename(join(file, '..')) : stem),
     origin: loaded.origin ?? {
       description: `NCA Lab model ${fileName}${loaded.config ? ` (${loaded.config.optimizer}, preset ${loaded.config.preset})` : ''}`,
       format: 'nca-lab', file: fileName, licence: null, attribution: null, url: null,
@@ -254,10 +301,11 @@ export async function writeLibraryFolder(root: string, id: string, model: ModelF
       throw new Error(`${model.name}: its target "${model.target.name}" cannot be loaded (${messageOf(err)})`, { cause: err });
     }
   }
-  const canvas = model.target ? model.target.size + 2 * model.target.padding : null;
+  const canvas = model.target ? model.target.size + 2 * model.target.padding : model.canvas ?? null;
   const evaluated = canvas ? evaluateModel(model.nca, model.params, target, canvas) : null;
   const { modelJson, weights } = encodeModelFile(model.params, {
-    nca: model.nca, target: model.target, config: null, generation: null, loss: evaluated?.evaluation.loss40 ?? null, runId: null,
+    nca: model.nca, target: model.target, config: model.config ?? null, generation: model.generation ?? null,
+    loss: evaluated?.evaluation.loss40 ?? null, runId: model.runId ?? null,
     labVersion: packageVersion(), name: model.name, origin: model.origin, evaluation: evaluated?.evaluation ?? null,
   });
   await mkdir(root, { recursive: true });
@@ -282,7 +330,8 @@ export async function writeLibraryFolder(root: string, id: string, model: ModelF
  * file's target must not be read (files from a window); such a model is imported without its target.
  */
 export async function importModelFiles(
-  workspace: string, files: string[], opts: { refuseTarget?: (ref: TargetRef) => string | null } = {},
+  workspace: string, files: string[],
+  opts: { refuseTarget?: (ref: TargetRef) => string | null; fileNames?: ReadonlyMap<string, string> } = {},
 ): Promise<LibraryModel[]> {
   const store = new LabStore(workspace);
   const root = importedModelsDir(workspace);
@@ -292,11 +341,12 @@ export async function importModelFiles(
   ]);
   // every file is read and checked before the first is written: one bad file imports nothing
   const reads = [];
-  for (const file of files) reads.push(await readModelToImport(file, store));
+  for (const file of files) reads.push(await readModelToImport(file, store, opts.fileNames?.get(file)));
   const out: LibraryModel[] = [];
   for (const [i, read] of reads.entries()) {
     const refused = read.target && opts.refuseTarget ? opts.refuseTarget(read.target) : null;
-    const model = refused ? { ...read, target: null } : read;
+    // a target that is not read leaves the model its canvas
+    const model = refused && read.target ? { ...read, target: null, canvas: read.target.size + 2 * read.target.padding } : read;
     const id = modelIdFor(model.name, taken);
     taken.add(id);
     try {

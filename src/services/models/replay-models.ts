@@ -22,6 +22,7 @@ import type { LoadedModel } from '../store/model-format';
 import { resolveTarget } from '../targets/targets';
 import { findLibraryModel, loadLibraryModel } from './model-library';
 import { messageOf } from '../../shared/validate';
+import { modelCanvas } from '../../shared/model-source';
 
 export interface LoadedReplayModel {
   model: ReplayModel;
@@ -51,10 +52,11 @@ export async function targetOfRef(ref: TargetRef | null): Promise<{ target: Targ
 /** A LoadedModel (from a file) and its target as a replay model. */
 export async function replayModelFromLoaded(loaded: LoadedModel, name: string): Promise<Omit<LoadedReplayModel, 'recorded'>> {
   const { target, problem } = await targetOfRef(loaded.target);
-  const ref = loaded.target;
+  // a model without a target still knows its canvas when it was evaluated on one (a Distill demo model's)
+  const side = modelCanvas(loaded.target, loaded.evaluation);
   return {
     model: { name, nca: loaded.nca, params: loaded.params, target: target ? canvasTargetOf(target) : null },
-    trainingCanvas: ref ? { height: ref.size + 2 * ref.padding, width: ref.size + 2 * ref.padding } : null,
+    trainingCanvas: side === null ? null : { height: side, width: side },
     targetProblem: problem,
     source: loaded.source,
   };

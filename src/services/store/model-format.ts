@@ -12,6 +12,10 @@
  *
  * There is no layers-model topology: the NCA's step is not a Keras layer stack; `ncaLab.nca` describes it.
  * The weights' CRC-32 is kept in the metadata, so a weights.bin from another save is told apart from its own.
+ *
+ * An exported model is ONE file, `<id>.nca-model.json` (MODEL_FILE_SUFFIX): the same model.json with the bytes
+ * of weights.bin inline, base64, in `weightsBase64`. It is read by the same reader with the same checks (size,
+ * CRC-32, finite numbers), so one download imports back with its name, origin and training metadata.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
@@ -25,6 +29,8 @@ import { describeValue, isRecord } from '../../shared/validate';
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
 export const MODEL_FORMAT = 'nca-lab-weights';
+/** The name ending of an exported one-file model (model.json with `weightsBase64`). */
+export const MODEL_FILE_SUFFIX = '.nca-model.json';
 /** Version of the flat parameter layout (core/nca/config.ts): kernel0, bias0?, kernel1, bias1?. */
 export const PARAM_LAYOUT_VERSION = 1;
 const LITTLE_ENDIAN = endianness() === 'LE';
@@ -63,6 +69,8 @@ export interface ModelJson {
   generatedBy: string;
   weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
   userDefinedMetadata: { ncaLab: ModelMetadata };
+  /** the one-file form: weights.bin's bytes, base64 (the manifest still names weights.bin, as tfjs expects) */
+  weightsBase64?: string;
 }
 
 /** The model's parameters as loaded: what `grow`, experiments and the playground need. */
@@ -75,6 +83,8 @@ export interface LoadedModel {
   source: string;
   /** the generation/iteration of the run it was saved at, when the file says */
   generation: number | null;
+  /** the run it was saved from, when the file says */
+  runId?: string | null;
   name: string | null;
   origin: ModelSource | null;
   evaluation: ModelEvaluation | null;
@@ -174,8 +184,20 @@ export function encodeModelFile(params: Float32Array, meta: ModelFileMeta): { mo
   return { modelJson, weights };
 }
 
+/** The one-file form of a model (an export): its model.json with the weights inline. */
+export function oneFileModel(modelJson: ModelJson, weights: Uint8Array): string {
+  return JSON.stringify({ ...modelJson, weightsBase64: Buffer.from(weights).toString('base64') }, null, 2) + '\n';
+}
 
-/** Index and name of the first non-finite parameter, or null. */
+/** Strict base64 (what Buffer.from would silently skip is refused): the bytes, or why not. */
+function strictBase64(text: unknown): Buffer | string {
+  if (typeof text !== 'string') return `must be a base64 string, got ${describeValue(text)}`;
+  const bad = /[^A-Za-z0-9+/=]/.exec(text);
+  if (bad) return `is not base64: character ${JSON.stringify(bad[0])} at ${bad.index}`;
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return `is not base64: ${text.length} characters, cut short or padded wrongly`;
+  return Buffer.from(text, 'base64');
+}
+
 export function firstNonFinite(params: Float32Array, layout: ParamLayout): string | null {
   for (let i = 0; i < params.length; i++) {
     if (!Number.isFinite(params[i])) {
@@ -217,6 +239,28 @@ function optionalConfig(v: unknown): RunConfig | null {
 function optionalTarget(v: unknown): TargetRef | null {
   if (!isRecord(v) || typeof v.name !== 'string' || !Number.isInteger(v.size) || !Number.isInteger(v.padding)) return null;
   return { name: v.name, size: v.size as number, padding: v.padding as number };
+}
+
+/** The weights of a model.json: inline (`weightsBase64`, the one-file form) or the file its manifest names beside it. */
+async function weightsOf(
+  json: Record<string, unknown>, binName: string, file: string, weightsPathFor: (name: string) => string,
+): Promise<{ bytes: Buffer; binPath: string }> {
+  if ('weightsBase64' in json) {
+    const bytes = strictBase64(json.weightsBase64);
+    if (typeof bytes === 'string') throw new ModelFormatError(file, `weightsBase64 ${bytes}`);
+    return { bytes, binPath: `${file} (weightsBase64)` };
+  }
+  if (binName.includes('/') || binName.includes('\\') || binName.startsWith('..')) {
+    throw new ModelFormatError(file, `incompatible model: the weights path ${JSON.stringify(binName)} must be a file name beside model.json`);
+  }
+  const binPath = weightsPathFor(binName);
+  try {
+    if (!(await stat(binPath)).isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
+    return { bytes: await readFile(binPath), binPath };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ModelFormatError(binPath, code === 'ENOENT' ? `missing: ${file} lists ${binName} but there is no such file` : `cannot read: ${(err as Error).message}`);
+  }
 }
 
 /**
@@ -264,19 +308,7 @@ export async function readModelFolder(modelJsonPath: string, weightsPathFor: (na
   if (specsJson !== JSON.stringify(expected)) {
     throw new ModelFormatError(file, `incompatible model: the weights manifest ${specsJson} does not match the layout of its nca config ${JSON.stringify(expected)}`);
   }
-  const binName = group.paths[0];
-  if (binName.includes('/') || binName.includes('\\') || binName.startsWith('..')) {
-    throw new ModelFormatError(file, `incompatible model: the weights path ${JSON.stringify(binName)} must be a file name beside model.json`);
-  }
-  const binPath = weightsPathFor(binName);
-  let bytes: Buffer;
-  try {
-    if (!(await stat(binPath)).isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
-    bytes = await readFile(binPath);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ModelFormatError(binPath, code === 'ENOENT' ? `missing: ${file} lists ${binName} but there is no such file` : `cannot read: ${(err as Error).message}`);
-  }
+  const { bytes, binPath } = await weightsOf(json, group.paths[0], file, weightsPathFor);
   if (bytes.length !== layout.total * 4) {
     throw new ModelFormatError(binPath, `wrong size: ${bytes.length} bytes, but the model's config (channels ${nca.channels}, hidden ${nca.hidden}, bias1 ${nca.bias1}, bias2 ${nca.bias2}) needs ${layout.total} float32 = ${layout.total * 4} bytes`);
   }
@@ -296,6 +328,7 @@ export async function readModelFolder(modelJsonPath: string, weightsPathFor: (na
   }
   const name = typeof meta.name === 'string' && meta.name.length > 0 ? meta.name : null;
   const generation = Number.isSafeInteger(meta.generation) && (meta.generation as number) >= 0 ? (meta.generation as number) : null;
-  return { config: optionalConfig(meta.config), nca, params, target: optionalTarget(meta.target), source: file, generation, name, origin, evaluation };
+  const runId = typeof meta.runId === 'string' && meta.runId.length > 0 ? meta.runId : null;
+  return { config: optionalConfig(meta.config), nca, params, target: optionalTarget(meta.target), source: file, generation, runId, name, origin, evaluation };
 }
 

@@ -1,9 +1,8 @@
 /**
  * What the Models view makes of a model in the page itself (no round trip to the lab): a GIF of its growth
- * with an erase, and the Distill demo's JSON (core/nca/distill-format.ts) so a lab model runs in that demo.
+ * with an erase. (Exports of the model's files are the lab's: services/models/model-export.ts.)
  */
 import type { NcaConfig } from '@core/nca/config';
-import { encodeDistillModel } from '@core/nca/distill-format';
 import { scaleForMinSide } from '@core/render';
 import type { CanvasTarget } from '@core/replay/canvas-target';
 import { parseDamageText } from '@core/replay/damage-text';
@@ -46,9 +45,4 @@ export async function erasedGrowthGif(m: GrowableModel): Promise<{ bytes: Uint8A
   }
   const bytes = encodeGif(frames, m.canvas, m.canvas, { scale: scaleForMinSide(m.canvas, m.canvas, 256), fps: 25 });
   return { bytes, frames: frames.length, damage };
-}
-
-/** The Distill demo's model JSON for a lab model (throws, naming the field, for one the demo cannot run). */
-export function distillJson(nca: NcaConfig, params: Float32Array): string {
-  return JSON.stringify(encodeDistillModel(nca, params));
 }

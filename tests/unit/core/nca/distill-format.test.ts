@@ -19,7 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MORDVINTSEV_MODEL, THESIS_ADAM_MODEL, paramCount, paramLayout, type NcaConfig } from '../../../../src/core/nca/config';
+import { MORDVINTSEV_MODEL, THESIS_ADAM_MODEL, THESIS_ES_MODEL, paramCount, paramLayout, type NcaConfig } from '../../../../src/core/nca/config';
 import { DistillFormatError, decodeDistillModel, encodeDistillModel, isDistillModelJson, type DistillLayer } from '../../../../src/core/nca/distill-format';
 import { rotatePerception } from '../../../../src/core/nca/perception-rotation';
 import { GrowthReplay } from '../../../../src/core/replay/growth-replay';
@@ -208,5 +208,35 @@ describe('exporting to the Distill format and back', () => {
     expect(scale).toBeGreaterThan(0.5);
     expect(max(a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(0.02 * scale);
     expect(() => encodeDistillModel({ ...nca, channels: 12 }, new Float32Array(paramCount({ ...nca, channels: 12 })))).toThrow(/model\.channels must be 16/);
+  });
+
+  it('a file with the lab\'s provenance reads back in the model\'s own shape, the padding dropped; a contradiction is refused', () => {
+    const params = growingParams(THESIS_ES_MODEL, 11);
+    const note = { name: 'carrot', target: { name: 'carrot-9', size: 9, padding: 5 }, origin: null, runId: null, generation: 12 };
+    const file = JSON.parse(JSON.stringify(encodeDistillModel(THESIS_ES_MODEL, params, note))) as DistillLayer[];
+    expect(file.map((l) => [l.in_ch, l.out_ch])).toEqual([[48, 128], [128, 16]]);
+    expect(isDistillModelJson(file)).toBe(true);
+    const back = decodeDistillModel(file);
+    expect(back.nca).toEqual(THESIS_ES_MODEL);
+    expect(back.params.length).toBe(2048);
+    expect(back.provenance).toEqual({ ...note, nca: THESIS_ES_MODEL });
+    // the kept values are the quantised model's: within half a step of each
+    const step = file[0].weight_scale / 255;
+    for (let i = 0; i < 1536; i++) expect(Math.abs(back.params[i] - params[i])).toBeLessThanOrEqual(step / 2 + 1e-7);
+    // without the note the same layers are Mordvintsev's 8,336 parameters
+    const bare = structuredClone(file);
+    delete bare[0].nca_lab;
+    expect(paramCount(decodeDistillModel(bare).nca)).toBe(8336);
+    expect(decodeDistillModel(bare).provenance).toBeNull();
+    // a bias the note says is absent but which holds values
+    const biased = structuredClone(file);
+    const b0 = Buffer.from(biased[0].data_b64, 'base64');
+    b0[48 * 128 + 3] = 200;
+    biased[0].data_b64 = b0.toString('base64');
+    expect(() => decodeDistillModel(biased)).toThrow(/says hidden 32, layer-1 bias off, layer-2 bias off, but the layer-1 bias carries weights/);
+    const narrow = structuredClone(file);
+    narrow[0].nca_lab!.nca = { ...THESIS_ES_MODEL, channels: 12 };
+    expect(() => decodeDistillModel(narrow)).toThrow(DistillFormatError);
+    expect(() => decodeDistillModel(narrow)).toThrow(/nca_lab\.nca\.channels is 12, the layers hold 16 state channels/);
   });
 });

@@ -152,14 +152,12 @@ describe('the models domain of the LabApi (lab-service)', () => {
       const imported = (await service.dispatch('models:import', [{ files: [{ name: 'ex1_lizard.json', bytesBase64: readFileSync(join(DISTILL, 'ex1_lizard.json')).toString('base64') }] }])) as Info[];
       expect(imported.map((m) => m.id)).toEqual(['distill-lizard-growing-2']);
 
-      // the lab's format: model.json + weights.bin, which the lab reads back to the same parameters
-      const set = (await service.dispatch('models:export', [{ kind: 'library', id: 'distill-lizard-persistent' }])) as { files: { name: string; bytesBase64: string }[] };
-      expect(set.files.map((f) => f.name)).toEqual(['model.json', 'weights.bin']);
-      const dir = join(ws.dir, 'exported');
-      const { mkdirSync } = await import('node:fs');
-      mkdirSync(dir);
-      for (const f of set.files) writeFileSync(join(dir, f.name), Buffer.from(f.bytesBase64, 'base64'));
-      const back = await ws.store.loadModel(dir);
+      // the lab's format: one file, model.json with the weights inline, which the lab reads back to the same parameters
+      const set = (await service.dispatch('models:export', [{ kind: 'library', id: 'distill-lizard-persistent' }, 'nca-lab'])) as { files: { name: string; bytesBase64: string }[] };
+      expect(set.files.map((f) => f.name)).toEqual(['distill-lizard-persistent.nca-model.json']);
+      const file = join(ws.dir, set.files[0].name);
+      writeFileSync(file, Buffer.from(set.files[0].bytesBase64, 'base64'));
+      const back = await ws.store.loadModel(file);
       expect(back.params).toEqual(params);
       expect(back.origin?.licence).toBe('CC-BY-4.0');
       // and the Distill JSON of the same parameters is the published file, byte for byte
@@ -170,7 +168,8 @@ describe('the models domain of the LabApi (lab-service)', () => {
       expect((await listImportedModels(ws.dir)).map((m) => m.id)).toEqual(['distill-lizard-regenerating-2']);
       await expect(service.dispatch('models:remove', ['distill-lizard-growing'])).rejects.toThrow(/built-in model: it cannot be deleted/);
       await expect(service.dispatch('models:openLibrary', ['../runs'])).rejects.toThrow(/models\.openLibrary: id must be a model id/);
-      await expect(service.dispatch('models:export', [{ kind: 'file', id: 'x' }])).rejects.toThrow(/models\.export: kind must be "run" or "library"/);
+      await expect(service.dispatch('models:export', [{ kind: 'file', id: 'x' }, 'nca-lab'])).rejects.toThrow(/models\.export: kind must be "run" or "library"/);
+      await expect(service.dispatch('models:export', [{ kind: 'library', id: 'es-carrot-9' }, 'onnx'])).rejects.toThrow(/models\.export: format must be "nca-lab" or "distill-webgl", got "onnx"/);
     } finally {
       await service.close();
     }
