@@ -2,8 +2,9 @@
  * Models to play with from the first minute, in a real browser through `nca-lab serve` on the global
  * setup's fresh workspace: the Playground opens on the first built-in model, the built-ins are listed first, the
  * perception rotation turns the grown pattern, and the Models view makes a GIF of a built-in model with an erase
- * in one click, imports a Distill demo file and deletes it again; "Fine-tune…" opens New Run with the model chosen
- * in "Start from", and the run records where it started. Screenshots go to test-results/screenshots/.
+ * in one click, imports a Distill demo file and deletes it again; a model exported in the lab's format or as
+ * Distill JSON imports back as itself (name, shape, losses, thumbnail, origin); "Fine-tune…" opens New Run with the
+ * model chosen in "Start from", and the run records where it started. Screenshots go to test-results/screenshots/.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -64,6 +65,56 @@ test.describe('Models', () => {
     await imported.getByTestId('model-delete').click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await expect(imported).toHaveCount(0);
+    expect(problems).toEqual([]);
+  });
+
+  test('a model exported from the Models view imports back as itself, in the lab\'s format and as Distill JSON', async ({ page }) => {
+    const problems = watchForProblems(page);
+    await page.goto(sharedLabUrl('', '#/models'));
+    const source = page.getByTestId('model-card-es-carrot-9');
+    await expect(source.getByTestId('model-losses')).toBeVisible({ timeout: 30_000 });
+    const name = (await source.locator('h3').textContent())!.trim();
+    const losses = await source.getByTestId('model-losses').textContent();
+    const sizes = await source.locator('p', { hasText: 'parameters' }).textContent();
+    const thumb = await source.locator('img.thumb').getAttribute('src');
+
+    /** Clicks an export button, takes the download and imports it back; returns the imported model's card. */
+    const exportAndImport = async (button: string, file: string) => {
+      const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), source.getByTestId(button).click()]);
+      expect(download.suggestedFilename()).toBe(file);
+      const path = join('test-results', file);
+      await download.saveAs(path);
+      await page.getByTestId('models-import-files').setInputFiles(path);
+      await expect(page.getByTestId('models-message')).toContainText(`Imported ${name} (`, { timeout: 60_000 });
+      const id = /\(([a-z0-9._-]+)\)\.$/.exec((await page.getByTestId('models-message').textContent())!.trim())![1];
+      return page.getByTestId(`model-card-${id}`);
+    };
+
+    // the lab's format: one file, back under its own name, and it grows the same (losses and thumbnail)
+    const lab = await exportAndImport('model-export-lab', 'es-carrot-9.nca-model.json');
+    await expect(lab.locator('h3')).toHaveText(name);
+    await expect(lab.getByTestId('model-losses')).toHaveText(losses!);
+    await expect(lab.locator('p', { hasText: 'parameters' })).toHaveText(sizes!);
+    expect(await lab.locator('img.thumb').getAttribute('src')).toBe(thumb);
+
+    // the Distill demo's format: the carrot keeps its hidden-32 shape and its origin, not the article's
+    const distill = await exportAndImport('model-export-distill', 'es-carrot-9.distill.json');
+    await expect(distill.locator('h3')).toHaveText(name);
+    await expect(distill.locator('p', { hasText: 'parameters' })).toHaveText(sizes!);
+    await expect(distill).toContainText('hidden 32');
+    await expect(distill).not.toContainText('8,336 parameters');
+    await expect(distill).not.toContainText('CC-BY');
+    await expect(distill).not.toContainText('Mordvintsev');
+    await expect(distill).toContainText('Exported by NCA Lab in the Distill demo\'s format');
+    await expect(distill).toContainText('target carrot-9');
+    await page.locator('section[aria-labelledby="imported-title"]').screenshot({ path: join(SHOTS, 'models-export-round-trip.png') });
+
+    // leave the shared workspace as it was
+    for (const card of [lab, distill]) {
+      await card.getByTestId('model-delete').click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+      await expect(card).toHaveCount(0);
+    }
     expect(problems).toEqual([]);
   });
 

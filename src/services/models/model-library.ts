@@ -218,12 +218,12 @@ function distillModel(json: unknown, file: string, fileName: string): ModelFromF
       throw new Error(`${file}: not a Distill demo model: ${messageOf(err)}`, { cause: err });
     }
     const name = provenance.name ?? basename(fileName, extname(fileName));
-    const was = origin ? `${origin.description}; ` : '';
+    const from = origin ? `, from: ${origin.description}` : '';
     return {
       nca, params, target: provenance.target, canvas: DISTILL_CANVAS, name, runId: provenance.runId, generation: provenance.generation,
       origin: {
         // the 8-bit layers are the lab's export of the model: the source's credit and licence stay with it
-        description: `${was}exported by NCA Lab in the Distill demo's format (8-bit weights) as ${fileName}`,
+        description: `Exported by NCA Lab in the Distill demo's format (8-bit weights) as ${fileName}${from}`,
         format: 'distill-webgl', file: fileName, licence: origin?.licence ?? null, attribution: origin?.attribution ?? null,
         url: origin?.url ?? null, trainedWith: origin?.trainedWith ?? null,
       },

@@ -203,7 +203,7 @@ describe('a lab model exported as Distill JSON imports back as itself', () => {
     expect(back.origin?.licence).not.toBe('CC-BY-4.0');
     expect(back.origin?.attribution ?? '').not.toMatch(/Mordvintsev/);
     expect(back.origin?.trainedWith).toBe(source.origin?.trainedWith);
-    expect(back.origin?.description).toMatch(/exported by NCA Lab in the Distill demo's format \(8-bit weights\) as es-carrot-9\.distill\.json/);
+    expect(back.origin?.description).toMatch(/Exported by NCA Lab in the Distill demo's format \(8-bit weights\) as es-carrot-9\.distill\.json/);
     // 8-bit weights: close to the model, not the same
     const params = (await loadLibraryModel((await findLibraryModel(w.dir, back.id))!)).params;
     const original = (await loadLibraryModel(source)).params;
