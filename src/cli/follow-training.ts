@@ -3,6 +3,10 @@
  * (generation, loss, best, 40-step loss, throughput, ETA), periodic lines otherwise, or one JSON object per line
  * with --json (progress events, log lines, then a summary). The first Ctrl-C asks the trainer to stop cleanly
  * (checkpoint and model are written); a second one exits at once, leaving the last checkpoint resumable.
+ *
+ * The session trains in one of the workspace's training slots ("Runs at once", runs/training-slots.ts): while
+ * all are held it waits its turn, saying so, holding the run's lock meanwhile so that every process sees the run
+ * queued here (and the window's Pause or Stop reaches this process, which then gives up the wait).
  */
 import cliProgress from 'cli-progress';
 import { LabStore } from '../services/store/lab-store';
@@ -16,6 +20,8 @@ import type { RunConfig } from '../shared/training-config';
 import type { EngineChoice } from '../shared/compute-engine';
 import { OPTIMIZERS } from '../shared/optimizers';
 import { SESSION_SIGNALS } from '../services/training/run-owner';
+import { acquireRunLock } from '../services/training/run-lock';
+import { claimTrainingSlot, slotWaitText, type TrainingSlot } from '../services/runs/training-slots';
 
 export interface FollowOptions {
   io: CommandIo;
@@ -47,13 +53,15 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
   const unit = OPTIMIZERS[cfg.optimizer].unit;
   const control: StopRequest = { requested: null };
   let interrupts = 0;
+  let waiting = false;
   // Ctrl-C (SIGINT) stops the run, SIGTERM pauses it (the window's Stop and Pause reach this process so:
   // SESSION_SIGNALS); either again exits at once
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
       control.requested = signal === SESSION_SIGNALS.pause ? 'pause' : 'stop';
-      if (!opts.json) logLine(`${control.requested === 'pause' ? 'pausing' : 'stopping'} after this ${unit} (checkpoint and model are written); Ctrl-C again to quit now`);
+      if (!opts.json && waiting) io.err('giving up the wait for a slot');
+      else if (!opts.json) logLine(`${control.requested === 'pause' ? 'pausing' : 'stopping'} after this ${unit} (checkpoint and model are written); Ctrl-C again to quit now`);
     } else {
       process.exit(130);
     }
@@ -130,11 +138,18 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
     multi.stop();
   };
 
+  const lock = await acquireRunLock(store.runDir(run.id), run.id);
+  let slot: TrainingSlot | null = null;
   try {
-    const outcome = await runTrainingSession({
-      workspace: opts.workspace, runId: run.id, control, onProgress, onLog, workers: opts.workers, backend: opts.backend, cluster: opts.cluster, engine: opts.engine,
-      stop: opts.stop, ...(spawn ? { spawn } : {}),
-    });
+    waiting = true;
+    slot = await waitForSlot(opts, store, control);
+    waiting = false;
+    const outcome = slot
+      ? await runTrainingSession({
+        workspace: opts.workspace, store, runId: run.id, control, onProgress, onLog, workers: opts.workers, backend: opts.backend, cluster: opts.cluster, engine: opts.engine,
+        stop: opts.stop, lock, ...(spawn ? { spawn } : {}),
+      })
+      : await gaveUpWaiting(store, run.id, control);
     stopBar();
     const final = await store.getRun(run.id);
     if (outcome.status === 'failed' && final.status === 'running') {
@@ -159,7 +174,35 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
     return outcome.status === 'failed' ? 1 : 0;
   } finally {
     stopBar();
+    await slot?.release();
+    await lock.release();
     process.off(SESSION_SIGNALS.stop, onSignal);
     process.off(SESSION_SIGNALS.pause, onSignal);
   }
+}
+
+/**
+ * Takes one of the workspace's training slots, waiting while all are held: the run is `queued` meanwhile, its
+ * status reason the wait's (the window shows it), and each change of why it waits is said (a line, or a
+ * `waiting` event with --json). Null when a Ctrl-C, or the window's Pause or Stop, ended the wait.
+ */
+async function waitForSlot(opts: FollowOptions, store: LabStore, control: StopRequest): Promise<TrainingSlot | null> {
+  return claimTrainingSlot({
+    workspace: opts.workspace, runId: opts.runId, cancelled: () => control.requested !== null,
+    onWait: async (wait) => {
+      const message = slotWaitText(wait);
+      // written before it is said: whoever hears the wait finds the run queued
+      await store.updateRun(opts.runId, { status: 'queued', statusReason: message });
+      if (opts.json) opts.io.out(JSON.stringify({ event: 'waiting', message, limit: wait.limit, holders: wait.holders, place: wait.place }));
+      else opts.io.err(`${message}; Ctrl+C to give up`);
+    },
+  });
+}
+
+/** The run's end when the wait for a slot was given up: paused or stopped as asked, nothing trained. */
+async function gaveUpWaiting(store: LabStore, runId: string, control: StopRequest): Promise<{ status: 'paused' | 'stopped'; reason: string; generation: number; bestEval40: number | null }> {
+  const status = control.requested === 'pause' ? 'paused' : 'stopped';
+  const reason = `${status} while waiting for a slot`;
+  const record = await store.updateRun(runId, { status, statusReason: reason });
+  return { status, reason, generation: record.progress.generation, bestEval40: record.progress.bestEval40 };
 }

@@ -30,7 +30,9 @@ export const trainCommand: Command = {
   summary: 'train an NCA on a target with ES (all cores) or Adam; progress bar or --json events',
   usage: `nca-lab train --optimizer ${OPTIMIZER_IDS.join('|')} [--preset NAME] --target NAME|FILE [flags] [--json] [--workspace DIR]
 
-Creates a run in the workspace from a preset and trains it. Every hyperparameter can be changed:
+Creates a run in the workspace from a preset and trains it. While the workspace's "Runs at once" (the Runs
+page's setting, shared by the window, nca-lab serve and every train, resume and sweep) are all training, it
+waits its turn and says for which runs. Every hyperparameter can be changed:
 
   --optimizer NAME        ${OPTIMIZER_IDS.map((id) => `${id} (${OPTIMIZERS[id].label})`).join(', ')}; default: the preset's
   --preset NAME           ${PRESETS.map((p) => p.name).join(', ')}

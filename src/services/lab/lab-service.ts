@@ -37,6 +37,7 @@ import { SweepService } from '../sweeps/sweep-service';
 import { isSweepId, summariseSweep } from '../../shared/sweep';
 import { packageVersion } from '../resources/package-paths';
 import { RunManager, type RunManagerOptions } from '../runs/run-manager';
+import { wakeSlotWaiters } from '../runs/training-slots';
 import { readSettingsKey, writeSettingsKey } from '../store/settings-file';
 import { LabStore, RunNotFoundError } from '../store/lab-store';
 import { windowTargetProblem } from '../targets/targets';
@@ -286,6 +287,8 @@ export class LabService {
     if (patch.compute !== undefined) this.compute = { ...patch.compute };
     const settings = this.settings();
     writeSettingsKey(this.workspace, 'lab', settings, 'settings');
+    // "Runs at once" is the workspace's (runs/training-slots.ts): this lab's waiting runs look at the new limit now
+    wakeSlotWaiters();
     this.emit('settings:changed', settings);
     return settings;
   }

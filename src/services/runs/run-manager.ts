@@ -4,6 +4,8 @@
  * stop, delete, fork, rename, tag, note) under the status machine of shared/run-status.ts, and runs each
  * training session (runTrainingSession) to its recorded end. The rest is delegated, one job each:
  *   run-scheduler.ts     the queue and how the cores are shared (which runs train now, on how many workers);
+ *   training-slots.ts    "Runs at once" across every process on the workspace (a queued run trains once it
+ *                        holds one of the workspace's slots);
  *   session-outcome.ts   how a session's end is recorded, read against why the lab asked it to end;
  *   fork.ts, run-params.ts   what a fork may change; a run's parameters.
  * Progress events are throttled where a trainer makes them (training-log.ts) and relayed as they come.
@@ -34,6 +36,7 @@ import { TrainingSessions, type TrainSessionFn } from './training-sessions';
 import { liveRunOwner, ownedRunRefusal, SESSION_SIGNALS, takesSessionSignals, type RunOwner } from '../training/run-owner';
 import { messageOf } from '../../shared/validate';
 import { acquireRunLock, RunLockedError } from '../training/run-lock';
+import { claimTrainingSlot, slotWaitText, wakeSlotWaiters, type TrainingSlot } from './training-slots';
 
 export { thinRows, metricPoint } from '../../shared/metrics';
 export type { TrainSessionFn } from './training-sessions';
@@ -87,6 +90,8 @@ export class RunManager {
   private readonly listeners = new Set<(event: RunManagerEvent) => void>();
   private readonly sessions: TrainingSessions;
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** queued runs looking for a workspace training slot now */
+  private readonly claiming = new Set<string>();
   private closing = false;
 
   constructor(options: RunManagerOptions) {
@@ -138,6 +143,7 @@ export class RunManager {
    */
   async stopAll(): Promise<string[]> {
     this.closing = true;
+    wakeSlotWaiters(); // the runs waiting for a slot give up at once
     const ids: string[] = [];
     for (const id of this.scheduler.drain()) {
       await this.store.updateRun(id, { status: 'paused', statusReason: 'was waiting in the queue when the lab closed; resume to start it' }).catch(() => undefined);
@@ -173,6 +179,7 @@ export class RunManager {
   setMaxConcurrent(n: number): void {
     this.scheduler.setMaxConcurrent(n);
     this.schedule();
+    wakeSlotWaiters();
   }
 
   /** The number of worker processes each training session uses now. */
@@ -201,6 +208,8 @@ export class RunManager {
     if (own.live || own.queuePosition !== null) return own;
     const owner = await liveRunOwner(this.store.runDir(record.id));
     if (!owner) return record.status === 'running' ? { ...own, status: 'interrupted', statusReason: cutOffReason(record) } : own;
+    // held by a process that waits for a training slot (its statusReason says for which runs): queued there
+    if (record.status === 'queued') return own;
     const tail = await this.store.readLastMetrics(record.id).catch(() => []);
     return liveRunInfo(record, followedSession(record, owner, tail), null);
   }
@@ -312,6 +321,7 @@ export class RunManager {
       }
       this.emit({ type: 'deleted', runId });
       this.announceQueue();
+      this.schedule();
     });
   }
 
@@ -379,7 +389,10 @@ export class RunManager {
         : `stopped by the user at ${stepWord(record.optimizer)} ${record.progress.generation}`;
       const updated = await this.store.updateRun(runId, { status: action === 'pause' ? 'paused' : 'stopped', statusReason: reason });
       this.emit({ type: 'status', run: this.info(updated) });
-      if (queued) this.announceQueue();
+      if (queued) {
+        this.announceQueue();
+        this.schedule(); // the run behind it may look for a slot now
+      }
       return this.info(updated);
     });
   }
@@ -446,12 +459,49 @@ export class RunManager {
   }
 
 
-  /** Fills free slots from the queue, first in first out, then re-shares the cores. */
+  /**
+   * The queued runs this lab may train next (first in first out, up to its limit) look for a workspace training
+   * slot; each launches once it holds one. Then the cores are re-shared.
+   */
   private schedule(): void {
     if (this.closing) return;
-    const launch = this.scheduler.nextToLaunch(this.sessions.size);
-    for (const runId of launch) this.sessions.launch(runId);
-    if (launch.length > 0) this.announceQueue();
+    for (const runId of this.scheduler.queued()) {
+      if (!this.claiming.has(runId) && this.scheduler.mayClaim(runId, this.sessions.size)) void this.claimSlot(runId);
+    }
+    this.sessions.reshare();
+  }
+
+  /**
+   * Waits for a workspace training slot for a queued run (training-slots.ts), saying in its status reason whose
+   * runs hold the slots meanwhile, then launches its session. The wait ends without a slot when the run leaves
+   * the queue (pause, stop, delete), falls behind this lab's own limit, or the lab closes.
+   */
+  private async claimSlot(runId: string): Promise<void> {
+    this.claiming.add(runId);
+    let slot: TrainingSlot | null = null;
+    try {
+      slot = await claimTrainingSlot({
+        workspace: this.workspace, runId,
+        cancelled: () => this.closing || !this.scheduler.mayClaim(runId, this.sessions.size),
+        onWait: (wait) => this.locked(runId, async () => {
+          if (!this.scheduler.isQueued(runId)) return;
+          this.emit({ type: 'status', run: this.info(await this.store.updateRun(runId, { statusReason: slotWaitText(wait) })) });
+        }).catch(() => undefined),
+      });
+    } catch (err) {
+      // the slots cannot be read or written (a read-only workspace): the run trains under this lab's limit only
+      this.emit({ type: 'log', runId, line: `could not take a training slot of the workspace (${messageOf(err)}); training under this lab's limit only` });
+    } finally {
+      this.claiming.delete(runId);
+    }
+    if (this.closing || !this.scheduler.isQueued(runId)) {
+      await slot?.release();
+      return;
+    }
+    if (!slot && !this.scheduler.mayClaim(runId, this.sessions.size)) return; // fell behind the limit: schedule() looks again
+    this.scheduler.remove(runId);
+    this.sessions.launch(runId, slot);
+    this.announceQueue();
     this.sessions.reshare();
   }
 

@@ -1,6 +1,7 @@
 /**
- * Which runs train now and on how many cores. At most `maxConcurrent` runs train at once; more wait in a
- * first-in-first-out queue. The cores are shared by worker-share.ts; when the shares change, an ES session
+ * Which runs train now and on how many cores. At most `maxConcurrent` runs of this lab train at once, and each
+ * needs one of the workspace's training slots (training-slots.ts), shared with every process on the workspace;
+ * more wait in a first-in-first-out queue. The cores are shared by worker-share.ts; when the shares change, an ES session
  * whose share shrank is restarted at once with its new worker count, and one whose share grew once it is
  * `minReshareAgeMs` old (so runs finishing one after another do not make the others restart each time). A
  * restart retraces the same trajectory: every random number derives from (seed, generation), not from the
@@ -73,11 +74,13 @@ export class RunScheduler {
     return this.queue.splice(0);
   }
 
-  /** The runs to launch now, first in first out, given how many sessions train. */
-  nextToLaunch(training: number): string[] {
-    const out: string[] = [];
-    while (training + out.length < this.maxConcurrentRuns && this.queue.length > 0) out.push(this.queue.shift()!);
-    return out;
+  /**
+   * Whether a queued run may look for a workspace training slot now (training-slots.ts): this lab trains at most
+   * `maxConcurrent` runs, first in first out, so only the first `maxConcurrent - training` of its queue look.
+   */
+  mayClaim(runId: string, training: number): boolean {
+    const at = this.queue.indexOf(runId);
+    return at >= 0 && training + at < this.maxConcurrentRuns;
   }
 
   /** Workers per session: sessions that know their config and are not leaving for good share the cores. */

@@ -19,6 +19,7 @@ import { settleSession } from './session-outcome';
 import type { LiveSession } from './run-info';
 import type { ComputeSettings } from '../../shared/lab-api';
 import { OPTIMIZERS, optimizerOf } from '../../shared/optimizers';
+import type { TrainingSlot } from './training-slots';
 
 /** Trains one session of a stored run (runTrainingSession; tests pass a fake). */
 export type TrainSessionFn = (opts: TrainingSessionOptions) => Promise<TrainOutcome>;
@@ -58,6 +59,8 @@ export interface Session extends LiveSession {
   announcedCheckpoint: number;
   checkpointEvery: number;
   backendAnnounced: boolean;
+  /** the workspace's training slot it holds (training-slots.ts): kept across a re-share, freed at its end */
+  slot: TrainingSlot | null;
 }
 
 export class TrainingSessions {
@@ -85,8 +88,8 @@ export class TrainingSessions {
     return [...this.sessions.keys()];
   }
 
-  /** Starts a training session of a run (it has left the queue). */
-  launch(runId: string): void {
+  /** Starts a training session of a run (it has left the queue holding `slot`). */
+  launch(runId: string, slot: TrainingSlot | null): void {
     let claimed!: () => void;
     const session: Session = {
       runId,
@@ -104,6 +107,7 @@ export class TrainingSessions {
       announcedCheckpoint: 0,
       checkpointEvery: Number.POSITIVE_INFINITY,
       backendAnnounced: false,
+      slot,
     };
     this.sessions.set(runId, session);
     session.done = this.runSession(session, claimed);
@@ -177,7 +181,7 @@ export class TrainingSessions {
 
     const settled = settleSession(outcome, session.ending, this.deps.isClosing(), session.claim?.optimizer);
     if (settled.relaunch) {
-      this.launch(runId);
+      this.launch(runId, session.slot);
       return;
     }
     const { status, reason } = settled;
@@ -191,6 +195,8 @@ export class TrainingSessions {
       // the run folder vanished under us (deleted by hand): nothing left to record
       this.deps.emit({ type: 'log', runId, line: `could not record the end of the session: ${messageOf(err)}` });
     }
+    // a paused or stopped run lets go of its slot as a finished one does: the next waiter, in any process, trains
+    await session.slot?.release().catch((err: unknown) => this.deps.emit({ type: 'log', runId, line: `could not free its training slot: ${messageOf(err)}` }));
     this.deps.onSessionEnded();
   }
 

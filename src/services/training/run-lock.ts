@@ -21,6 +21,9 @@
  * winner removes only the claims below its own. Release rewrites our claim as `released` (rename over it), so
  * the highest number never goes down. A lock written by an earlier lab (`train.lock` a file holding a pid) is
  * honoured while that pid runs and replaced otherwise.
+ *
+ * The same claim folder holds anything else only one process may hold at a time: a workspace's training slots
+ * (runs/training-slots.ts) are such folders, each claim naming the run it trains (`subject`).
  */
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -50,6 +53,8 @@ export interface RunLockOwner {
   alive: boolean;
   /** whether the owner runs on this machine (only then is `alive` known rather than assumed) */
   local: boolean;
+  /** what the claim is for, where the folder says (a training slot: the run it trains); null for a run's lock */
+  subject: string | null;
 }
 
 interface ClaimRecord extends ProcessIdentity {
@@ -57,6 +62,7 @@ interface ClaimRecord extends ProcessIdentity {
   command: string;
   nonce: string;
   released: boolean;
+  subject: string | null;
 }
 
 export interface RunLock {
@@ -78,15 +84,18 @@ function parseClaim(text: string): ClaimRecord | null {
     return null;
   }
   if (!isRecord(v)) return null;
-  const { pid, host, start, startedAt, command, nonce, released } = v;
+  const { pid, host, start, startedAt, command, nonce, released, subject } = v;
   if (!Number.isSafeInteger(pid) || typeof host !== 'string' || !(start === null || typeof start === 'string')) return null;
   if (typeof startedAt !== 'string' || typeof command !== 'string' || typeof nonce !== 'string' || typeof released !== 'boolean') return null;
-  return { pid: pid as number, host, start, startedAt, command, nonce, released };
+  // claims written before claims named their subject have none
+  return { pid: pid as number, host, start, startedAt, command, nonce, released, subject: typeof subject === 'string' ? subject : null };
 }
 
-function ownerOf(c: Pick<ClaimRecord, keyof ProcessIdentity | 'startedAt' | 'command'>): RunLockOwner {
+function ownerOf(c: Pick<ClaimRecord, keyof ProcessIdentity | 'startedAt' | 'command'> & { subject?: string | null }): RunLockOwner {
   const state = processState(c);
-  return { pid: c.pid, host: c.host, startedAt: c.startedAt, command: c.command, alive: state !== 'gone', local: state !== 'unknown' };
+  return {
+    pid: c.pid, host: c.host, startedAt: c.startedAt, command: c.command, alive: state !== 'gone', local: state !== 'unknown', subject: c.subject ?? null,
+  };
 }
 
 async function claimNumbers(dir: string): Promise<number[]> {
@@ -116,7 +125,7 @@ async function legacyOwner(file: string): Promise<RunLockOwner | null> {
   if (!st?.isFile()) return null;
   const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
   const alive = Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid);
-  return { pid, host: thisProcess().host, startedAt: st.mtime.toISOString(), command: 'an earlier version of NCA Lab', alive, local: true };
+  return { pid, host: thisProcess().host, startedAt: st.mtime.toISOString(), command: 'an earlier version of NCA Lab', alive, local: true, subject: null };
 }
 
 /**
@@ -127,6 +136,11 @@ export async function readRunLockOwner(runDir: string): Promise<RunLockOwner | n
   const dir = join(runDir, RUN_LOCK);
   const legacy = await legacyOwner(dir);
   if (legacy) return legacy;
+  return readClaimOwner(dir);
+}
+
+/** Who holds a claim folder (a run's lock, a training slot), alive or not; null when nobody does. */
+export async function readClaimOwner(dir: string): Promise<RunLockOwner | null> {
   const top = await topClaim(dir);
   return top?.record && !top.record.released ? ownerOf(top.record) : null;
 }
@@ -173,7 +187,23 @@ async function cleanUp(dir: string, n: number): Promise<void> {
 /** Claims the run for this process, or refuses (RunLockedError) naming the process that holds it. */
 export async function acquireRunLock(runDir: string, runId: string): Promise<RunLock> {
   const dir = await lockFolder(runDir, runId);
-  const me: ClaimRecord = { ...thisProcess(), startedAt: new Date().toISOString(), command: commandLine(), nonce: randomBytes(8).toString('hex'), released: false };
+  return claimFolder(dir, null, (owner) => refusal(runId, dir, owner));
+}
+
+/**
+ * Claims a claim folder other than a run's lock (a training slot) for this process, naming what it holds it for;
+ * refuses (RunLockedError) while a live process holds it. A claim whose process is gone is taken over.
+ */
+export async function acquireClaim(dir: string, subject: string): Promise<RunLock> {
+  await mkdir(dir, { recursive: true });
+  return claimFolder(dir, subject, (owner) => new RunLockedError(`${dir} is held by process ${owner.pid} (${owner.command}) on "${owner.host}"`));
+}
+
+/** Steps 1–4 of the module's comment. */
+async function claimFolder(dir: string, subject: string | null, refuse: (owner: RunLockOwner) => Error): Promise<RunLock> {
+  const me: ClaimRecord = {
+    ...thisProcess(), startedAt: new Date().toISOString(), command: commandLine(), nonce: randomBytes(8).toString('hex'), released: false, subject,
+  };
   const pending = join(dir, `.pending-${me.pid}-${me.nonce}`);
   await writeFile(pending, JSON.stringify(me), { flag: 'wx' });
   try {
@@ -182,7 +212,7 @@ export async function acquireRunLock(runDir: string, runId: string): Promise<Run
       const top = await topClaim(dir);
       if (top?.record && !top.record.released) {
         const owner = ownerOf(top.record);
-        if (owner.alive) throw refusal(runId, dir, owner);
+        if (owner.alive) throw refuse(owner);
         tookOver = owner;
       }
       const n = (top?.n ?? 0) + 1;
@@ -198,7 +228,7 @@ export async function acquireRunLock(runDir: string, runId: string): Promise<Run
       }
       await rm(claimFile(dir, n), { force: true }); // n was below a claim made meanwhile: not ours to keep
     }
-    throw new RunLockedError(`could not lock run ${runId}: ${MAX_ROUNDS} claims on ${dir} were each overtaken by another process`);
+    throw new RunLockedError(`could not claim ${dir}: ${MAX_ROUNDS} claims were each overtaken by another process`);
   } finally {
     await rm(pending, { force: true });
   }

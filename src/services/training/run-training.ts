@@ -24,7 +24,7 @@ export async function runTrainingSession(opts: TrainingSessionOptions): Promise<
   let config = record.config;
   // the exact pixels the run was created with (imported images included), padded as configured
   const target = await store.loadRunTarget(opts.runId);
-  const lock = await acquireRunLock(store.runDir(opts.runId), opts.runId);
+  const lock = opts.lock ?? await acquireRunLock(store.runDir(opts.runId), opts.runId);
   try {
     // a run from before run.json kept its target's hash gets it now, from the target.png it has trained on
     if (record.targetSha256 === null) await store.updateRun(opts.runId, { targetSha256: targetPixelsSha256(target) });
@@ -42,6 +42,6 @@ export async function runTrainingSession(opts: TrainingSessionOptions): Promise<
     if (!plugin) throw new Error(`run ${opts.runId}: no optimizer is called "${String(config.optimizer)}"`);
     return await plugin.runSession({ opts, store, config, target, log: opts.onLog ?? (() => undefined) });
   } finally {
-    await lock.release();
+    if (!opts.lock) await lock.release();
   }
 }

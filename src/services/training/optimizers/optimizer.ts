@@ -21,6 +21,7 @@ import type { StateBatch } from '../../../core/nca/state';
 import type { LabStore } from '../../store/lab-store';
 import type { WorkerSpawner } from '../../workers/spawners';
 import type { StopRequest, TrainOutcome, TrainerContext } from '../context';
+import type { RunLock } from '../run-lock';
 
 /**
  * What one step of an optimizer did (a generation of ES, an iteration of Adam): every `step` metric of the metric
@@ -118,6 +119,11 @@ export interface TrainingSessionOptions {
   cluster?: string;
   /** new stop conditions for this and later sessions (resume --max-generations), written once the lock is held */
   stop?: RunConfig['stop'];
+  /**
+   * the run's lock, already held by the caller, who releases it (a `nca-lab train` holds it while it waits for a
+   * training slot, so the run is its own meanwhile); default: the session takes it and lets it go
+   */
+  lock?: RunLock;
 }
 
 /** What a session of this optimizer gets once the run is locked and its resume point prepared. */

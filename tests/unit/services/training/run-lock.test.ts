@@ -126,7 +126,7 @@ describe('a held lock is honoured', () => {
     const dir = freshRun();
     mkdirSync(join(dir, RUN_LOCK));
     writeFileSync(join(dir, RUN_LOCK, 'claim-3'), JSON.stringify({ pid: 4242, host: 'lab-pc-2', start: 'x/1', startedAt: '2026-01-01T00:00:00.000Z', command: 'nca-lab train --preset thesis-es', nonce: 'cd', released: false }));
-    expect(await readRunLockOwner(dir)).toEqual({ pid: 4242, host: 'lab-pc-2', startedAt: '2026-01-01T00:00:00.000Z', command: 'nca-lab train --preset thesis-es', alive: true, local: false });
+    expect(await readRunLockOwner(dir)).toEqual({ pid: 4242, host: 'lab-pc-2', startedAt: '2026-01-01T00:00:00.000Z', command: 'nca-lab train --preset thesis-es', alive: true, local: false, subject: null });
     await expect(acquireRunLock(dir, 'r2')).rejects.toThrow(
       `run r2 is locked by process 4242 (nca-lab train --preset thesis-es, since 2026-01-01T00:00:00.000Z) on the machine "lab-pc-2", which cannot be asked from here whether it still runs; if it has stopped, delete ${join(dir, RUN_LOCK)} and try again`,
     );
