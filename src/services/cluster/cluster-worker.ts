@@ -19,7 +19,7 @@ import { blobWire, LAB_JOB_TABLE, type BlobJobKind } from '../workers/lab-jobs';
 import { compatDifference, compatId as compatIdOf } from './compat';
 import {
   BULL_PREFIX, DATA_TTL_S, HEARTBEAT_MS, LOCK_MS, STALLED_CHECK_MS, WORKER_GONE_MS, keys, pack, parseEsGeneration, parseEsSettings,
-  parseBlobJobData, parseEsSliceJobData, parseRunAnnouncement, queueName, sliceResultToWire, unpack,
+  parseBlobJobData, parseEsSliceJobData, parseRunAnnouncement, queueName, sliceRequestOf, sliceResultToWire, unpack,
   type Compat, type EsClusterGeneration, type EsClusterSettings, type WorkerAnnouncement,
   type JobExecutor,
 } from './protocol';
@@ -182,7 +182,7 @@ export class ClusterWorkerNode {
       if (settings.target.length !== x0.height * x0.width * 4) {
         throw new UnrecoverableError(`run ${data.run}: its target has ${settings.target.length / 4} pixels, the start states ${x0.height}×${x0.width}`);
       }
-      const result = await this.opts.executor.run('es-slice', { ...settings, ...generation, memberStart: data.memberStart, memberEnd: data.memberEnd });
+      const result = await this.opts.executor.run('es-slice', sliceRequestOf(settings, generation, data));
       const wire = pack(sliceResultToWire(result, this.id));
       const res = keys.results(data.run, data.generation);
       const done = keys.done(data.run, data.generation);

@@ -1,8 +1,9 @@
 /**
  * What travels through the cluster's Redis, and where (docs/scale-out.md has the picture). Everything a worker
- * reads from Redis comes from another machine, so every shape here has one parser that checks it field by field
- * and names the field when it is wrong (CONTRIBUTING.md, "Conventions"); a job names one of the lab's own job kinds and carries only
- * numbers and keys, never code or file paths.
+ * reads from Redis comes from another machine, so every shape here is one zod schema (shared/schema.ts), its
+ * TypeScript type inferred from it, and its parser names the field's path when it is wrong (CONTRIBUTING.md,
+ * "Conventions"); a job names one of the lab's own job kinds and carries only numbers and keys, never code or
+ * file paths.
  *
  * One ES generation of a run (thesis Algorithm 2 over machines):
  *   master  SET  run:<R>:settings      the run's fixed part (model config, seed, target, ES settings, objective): once per session
@@ -17,12 +18,13 @@
  * Jobs go to a queue per compatibility id (compat.ts), so a worker whose floats would differ never sees them.
  */
 import { Packr } from 'msgpackr';
-import type { StateBatch } from '../../core/nca/state';
-import { bool, f32, f64, id, int, ncaConfig, num, obj, stateBatch, str, type Obj } from './wire-checks';
-import type { EsSliceRequest, EsSliceResult, LongRollout } from '../../core/es/slice';
+import { NCA_CONFIG_FIELDS, STATE_BATCH } from './wire-checks';
+import type { EsSliceRequest, EsSliceResult } from '../../core/es/slice';
 import type { BlobJobKind, ClusterJobKind, LabJobs } from '../workers/lab-jobs';
 import type { PayloadOf, ResultOf } from '../workers/protocol';
 import { messageOf } from '../../shared/validate';
+import * as z from 'zod';
+import { float32Array, float64Array, integer, labId, parseWith, text } from '../../shared/schema';
 
 /** Every key the lab writes starts with this, so a shared Redis can hold other things beside. */
 export const KEY_PREFIX = 'nca-lab';
@@ -82,66 +84,71 @@ export function unpack(buf: Buffer | Uint8Array, what: string): unknown {
 // ---- ES: the run's fixed part, a generation's part, a slice job, a slice result ----
 
 /**
- * Where each field of a slice request travels: `settings` once per session (`run:<R>:settings`), `generation`
- * once per generation (`run:<R>:gen:<g>`), `job` in the BullMQ job itself, `local` never (how this process
- * computes). The table is keyed by every field of EsSliceRequest, so a field added to the request (a new ES
- * setting mapped from the run config by training/es-evaluator.ts) does not compile until it says where it goes and
- * how a worker checks it: nothing the run config sends can be missing from the wire shape.
+ * Where each field of a slice request travels and what a worker accepts there: `settings` once per session
+ * (`run:<R>:settings`), `generation` once per generation (`run:<R>:gen:<g>`), `job` in the BullMQ job itself,
+ * `local` never (how this process computes). The table is keyed by every field of EsSliceRequest, so a field
+ * added to the request (a new ES setting mapped from the run config by training/es-evaluator.ts) does not compile
+ * until it says where it goes and how a worker checks it: nothing the run config sends can be missing from the
+ * wire shape. The two parts' types are inferred from their schemas, and sliceRequestOf, which joins them into
+ * the request a worker computes, does not compile while a schema yields another type than the request's field.
  */
 type SlicePart = 'settings' | 'generation' | 'job' | 'local';
 
-interface WireField<P extends SlicePart> {
-  part: P;
-  /** the field may be absent (optional in EsSliceRequest): absent stays absent */
-  optional?: true;
-  /** checks the value a worker read from Redis; `what` names the field's object */
-  parse(v: unknown, o: Obj, k: string, what: string): unknown;
-}
-
-const settingsField = (parse: WireField<'settings'>['parse'], optional?: true): WireField<'settings'> => ({ part: 'settings', parse, optional });
-const generationField = (parse: WireField<'generation'>['parse'], optional?: true): WireField<'generation'> => ({ part: 'generation', parse, optional });
-const intField = (min: number, max?: number) => (_v: unknown, o: Obj, k: string, what: string) => int(o, k, what, min, max);
-const boolField = (_v: unknown, o: Obj, k: string, what: string) => bool(o, k, what);
+const settings = <S extends z.ZodType>(schema: S) => ({ part: 'settings' as const, schema });
+const generation = <S extends z.ZodType>(schema: S) => ({ part: 'generation' as const, schema });
+const steps = integer(1, 100_000);
 
 export const SLICE_REQUEST_WIRE = {
-  cfg: settingsField((v, _o, k, what) => ncaConfig(v, `${what}.${k}`)),
-  seed: settingsField(intField(0, 2 ** 32 - 1)),
-  target: settingsField((_v, o, k, what) => f32(o, k, what)),
-  mirrored: settingsField(boolField),
-  commonRandomNumbers: settingsField(boolField),
-  perMemberSteps: settingsField(boolField),
-  stepsMin: settingsField(intField(1, 100_000)),
-  stepsMax: settingsField(intField(1, 100_000)),
-  lossWindow: settingsField(intField(1, 100_000), true),
-  lossEvery: settingsField(intField(1, 100_000), true),
-  longRollout: settingsField((v, _o, k, what) => longRollout(v, `${what}.${k}`), true),
-  generation: generationField(intField(1)),
-  params: generationField((_v, o, k, what) => f32(o, k, what)),
-  x0: generationField((v, _o, k, what) => stateBatch(v, `${what}.${k}`)),
-  wantBest: generationField(boolField),
-  sigma: generationField((_v, o, k, what) => num(o, k, what)),
+  cfg: settings(z.strictObject(NCA_CONFIG_FIELDS)),
+  seed: settings(integer(0, 2 ** 32 - 1)),
+  target: settings(float32Array),
+  mirrored: settings(z.boolean()),
+  commonRandomNumbers: settings(z.boolean()),
+  perMemberSteps: settings(z.boolean()),
+  stepsMin: settings(steps),
+  stepsMax: settings(steps),
+  lossWindow: settings(steps.optional()),
+  lossEvery: settings(steps.optional()),
+  longRollout: settings(z.strictObject({ every: integer(1), steps }).nullable().optional()),
+  generation: generation(integer(1)),
+  params: generation(float32Array),
+  x0: generation(STATE_BATCH),
+  wantBest: generation(z.boolean()),
+  sigma: generation(z.number()),
   // diagonal strategies send one σ per parameter with θ (core/es/strategy.ts)
-  sigmaVector: generationField((_v, o, k, what) => f32(o, k, what), true),
-  memberStart: { part: 'job', parse: intField(0) },
-  memberEnd: { part: 'job', parse: intField(1) },
-  strategy: { part: 'local', parse: () => undefined },
-} satisfies { [K in keyof EsSliceRequest]-?: WireField<SlicePart> };
+  sigmaVector: generation(float32Array.optional()),
+  memberStart: { part: 'job', schema: integer(0) },
+  memberEnd: { part: 'job', schema: integer(1) },
+  strategy: { part: 'local' },
+} satisfies { [K in keyof EsSliceRequest]-?: { part: 'local' } | { part: SlicePart; schema: z.ZodType } };
 
 type Wire = typeof SLICE_REQUEST_WIRE;
 type KeysOf<P extends SlicePart> = { [K in keyof Wire]: Wire[K]['part'] extends P ? K : never }[keyof Wire];
+type PartShape<P extends 'settings' | 'generation'> = { [K in KeysOf<P>]: Extract<Wire[K], { schema: z.ZodType }>['schema'] };
+
+/** One part of the request as a strict object of its fields' schemas. */
+function partSchema<P extends 'settings' | 'generation'>(part: P) {
+  const shape = Object.fromEntries(
+    Object.entries(SLICE_REQUEST_WIRE).flatMap(([k, f]) => (f.part === part && 'schema' in f ? [[k, f.schema]] : [])),
+  ) as PartShape<P>;
+  return z.strictObject(shape);
+}
+
+const ES_SETTINGS = partSchema('settings').superRefine((s, ctx) => {
+  if (s.stepsMax < s.stepsMin) ctx.addIssue({ code: 'custom', path: ['stepsMax'], message: `must be ≥ stepsMin (${s.stepsMin}), got ${s.stepsMax}` });
+});
+const ES_GENERATION = partSchema('generation').superRefine((g, ctx) => {
+  if (g.sigmaVector && g.sigmaVector.length !== g.params.length) {
+    ctx.addIssue({ code: 'custom', path: ['sigmaVector'], message: `must have ${g.params.length} entries (one per parameter), got ${g.sigmaVector.length}` });
+  }
+});
 
 /** What does not change during a session: sent once. */
-export type EsClusterSettings = Pick<EsSliceRequest, KeysOf<'settings'>>;
+export type EsClusterSettings = z.infer<typeof ES_SETTINGS>;
 /** What changes every generation: θ, the start states, σ (a number, or a vector for a diagonal strategy). */
-export type EsClusterGeneration = Pick<EsSliceRequest, KeysOf<'generation'>>;
+export type EsClusterGeneration = z.infer<typeof ES_GENERATION>;
 
-const partOf = (k: string): SlicePart | undefined => (SLICE_REQUEST_WIRE as Record<string, WireField<SlicePart>>)[k]?.part;
-
-function longRollout(v: unknown, what: string): LongRollout | null {
-  if (v === null) return null;
-  const o = obj(v, what);
-  return { every: int(o, 'every', what, 1), steps: int(o, 'steps', what, 1, 100_000) };
-}
+const partOf = (k: string): SlicePart | undefined => (SLICE_REQUEST_WIRE as Record<string, { part: SlicePart }>)[k]?.part;
 
 export function splitSliceRequest(req: EsSliceRequest): { settings: EsClusterSettings; generation: EsClusterGeneration } {
   const settings: Record<string, unknown> = {};
@@ -156,68 +163,52 @@ export function splitSliceRequest(req: EsSliceRequest): { settings: EsClusterSet
   return { settings: settings as EsClusterSettings, generation: generation as EsClusterGeneration };
 }
 
-/** Checks one part (settings or generation) field by field: every field of the part, none other. */
-function parsePart(part: 'settings' | 'generation', v: unknown, what: string): Record<string, unknown> {
-  const o = obj(v, what);
-  const extra = Object.keys(o).filter((k) => partOf(k) !== part);
-  if (extra.length > 0) throw new Error(`${what} has fields this lab does not know: ${extra.join(', ')}`);
-  const out: Record<string, unknown> = {};
-  for (const [k, f] of Object.entries(SLICE_REQUEST_WIRE) as [string, WireField<SlicePart>][]) {
-    if (f.part !== part || (f.optional && o[k] === undefined)) continue;
-    out[k] = f.parse(o[k], o, k, what);
-  }
-  return out;
+/** The request a worker computes: the run's settings, the generation's part and the job's members. */
+export function sliceRequestOf(settings: EsClusterSettings, generation: EsClusterGeneration, job: Pick<EsSliceJobData, 'memberStart' | 'memberEnd'>): EsSliceRequest {
+  return { ...settings, ...generation, memberStart: job.memberStart, memberEnd: job.memberEnd };
 }
 
 export function parseEsSettings(v: unknown): EsClusterSettings {
-  const what = 'es settings';
-  const out = parsePart('settings', v, what) as EsClusterSettings;
-  if (out.stepsMax < out.stepsMin) throw new Error(`${what}.stepsMax must be ≥ stepsMin (${out.stepsMin}), got ${out.stepsMax}`);
-  return out;
+  return parseWith(ES_SETTINGS, v, 'es settings');
 }
 
 export function parseEsGeneration(v: unknown): EsClusterGeneration {
-  const what = 'es generation';
-  const out = parsePart('generation', v, what) as EsClusterGeneration;
-  if (out.sigmaVector && out.sigmaVector.length !== out.params.length) {
-    throw new Error(`${what}.sigmaVector must have ${out.params.length} entries, got ${out.sigmaVector.length}`);
-  }
-  return out;
+  return parseWith(ES_GENERATION, v, 'es generation');
 }
+
+const ES_SLICE_JOB = z
+  .strictObject({
+    kind: z.literal('es-slice'),
+    /** the run's key in the cluster: run id and session (results of an earlier session never count) */
+    run: labId,
+    generation: integer(1),
+    slice: integer(0, 1 << 20),
+    memberStart: integer(0, 1 << 24),
+    memberEnd: integer(1, 1 << 24),
+  })
+  .superRefine((j, ctx) => {
+    if (j.memberEnd <= j.memberStart) ctx.addIssue({ code: 'custom', path: ['memberEnd'], message: `must be > memberStart (${j.memberStart}), got ${j.memberEnd}` });
+  });
 
 /** The data of one es-slice job (small JSON: BullMQ stores it as the job's data). */
-export interface EsSliceJobData {
-  kind: 'es-slice';
-  /** the run's key in the cluster: run id and session (results of an earlier session never count) */
-  run: string;
-  generation: number;
-  slice: number;
-  memberStart: number;
-  memberEnd: number;
-}
+export type EsSliceJobData = z.infer<typeof ES_SLICE_JOB>;
 
 export function parseEsSliceJobData(v: unknown): EsSliceJobData {
-  const what = 'es-slice job';
-  const o = obj(v, what);
-  if (o.kind !== 'es-slice') throw new Error(`${what}.kind must be "es-slice", got ${JSON.stringify(o.kind)}`);
-  const memberStart = int(o, 'memberStart', what, 0, 1 << 24);
-  return {
-    kind: 'es-slice', run: id(o, 'run', what), generation: int(o, 'generation', what, 1), slice: int(o, 'slice', what, 0, 1 << 20),
-    memberStart, memberEnd: int(o, 'memberEnd', what, memberStart + 1, 1 << 24),
-  };
+  return parseWith(ES_SLICE_JOB, v, 'es-slice job');
 }
 
 /** The wire form of EsSliceResult: numbers in typed arrays (bit-exact, compact), who computed it. */
-export interface EsSliceWireResult {
-  memberStart: number;
-  losses: Float64Array;
+const SLICE_WIRE_RESULT = z.strictObject({
+  memberStart: integer(0, 1 << 24),
+  losses: float64Array,
   /** per-sample losses, member-major, `batch` per member */
-  sampleLosses: Float64Array;
-  batch: number;
-  steps: Float64Array;
-  best: { member: number; loss: number; final: StateBatch } | null;
-  worker: string;
-}
+  sampleLosses: float64Array,
+  batch: integer(0, 1 << 16),
+  steps: float64Array,
+  best: z.strictObject({ member: integer(0, 1 << 24), loss: z.number(), final: STATE_BATCH }).nullable(),
+  worker: text(),
+});
+export type EsSliceWireResult = z.infer<typeof SLICE_WIRE_RESULT>;
 
 export function sliceResultToWire(r: EsSliceResult, worker: string): EsSliceWireResult {
   const batch = r.sampleLosses[0]?.length ?? 0;
@@ -230,39 +221,38 @@ export function sliceResultToWire(r: EsSliceResult, worker: string): EsSliceWire
 /** Checks a result against the job it answers (members, sizes) and turns it back into an EsSliceResult. */
 export function parseSliceResult(v: unknown, job: EsSliceJobData): { result: EsSliceResult; worker: string } {
   const what = `result of slice ${job.slice} (members ${job.memberStart}–${job.memberEnd - 1}) of generation ${job.generation}`;
-  const o = obj(v, what);
+  const r = parseWith(SLICE_WIRE_RESULT, v, what);
   const count = job.memberEnd - job.memberStart;
-  if (o.memberStart !== job.memberStart) throw new Error(`${what}.memberStart must be ${job.memberStart}, got ${String(o.memberStart)}`);
-  const losses = f64(o, 'losses', what, count);
-  const batch = int(o, 'batch', what, 0, 1 << 16);
-  const flat = f64(o, 'sampleLosses', what, count * batch);
-  const steps = f64(o, 'steps', what, count);
-  let best: EsSliceResult['best'] = null;
-  if (o.best !== null && o.best !== undefined) {
-    const b = obj(o.best, `${what}.best`);
-    best = { member: int(b, 'member', `${what}.best`, job.memberStart, job.memberEnd - 1), loss: num(b, 'loss', `${what}.best`), final: stateBatch(b.final, `${what}.best.final`) };
+  if (r.memberStart !== job.memberStart) throw new Error(`${what}.memberStart must be ${job.memberStart}, got ${r.memberStart}`);
+  for (const [field, expected] of [['losses', count], ['steps', count], ['sampleLosses', count * r.batch]] as const) {
+    if (r[field].length !== expected) throw new Error(`${what}.${field} must have ${expected} entries, got ${r[field].length}`);
+  }
+  if (r.best && (r.best.member < job.memberStart || r.best.member >= job.memberEnd)) {
+    throw new Error(`${what}.best.member must be a member from ${job.memberStart} to ${job.memberEnd - 1}, got ${r.best.member}`);
   }
   const sampleLosses: number[][] = [];
-  for (let i = 0; i < count; i++) sampleLosses.push(Array.from(flat.subarray(i * batch, (i + 1) * batch)));
-  return { result: { memberStart: job.memberStart, losses: Array.from(losses), sampleLosses, steps: Array.from(steps), best }, worker: str(o, 'worker', what) };
+  for (let i = 0; i < count; i++) sampleLosses.push(Array.from(r.sampleLosses.subarray(i * r.batch, (i + 1) * r.batch)));
+  return { result: { memberStart: job.memberStart, losses: Array.from(r.losses), sampleLosses, steps: Array.from(r.steps), best: r.best }, worker: r.worker };
 }
 
 // ---- jobs that travel as blobs (experiments, and any kind the job table sends so) ----
 
-/** The data of one blob job: its kind, where its payload is and where its answer goes (job-runner.ts). */
-export interface BlobJobData {
-  kind: BlobJobKind;
+const BLOB_JOB = z.strictObject({
+  kind: z.string(),
   /** the job's id (its payload and result keys derive from it) */
-  job: string;
+  job: labId,
   /** the batch (one suite run, for instance) whose done list hears about it */
-  batch: string;
-}
+  batch: labId,
+});
+
+/** The data of one blob job: its kind, where its payload is and where its answer goes (job-runner.ts). */
+export type BlobJobData = Omit<z.infer<typeof BLOB_JOB>, 'kind'> & { kind: BlobJobKind };
 
 export function parseBlobJobData(v: unknown, kind: BlobJobKind): BlobJobData {
   const what = `${kind} job`;
-  const o = obj(v, what);
-  if (o.kind !== kind) throw new Error(`${what}.kind must be ${JSON.stringify(kind)}, got ${JSON.stringify(o.kind)}`);
-  return { kind, job: id(o, 'job', what), batch: id(o, 'batch', what) };
+  const data = parseWith(BLOB_JOB, v, what);
+  if (data.kind !== kind) throw new Error(`${what}.kind must be ${JSON.stringify(kind)}, got ${JSON.stringify(data.kind)}`);
+  return { ...data, kind };
 }
 
 // ---- announcements ----
@@ -272,66 +262,50 @@ export interface JobExecutor {
   run<K extends ClusterJobKind>(kind: K, payload: PayloadOf<LabJobs, K>): Promise<ResultOf<LabJobs, K>>;
 }
 
-/** What makes two machines' floats the same (compat.ts); jobs only go to workers whose id matches. */
-export interface Compat {
-  labVersion: string;
+/**
+ * What makes two machines' floats the same (compat.ts); jobs only go to workers whose id matches.
+ * The announcements below are read by machines of other lab versions (Settings → Compute lists an incompatible
+ * worker and says why), so they are not strict: fields a newer lab adds are left out, not refused.
+ */
+const COMPAT = z.object({
+  labVersion: text(100),
   /** what computes the population: fused-wasm-simd or fused-js (core/nca/fused.ts) */
-  kernel: string;
+  kernel: text(100),
   /** a hash of the losses of a fixed little ES slice: catches what the two names above do not */
-  probe: string;
-}
+  probe: text(100),
+});
+export type Compat = z.infer<typeof COMPAT>;
 
 /** A worker's heartbeat record (`nca-lab:worker:<id>`), what Settings → Compute lists. */
-export interface WorkerAnnouncement {
-  id: string;
-  host: string;
-  pid: number;
-  cores: number;
-  concurrency: number;
-  compat: Compat;
-  compatId: string;
-  node: string;
+const WORKER_ANNOUNCEMENT = z.object({
+  id: labId,
+  host: text(255),
+  pid: integer(0),
+  cores: integer(1, 1 << 16),
+  concurrency: integer(1, 1 << 16),
+  compat: COMPAT,
+  compatId: labId,
+  node: text(50),
   /** measured at start: mutants/s of the lab's 15×15 thesis-ES slice over all its processes */
-  mutantsPerSec: number;
-  startedAt: number;
-  lastSeen: number;
+  mutantsPerSec: z.number(),
+  startedAt: z.number(),
+  lastSeen: z.number(),
   /** what it is doing now ("es-slice run … g 12 members 0–99", or "idle") */
-  activity: string[];
-  jobsDone: number;
-}
+  activity: z.array(z.string()),
+  jobsDone: integer(0),
+});
+export type WorkerAnnouncement = z.infer<typeof WORKER_ANNOUNCEMENT>;
 
 export function parseAnnouncement(v: unknown): WorkerAnnouncement {
-  const what = 'worker announcement';
-  const o = obj(v, what);
-  const c = obj(o.compat, `${what}.compat`);
-  if (!Array.isArray(o.activity) || o.activity.some((a) => typeof a !== 'string')) throw new Error(`${what}.activity must be a list of strings`);
-  return {
-    id: id(o, 'id', what), host: str(o, 'host', what, 255), pid: int(o, 'pid', what, 0), cores: int(o, 'cores', what, 1, 1 << 16),
-    concurrency: int(o, 'concurrency', what, 1, 1 << 16),
-    compat: { labVersion: str(c, 'labVersion', `${what}.compat`, 100), kernel: str(c, 'kernel', `${what}.compat`, 100), probe: str(c, 'probe', `${what}.compat`, 100) },
-    compatId: id(o, 'compatId', what), node: str(o, 'node', what, 50), mutantsPerSec: num(o, 'mutantsPerSec', what),
-    startedAt: num(o, 'startedAt', what), lastSeen: num(o, 'lastSeen', what), activity: o.activity as string[], jobsDone: int(o, 'jobsDone', what, 0),
-  };
+  return parseWith(WORKER_ANNOUNCEMENT, v, 'worker announcement');
 }
 
 /** A master's record of its run (`nca-lab:run:<key>`): lets workers say which runs they refuse and why. */
-export interface RunAnnouncement {
-  run: string;
-  runId: string;
-  host: string;
-  compat: Compat;
-  compatId: string;
-}
+const RUN_ANNOUNCEMENT = z.object({ run: labId, runId: text(200), host: text(255), compat: COMPAT, compatId: labId });
+export type RunAnnouncement = z.infer<typeof RUN_ANNOUNCEMENT>;
 
 export function parseRunAnnouncement(v: unknown): RunAnnouncement {
-  const what = 'run announcement';
-  const o = obj(v, what);
-  const c = obj(o.compat, `${what}.compat`);
-  return {
-    run: id(o, 'run', what), runId: str(o, 'runId', what, 200), host: str(o, 'host', what, 255),
-    compat: { labVersion: str(c, 'labVersion', `${what}.compat`, 100), kernel: str(c, 'kernel', `${what}.compat`, 100), probe: str(c, 'probe', `${what}.compat`, 100) },
-    compatId: id(o, 'compatId', what),
-  };
+  return parseWith(RUN_ANNOUNCEMENT, v, 'run announcement');
 }
 
 /** A BullMQ job id for slice k of generation g of run R (BullMQ ids may not contain ':'). */

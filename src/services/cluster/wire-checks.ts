@@ -2,10 +2,13 @@
  * The field checks every shape read from the cluster's Redis is built from: what arrives was written by another
  * machine, so each field is checked and a wrong one is named with its path (`es generation.x0.height must be …`).
  * Used by the cluster protocol (protocol.ts) and by the job kinds' wire forms (workers/lab-jobs.ts); no Redis
- * and no codec here, so a worker process that imports the job table loads neither.
+ * and no codec here, so a worker process that imports the job table loads neither. The shapes the two share are
+ * zod schemas (shared/schema.ts, the house's way to declare a boundary); the field checks below are what the job
+ * kinds' hand-written parsers are still built from.
  */
 import type { NcaConfig } from '../../core/nca/config';
-import type { StateBatch } from '../../core/nca/state';
+import * as z from 'zod';
+import { float32Array, integer, parseWith } from '../../shared/schema';
 
 export type Obj = Record<string, unknown>;
 
@@ -45,27 +48,24 @@ export function f64(o: Obj, k: string, what: string, length?: number): Float64Ar
   if (length !== undefined && v.length !== length) throw new Error(`${what}.${k} must have ${length} entries, got ${v.length}`);
   return v;
 }
-const ID = /^[A-Za-z0-9_.~-]{1,160}$/;
-export function id(o: Obj, k: string, what: string): string {
-  const v = o[k];
-  if (typeof v !== 'string' || !ID.test(v)) throw new Error(`${what}.${k} must be an id of letters, digits and . _ ~ - (at most 160), got ${JSON.stringify(v)}`);
-  return v;
-}
+/** A batch of NCA states on the wire: the sizes and data that agrees with them (core/nca/state.ts). */
+export const STATE_BATCH = z
+  .strictObject({ n: integer(1, 1 << 16), height: integer(1, 4096), width: integer(1, 4096), channels: integer(1, 256), data: float32Array })
+  .superRefine((s, ctx) => {
+    const want = s.n * s.height * s.width * s.channels;
+    if (s.data.length !== want) ctx.addIssue({ code: 'custom', path: ['data'], message: `must have ${want} entries (n × height × width × channels), got ${s.data.length}` });
+  });
 
-export function stateBatch(v: unknown, what: string): StateBatch {
-  const o = obj(v, what);
-  const n = int(o, 'n', what, 1, 1 << 16);
-  const height = int(o, 'height', what, 1, 4096);
-  const width = int(o, 'width', what, 1, 4096);
-  const channels = int(o, 'channels', what, 1, 256);
-  return { n, height, width, channels, data: f32(o, 'data', what, n * height * width * channels) };
-}
+/** The NCA's config on the wire, field by field as core/nca/config.ts declares it. */
+export const NCA_CONFIG_FIELDS = {
+  channels: integer(4, 256), hidden: integer(1, 4096), bias1: z.boolean(), bias2: z.boolean(), fireRate: z.number(), aliveThreshold: z.number(), stepSize: z.number(),
+} satisfies { [K in keyof NcaConfig]-?: z.ZodType<NcaConfig[K]> };
 
+/**
+ * A job payload's NCA config (workers/lab-jobs.ts): fields beyond NcaConfig's are left out, not refused, since an
+ * experiment's config may come from a model file that records more about its model.
+ */
 export function ncaConfig(v: unknown, what: string): NcaConfig {
-  const o = obj(v, what);
-  return {
-    channels: int(o, 'channels', what, 4, 256), hidden: int(o, 'hidden', what, 1, 4096),
-    bias1: bool(o, 'bias1', what), bias2: bool(o, 'bias2', what), fireRate: num(o, 'fireRate', what),
-    aliveThreshold: num(o, 'aliveThreshold', what), stepSize: num(o, 'stepSize', what),
-  };
+  return parseWith(NCA_CONFIG_STRIPPED, v, what);
 }
+const NCA_CONFIG_STRIPPED = z.object(NCA_CONFIG_FIELDS);
