@@ -151,6 +151,8 @@ test.describe('Playground', () => {
 
     // export updates 0 … 60 as a GIF at ×4, 20 fps: 61 frames of 36×36 px; frame 51 has the white bottom
     const gifPanel = page.getByTestId('export-panel');
+    // the scale field shows the scale a GIF gets unless changed: at least 256 px a side (9 cells × 29)
+    await expect(gifPanel.getByLabel('GIF scale')).toHaveValue('29');
     await gifPanel.getByLabel('GIF first step').fill('0');
     await gifPanel.getByLabel('GIF last step').fill('60');
     await gifPanel.getByLabel('GIF scale').fill('4');

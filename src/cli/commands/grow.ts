@@ -13,7 +13,7 @@ import { DAMAGE_TEXT_FORMS } from '../../core/damage/kinds';
 import { MAX_REPLAY_STEPS, type DamageEventRequest } from '../../core/replay/damage-event';
 import { eventToText, parseDamageText } from '../../core/replay/damage-text';
 import { framesSideBySide, renderFrame, viewLabel, type FrameView } from '../../core/replay/frames';
-import { GIF_LIMITS } from '../../core/replay/gif';
+import { GIF_LIMITS, GIF_PANEL_GAP_CELLS, gifCellsWide } from '../../core/replay/gif';
 import { makeRecording, parseGrowthRecording, type GrowthRecording } from '../../core/replay/recording';
 import { parseStripSteps, STRIP_STEPS } from '../../core/replay/strip';
 import { writeGifFile, writeLossCsvFile, writeStripPng } from '../../services/export/replay-files';
@@ -209,12 +209,14 @@ Exports (each written atomically):
 
     const written: Record<string, unknown> = {};
     if (values.gif && gifRange) {
-      const scale = integerFlag('gif-scale', values['gif-scale'], GIF_LIMITS.scale.min, GIF_LIMITS.scale.max) ?? scaleForMinSide(side, side * models.length, 256);
-      // side by side: each GIF frame holds every model's frame in a row
-      const frames = gifFrames[0].map((_, i) => framesSideBySide(gifFrames.map((f) => f[i]), side, side));
+      // side by side: each GIF frame holds every model's frame in a row, the panels apart
+      const gap = GIF_PANEL_GAP_CELLS;
+      const cells = gifCellsWide(side, models.length);
+      const scale = integerFlag('gif-scale', values['gif-scale'], GIF_LIMITS.scale.min, GIF_LIMITS.scale.max) ?? scaleForMinSide(side, cells, 256);
+      const frames = gifFrames[0].map((_, i) => framesSideBySide(gifFrames.map((f) => f[i]), side, side, gap));
       const names = models.map((m) => m.model.name);
       const steps = frames.map((_, i) => gifRange.from + i * gifRange.every);
-      written.gif = await writeGifFile(values.gif, frames, side, side * models.length, { scale, fps }, labels.gif ? { names, steps } : undefined);
+      written.gif = await writeGifFile(values.gif, frames, side, cells, { scale, fps }, labels.gif ? { names, steps, gap } : undefined);
     }
     if (stripOut) {
       const scale = integerFlag('strip-scale', values['strip-scale'], 1, 256) ?? scaleForMinSide(side, side, 96);

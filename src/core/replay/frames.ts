@@ -77,14 +77,15 @@ export function viewLabel(view: FrameView): string {
   return `hidden ${view - 3} (channel ${view})`;
 }
 
-/** Frames of the same size (RGBA8, height×width) placed left to right: side-by-side models in one picture. */
-export function framesSideBySide(frames: Uint8ClampedArray[], height: number, width: number): Uint8ClampedArray {
+/** Frames of the same size (RGBA8, height×width) placed left to right, `gap` white columns apart: side-by-side models in one picture. */
+export function framesSideBySide(frames: Uint8ClampedArray[], height: number, width: number, gap = 0): Uint8ClampedArray {
   if (frames.length === 1) return frames[0];
-  const W = width * frames.length;
-  const out = new Uint8ClampedArray(height * W * 4);
+  const W = width * frames.length + gap * (frames.length - 1);
+  // white between the panels, as the frames' background
+  const out = new Uint8ClampedArray(height * W * 4).fill(255);
   frames.forEach((f, i) => {
     if (f.length !== height * width * 4) throw new RangeError(`side by side: frame ${i} is not ${height}×${width}`);
-    for (let y = 0; y < height; y++) out.set(f.subarray(y * width * 4, (y + 1) * width * 4), (y * W + i * width) * 4);
+    for (let y = 0; y < height; y++) out.set(f.subarray(y * width * 4, (y + 1) * width * 4), (y * W + i * (width + gap)) * 4);
   });
   return out;
 }

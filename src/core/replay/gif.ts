@@ -98,29 +98,85 @@ export interface GifCaptionLayout {
   texts: (t: number) => FigureText[];
 }
 
+/** The smallest caption text: below it a name is cut with "…" rather than shrunk further. */
+export const GIF_CAPTION_MIN_SIZE = 10;
+/** The white gap between panels side by side in a GIF, in cells (so it scales with the cells). */
+export const GIF_PANEL_GAP_CELLS = 1;
+
+/** The width in cells of `panels` frames `side` cells wide side by side in a GIF, GIF_PANEL_GAP_CELLS apart. */
+export function gifCellsWide(side: number, panels: number): number {
+  return side * panels + GIF_PANEL_GAP_CELLS * Math.max(0, panels - 1);
+}
+
+/** The most lines a name of a GIF caption wraps onto (at the smallest size) before the rest is cut with "…". */
+export const GIF_CAPTION_NAME_LINES = 3;
+
+/**
+ * A name on at most `maxLines` lines of `room` px: broken after spaces, "-", "_", "·", "." and "/" (run and model
+ * names are made of such parts), a part too long for a line and what does not fit the last line cut with "…".
+ */
+export function wrapCaptionName(name: string, font: FigureFont, room: number, measure: TextMeasure, maxLines: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const part of name.split(/(?<=[\s\-_·./])/)) {
+    if (current && measure((current + part).trimEnd(), font) > room) {
+      lines.push(current.trimEnd());
+      current = part.trimStart();
+    } else {
+      current += part;
+    }
+  }
+  if (current) lines.push(current.trimEnd());
+  const kept = lines.length > maxLines ? [...lines.slice(0, maxLines - 1), lines.slice(maxLines - 1).join('')] : lines;
+  return kept.map((l) => fitText(l, font, room, measure));
+}
+
 /**
  * The caption band of a GIF of `names.length` panels side by side (the playground's models in lockstep), `width`
- * px in all and `panelHeight` px high: each name left-aligned over its panel and cut with "…" to fit, "t = N" at
- * the right end. The room for "t = N" is that of the widest step, `lastStep`, so no name changes from frame to frame.
+ * px in all with `gap` px between panels and `panelHeight` px high: each name left-aligned over its panel, "t = N"
+ * at the right end. The room for "t = N" is that of the widest step, `lastStep`, so no name changes from frame to
+ * frame. Names are shown whole when they can be: the text shrinks (down to GIF_CAPTION_MIN_SIZE) until every name
+ * fits its panel beside "t = N"; failing that "t = N" goes on a line of its own under the names, so each name has
+ * its whole panel, and at the smallest size a name too long for its panel wraps onto up to GIF_CAPTION_NAME_LINES
+ * lines; only what does not fit those is cut with "…".
  */
-export function gifCaptionLayout(opts: { names: string[]; width: number; panelHeight: number; lastStep: number; measure: TextMeasure }): GifCaptionLayout {
+export function gifCaptionLayout(opts: { names: string[]; width: number; panelHeight: number; lastStep: number; measure: TextMeasure; gap?: number }): GifCaptionLayout {
   const { names, width, measure } = opts;
   if (names.length === 0) throw new RangeError('a GIF caption needs at least one name');
-  const size = Math.max(10, Math.min(28, Math.round(opts.panelHeight / 14)));
-  const font: FigureFont = { size, weight: 400 };
-  const height = Math.round(size * 1.7);
-  const pad = Math.max(3, Math.round(size / 3));
-  const panel = width / names.length;
-  // a clear space (two pads) between the last name and "t = N"
-  const tRoom = Math.ceil(measure(`t = ${opts.lastStep}`, font)) + 2 * pad;
-  const fitted = names.map((n, i) => fitText(n, font, panel - 2 * pad - (i === names.length - 1 ? tRoom : 0), measure));
-  const base = { ...font, y: height / 2, colour: '#222222' };
+  const gap = opts.gap ?? 0;
+  const panel = (width - gap * (names.length - 1)) / names.length;
+  const largest = Math.max(GIF_CAPTION_MIN_SIZE, Math.min(28, Math.round(opts.panelHeight / 14)));
+  const fontOf = (size: number): FigureFont => ({ size, weight: 400 });
+  const padOf = (size: number) => Math.max(3, Math.round(size / 3));
+  // the room for each name at a font size, beside "t = N" on the names' line or with "t = N" under them
+  const rooms = (size: number, beside: boolean) => {
+    const pad = padOf(size);
+    // a clear space (two pads) between the last name and "t = N"
+    const tRoom = beside ? Math.ceil(measure(`t = ${opts.lastStep}`, fontOf(size))) + 2 * pad : 0;
+    return names.map((_, i) => panel - 2 * pad - (i === names.length - 1 ? tRoom : 0));
+  };
+  const fits = (size: number, beside: boolean) => rooms(size, beside).every((room, i) => measure(names[i], fontOf(size)) <= room);
+  let size = GIF_CAPTION_MIN_SIZE;
+  let beside = false;
+  search: for (const b of [true, false]) {
+    for (let s = largest; s >= GIF_CAPTION_MIN_SIZE; s--) {
+      if (fits(s, b)) {
+        [size, beside] = [s, b];
+        break search;
+      }
+    }
+  }
+  const font = fontOf(size);
+  const pad = padOf(size);
+  const line = Math.round(size * 1.7);
+  const wrapped = rooms(size, beside).map((room, i) => wrapCaptionName(names[i], font, room, measure, GIF_CAPTION_NAME_LINES));
+  const nameLines = Math.max(...wrapped.map((w) => w.length));
+  const base = { ...font, colour: '#222222' };
+  const nameTexts = wrapped.flatMap((w, i) => w.flatMap((text, k) => (text ? [{ ...base, text, x: Math.round(i * (panel + gap)) + pad, y: line * (k + 0.5), align: 'left' as const }] : [])));
+  const tLine = beside ? 0 : nameLines;
   return {
-    height, font,
-    texts: (t) => [
-      ...fitted.flatMap((text, i) => (text ? [{ ...base, text, x: Math.round(i * panel) + pad, align: 'left' as const }] : [])),
-      { ...base, text: `t = ${t}`, x: width - pad, align: 'right' },
-    ],
+    height: line * (tLine + 1), font,
+    texts: (t) => [...nameTexts, { ...base, text: `t = ${t}`, x: width - pad, y: line * (tLine + 0.5), align: 'right' }],
   };
 }
 

@@ -4,7 +4,7 @@
  * user was at. The same encoders and layouts as `nca-lab grow` (core/replay, core/figures).
  */
 import { framesSideBySide, renderFrame, type FrameView } from '@core/replay/frames';
-import { encodeGif, gifCaptionLayout, type GifCaption, type GifCaptionLayout } from '@core/replay/gif';
+import { encodeGif, GIF_PANEL_GAP_CELLS, gifCaptionLayout, gifCellsWide, type GifCaption, type GifCaptionLayout } from '@core/replay/gif';
 import type { GrowthReplay } from '@core/replay/growth-replay';
 import { lossCsv } from '@core/replay/loss-csv';
 import { composeStrip, type StripImage } from '@core/replay/strip';
@@ -46,17 +46,20 @@ export function replayGif(
     const frames: Uint8ClampedArray[] = [];
     const steps: number[] = [];
     const n = e.models.length;
+    // the panels stand apart, so one model's edge is not read as the next one's
+    const gap = GIF_PANEL_GAP_CELLS;
     for (let at = req.from; at <= req.to; at += req.every) {
-      frames.push(framesSideBySide(framesAt(e, at, view), e.height, e.width));
+      frames.push(framesSideBySide(framesAt(e, at, view), e.height, e.width, gap));
       steps.push(at);
     }
-    const width = e.width * n * req.scale;
+    const cells = gifCellsWide(e.width, n);
+    const width = cells * req.scale;
     let caption: GifCaption | undefined;
     if (req.labels) {
-      const layout = gifCaptionLayout({ names: [...names], width, panelHeight: e.height * req.scale, lastStep: steps[steps.length - 1] ?? 0, measure: text.measure });
+      const layout = gifCaptionLayout({ names: [...names], width, gap: gap * req.scale, panelHeight: e.height * req.scale, lastStep: steps[steps.length - 1] ?? 0, measure: text.measure });
       caption = { height: layout.height, band: text.bands(layout, width, steps) };
     }
-    const bytes = encodeGif(frames, e.height, e.width * n, { scale: req.scale, fps: req.fps, ...(caption ? { caption } : {}) });
+    const bytes = encodeGif(frames, e.height, cells, { scale: req.scale, fps: req.fps, ...(caption ? { caption } : {}) });
     return { bytes, width, height: e.height * req.scale + (caption?.height ?? 0) };
   });
 }

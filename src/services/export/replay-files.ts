@@ -31,6 +31,8 @@ async function prepare(path: string): Promise<string> {
 export interface ReplayLabels {
   names: string[];
   steps: number[];
+  /** cells between the panels of a GIF side by side (framesSideBySide) */
+  gap?: number;
 }
 
 /** frames: RGBA8, one pixel per cell (several models: side by side, labels.names one per panel). */
@@ -41,7 +43,7 @@ export async function writeGifFile(
   if (labels) {
     if (labels.steps.length !== frames.length) throw new RangeError(`GIF labels: ${labels.steps.length} steps for ${frames.length} frames`);
     const W = width * opts.scale;
-    const layout = gifCaptionLayout({ names: labels.names, width: W, panelHeight: height * opts.scale, lastStep: Math.max(0, ...labels.steps), measure: canvasMeasure });
+    const layout = gifCaptionLayout({ names: labels.names, width: W, gap: (labels.gap ?? 0) * opts.scale, panelHeight: height * opts.scale, lastStep: Math.max(0, ...labels.steps), measure: canvasMeasure });
     caption = { height: layout.height, band: captionBands(layout, W, labels.steps) };
   }
   const bytes = encodeGif(frames, height, width, { ...opts, ...(caption ? { caption } : {}) });

@@ -15,7 +15,8 @@ import {
   type StripFigureSpec,
   type TextMeasure,
 } from '../../../../src/core/figures/strip-figure';
-import { encodeGif, gifCaptionLayout, reduceToGreys } from '../../../../src/core/replay/gif';
+import { encodeGif, GIF_CAPTION_MIN_SIZE, GIF_PANEL_GAP_CELLS, gifCaptionLayout, gifCellsWide, reduceToGreys, wrapCaptionName } from '../../../../src/core/replay/gif';
+import { framesSideBySide } from '../../../../src/core/replay/frames';
 import { composeStrip } from '../../../../src/core/replay/strip';
 import { upscaleNearest } from '../../../../src/core/render';
 
@@ -154,10 +155,44 @@ describe('GIF caption band', () => {
       { text: 'b', x: 103, y: 8.5, align: 'left' },
       { text: 't = 40', x: 197, y: 8.5, align: 'right' },
     ]);
-    // one panel of 100 px: 100 − 2·3 − ("t = 1000" 40 px + 2·3) leaves 48 px for the name
+    // one panel of 100 px at the smallest size: beside "t = 1000" (40 px + 2·3) only 48 px are left, so "t = N"
+    // goes on a line of its own and the name has the panel's 94 px; a name longer than that wraps at its spaces
     const one = gifCaptionLayout({ names: ['a very long model name'], width: 100, panelHeight: 140, lastStep: 1000, measure });
-    expect(one.texts(0).map((t) => t.text)).toEqual(['a very l…', 't = 0']);
+    expect(one.height).toBe(3 * 17);
+    expect(one.texts(0).map(({ text, x, y }) => ({ text, x, y }))).toEqual([
+      { text: 'a very long model', x: 3, y: 8.5 },
+      { text: 'name', x: 3, y: 25.5 },
+      { text: 't = 0', x: 97, y: 42.5 },
+    ]);
+    // a run's name wraps after its dashes; past three lines the rest is cut
+    const font = { size: 10, weight: 400 };
+    expect(wrapCaptionName('thesis-adam-nopool-carrot-9', font, 60, measure, 3)).toEqual(['thesis-adam-', 'nopool-', 'carrot-9']);
+    expect(wrapCaptionName('thesis-adam-nopool-carrot-9', font, 60, measure, 2)).toEqual(['thesis-adam-', 'nopool-carr…']);
+    expect(wrapCaptionName('abcdefghijklmnopqrstuvwxyz', font, 70, measure, 3)).toEqual(['abcdefghijklm…']);
     expect(() => gifCaptionLayout({ names: [], width: 100, panelHeight: 10, lastStep: 0, measure })).toThrow(/at least one name/);
+  });
+
+  it('shrinks the text before it cuts a name; the panels stand a gap apart and each name starts over its own', () => {
+    // panels of 200 px: at the default size (280 / 14 = 20 px) "a model called carrot" is 252 px; at 15 px it fits
+    const names = ['a model called carrot', 'its twin'];
+    const c = gifCaptionLayout({ names, width: 2 * 200 + 12, gap: 12, panelHeight: 280, lastStep: 400, measure });
+    expect(c.font.size).toBeLessThan(20);
+    expect(c.font.size).toBeGreaterThanOrEqual(GIF_CAPTION_MIN_SIZE);
+    const texts = c.texts(400);
+    expect(texts.map((t) => t.text)).toEqual([...names, 't = 400']);
+    const pad = texts[0].x;
+    expect(texts[1].x).toBe(200 + 12 + pad);
+    // every name within its own panel: none runs into the gap or the next panel
+    expect(measure(names[0], c.font)).toBeLessThanOrEqual(200 - 2 * pad);
+    expect(c.height).toBe(Math.round(c.font.size * 1.7));
+  });
+
+  it('frames side by side stand a gap of white apart', () => {
+    const red = new Uint8ClampedArray(2 * 2 * 4).fill(0).map((_, i) => (i % 4 === 0 || i % 4 === 3 ? 255 : 0));
+    const both = framesSideBySide([red, red], 2, 2, GIF_PANEL_GAP_CELLS);
+    expect(both.length).toBe(2 * gifCellsWide(2, 2) * 4);
+    const px = (y: number, x: number) => Array.from(both.subarray((y * 5 + x) * 4, (y * 5 + x) * 4 + 4));
+    expect([px(0, 1), px(1, 2), px(1, 3)]).toEqual([[255, 0, 0, 255], [255, 255, 255, 255], [255, 0, 0, 255]]);
   });
 
   it("reduces the band to greys and encodes it above every frame with the frame's exact colours", async () => {

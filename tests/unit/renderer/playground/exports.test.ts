@@ -18,7 +18,8 @@ describe('playground exports', () => {
   it('a GIF of both models side by side, and the engine back at the user\'s step', () => {
     const e = engineAt(7);
     const gif = replayGif(e, ['a', 'b'], 'rgb', { from: 0, to: 20, every: 5, scale: 2, fps: 10 }, { measure, bands: () => () => new Uint8ClampedArray(0) });
-    expect([gif.width, gif.height]).toEqual([2 * 9 * 2, 9 * 2]);
+    // the two panels one cell apart (white), so they do not touch
+    expect([gif.width, gif.height]).toEqual([(2 * 9 + 1) * 2, 9 * 2]);
     expect([...gif.bytes.subarray(0, 6)].map((c) => String.fromCharCode(c)).join('')).toBe('GIF89a');
     expect(e.t).toBe(7);
     expect(e.frontier).toBe(20);

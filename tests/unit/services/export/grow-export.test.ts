@@ -260,7 +260,8 @@ describe('nca-lab grow', () => {
     expect(summary.models.map((m: { name: string }) => m.name)).toEqual([`${id}@150`, id]);
     expect(summary.canvas).toBe(19);
     expect(summary.damage).toEqual(['fgsm:0.01,rgba@1..10']);
-    expect(summary.files.gif).toMatchObject({ frames: 41, width: 19 * 2 * 7, height: 19 * 7 });
+    // two panels of 19 cells, one cell of white between them, at ×7 (the longer side at least 256 px)
+    expect(summary.files.gif).toMatchObject({ frames: 41, width: (19 * 2 + 1) * 7, height: 19 * 7 });
     const csv = readFileSync(join(out, 'loss.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe(`t,thesis_k,loss ${id}@150,loss ${id}`);
     const t = loadBuiltinTarget('carrot-9');
@@ -273,7 +274,10 @@ describe('nca-lab grow', () => {
     expect(csv[41]).toBe(`40,39,${both.loss(0, 40)},${both.loss(1, 40)}`);
     expect(summary.loss[1]['40']).toBe(both.loss(1, 40));
     const meta = await sharp(join(out, 'g.gif'), { animated: true }).metadata();
-    expect([meta.pages, meta.width, meta.pageHeight]).toEqual([41, 266, 133]);
+    expect([meta.pages, meta.width, meta.pageHeight]).toEqual([41, 273, 133]);
+    // the gap between the panels is white in every frame
+    const first = await sharp(join(out, 'g.gif'), { page: 0 }).ensureAlpha().raw().toBuffer();
+    for (let y = 0; y < 133; y += 11) for (let x = 19 * 7; x < 20 * 7; x++) expect(Array.from(first.subarray((y * 273 + x) * 4, (y * 273 + x) * 4 + 3))).toEqual([255, 255, 255]);
   });
 
   it('refuses malformed and incompatible models, bad flags and a canvas smaller than the training one', async () => {
