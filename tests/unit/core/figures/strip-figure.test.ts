@@ -165,7 +165,7 @@ describe('GIF caption band', () => {
       { text: 't = 0', x: 97, y: 42.5 },
     ]);
     // a run's name wraps after its dashes; past three lines the rest is cut
-    const font = { size: 10, weight: 400 };
+    const font = { size: 10, weight: 400 as const };
     expect(wrapCaptionName('thesis-adam-nopool-carrot-9', font, 60, measure, 3)).toEqual(['thesis-adam-', 'nopool-', 'carrot-9']);
     expect(wrapCaptionName('thesis-adam-nopool-carrot-9', font, 60, measure, 2)).toEqual(['thesis-adam-', 'nopool-carr…']);
     expect(wrapCaptionName('abcdefghijklmnopqrstuvwxyz', font, 70, measure, 3)).toEqual(['abcdefghijklm…']);
