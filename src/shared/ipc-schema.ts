@@ -29,6 +29,7 @@ import { parseFigureFileName, parseReproduceRequest, parseStudyId } from './repr
 import { describeValue, hasControlCharacters, isRecord } from './validate';
 import { isModelFileFormat, isValidModelId, MODEL_FILE_FORMATS, type ModelFileFormat } from './model-source';
 import { parseSweepId, parseSweepRequest } from './sweep';
+import { counted } from './words';
 
 export type ArgParsers = { [C in LabChannel]: (args: unknown[]) => ChannelArgs<C> };
 
@@ -454,7 +455,7 @@ function noArgs(channel: LabChannel, args: unknown[]): [] {
 }
 
 function expectCount(channel: LabChannel, args: unknown[], n: number): void {
-  if (args.length !== n) throw new Error(`${channel}: expected ${n} argument${n === 1 ? '' : 's'}, got ${args.length}`);
+  if (args.length !== n) throw new Error(`${channel}: expected ${counted(n, 'argument')}, got ${args.length}`);
 }
 
 function intInRange(field: string, value: unknown, min: number, max: number): number {

@@ -16,6 +16,7 @@ import { OPTIMIZERS } from './optimizers';
 import { configFromPreset, configProblems, presetByName, withFieldValue, type Optimizer, type RunConfig, type TargetRef } from './training-config';
 import { SWEEP_LIMITS, sweepFieldOf, type SweepGroup, type SweepRequest } from './sweep';
 import { fail } from './validate';
+import { counted } from './words';
 
 /** What a target name stands for (its size and padding): the built-ins' table, or an imported image's. */
 export type TargetResolver = (name: string) => TargetRef;
@@ -79,7 +80,7 @@ function configOf(request: SweepRequest, point: SweepPoint, resolve: TargetResol
 
 function defaultName(request: SweepRequest): string {
   const swept = request.axes.map((a) => a.path).join(' × ');
-  const seeds = `${request.seeds.length} seed${request.seeds.length === 1 ? '' : 's'}`;
+  const seeds = `${counted(request.seeds.length, 'seed')}`;
   return `${request.preset} on ${settingText(request.target)}${swept ? `: ${swept}` : ''} × ${seeds}`;
 }
 

@@ -9,6 +9,7 @@ import { PERSISTENCE_VERDICTS, type PersistenceVerdict } from '../core/nca/growt
 import { isGrowthRow, METRIC_KEYS, metricColumn, metricDef, type MetricPoint } from './metrics';
 import { settingText } from './sweep-plan';
 import type { SweepGroup, SweepRecord, SweepRun } from './sweep';
+import { counted } from './words';
 
 export interface SweepGroupRow {
   group: SweepGroup;
@@ -116,7 +117,7 @@ function bestAmong(target: string, rows: readonly SweepGroupRow[]): BestConfigur
   const rule = persisting.length
     ? 'lowest median 40-step loss among the configurations where most seeds persist'
     : 'lowest median 40-step loss (no configuration persists on most seeds)';
-  const seeds = `${row.measured} seed${row.measured === 1 ? '' : 's'}`;
+  const seeds = `${counted(row.measured, 'seed')}`;
   const goal = row.goalSeconds.n ? `; time to the goal ${row.group.goal}: ${spreadText(row.goalSeconds, secondsText)}` : '';
   return {
     target, row, rule,

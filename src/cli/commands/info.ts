@@ -12,6 +12,7 @@ import { packageVersion, resourcesDir } from '../../services/resources/package-p
 import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { UsageError, type Command } from '../command';
 import { parseCommandArgs } from '../flags';
+import { counted } from '../../shared/words';
 
 export const infoCommand: Command = {
   summary: 'versions, platform, cores, the tfjs backend in use (and why others were skipped), the GPU adapters and the engine auto picks, workspace',
@@ -59,7 +60,7 @@ would refuse one, the compute engine \`--engine auto\` picks and why, the worksp
     io.out(`tfjs       ${report.tfjs}`);
     io.out(`backend    ${report.backend}`);
     for (const s of report.skippedBackends) io.out(`  skipped  ${s.name}: ${s.reason}`);
-    io.out(`gpu        ${gpus.dawn.loaded ? `Dawn ${gpus.dawn.version}, ${gpus.adapters.length} adapter${gpus.adapters.length === 1 ? '' : 's'}` : 'none'}`);
+    io.out(`gpu        ${gpus.dawn.loaded ? `Dawn ${gpus.dawn.version}, ${counted(gpus.adapters.length, 'adapter')}` : 'none'}`);
     for (const line of describeSurvey(gpus)) io.out(`  ${line}`);
     io.out(`engine     auto → ${auto.record.engine}${auto.record.adapter ? ` on ${auto.record.adapter}` : ''} (${auto.record.reason})`);
     io.out(`workspace  ${report.workspace}`);

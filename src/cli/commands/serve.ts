@@ -12,6 +12,7 @@ import { resolveWorkspaceDir } from '../../services/store/workspace-path';
 import { makeFolder } from '../../services/store/writable-dir';
 import { UsageError, type Command } from '../command';
 import { integerFlag, parseCommandArgs } from '../flags';
+import { counted } from '../../shared/words';
 
 export const serveCommand: Command = {
   summary: "the lab's UI in a browser, bound to 127.0.0.1 with an access token (Ctrl+C stops it)",
@@ -68,7 +69,7 @@ Environment: NCA_LAB_QUICK_BUDGET=seconds=S,es=N,adam=N sets the quick budget of
       process.once('SIGTERM', () => resolve('SIGTERM'));
     });
     const active = service.activeRunIds();
-    if (active.length > 0) io.err(`nca-lab serve: pausing ${active.length} run${active.length === 1 ? '' : 's'} (checkpoint first)…`);
+    if (active.length > 0) io.err(`nca-lab serve: pausing ${counted(active.length, 'run')} (checkpoint first)…`);
     await service.close();
     if (active.length > 0) io.err(`nca-lab serve: paused ${active.length === 1 ? 'it' : 'them'}; closing the server…`);
     await server.close();

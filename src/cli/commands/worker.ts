@@ -14,6 +14,7 @@ import { ClusterWorkerNode, type JobExecutor } from '../../services/cluster/clus
 import { measureWorker } from '../../services/cluster/compat';
 import { UsageError, type Command } from '../command';
 import { expectPositionals, integerFlag, parseCommandArgs } from '../flags';
+import { counted } from '../../shared/words';
 
 const stamp = () => new Date().toISOString().slice(11, 19);
 
@@ -63,7 +64,7 @@ under Settings → Compute.`,
       quitting++;
       if (quitting === 1) {
         const inHand = node?.jobsInHand ?? 0;
-        say(inHand > 0 ? `finishing the ${inHand} job${inHand === 1 ? '' : 's'} in hand, then leaving (Ctrl-C again to leave now)` : 'no job in hand: leaving');
+        say(inHand > 0 ? `finishing the ${counted(inHand, 'job')} in hand, then leaving (Ctrl-C again to leave now)` : 'no job in hand: leaving');
         wake();
       } else {
         process.exit(130);

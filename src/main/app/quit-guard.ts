@@ -4,6 +4,7 @@
  * checkpoint first) before the app really quits. No Electron import: main/index.ts wires it to `before-quit`
  * and the window's `close`, and the unit test drives it with fakes.
  */
+import { counted } from '../../shared/words';
 
 export interface QuitGuardOptions {
   /** runs training or waiting to train */
@@ -65,7 +66,7 @@ export function createQuitGuard(options: QuitGuardOptions): QuitGuard {
 
 /** The question, in words: one place, so the dialog and its test agree. */
 export function quitQuestion(activeRuns: number): { message: string; detail: string; buttons: [string, string] } {
-  const runs = `${activeRuns} run${activeRuns === 1 ? '' : 's'}`;
+  const runs = counted(activeRuns, 'run');
   return {
     message: `${runs} ${activeRuns === 1 ? 'is' : 'are'} training or waiting to train.`,
     detail: 'Quitting pauses them: each writes a checkpoint first, so nothing is lost. Resume them from the Runs view when you open NCA Lab again.',

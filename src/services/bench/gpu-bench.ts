@@ -16,6 +16,7 @@ import { describeSurvey, surveyGpus } from '../compute/gpu-adapters';
 import { adapterLabel, resolveEngine } from '../compute/engine-choice';
 import type { WorkerSpawner } from '../workers/spawners';
 import { OPTIMIZERS } from '../../shared/optimizers';
+import { counted } from '../../shared/words';
 
 export interface GpuBenchOptions {
   /** tiny sizes, populations and time caps: to see it run on a software adapter */
@@ -45,7 +46,7 @@ export async function benchGpu(opts: GpuBenchOptions, io: LineSink): Promise<voi
   const { adapter } = await resolveEngine('webgpu', async () => survey);
   const workers = opts.workers ?? availableParallelism();
   const plan = gpuBenchPlan(opts.quick);
-  out.note(`bench gpu${opts.quick ? ' --quick (sizes to see it run, not GPU figures)' : ''}: webgpu on ${adapterLabel(adapter!)} beside the wasm engine, ${workers} CPU worker${workers === 1 ? '' : 's'}; load ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
+  out.note(`bench gpu${opts.quick ? ' --quick (sizes to see it run, not GPU figures)' : ''}: webgpu on ${adapterLabel(adapter!)} beside the wasm engine, ${counted(workers, 'CPU worker')}; load ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
 
   out.note('\n== ES: generations/s of the default preset');
   await benchEs({ ...plan.es, preset: OPTIMIZERS.es.defaultPreset, workers: [workers], engine: 'webgpu', spawn: opts.spawn }, out);

@@ -30,6 +30,7 @@ import {
   type Compat, type EsSliceJobData, type RunAnnouncement,
 } from './protocol';
 import { messageOf } from '../../shared/validate';
+import { counted } from '../../shared/words';
 
 export interface ClusterRunnerOptions {
   addr: ClusterAddress;
@@ -291,7 +292,7 @@ export class ClusterSliceRunner implements SliceRunner {
           } else if (this.waitingSaid) {
             this.waitingSaid = false;
             waitingSince = null;
-            this.opts.onLog?.(`${this.slots} job slot${this.slots === 1 ? '' : 's'} on the cluster; going on`);
+            this.opts.onLog?.(`${counted(this.slots, 'job slot')} on the cluster; going on`);
             this.opts.onWaiting?.(null);
           }
         }

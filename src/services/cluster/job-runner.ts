@@ -16,6 +16,7 @@ import { BULL_PREFIX, DATA_TTL_S, keys, pack, queueName, unpack, type BlobJobDat
 import { blobWire, type BlobJobKind, type LabJobs } from '../workers/lab-jobs';
 import type { PayloadOf, ResultOf } from '../workers/protocol';
 import { messageOf } from '../../shared/validate';
+import { counted } from '../../shared/words';
 
 export interface ClusterJobsOptions<K extends BlobJobKind> {
   addr: ClusterAddress;
@@ -59,7 +60,7 @@ export async function runJobsOnCluster<K extends BlobJobKind>(kind: K, payloads:
       throw new Error(`cannot reach the cluster at ${opts.addr.display}: ${messageOf(err)}`, { cause: err });
     }
     await publish(jobs);
-    opts.onLog?.(`${jobs.length} ${kind} job${jobs.length === 1 ? '' : 's'} on the cluster ${opts.addr.display} (compatibility ${compatId})`);
+    opts.onLog?.(`${counted(jobs.length, `${kind} job`)} on the cluster ${opts.addr.display} (compatibility ${compatId})`);
     let lastCheck = performance.now();
     let saidWaiting = false;
     while (pending.size > 0) {

@@ -7,6 +7,7 @@ import type { ClusterStatus, ClusterWorkerInfo } from '../../shared/lab-api';
 import { keys, parseAnnouncement, WORKER_GONE_MS, type WorkerAnnouncement } from './protocol';
 import { connectRedis, ensureConnected, parseClusterUrl, probeRedis, type ClusterAddress } from './redis-url';
 import { compatDifference, compatId, localCompat } from './compat';
+import { counted } from '../../shared/words';
 
 export interface ListedWorker extends WorkerAnnouncement {
   /** 'local': a master's own cores; 'remote': `nca-lab worker` */
@@ -61,7 +62,7 @@ export async function clusterStatus(url: string): Promise<ClusterStatus> {
     const slots = workers.filter((w) => w.compatible).reduce((a, w) => a + w.concurrency, 0);
     return {
       ok: true, address: addr.display, workers,
-      message: `Redis ${probe.redisVersion}, ${probe.ms.toFixed(0)} ms to connect; ${workers.length} worker${workers.length === 1 ? '' : 's'} (${slots} job slot${slots === 1 ? '' : 's'} for this lab)`,
+      message: `Redis ${probe.redisVersion}, ${probe.ms.toFixed(0)} ms to connect; ${counted(workers.length, 'worker')} (${counted(slots, 'job slot')} for this lab)`,
     };
   } catch (err) {
     return { ok: false, address: addr.display, message: (err as Error).message, workers: [] };

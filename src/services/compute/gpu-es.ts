@@ -18,6 +18,7 @@ import {
 } from '../../core/gpu/es-population-wgsl';
 import { philoxKey } from '../../core/gpu/wgsl-random';
 import type { GpuDevice } from './gpu-device';
+import { counted } from '../../shared/words';
 
 /** CA steps one rollout dispatch runs: short enough that no dispatch runs near a driver's reset timeout. */
 export const STEPS_PER_DISPATCH = 16;
@@ -88,7 +89,7 @@ export class GpuEsPopulation {
     const limit = this.gpu.maxBinding;
     const n = Math.min(population, Math.floor(limit / stateBytes), Math.floor(limit / (dim * 4)), Math.floor(ES_GPU_BUDGET_BYTES / perMember));
     if (n < 1) {
-      throw this.gpu.failure(`one member's ${batch} state${batch === 1 ? '' : 's'} (${(stateBytes / 1048576).toFixed(1)} MiB) do not fit the adapter's ` +
+      throw this.gpu.failure(`one member's ${counted(batch, 'state')} (${(stateBytes / 1048576).toFixed(1)} MiB) do not fit the adapter's ` +
         `maxStorageBufferBindingSize (${(limit / 1048576).toFixed(0)} MiB) or the lab's ${ES_GPU_BUDGET_BYTES / 1048576} MiB budget`);
     }
     return n;

@@ -20,6 +20,7 @@ import type { LiveSession } from './run-info';
 import type { ComputeSettings } from '../../shared/lab-api';
 import { OPTIMIZERS, optimizerOf } from '../../shared/optimizers';
 import type { TrainingSlot } from './training-slots';
+import { counted } from '../../shared/words';
 
 /** Trains one session of a stored run (runTrainingSession; tests pass a fake). */
 export type TrainSessionFn = (opts: TrainingSessionOptions) => Promise<TrainOutcome>;
@@ -128,7 +129,7 @@ export class TrainingSessions {
       const s = this.sessions.get(runId)!;
       s.ending = { kind: 'reshare' };
       s.control.requested = 'pause';
-      this.deps.emit({ type: 'log', runId, line: `re-sharing the cores: restarting with ${share} worker${share === 1 ? '' : 's'} (was ${was})` });
+      this.deps.emit({ type: 'log', runId, line: `re-sharing the cores: restarting with ${counted(share, 'worker')} (was ${was})` });
     }
   }
 

@@ -24,6 +24,7 @@ import { processState, thisProcess, type ProcessIdentity } from '../resources/pr
 import { readSettingsKey } from '../store/settings-file';
 import { acquireClaim, readClaimOwner, RunLockedError, type RunLock } from '../training/run-lock';
 import { commandOf } from '../training/run-owner';
+import { counted } from '../../shared/words';
 
 export const SLOTS_DIR = 'slots';
 const QUEUE_DIR = 'queue';
@@ -206,7 +207,7 @@ export function slotWaitText(wait: SlotWait): string {
   const me = thisProcess();
   const who = wait.holders.map((h) => `run ${h.runId} in ${h.command ?? 'a process'}, process ${h.pid}${h.host === me.host ? '' : ` on ${h.host}`}`);
   const n = wait.holders.length;
-  const line = `waiting for a slot: ${n} of ${wait.limit} run${wait.limit === 1 ? '' : 's'} at once ${n === 1 ? 'is' : 'are'} training` +
+  const line = `waiting for a slot: ${n} of ${counted(wait.limit, 'run')} at once ${n === 1 ? 'is' : 'are'} training` +
     (who.length ? ` (${who.join('; ')})` : '');
   return wait.place > 1 ? `${line}; ${wait.place - 1} waiting before this one` : line;
 }

@@ -14,6 +14,7 @@ import { open, readFile } from 'node:fs/promises';
 import { metricRowToJson, parseMetricRow, type MetricRow } from '../../shared/run-record';
 import { isDiskFull, StoreWriteError, writeBytesAtomic, writeError, type StoreFs } from './atomic-file';
 import { messageOf } from '../../shared/validate';
+import { counted } from '../../shared/words';
 
 export const METRICS_FILE = 'metrics.jsonl';
 
@@ -87,7 +88,7 @@ function appendError(file: string, rows: number, err: unknown, restored: boolean
   const state = restored
     ? 'the log was cut back to its rows before this append'
     : 'the log may end in a partial row, which readers ignore and the next append removes';
-  return new StoreWriteError(`cannot append ${rows} row${rows === 1 ? '' : 's'} to metrics log ${file}: ${cause}; ${state}` +
+  return new StoreWriteError(`cannot append ${counted(rows, 'row')} to metrics log ${file}: ${cause}; ${state}` +
     (isDiskFull(err) ? '. Free some space and resume the run.' : ''), file, code, { cause: err });
 }
 

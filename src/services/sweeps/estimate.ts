@@ -17,6 +17,7 @@ import type { Target } from '../../core/targets/target';
 import type { SweepPlan } from '../../shared/sweep-plan';
 import { ncaConfigOf, type RunConfig } from '../../shared/training-config';
 import { OPTIMIZERS, optimizerOf } from '../../shared/optimizers';
+import { counted } from '../../shared/words';
 
 export interface SweepEstimate {
   /** wall seconds for the whole sweep; null when it cannot be told */
@@ -111,6 +112,6 @@ export function estimateSweep(plan: SweepPlan, targets: (cfg: RunConfig) => Targ
   const halving = plan.rungs ? `; successive halving spends ${(scale * plan.groups.length).toFixed(1)} of ${plan.groups.length} configurations' full budgets` : '';
   return {
     seconds: Number.isFinite(seconds) ? seconds : null,
-    basis: `each ${units} measured here on one core with every cell alive (a young pattern is faster); ${atOnce} run${atOnce === 1 ? '' : 's'} at once on ${cores} cores${halving}; not counted: starting each run's worker processes (a few seconds per run)`,
+    basis: `each ${units} measured here on one core with every cell alive (a young pattern is faster); ${counted(atOnce, 'run')} at once on ${cores} cores${halving}; not counted: starting each run's worker processes (a few seconds per run)`,
   };
 }

@@ -5,6 +5,7 @@
 import type { RunInfo, RunLive, RunProgressEvent } from '@shared/lab-api';
 import { OPTIMIZERS, type Optimizer } from '@shared/optimizers';
 import { foldProgress } from '@shared/metrics';
+import { counted } from '@shared/words';
 
 export function unitOf(run: Pick<RunInfo, 'optimizer'>): { one: string; many: string; short: string } {
   const d = OPTIMIZERS[run.optimizer];
@@ -19,7 +20,7 @@ export function modelSourceText(source: 'checkpoint' | 'model', optimizer: Optim
 /** A session's worker processes in words: "2 worker processes", "in its own process"; null when not recorded. */
 export function workersText(live: RunLive): string | null {
   if (live.workers === null) return null;
-  return live.workers === 0 ? 'in its own process' : `${live.workers} worker process${live.workers === 1 ? '' : 'es'}`;
+  return live.workers === 0 ? 'in its own process' : `${counted(live.workers, 'worker process', 'worker processes')}`;
 }
 
 /**

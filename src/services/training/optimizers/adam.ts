@@ -19,6 +19,7 @@ import { poolGradients } from '../adam-gradients';
 import { restartLine } from './worker-lines';
 import { type OptimizerPlugin, type SessionStart } from './optimizer';
 import { asAdam, trainAdam } from './adam-session';
+import { counted } from '../../../shared/words';
 
 /** The tfjs reference path: the whole Adam session as one job in one worker (pool.backend is its backend). */
 async function tfjsAdamJob(start: SessionStart, pool: WorkerPool<LabJobs>): Promise<TrainOutcome> {
@@ -61,9 +62,9 @@ export const adamPlugin: OptimizerPlugin = {
     try {
       await pool.start();
       if (pool.backend !== 'tensorflow') {
-        log(`Adam: ${pool.size} worker process${pool.size === 1 ? '' : 'es'} ready, gradients on ${bpttEngineName()}`);
+        log(`Adam: ${counted(pool.size, 'worker process', 'worker processes')} ready, gradients on ${bpttEngineName()}`);
         const gradients = poolGradients(ncaConfigOf(config), target, config.stepsMax, pool.size, (payloads) => pool.map('adam-grad', payloads));
-        return await trainAdam({ ...ctxBase, backend: `${bpttEngineName()} ×${pool.size} worker${pool.size === 1 ? '' : 's'}`, workers: pool.size }, { store, gradients });
+        return await trainAdam({ ...ctxBase, backend: `${bpttEngineName()} ×${counted(pool.size, 'worker')}`, workers: pool.size }, { store, gradients });
       }
       return await tfjsAdamJob(start, pool);
     } finally {

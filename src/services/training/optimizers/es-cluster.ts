@@ -18,6 +18,7 @@ import type { TrainOutcome } from '../context';
 import { fusedBackendName } from '../../../core/nca/fused';
 import { restartLine } from './worker-lines';
 import type { TrainingSessionOptions } from './optimizer';
+import { counted } from '../../../shared/words';
 
 export interface ClusterSession {
   opts: TrainingSessionOptions;
@@ -56,7 +57,7 @@ export async function runEsOnCluster({ opts, store, settings, train, url, localW
       const measured = await measureWorker(executor, local.size);
       node = new ClusterWorkerNode({ addr, executor, concurrency: local.size, cores: availableParallelism(), compat: measured.compat, mutantsPerSec: measured.mutantsPerSec, label: 'local' });
       await node.start();
-      log(`this computer joins with ${local.size} worker process${local.size === 1 ? '' : 'es'} (${measured.mutantsPerSec.toFixed(0)} mutants/s)`);
+      log(`this computer joins with ${counted(local.size, 'worker process', 'worker processes')} (${measured.mutantsPerSec.toFixed(0)} mutants/s)`);
     }
     const evaluator = new PoolEsEvaluator(settings, runner);
     const backend = `${fusedBackendName()} on cluster ${addr.display}`;

@@ -35,6 +35,7 @@ import { resolveEngine } from '../../compute/engine-choice';
 import type { GpuAdapterReport } from '../../compute/gpu-adapters';
 import type { ComputeRecord } from '../../../shared/compute-engine';
 import { freshParams, type OptimizerPlugin, type OptimizerStart, type SessionStart, type StepResult, type TrainingOptimizer } from './optimizer';
+import { counted } from '../../../shared/words';
 
 /** What computes the ES population: the fused WebAssembly SIMD kernel, or its plain TypeScript fallback. */
 export const esComputeBackend = fusedBackendName;
@@ -222,9 +223,9 @@ export const esPlugin: OptimizerPlugin = {
     });
     try {
       await pool.start();
-      log(`${pool.size} worker process${pool.size === 1 ? '' : 'es'} ready (population evaluation on ${esComputeBackend()}; tfjs ${pool.backend})`);
+      log(`${counted(pool.size, 'worker process', 'worker processes')} ready (population evaluation on ${esComputeBackend()}; tfjs ${pool.backend})`);
       const evaluator = workerPoolEvaluator(settings, pool);
-      return await trainEs({ ...ctxBase, backend: `${esComputeBackend()} ×${pool.size} workers`, compute, workers: pool.size }, { store, evaluator });
+      return await trainEs({ ...ctxBase, backend: `${esComputeBackend()} ×${counted(pool.size, 'worker')}`, compute, workers: pool.size }, { store, evaluator });
     } finally {
       await pool.close();
     }

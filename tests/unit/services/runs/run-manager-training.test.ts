@@ -68,7 +68,7 @@ describe('RunManager with the ES trainer', () => {
     expect(done.statusReason).toBe('reached max generations (60)');
     expect(done.progress.generation).toBe(60);
     expect(done.progress.evaluations).toBe(360);
-    expect(done.backend).toMatch(/×1 worker/);
+    expect(done.backend).toMatch(/×1 worker$/); // one worker, not "×1 workers"
     expect(done.progress.bestEval40).not.toBeNull();
     // the ES loss on carrot-9 starts near the seed-vs-target MSE (spec b.2: 0.089656) and stays finite
     const metrics = await manager.metrics(run.id);
