@@ -22,7 +22,7 @@ import { loadReplayModel, type LoadedReplayModel } from '../../services/models/r
 import { writeBytesAtomic } from '../../services/store/atomic-file';
 import { LabStore } from '../../services/store/lab-store';
 import { resolveWorkspaceDir } from '../../services/store/workspace-path';
-import { UsageError, type Command } from '../command';
+import { UsageError, type Command, type CommandIo } from '../command';
 import { integerFlag, parseCommandArgs } from '../flags';
 
 const MAX_FPS = GIF_LIMITS.fps.max;
@@ -146,15 +146,7 @@ Exports (each written atomically):
     }
     for (const m of models) if (m.targetProblem) io.err(`nca-lab grow: ${m.model.name}: no loss: ${m.targetProblem}`);
 
-    const trained = models.map((m) => m.trainingCanvas).filter((c): c is { height: number; width: number } => c !== null);
-    const side = canvas ?? Math.max(0, ...trained.map((c) => Math.max(c.height, c.width)));
-    if (side === 0) throw new UsageError('the model does not say which canvas it was trained on: give --canvas N');
-    for (const m of models) {
-      const c = m.trainingCanvas;
-      if (c && (c.height > side || c.width > side)) {
-        throw new Error(`${m.model.name} was trained on a ${c.height}×${c.width} canvas: --canvas must be at least ${Math.max(c.height, c.width)}, got ${side}`);
-      }
-    }
+    const side = canvasSide(models, canvas);
     const cells = recording ? recording.seeds : values.cells === undefined ? undefined : parseCells(values.cells, side);
 
     const replay = new GrowthReplay({ models: models.map((m) => m.model), height: side, width: side, seeds: cells, seed: seed ?? 0 });
@@ -163,49 +155,8 @@ Exports (each written atomically):
     // what to capture on the way
     const gifRange = values.gif ? parseFrames(values.frames, steps) : null;
     const stripOut = values['strip-out'];
-    let stripSteps: number[] = [];
-    if (stripOut) {
-      const explicit = values.strip !== undefined;
-      try {
-        stripSteps = parseStripSteps(values.strip ?? 'thesis');
-      } catch (err) {
-        throw new UsageError(`--strip: ${(err as Error).message}`);
-      }
-      const past = stripSteps.filter((s) => s > steps);
-      if (past.length > 0 && explicit) throw new UsageError(`--strip: step${past.length > 1 ? 's' : ''} ${past.join(', ')} ${past.length > 1 ? 'are' : 'is'} past --steps ${steps}`);
-      if (past.length > 0) {
-        io.err(`nca-lab grow: the strip leaves out step${past.length > 1 ? 's' : ''} ${past.join(', ')} (past --steps ${steps})`);
-        stripSteps = stripSteps.filter((s) => s <= steps);
-      }
-      if (stripSteps.length === 0) throw new UsageError('--strip: no step to show');
-    }
-    const gifFrames: Uint8ClampedArray[][] = models.map(() => []);
-    const stripFrames: Uint8ClampedArray[][] = models.map(() => []);
-    const capture = () => {
-      const t = replay.t;
-      const inGif = gifRange && t >= gifRange.from && t <= gifRange.to && (t - gifRange.from) % gifRange.every === 0;
-      const inStrip = stripSteps.includes(t);
-      if (!inGif && !inStrip) return;
-      models.forEach((_, m) => {
-        const frame = renderFrame(replay.state(m), view);
-        if (inGif) gifFrames[m].push(frame);
-        if (inStrip) stripFrames[m].push(frame);
-      });
-    };
-    const started = performance.now();
-    // the first update after which a model's state holds NaN or ±Infinity (huge weights overflow float32)
-    const divergedAt: (number | null)[] = models.map(() => null);
-    const checkDiverged = () => models.forEach((_, m) => {
-      if (divergedAt[m] === null && !replay.state(m).data.every(Number.isFinite)) divergedAt[m] = replay.t;
-    });
-    capture();
-    checkDiverged();
-    while (replay.t < steps) {
-      replay.stepForward();
-      capture();
-      checkDiverged();
-    }
-    const seconds = (performance.now() - started) / 1000;
+    const stripSteps = stripOut ? stripStepsOf(values.strip, steps, io) : [];
+    const { gifFrames, stripFrames, divergedAt, seconds } = growAll(replay, models.length, steps, view, gifRange, stripSteps);
 
     const written: Record<string, unknown> = {};
     if (values.gif && gifRange) {
@@ -260,14 +211,83 @@ Exports (each written atomically):
     for (const [i, m] of models.entries()) {
       io.out(`  ${m.model.name}: ${keySteps.map((t) => `t=${t} ${formatLoss(replay.loss(i, t))}`).join('  ')}`);
     }
-    const files = written as Record<string, { path: string } & Record<string, unknown>>;
-    if (files.gif) io.out(`wrote ${files.gif.path}: ${files.gif.frames} frames, ${files.gif.width}×${files.gif.height} px, ${fps} fps`);
-    if (files.strip) io.out(`wrote ${files.strip.path}: steps ${(files.strip.steps as number[]).join(', ')}, ${files.strip.width}×${files.strip.height} px`);
-    if (files.csv) io.out(`wrote ${files.csv.path}: ${files.csv.rows} rows`);
-    if (files.recording) io.out(`wrote ${files.recording.path}`);
+    printWritten(io, written, fps);
     return code;
   },
 };
+
+/** The canvas side: --canvas, else the largest training canvas; never smaller than a model's training canvas. */
+function canvasSide(models: readonly LoadedReplayModel[], canvas: number | undefined): number {
+  const trained = models.map((m) => m.trainingCanvas).filter((c): c is { height: number; width: number } => c !== null);
+  const side = canvas ?? Math.max(0, ...trained.map((c) => Math.max(c.height, c.width)));
+  if (side === 0) throw new UsageError('the model does not say which canvas it was trained on: give --canvas N');
+  for (const m of models) {
+    const c = m.trainingCanvas;
+    if (c && (c.height > side || c.width > side)) {
+      throw new Error(`${m.model.name} was trained on a ${c.height}×${c.width} canvas: --canvas must be at least ${Math.max(c.height, c.width)}, got ${side}`);
+    }
+  }
+  return side;
+}
+
+/** The strip's steps (--strip, else the thesis's): past --steps is refused when given, left out (and said) by default. */
+function stripStepsOf(text: string | undefined, steps: number, io: CommandIo): number[] {
+  let stripSteps: number[];
+  try {
+    stripSteps = parseStripSteps(text ?? 'thesis');
+  } catch (err) {
+    throw new UsageError(`--strip: ${(err as Error).message}`);
+  }
+  const past = stripSteps.filter((s) => s > steps);
+  if (past.length > 0 && text !== undefined) throw new UsageError(`--strip: step${past.length > 1 ? 's' : ''} ${past.join(', ')} ${past.length > 1 ? 'are' : 'is'} past --steps ${steps}`);
+  if (past.length > 0) {
+    io.err(`nca-lab grow: the strip leaves out step${past.length > 1 ? 's' : ''} ${past.join(', ')} (past --steps ${steps})`);
+    stripSteps = stripSteps.filter((s) => s <= steps);
+  }
+  if (stripSteps.length === 0) throw new UsageError('--strip: no step to show');
+  return stripSteps;
+}
+
+/**
+ * Runs the replay to `steps`, keeping each model's frames for the GIF and the strip, and the first update after
+ * which a model's state holds NaN or ±Infinity (huge weights overflow float32).
+ */
+function growAll(
+  replay: GrowthReplay, count: number, steps: number, view: FrameView, gifRange: { from: number; to: number; every: number } | null, stripSteps: readonly number[],
+): { gifFrames: Uint8ClampedArray[][]; stripFrames: Uint8ClampedArray[][]; divergedAt: (number | null)[]; seconds: number } {
+  const gifFrames: Uint8ClampedArray[][] = Array.from({ length: count }, () => []);
+  const stripFrames: Uint8ClampedArray[][] = Array.from({ length: count }, () => []);
+  const divergedAt: (number | null)[] = Array.from({ length: count }, () => null);
+  const look = () => {
+    const t = replay.t;
+    const inGif = gifRange && t >= gifRange.from && t <= gifRange.to && (t - gifRange.from) % gifRange.every === 0;
+    const inStrip = stripSteps.includes(t);
+    for (let m = 0; m < count; m++) {
+      if (inGif || inStrip) {
+        const frame = renderFrame(replay.state(m), view);
+        if (inGif) gifFrames[m].push(frame);
+        if (inStrip) stripFrames[m].push(frame);
+      }
+      if (divergedAt[m] === null && !replay.state(m).data.every(Number.isFinite)) divergedAt[m] = t;
+    }
+  };
+  const started = performance.now();
+  look();
+  while (replay.t < steps) {
+    replay.stepForward();
+    look();
+  }
+  return { gifFrames, stripFrames, divergedAt, seconds: (performance.now() - started) / 1000 };
+}
+
+/** One line per file written. */
+function printWritten(io: CommandIo, written: Record<string, unknown>, fps: number): void {
+  const files = written as Record<string, { path: string } & Record<string, unknown>>;
+  if (files.gif) io.out(`wrote ${files.gif.path}: ${files.gif.frames} frames, ${files.gif.width}×${files.gif.height} px, ${fps} fps`);
+  if (files.strip) io.out(`wrote ${files.strip.path}: steps ${(files.strip.steps as number[]).join(', ')}, ${files.strip.width}×${files.strip.height} px`);
+  if (files.csv) io.out(`wrote ${files.csv.path}: ${files.csv.rows} rows`);
+  if (files.recording) io.out(`wrote ${files.recording.path}`);
+}
 
 /**
  * Items joined by commas from column `first`, wrapped at `width` columns, continuation lines indented by `indent`

@@ -1,32 +1,22 @@
 /**
  * Runs: every run of the workspace (runs.list), kept current by the pushed `run:status`, `run:progress`, `run:metrics` and
  * `run:deleted` events (no polling); the selection shared by the Runs table and the Overlay; each run's metrics
- * once a chart asked for them (stored rows, then live points appended); and the actions, with the run's pending
+ * once a chart asked for them (run-metrics.ts: stored rows, then live points appended); and the actions, with the run's pending
  * action and the service's message when one fails.
  */
 import type {
-  CheckpointSummary, CreateRunRequest, ForkRunRequest, MetricPoint, RunFolderProblem, RunInfo, RunProgressEvent, TargetData,
+  CheckpointSummary, CreateRunRequest, ForkRunRequest, RunFolderProblem, RunInfo, RunProgressEvent, TargetData,
 } from '@shared/lab-api';
 import { runLabels, type RunLabel } from '@shared/run-names';
-import { metricPoint } from '@shared/metrics';
 import { defineStore } from 'pinia';
-import { computed, markRaw, reactive, ref, shallowRef } from 'vue';
+import { computed, reactive, ref, shallowRef } from 'vue';
 import { messageOf } from '../lib/format';
 import { lab } from '../lib/lab';
 import { withProgress } from '../lib/runs/run-summary';
+import { useRunMetrics } from './run-metrics';
 import type { LoadStatus } from './targets';
 
-/** Rows a chart asks for: plenty for a curve, small enough to send (and draw) quickly. */
-export const METRICS_MAX_POINTS = 4000;
-
 export type RunAction = 'resume' | 'pause' | 'stop' | 'delete' | 'rename' | 'tags' | 'notes';
-
-/** One run's curve data: not reactive itself (it can hold thousands of rows); `version` says when it changed. */
-export interface MetricSeries {
-  points: MetricPoint[];
-  status: LoadStatus;
-  error: string | null;
-}
 
 function isRunInfo(value: unknown): value is RunInfo {
   return typeof value === 'object' && value !== null && 'id' in value && 'progress' in value && 'config' in value;
@@ -42,9 +32,7 @@ export const useRunsStore = defineStore('runs', () => {
   const pending = reactive(new Map<string, RunAction>());
   /** the last failed action's message per run */
   const actionErrors = reactive(new Map<string, string>());
-  const series = new Map<string, MetricSeries>();
-  /** bumped whenever a run's series changes; charts watch it */
-  const metricsVersion = reactive(new Map<string, number>());
+  const { metricsVersion, seriesOf, loadMetrics, reloadShown, appendProgress, forgetMetrics } = useRunMetrics();
   const targets = new Map<string, Promise<TargetData>>();
 
   const runs = computed(() => [...byId.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1)));
@@ -56,35 +44,21 @@ export const useRunsStore = defineStore('runs', () => {
     return labels.value.get(id) ?? { base: name, suffix: '', full: name };
   }
 
-  function bump(id: string): void {
-    metricsVersion.set(id, (metricsVersion.get(id) ?? 0) + 1);
-  }
-
   lab.on('run:status', (run) => {
     const before = byId.get(run.id);
     byId.set(run.id, run);
     // a session ended: the stored rows are complete now (live points were every ~100 ms only)
-    if (before?.live && !run.live && series.get(run.id)?.status === 'ready') void loadMetrics(run.id, true);
+    if (before?.live && !run.live) reloadShown(run.id);
   });
   lab.on('run:progress', (p) => onProgress(p));
   lab.on('run:deleted', ({ runId }) => forget(runId));
   // another process (a CLI run on this workspace) wrote metrics: a chart that shows the run reads them again
-  lab.on('run:metrics', ({ runId }) => {
-    if (series.get(runId)?.status === 'ready') void loadMetrics(runId, true);
-  });
+  lab.on('run:metrics', ({ runId }) => reloadShown(runId));
 
   function onProgress(p: RunProgressEvent): void {
     const run = byId.get(p.runId);
     if (run) byId.set(p.runId, withProgress(run, p));
-    const s = series.get(p.runId);
-    if (s && s.status === 'ready') {
-      const last = s.points.at(-1);
-      // a resumed run continues from its checkpoint: drop what was after it
-      if (last && p.generation <= last.generation) s.points = s.points.filter((x) => x.generation < p.generation);
-      // the event's row, every metric of the table (shared/metrics.ts)
-      s.points.push(metricPoint(p));
-      bump(p.runId);
-    }
+    appendProgress(p);
   }
 
   function forget(id: string): void {
@@ -92,8 +66,7 @@ export const useRunsStore = defineStore('runs', () => {
     selected.delete(id);
     pending.delete(id);
     actionErrors.delete(id);
-    series.delete(id);
-    metricsVersion.delete(id);
+    forgetMetrics(id);
   }
 
   async function load(): Promise<void> {
@@ -117,32 +90,6 @@ export const useRunsStore = defineStore('runs', () => {
     const run = await lab.runs.get(id);
     byId.set(id, run);
     return run;
-  }
-
-  function seriesOf(id: string): MetricSeries {
-    let s = series.get(id);
-    if (!s) {
-      s = markRaw({ points: [], status: 'idle' as LoadStatus, error: null });
-      series.set(id, s);
-    }
-    return s;
-  }
-
-  async function loadMetrics(id: string, force = false): Promise<MetricSeries> {
-    const s = seriesOf(id);
-    if (!force && (s.status === 'ready' || s.status === 'loading')) return s;
-    s.status = 'loading';
-    s.error = null;
-    bump(id);
-    try {
-      s.points = await lab.runs.metrics({ runId: id, maxPoints: METRICS_MAX_POINTS });
-      s.status = 'ready';
-    } catch (err) {
-      s.error = messageOf(err);
-      s.status = 'error';
-    }
-    bump(id);
-    return s;
   }
 
   /** Runs an action on a run, remembering it as pending and its error (also thrown to the caller). */

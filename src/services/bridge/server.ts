@@ -23,7 +23,7 @@ import { join, normalize, posix, resolve, sep } from 'node:path';
 import { WebSocketServer, WebSocket } from 'ws';
 import {
   BRIDGE_CLOSE_TOO_BIG, BRIDGE_MAX_FRAME_BYTES, BRIDGE_MAX_REQUEST_BYTES, BRIDGE_SOCKET_PATH, BRIDGE_TOKEN_PARAM, megabytes,
-  parseBridgeFrame, parseBridgeRequest, requestIdOf, type BridgeServerMessage,
+  parseBridgeFrame, parseBridgeRequest, requestIdOf, type BridgeRequestPart, type BridgeServerMessage,
 } from '../../shared/bridge-protocol';
 import type { Unsubscribe } from '../../shared/lab-api';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
@@ -135,9 +135,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   });
 
   wss.on('connection', (ws: WebSocket) => {
-    // requests arriving in parts on this socket: id → the text so far
-    const partial = new Map<number, { parts: number; next: number; chunks: string[]; chars: number }>();
-    let partialChars = 0;
+    const partial = new PartialRequests();
     // One socket's protocol error (a frame over maxPayload, bad UTF-8, a bad opcode) is that socket's: `ws`
     // has already begun closing it with the matching code; without this listener the error would end the process.
     ws.on('error', (err) => {
@@ -164,36 +162,14 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
         void answer(ws, frame.text);
         return;
       }
-      const { id, part, parts, chunk } = frame.part;
-      const fail = (message: string) => {
-        const had = partial.get(id);
-        if (had) partialChars -= had.chars;
-        partial.delete(id);
-        send(ws, { id, error: { message } });
-      };
-      let entry = partial.get(id);
-      if (!entry) {
-        if (part !== 0) return fail(`bridge: request ${id} arrived from part ${part}; parts are sent in order from 0`);
-        if (partial.size >= MAX_PARTIAL_REQUESTS) return fail(`bridge: more than ${MAX_PARTIAL_REQUESTS} large requests at once on one connection`);
-        entry = { parts, next: 0, chunks: [], chars: 0 };
-        partial.set(id, entry);
+      let whole: string | null;
+      try {
+        whole = partial.add(frame.part);
+      } catch (err) {
+        send(ws, { id: frame.part.id, error: { message: messageOf(err) } });
+        return;
       }
-      if (part !== entry.next || parts !== entry.parts) return fail(`bridge: request ${id}: part ${part} of ${parts} arrived, expected part ${entry.next} of ${entry.parts}`);
-      if (partialChars + chunk.length > BRIDGE_MAX_REQUEST_BYTES) {
-        return fail(`bridge: request ${id} is larger than the ${megabytes(BRIDGE_MAX_REQUEST_BYTES)} the lab accepts`);
-      }
-      entry.chunks.push(chunk);
-      entry.chars += chunk.length;
-      partialChars += chunk.length;
-      entry.next++;
-      if (entry.next < entry.parts) return;
-      partial.delete(id);
-      partialChars -= entry.chars;
-      const whole = entry.chunks.join('');
-      const inner = requestIdOf(whole);
-      if (inner === 0) return fail(`bridge: request ${id}: its parts do not join into a JSON request {id, channel, args}`);
-      if (inner !== id) return fail(`bridge: request ${id}: its reassembled parts carry another id`);
-      void answer(ws, whole);
+      if (whole !== null) void answer(ws, whole);
     });
   });
 
@@ -240,6 +216,53 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
       await closed;
     },
   };
+}
+
+/** One connection's requests that arrive in parts: id → the text so far, at most MAX_PARTIAL_REQUESTS of them and BRIDGE_MAX_REQUEST_BYTES in all. */
+class PartialRequests {
+  private readonly requests = new Map<number, { parts: number; next: number; chunks: string[]; chars: number }>();
+  private chars = 0;
+
+  clear(): void {
+    this.requests.clear();
+    this.chars = 0;
+  }
+
+  /** Takes one part: the whole request once its last part is in, else null; a wrong part drops its request and throws why. */
+  add(p: BridgeRequestPart): string | null {
+    try {
+      return this.take(p);
+    } catch (err) {
+      const had = this.requests.get(p.id);
+      if (had) this.chars -= had.chars;
+      this.requests.delete(p.id);
+      throw err;
+    }
+  }
+
+  private take({ id, part, parts, chunk }: BridgeRequestPart): string | null {
+    let entry = this.requests.get(id);
+    if (!entry) {
+      if (part !== 0) throw new Error(`bridge: request ${id} arrived from part ${part}; parts are sent in order from 0`);
+      if (this.requests.size >= MAX_PARTIAL_REQUESTS) throw new Error(`bridge: more than ${MAX_PARTIAL_REQUESTS} large requests at once on one connection`);
+      entry = { parts, next: 0, chunks: [], chars: 0 };
+      this.requests.set(id, entry);
+    }
+    if (part !== entry.next || parts !== entry.parts) throw new Error(`bridge: request ${id}: part ${part} of ${parts} arrived, expected part ${entry.next} of ${entry.parts}`);
+    if (this.chars + chunk.length > BRIDGE_MAX_REQUEST_BYTES) throw new Error(`bridge: request ${id} is larger than the ${megabytes(BRIDGE_MAX_REQUEST_BYTES)} the lab accepts`);
+    entry.chunks.push(chunk);
+    entry.chars += chunk.length;
+    this.chars += chunk.length;
+    entry.next++;
+    if (entry.next < entry.parts) return null;
+    this.requests.delete(id);
+    this.chars -= entry.chars;
+    const whole = entry.chunks.join('');
+    const inner = requestIdOf(whole);
+    if (inner === 0) throw new Error(`bridge: request ${id}: its parts do not join into a JSON request {id, channel, args}`);
+    if (inner !== id) throw new Error(`bridge: request ${id}: its reassembled parts carry another id`);
+    return whole;
+  }
 }
 
 function send(ws: WebSocket, message: BridgeServerMessage): void {

@@ -157,6 +157,42 @@ export function checkExperimentRequest(req: Pick<ExperimentRequest, 'models' | '
   if (!Number.isInteger(s) || s < L.seed.min || s + r - 1 > L.seed.max) throw new RangeError(`seed must be an integer from ${L.seed.min} to ${L.seed.max - r + 1}, got ${s}`);
 }
 
+/**
+ * The jobs' rollouts as the experiment keeps them: one curve per protocol and model (its repeats, and their band
+ * when there are several), the first repeat's frames and animations.
+ */
+function gatherRollouts(
+  protocols: readonly ExperimentProtocol[], modelKeys: readonly string[], jobs: readonly PlannedJob[], results: readonly ExperimentJobResult[], seeds: readonly number[],
+): { curves: ExperimentCurve[]; frames: ExperimentFrameData[]; animations: ExperimentAnimations } {
+  const curves: ExperimentCurve[] = [];
+  const frames: ExperimentFrameData[] = [];
+  const animations: ExperimentAnimations = new Map();
+  for (const protocol of protocols) {
+    for (const [mi, key] of modelKeys.entries()) {
+      const reps: ExperimentCurve['repeats'] = [];
+      for (const [r, seed] of seeds.entries()) {
+        const j = jobs.findIndex((x) => x.model === mi && x.suite === protocol.suite && x.repeat === r);
+        const rollout = results[j].rollouts.find((x) => x.protocol === protocol.id)!;
+        reps.push({ repeat: r, seed, loss: Array.from(rollout.loss, storedLoss) });
+        if (r === 0) {
+          for (const f of rollout.frames) frames.push(frameData(protocol.id, key, f));
+          if (rollout.animation.length) {
+            if (!animations.has(protocol.id)) animations.set(protocol.id, new Map());
+            animations.get(protocol.id)!.set(key, rollout.animation);
+          }
+        }
+      }
+      const band = seeds.length > 1 ? repeatBand(reps.map((x) => x.loss)) : null;
+      curves.push({
+        protocol: protocol.id, model: key, repeats: reps,
+        mean: band ? band.mean.map((v) => (v === null ? null : storedLoss(v))) : null,
+        min: band?.min ?? null, max: band?.max ?? null,
+      });
+    }
+  }
+  return { curves, frames, animations };
+}
+
 export async function runExperiment(req: ExperimentRequest): Promise<ExperimentOutcome> {
   checkExperimentRequest(req);
   const t0 = performance.now();
@@ -284,33 +320,7 @@ export async function runExperiment(req: ExperimentRequest): Promise<ExperimentO
   }
 
   progress({ phase: 'saving', jobsDone, jobs: jobs.length, updatesDone: updatesTotal, updatesTotal });
-  const curves: ExperimentCurve[] = [];
-  const frames: ExperimentFrameData[] = [];
-  const animations: ExperimentAnimations = new Map();
-  for (const protocol of protocols) {
-    for (let mi = 0; mi < models.length; mi++) {
-      const key = models[mi].info.key;
-      const reps: ExperimentCurve['repeats'] = [];
-      for (let r = 0; r < repeats; r++) {
-        const j = jobs.findIndex((x) => x.model === mi && x.suite === protocol.suite && x.repeat === r);
-        const rollout = results[j].rollouts.find((x) => x.protocol === protocol.id)!;
-        reps.push({ repeat: r, seed: seeds[r], loss: Array.from(rollout.loss, storedLoss) });
-        if (r === 0) {
-          for (const f of rollout.frames) frames.push(frameData(protocol.id, key, f));
-          if (rollout.animation.length) {
-            if (!animations.has(protocol.id)) animations.set(protocol.id, new Map());
-            animations.get(protocol.id)!.set(key, rollout.animation);
-          }
-        }
-      }
-      const band = repeats > 1 ? repeatBand(reps.map((x) => x.loss)) : null;
-      curves.push({
-        protocol: protocol.id, model: key, repeats: reps,
-        mean: band ? band.mean.map((v) => (v === null ? null : storedLoss(v))) : null,
-        min: band?.min ?? null, max: band?.max ?? null,
-      });
-    }
-  }
+  const { curves, frames, animations } = gatherRollouts(protocols, models.map((m) => m.info.key), jobs, results, seeds);
   const results_: ExperimentResults = {
     formatVersion: EXPERIMENT_FORMAT_VERSION, id, suite: req.suite, suites,
     createdAt: created.toISOString(), finishedAt: now().toISOString(),
