@@ -11,6 +11,7 @@ import { experimentCommand } from './experiment';
 import { reproduceCommand } from './reproduce';
 import { growCommand } from './grow';
 import { importCommand } from './import';
+import { exportCommand } from './export';
 import { runsCommand } from './runs';
 import { serveCommand } from './serve';
 import { sweepCommand } from './sweep';
@@ -28,6 +29,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   sweep: sweepCommand,
   grow: growCommand,
   import: importCommand,
+  export: exportCommand,
   targets: targetsCommand,
   target: targetCommand,
   runs: runsCommand,

@@ -182,6 +182,42 @@ describe('the lab\'s export is one file that imports back', () => {
   });
 });
 
+describe('nca-lab export', () => {
+  it('writes the file the window downloads, which nca-lab import reads back; refuses a bad model, format or folder, writing nothing', async () => {
+    const { ws: w } = open();
+    const runId = await trainedRun(w, 'thesis-es', 4);
+    const out = join(w.dir, 'out');
+    const lab = await runCli('export', `${runId}@2`, '--out', `${out}/`, '--json', '--workspace', w.dir);
+    expect(lab.code, lab.err.join('\n')).toBe(0);
+    const written = JSON.parse(lab.out[0]);
+    expect(written).toMatchObject({ file: join(out, `${runId}-generation-2${MODEL_FILE_SUFFIX}`), format: 'nca-lab' });
+    const back = await runCli('import', written.file, '--json', '--workspace', w.dir);
+    expect(back.code, back.err.join('\n')).toBe(0);
+    const m = (await findLibraryModel(w.dir, JSON.parse(back.out[0]).models[0].id))!;
+    expect(m.name).toBe((await w.store.getRun(runId)).name);
+    expect(modelJsonOf(m)).toMatchObject({ runId, generation: 2 });
+    expect(sameBytes((await loadLibraryModel(m)).params, (await w.store.readCheckpoint(runId, 2)).params)).toBe(true);
+
+    const distill = await runCli('export', 'es-carrot-9', '--format', 'distill', '--out', join(out, 'carrot.json'), '--workspace', w.dir);
+    expect(distill.code, distill.err.join('\n')).toBe(0);
+    expect(distill.out[0]).toMatch(/wrote .*carrot\.json \([\d,]+ bytes, the Distill demo's format\)/);
+    const [carrot] = await importModelFiles(w.dir, [join(out, 'carrot.json')]);
+    expect(carrot.nca.hidden).toBe(32);
+
+    const refused: [string[], number, RegExp][] = [
+      [['export', 'no-such-model'], 2, /"no-such-model" is neither a run of .* nor a built-in or imported model/],
+      [['export', 'es-carrot-9', '--format', 'onnx'], 2, /--format must be lab or distill, got "onnx"/],
+      [['export', 'es-carrot-9', '--out', join(w.dir, 'out', 'carrot.json', 'x.json')], 1, /--out folder/],
+    ];
+    for (const [argv, code, message] of refused) {
+      const r = await runCli(...argv, '--workspace', w.dir);
+      expect(r.code, argv.join(' ')).toBe(code);
+      expect(r.err.join('\n')).toMatch(message);
+    }
+    expect(readdirSync(out).sort()).toEqual([`${runId}-generation-2${MODEL_FILE_SUFFIX}`, 'carrot.json']);
+  });
+});
+
 describe('a lab model exported as Distill JSON imports back as itself', () => {
   it('keeps the hidden-32 carrot\'s shape, target, name and origin; the demo\'s own files keep Mordvintsev\'s credit', async () => {
     const { ws: w, service: s } = open();
@@ -218,7 +254,7 @@ describe('a lab model exported as Distill JSON imports back as itself', () => {
     expect(lizardBack.origin?.attribution).toMatch(/Mordvintsev, Randazzo, Niklasson, Levin/);
   });
 
-  it('refuses a lab Distill file whose padding carries weights or whose note does not fit its layers', async () => {
+  it('refuses a lab Distill file whose padding carries weights, whose note does not fit its layers, or whose bytes are not base64 or cut short; nothing is written', async () => {
     const { service: s } = open();
     const [file] = (await exportModel(s, { kind: 'library', id: 'es-carrot-9' }, 'distill-webgl')).files;
     const layers = JSON.parse(Buffer.from(file.bytesBase64, 'base64').toString('utf8'));
@@ -231,6 +267,13 @@ describe('a lab model exported as Distill JSON imports back as itself', () => {
     const wide = structuredClone(layers);
     wide[0].nca_lab.nca.hidden = 256;
     await expect(importFiles(s, asFile(wide))).rejects.toThrow(/nca_lab\.nca\.hidden is 256, more than the layers' 128 hidden units/);
+    const garbled = structuredClone(layers);
+    garbled[0].data_b64 = `*${garbled[0].data_b64.slice(1)}`;
+    await expect(importFiles(s, asFile(garbled))).rejects.toThrow(/carrot\.distill\.json: not a Distill demo model: layer 0\.data_b64 is not base64/);
+    const cut = structuredClone(layers);
+    cut[1].data_b64 = cut[1].data_b64.slice(0, 400);
+    await expect(importFiles(s, asFile(cut))).rejects.toThrow(/layer 1\.data_b64 holds 300 bytes; \(in_ch \+ 1\) × out_ch = 2064 expected/);
+    expect(readdirSync(ws!.dir)).not.toContain('models');
   });
 
   it('a Distill file of an emoji the lab has no target for grows on the demo\'s 72×72 canvas: a thumbnail, and grow needs no --canvas', async () => {
