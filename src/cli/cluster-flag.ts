@@ -19,6 +19,6 @@ export function clusterAddressFlag(flag: string, url: string): ClusterAddress {
 export async function checkClusterFlag(flag: string, url: string): Promise<{ addr: ClusterAddress; redisVersion: string }> {
   const addr = clusterAddressFlag(flag, url);
   const probe = await probeRedis(addr);
-  if (!probe.ok) throw new Error(`cannot reach the cluster (${flag}): ${probe.message}; nothing was started`);
+  if (!probe.ok) throw new Error(`cannot reach the cluster (${flag}): ${addr.display}: ${probe.message}; nothing was started`);
   return { addr, redisVersion: probe.redisVersion };
 }

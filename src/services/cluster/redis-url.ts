@@ -35,7 +35,8 @@ export function connectRedis(addr: ClusterAddress, opts: { name: string; blockin
 
 /**
  * "Test connection" (Settings → Compute, `nca-lab worker` at start): connects, authenticates, PINGs and reads the
- * server version. Never throws: the result says what failed, in the words Redis or the network used.
+ * server version. Never throws: the result says what failed, in the words Redis or the network used (not the
+ * address, which the caller shows beside it).
  */
 export async function probeRedis(addr: ClusterAddress, timeoutMs = 4_000): Promise<{ ok: true; redisVersion: string; ms: number } | { ok: false; message: string }> {
   const r = new Redis(addr.url, { ...redisOptions({ name: 'nca-lab:probe', blocking: false }), lazyConnect: true, retryStrategy: () => null, connectTimeout: timeoutMs });
@@ -50,7 +51,7 @@ export async function probeRedis(addr: ClusterAddress, timeoutMs = 4_000): Promi
     return { ok: true, redisVersion: version, ms: performance.now() - t0 };
   } catch (err) {
     const message = messageOf(err);
-    return { ok: false, message: `${addr.display}: ${lastError && !message.includes(lastError) ? `${message} (${lastError})` : message}` };
+    return { ok: false, message: lastError && !message.includes(lastError) ? `${message} (${lastError})` : message };
   } finally {
     r.disconnect();
   }
