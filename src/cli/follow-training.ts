@@ -15,7 +15,7 @@ import type { StopRequest } from '../services/training/context';
 import { CLI_METRICS, isGrowthRow, metricDef, type RunProgressEvent } from '../shared/metrics';
 import { forkSpawner } from '../services/workers/spawners';
 import type { CommandIo } from './command';
-import { formatCliDuration, progressLine, type ProgressParts } from './progress-line';
+import { formatCliDuration, progressLine, stopTiming, type ProgressParts } from './progress-line';
 import type { RunConfig } from '../shared/training-config';
 import type { EngineChoice } from '../shared/compute-engine';
 import { OPTIMIZERS } from '../shared/optimizers';
@@ -49,7 +49,9 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
   const store = new LabStore(opts.workspace);
   const run = await store.getRun(opts.runId);
   const cfg = run.config;
-  const limit = cfg.stop.maxGenerations;
+  // the stop conditions this session trains to (resume's new ones once written)
+  const stopAt = opts.stop ?? cfg.stop;
+  const limit = stopAt.maxGenerations;
   const unit = OPTIMIZERS[cfg.optimizer].unit;
   const control: StopRequest = { requested: null };
   let interrupts = 0;
@@ -72,6 +74,7 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
   const tty = !opts.json && process.stderr.isTTY === true;
   const parts: ProgressParts = {
     unit, value: run.progress.generation, total: limit ?? null, metrics: [], rate: '', eta: '',
+    done: stopTiming({ generation: run.progress.generation, wallSeconds: run.progress.wallSeconds, perSec: undefined }, stopAt).done,
   };
   // the metrics with a CLI label (shared/metrics.ts), each its latest value: a growth loss stays until the next evaluation
   const shown = new Map<string, string>(CLI_METRICS.map((k) => [k, '–']));
@@ -111,11 +114,10 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
     const rate = ev.mutantsPerSec !== undefined
       ? `${ev.mutantsPerSec.toFixed(0)} mutants/s, ${ev.generationsPerSec?.toFixed(1)} gen/s`
       : ev.iterationsPerSec !== undefined ? `${ev.iterationsPerSec.toFixed(2)} it/s` : '';
-    const perSec = ev.generationsPerSec ?? ev.iterationsPerSec;
-    const eta = limit && perSec ? `ETA ${formatSeconds((limit - ev.generation) / perSec)}` : `${formatSeconds(ev.wallSeconds)} elapsed`;
+    const { done, eta } = stopTiming({ generation: ev.generation, wallSeconds: ev.wallSeconds, perSec: ev.generationsPerSec ?? ev.iterationsPerSec }, stopAt);
     const present = CLI_METRICS.filter((k) => ev[k] !== undefined);
     for (const k of present) shown.set(k, fmt(ev[k]));
-    Object.assign(parts, { value: ev.generation, metrics: metricParts(), rate, eta });
+    Object.assign(parts, { value: ev.generation, done, metrics: metricParts(), rate, eta });
     if (bar) {
       bar.update(ev.generation);
     } else if (isGrowthRow(ev) || Date.now() - lastLine > 5000) {

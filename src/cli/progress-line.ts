@@ -10,6 +10,8 @@ export interface ProgressParts {
   value: number;
   /** the stop condition's step count, if any */
   total: number | null;
+  /** how far the run is towards its nearest stop condition (steps or training time), 0..1; null without one */
+  done: number | null;
   /**
    * The metrics the line shows (shared/metrics.ts, those with a `cli` label, in the table's order): the first (the
    * loss) always, the others while they fit; a growth loss is '–' before the first evaluation.
@@ -17,8 +19,39 @@ export interface ProgressParts {
   metrics: { label: string; text: string }[];
   /** '412 mutants/s, 6.9 gen/s' or '3.10 it/s' ('' before the first rate) */
   rate: string;
-  /** 'ETA 3m05s' or '12s elapsed' ('' at the start) */
+  /** 'ETA 3m05s', '12s elapsed, 1m48s left' or '12s elapsed' ('' at the start): stopTiming */
   eta: string;
+}
+
+/** Where a session stands: its step, the training time so far (all sessions) and its steps per second. */
+export interface SessionAt {
+  generation: number;
+  wallSeconds: number;
+  perSec: number | undefined;
+}
+
+/**
+ * How far the run is from stopping, for the bar and the ETA: the nearer of the step limit and the time limit
+ * (`--max-seconds`, training time over all sessions) decides. A time limit alone shows the time trained and the
+ * time left; no limit, the time trained.
+ */
+export function stopTiming(at: SessionAt, stop: { maxGenerations: number | null; maxSeconds: number | null }): { done: number | null; eta: string } {
+  const { maxGenerations, maxSeconds } = stop;
+  const fractions: number[] = [];
+  const left: number[] = [];
+  if (maxGenerations) {
+    fractions.push(at.generation / maxGenerations);
+    if (at.perSec) left.push((maxGenerations - at.generation) / at.perSec);
+  }
+  if (maxSeconds) {
+    fractions.push(at.wallSeconds / maxSeconds);
+    left.push(maxSeconds - at.wallSeconds);
+  }
+  const done = fractions.length ? Math.min(1, Math.max(...fractions)) : null;
+  const remaining = left.length ? Math.max(0, Math.min(...left)) : null;
+  const elapsed = `${formatCliDuration(at.wallSeconds)} elapsed`;
+  if (remaining === null) return { done, eta: elapsed };
+  return { done, eta: maxGenerations ? `ETA ${formatCliDuration(remaining)}` : `${elapsed}, ${formatCliDuration(remaining)} left` };
 }
 
 /** A duration as people read it on a terminal: 42s, 3m05s, 2h07m; '–' for an unknown one. */
@@ -33,10 +66,9 @@ export function formatCliDuration(s: number): string {
 const BAR_FULL = '\u2588';
 const BAR_EMPTY = '\u2591';
 
-function bar(value: number, total: number | null, width: number): string {
-  if (width <= 0) return '';
-  if (!total) return '';
-  const filled = Math.max(0, Math.min(width, Math.round((value / total) * width)));
+function bar(done: number | null, width: number): string {
+  if (width <= 0 || done === null) return '';
+  const filled = Math.max(0, Math.min(width, Math.round(done * width)));
   return BAR_FULL.repeat(filled) + BAR_EMPTY.repeat(width - filled);
 }
 
@@ -63,7 +95,7 @@ export function progressLine(p: ProgressParts, columns: number): string {
   let line = '';
   for (const l of layouts) {
     const fields = [
-      [bar(p.value, p.total, l.bar), step].filter(Boolean).join(' '),
+      [bar(p.done, l.bar), step].filter(Boolean).join(' '),
       ...[...(first ? [first] : []), ...extras.slice(all - l.extras)].map((m) => `${m.label} ${m.text}`),
       l.rate,
       p.eta,

@@ -1,9 +1,9 @@
 /** The CLI's training progress line: fits 80 and 160 columns, ETA as a duration, dropping detail in order. */
 import { describe, expect, it } from 'vitest';
-import { formatCliDuration, progressLine, type ProgressParts } from '../../../src/cli/progress-line';
+import { formatCliDuration, progressLine, stopTiming, type ProgressParts } from '../../../src/cli/progress-line';
 
 const parts: ProgressParts = {
-  unit: 'generation', value: 2570, total: 4000, metrics: [{ label: 'loss', text: '0.01500' }, { label: 'best', text: '0.01301' }, { label: '40-step', text: '0.01484' }],
+  unit: 'generation', value: 2570, total: 4000, done: 2570 / 4000, metrics: [{ label: 'loss', text: '0.01500' }, { label: 'best', text: '0.01301' }, { label: '40-step', text: '0.01484' }],
   rate: '242 mutants/s, 40.3 gen/s', eta: `ETA ${formatCliDuration(46.4)}`,
 };
 
@@ -26,8 +26,25 @@ describe('progressLine', () => {
   });
 
   it('has no bar without a step limit', () => {
-    expect(progressLine({ ...parts, total: null, eta: '12s elapsed' }, 160)).toBe(
+    expect(progressLine({ ...parts, total: null, done: null, eta: '12s elapsed' }, 160)).toBe(
       'generation 2,570 | loss 0.01500 | best 0.01301 | 40-step 0.01484 | 242 mutants/s, 40.3 gen/s | 12s elapsed');
+  });
+});
+
+describe('stopTiming', () => {
+  const at = { generation: 300, wallSeconds: 12, perSec: 40 };
+  it('a time limit alone (--max-seconds) fills the bar with the time and says the time trained and left', () => {
+    const t = stopTiming(at, { maxGenerations: null, maxSeconds: 120 });
+    expect(t).toEqual({ done: 0.1, eta: '12s elapsed, 1m48s left' });
+    expect(progressLine({ ...parts, value: 300, total: null, ...t }, 160)).toBe(
+      `${'█'.repeat(2)}${'░'.repeat(22)} generation 300 | loss 0.01500 | best 0.01301 | 40-step 0.01484 | 242 mutants/s, 40.3 gen/s | 12s elapsed, 1m48s left`);
+  });
+
+  it('the nearer of a step and a time limit decides; no limit, the time trained', () => {
+    expect(stopTiming(at, { maxGenerations: 400, maxSeconds: null })).toEqual({ done: 0.75, eta: 'ETA 3s' });
+    expect(stopTiming(at, { maxGenerations: 4000, maxSeconds: 60 })).toEqual({ done: 0.2, eta: 'ETA 48s' });
+    expect(stopTiming({ ...at, perSec: undefined }, { maxGenerations: 400, maxSeconds: null })).toEqual({ done: 0.75, eta: '12s elapsed' });
+    expect(stopTiming(at, { maxGenerations: null, maxSeconds: null })).toEqual({ done: null, eta: '12s elapsed' });
   });
 });
 
