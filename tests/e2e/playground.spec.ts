@@ -153,6 +153,7 @@ test.describe('Playground', () => {
     const gifPanel = page.getByTestId('export-panel');
     // the scale field shows the scale a GIF gets unless changed: at least 256 px a side (9 cells × 29)
     await expect(gifPanel.getByLabel('GIF scale')).toHaveValue('29');
+    await gifPanel.screenshot({ path: `${SHOTS}/playground-export-scale.png` });
     await gifPanel.getByLabel('GIF first step').fill('0');
     await gifPanel.getByLabel('GIF last step').fill('60');
     await gifPanel.getByLabel('GIF scale').fill('4');

@@ -136,6 +136,11 @@ describe('the lab\'s export is one file that imports back', () => {
         expect(m.evaluation?.loss40).toBeGreaterThan(0);
       }
     }
+    // the Playground's "Open model files…" opens the same file under the run's name, with its run and generation
+    const [esFile] = (await exportModel(s, { kind: 'run', runId: es, generation: 2 }, 'nca-lab')).files;
+    const opened = (await s.dispatch('models:open', [{ files: [esFile] }])) as import('../../../../src/shared/lab-api').OpenedModel;
+    expect(opened).toMatchObject({ name: (await w.store.getRun(es)).name, runId: es, generation: 2, targetProblem: null });
+    expect(opened.target?.name).toBe('carrot-9');
     const tunedBack = (await findLibraryModel(w.dir, (await importFiles(s, (await exportModel(s, { kind: 'run', runId: tuned }, 'nca-lab')).files))[0].id))!;
     expect(tunedBack.origin?.description).toContain('fine-tuned from built-in model');
   });
