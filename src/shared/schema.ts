@@ -71,9 +71,7 @@ export function text(max = 400) {
 const idError = (iss: RawIssue) => `must be an id of letters, digits and . _ ~ - (at most 160), got ${describeValue(iss.input)}`;
 export const labId = z.string({ error: idError }).regex(/^[A-Za-z0-9_.~-]{1,160}$/, { error: idError });
 
-/** A typed array of the given class (numbers that travel bit-exactly over msgpack and structured clone). */
-export function typedArray<T>(cls: new (...args: never[]) => T, name: string) {
-  return z.instanceof(cls as never, { error: (iss) => `must be a ${name}, got ${describeValue(iss.input)}` }) as unknown as z.ZodType<T>;
-}
-export const float32Array = typedArray(Float32Array, 'Float32Array') as z.ZodType<Float32Array>;
-export const float64Array = typedArray(Float64Array, 'Float64Array') as z.ZodType<Float64Array>;
+/** Typed arrays (numbers that travel bit-exactly over msgpack and structured clone), on any kind of buffer. */
+const typedArrayError = (name: string) => (iss: RawIssue) => `must be a ${name}, got ${describeValue(iss.input)}`;
+export const float32Array: z.ZodType<Float32Array> = z.instanceof(Float32Array, { error: typedArrayError('Float32Array') });
+export const float64Array: z.ZodType<Float64Array> = z.instanceof(Float64Array, { error: typedArrayError('Float64Array') });
