@@ -345,7 +345,7 @@ export function parseModelParamsRequest(value: unknown): ModelParamsRequest {
  */
 export function modelFilesProblem(files: readonly { name: string; size: number }[]): string | null {
   const { maxFiles, maxBytes } = MODEL_FILE_LIMITS;
-  if (files.length > maxFiles) return `Pick a model folder's model.json and weights.bin, or one checkpoint file (${files.length} files picked).`;
+  if (files.length > maxFiles) return `Pick one exported model (.nca-model.json), a model folder's model.json and weights.bin, or one checkpoint file (${files.length} files picked).`;
   const total = files.reduce((n, f) => n + f.size, 0);
   if (total <= maxBytes) return null;
   const mb = (b: number) => `${(b / (1024 * 1024)).toFixed(1)} MB`;
@@ -358,7 +358,7 @@ export function parseModelFilesRequest(value: unknown, where = 'models.open'): M
   const { maxFiles, maxBytes, nameMaxLength } = MODEL_FILE_LIMITS;
   if (!isRecord(value) || !Array.isArray(value.files)) throw new Error(`${where}: expected an object {files: [{name, bytesBase64}]}, got ${describeValue(value)}`);
   if (value.files.length === 0 || value.files.length > maxFiles) {
-    throw new Error(`${where}: pick a model folder's model.json and weights.bin, or one checkpoint file (${value.files.length} files given)`);
+    throw new Error(`${where}: pick one exported model (.nca-model.json), a model folder's model.json and weights.bin, or one checkpoint file (${value.files.length} files given)`);
   }
   let total = 0;
   const files = value.files.map((f, i) => {

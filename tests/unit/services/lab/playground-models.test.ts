@@ -105,7 +105,7 @@ describe('models.open', () => {
   });
 
   it('validates the request at the boundary', () => {
-    expect(() => parseModelFilesRequest({ files: [] })).toThrow('models.open: pick a model folder\'s model.json and weights.bin, or one checkpoint file (0 files given)');
+    expect(() => parseModelFilesRequest({ files: [] })).toThrow('models.open: pick one exported model (.nca-model.json), a model folder\'s model.json and weights.bin, or one checkpoint file (0 files given)');
     expect(() => parseModelFilesRequest({ files: [{ name: '../model.json', bytesBase64: '' }] })).toThrow(/files\[0\]\.name must be a plain file name/);
     expect(() => parseModelFilesRequest({ files: [{ name: 'model.json', bytesBase64: '***' }] })).toThrow('models.open: files[0].bytesBase64 is not valid base64');
     expect(() => parseModelFilesRequest({ files: [{ name: 'a', bytesBase64: '' }, { name: 'a', bytesBase64: '' }] })).toThrow('two files have the same name');
