@@ -52,6 +52,15 @@ function formatLoss(x: number | null): string {
   return Number.isFinite(x) ? x.toExponential(3) : String(x);
 }
 
+/** Longest name the table shows whole; a longer one is cut with "…" (`--json` and `--id` give it whole). */
+const TABLE_NAME_MAX = 40;
+
+/** A run's name for the table: runs of spaces made one (the columns are two spaces apart), cut at TABLE_NAME_MAX. */
+function tableName(name: string): string {
+  const one = name.replace(/\s+/g, ' ').trim() || '-';
+  return one.length > TABLE_NAME_MAX ? `${one.slice(0, TABLE_NAME_MAX - 1)}…` : one;
+}
+
 // JSON cannot hold NaN/Infinity: in --json output they are strings, as in run.json.
 function jsonNumber(_key: string, v: unknown): unknown {
   return typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
@@ -61,7 +70,7 @@ export const runsCommand: Command = {
   summary: 'list the runs in the workspace with status, generation, best/last loss, backend',
   usage: `nca-lab runs [--json] [--id RUN_ID] [--workspace DIR]
 
-Lists the workspace's runs, newest first: id, optimizer, preset, target, status, generation (ES) or
+Lists the workspace's runs, newest first: id, name, optimizer, preset, target, status, generation (ES) or
 iteration (Adam), best and last training loss, best 40-step growth loss, training wall time, backend.
 A run folder whose run.json cannot be read is named on stderr and skipped; nothing is changed on disk.
 
@@ -96,12 +105,12 @@ A run folder whose run.json cannot be read is named on stderr and skipped; nothi
       io.out(`no runs in ${store.runsDir}`);
       return 0;
     }
-    const header = ['id', 'optimizer', 'preset', 'target', 'status', 'generation', 'best loss', 'last loss', 'best eval40', 'wall', 'backend'];
+    const header = ['id', 'name', 'optimizer', 'preset', 'target', 'status', 'generation', 'best loss', 'last loss', 'best eval40', 'wall', 'backend'];
     const rows = summaries.map((s) => [
-      s.id, s.optimizer, s.preset, s.target, s.status, String(s.generation), formatLoss(s.bestLoss), formatLoss(s.lastLoss),
+      s.id, tableName(s.name), s.optimizer, s.preset, s.target, s.status, String(s.generation), formatLoss(s.bestLoss), formatLoss(s.lastLoss),
       formatLoss(s.bestEval40), formatDuration(s.wallSeconds), s.backend ?? '-',
     ]);
-    const numeric = new Set([5, 6, 7, 8, 9]);
+    const numeric = new Set([6, 7, 8, 9, 10]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
     io.out(line(header));

@@ -15,7 +15,7 @@ afterEach(() => ws.cleanup());
 const run = runCli;
 
 async function twoRuns() {
-  const es = await ws.store.createRun(esConfig(), { backend: 'wasm' });
+  const es = await ws.store.createRun(esConfig(), { backend: 'wasm', name: 'carrot  baseline, sigma 0.02 and a name longer than the table shows' });
   await ws.store.updateRun(es.id, {
     status: 'finished', backend: 'wasm',
     progress: { generation: 2000, evaluations: 12000, wallSeconds: 3725, bestLoss: 0.0012346, lastLoss: 0.002, bestEval40: 0.0031, lastEval40: 0.004, lastEval200: 0.005, lastEval1000: 0.006, verdict: 'persists' as const },
@@ -37,9 +37,10 @@ describe('nca-lab runs', () => {
     const r = await run('runs', '--workspace', ws.dir);
     expect(r.code).toBe(0);
     expect(r.out).toHaveLength(3);
-    expect(r.out[0].split(/\s{2,}/)).toEqual(['id', 'optimizer', 'preset', 'target', 'status', 'generation', 'best loss', 'last loss', 'best eval40', 'wall', 'backend']);
-    expect(r.out[1].split(/\s{2,}/)).toEqual([adam.id, 'adam', 'thesis-adam', 'carrot-9', 'failed', '812', '1.000e-2', 'NaN', '-', '42s', '-']);
-    expect(r.out[2].split(/\s{2,}/)).toEqual([es.id, 'es', 'thesis-es', 'carrot-9', 'finished', '2000', '1.235e-3', '2.000e-3', '3.100e-3', '1h02m', 'wasm']);
+    expect(r.out[0].split(/\s{2,}/)).toEqual(['id', 'name', 'optimizer', 'preset', 'target', 'status', 'generation', 'best loss', 'last loss', 'best eval40', 'wall', 'backend']);
+    // each run by its name (the default one derived from preset and target; a long one cut, its spaces kept single)
+    expect(r.out[1].split(/\s{2,}/)).toEqual([adam.id, adam.name, 'adam', 'thesis-adam', 'carrot-9', 'failed', '812', '1.000e-2', 'NaN', '-', '42s', '-']);
+    expect(r.out[2].split(/\s{2,}/)).toEqual([es.id, 'carrot baseline, sigma 0.02 and a name …', 'es', 'thesis-es', 'carrot-9', 'finished', '2000', '1.235e-3', '2.000e-3', '3.100e-3', '1h02m', 'wasm']);
     expect(r.err).toHaveLength(1);
     expect(r.err[0]).toMatch(new RegExp(`^nca-lab runs: skipped ${join(ws.dir, 'runs', 'broken-run').replace(/[/\\.]/g, '\\$&')}: run "broken-run": .* is malformed: not JSON`));
   });
