@@ -96,6 +96,8 @@ interface DecodedLayer {
   outCh: number;
   /** the file's bytes, (inCh + 1) × outCh */
   bytes: Uint8Array;
+  /** bias_scale: 0 when every bias is 0 */
+  biasScale: number;
   /** [inCh][outCh] */
   weights: Float32Array;
   bias: Float32Array;
@@ -124,7 +126,7 @@ function decodeLayer(v: unknown, i: number): DecodedLayer {
   for (let j = 0; j < weights.length; j++) weights[j] = (bytes[j] / 255 - 0.5) * ws;
   const bias = new Float32Array(outCh);
   for (let o = 0; o < outCh; o++) bias[o] = (bytes[inCh * outCh + o] / 255 - 0.5) * bs;
-  return { inCh, outCh, bytes, weights, bias };
+  return { inCh, outCh, bytes, biasScale: bs, weights, bias };
 }
 
 /** Distill band-major row (band·C + c) → the lab's interleaved row (3c + band). */
@@ -184,9 +186,27 @@ function checkPadding(l0: DecodedLayer, l1: DecodedLayer, nca: NcaConfig): void 
 }
 
 /**
+ * The shape of a file without the lab's note, read from its weights: Mordvintsev's configuration with the hidden
+ * units up to the last that carries a weight (trailing units whose every byte is the encoder's zero in both layers
+ * are the padding the lab's exporter wrote before it added its note: the model it padded had no such units) and a
+ * bias only where the layer's bias_scale is not 0 (a scale of 0 decodes every bias to 0: no bias, exactly).
+ */
+function shapeFromWeights(l0: DecodedLayer, l1: DecodedLayer, channels: number): NcaConfig {
+  const H = l0.outCh;
+  const padding = (u: number) => {
+    for (let r = 0; r <= l0.inCh; r++) if (l0.bytes[r * H + u] !== ZERO_BYTE) return false;
+    for (let c = 0; c < l1.outCh; c++) if (l1.bytes[u * l1.outCh + c] !== ZERO_BYTE) return false;
+    return true;
+  };
+  let hidden = H;
+  while (hidden > 1 && padding(hidden - 1)) hidden--;
+  return { ...MORDVINTSEV_MODEL, channels, hidden, bias1: l0.biasScale !== 0, bias2: l1.biasScale !== 0 };
+}
+
+/**
  * A Distill demo model as the lab's NCA, with the flat parameters. A file the lab wrote (with its provenance)
- * gives the lab model's own configuration (hidden width, biases); any other is Mordvintsev's configuration (both
- * biases, fire rate 0.5, alive threshold 0.1) with its hidden width and channels read from the layers.
+ * gives the lab model's own configuration (hidden width, biases); any other is Mordvintsev's configuration (fire
+ * rate 0.5, alive threshold 0.1) with its channels, hidden width and biases read from the layers (shapeFromWeights).
  */
 export function decodeDistillModel(json: unknown): { nca: NcaConfig; params: Float32Array; provenance: DistillProvenance | null } {
   if (!Array.isArray(json)) fail('a Distill model is a JSON array of two layers');
@@ -198,7 +218,7 @@ export function decodeDistillModel(json: unknown): { nca: NcaConfig; params: Flo
   if (l1.outCh !== channels) fail(`layer 1.out_ch (${l1.outCh}) must equal the state channels (layer 0.in_ch / 3 = ${channels})`);
   if (channels < 4 || channels > 64) fail(`the state must have 4 to 64 channels, got ${channels}`);
   const provenance = readProvenance((json[0] as Record<string, unknown>)[DISTILL_PROVENANCE_KEY], channels, l0.outCh);
-  const nca: NcaConfig = provenance ? provenance.nca : { ...MORDVINTSEV_MODEL, channels, hidden: l0.outCh };
+  const nca: NcaConfig = provenance ? provenance.nca : shapeFromWeights(l0, l1, channels);
   if (provenance) checkPadding(l0, l1, nca);
   const L = paramLayout(nca);
   const params = new Float32Array(L.total);

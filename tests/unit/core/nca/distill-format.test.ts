@@ -194,7 +194,10 @@ describe('exporting to the Distill format and back', () => {
     const file = encodeDistillModel(nca, params);
     expect(file.map((l) => [l.in_ch, l.out_ch])).toEqual([[48, 128], [128, 16]]);
     const back = decodeDistillModel(file);
-    expect(paramCount(back.nca)).toBe(8336);
+    // without the lab's note the shape is read from the weights: the padding units are all the encoder's zero, the
+    // missing layer-2 bias has scale 0, so the model comes back in its own shape
+    expect(back.nca).toEqual(THESIS_ADAM_MODEL);
+    expect(paramCount(back.nca)).toBe(2080);
     const carrot = loadBuiltinTarget('carrot-9');
     const target = { height: 9, width: 9, rgba: carrot.rgba };
     const grow = (cfg: NcaConfig, p: Float32Array) => {
@@ -223,11 +226,17 @@ describe('exporting to the Distill format and back', () => {
     // the kept values are the quantised model's: within half a step of each
     const step = file[0].weight_scale / 255;
     for (let i = 0; i < 1536; i++) expect(Math.abs(back.params[i] - params[i])).toBeLessThanOrEqual(step / 2 + 1e-7);
-    // without the note the same layers are Mordvintsev's 8,336 parameters
+    // without the note the same shape is read from the weights, and the provenance is unknown
     const bare = structuredClone(file);
     delete bare[0].nca_lab;
-    expect(paramCount(decodeDistillModel(bare).nca)).toBe(8336);
+    expect(decodeDistillModel(bare).nca).toEqual(THESIS_ES_MODEL);
     expect(decodeDistillModel(bare).provenance).toBeNull();
+    // a unit that carries one weight is the model's: the hidden width runs to the last such unit
+    const live = structuredClone(bare);
+    const w1 = Buffer.from(live[1].data_b64, 'base64');
+    w1[63 * 16 + 2] = 129;
+    live[1].data_b64 = w1.toString('base64');
+    expect(decodeDistillModel(live).nca.hidden).toBe(64);
     // a bias the note says is absent but which holds values
     const biased = structuredClone(file);
     const b0 = Buffer.from(biased[0].data_b64, 'base64');

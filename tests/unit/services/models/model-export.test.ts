@@ -251,6 +251,12 @@ describe('a lab model exported as Distill JSON imports back as itself', () => {
     const maxAbs = original.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(params.every((v, i) => Math.abs(v - original[i]) <= maxAbs / 255 + 1e-6)).toBe(true);
 
+    // the lab's older Distill export (no note): its shape is read from the weights, its origin unknown
+    delete layers[0].nca_lab;
+    const [old] = await importFiles(s, [{ name: 'carrot-old.distill.json', bytesBase64: Buffer.from(JSON.stringify(layers)).toString('base64') }]);
+    expect(old.nca).toEqual(source.nca);
+    expect(old.origin).toMatchObject({ licence: null, attribution: null, description: 'Distill-format model carrot-old.distill.json of unknown origin' });
+
     // a Distill lizard exported by the lab keeps the article's credit (the model is theirs)
     const [lizard] = (await exportModel(s, { kind: 'library', id: 'distill-lizard-persistent' }, 'distill-webgl')).files;
     const [lizardBack] = await importFiles(s, [lizard]);
