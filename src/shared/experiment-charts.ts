@@ -145,7 +145,7 @@ export function protocolChart(results: ExperimentResults, protocolId: string, mo
     series,
     xMax: opts.xMax,
     ...(opts.marker && hooked && protocol.hooks.some((h) => h.kind === 'erase' || h.fromIndex === DAMAGE_INDEX)
-      ? { marker: { x: DAMAGE_INDEX, label: `step ${DAMAGE_INDEX}` } }
+      ? { markers: [{ x: DAMAGE_INDEX, label: `step ${DAMAGE_INDEX}` }] }
       : {}),
   };
 }

@@ -51,7 +51,7 @@ export const METRICS = {
     help: 'rollouts evaluated so far (ES: population × batch per generation; Adam: batch per iteration)', axis: 'Evaluations',
   },
   wallSeconds: {
-    kind: 'seconds', source: 'loop', label: 'wall time (s)', help: 'training wall time so far, summed over sessions (resumes)', axis: 'Wall time',
+    kind: 'seconds', source: 'loop', label: 'wall time', help: 'training wall time so far, summed over sessions (resumes)', axis: 'Wall time',
   },
   loss: {
     kind: 'value', source: 'step', label: 'training loss', help: 'ES: mean loss of the population; Adam: batch loss',

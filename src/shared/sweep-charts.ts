@@ -13,17 +13,15 @@ import { repeatBand } from '../core/experiments/stats';
 import { spreadOf } from '../core/stats/spread';
 import { settingsKey } from '../core/stats/groups';
 import type { MetricPoint } from './lab-api';
-import { curveYTitle, pointsOf, seedBandSeries, X_TITLES, type XKey, type YKey } from './training-charts';
+import { curveAxes, CURVE_COLOURS, pointsOf, seedBandSeries, type XKey, type YKey } from './training-charts';
 import { centralLoss, curveOf, type ExperimentResults } from './experiment';
 import { LOSS_AXIS_LABEL, STEPS_AXIS_LABEL, targetFamily } from './experiment-charts';
 import { groupLabel, settingText } from './sweep-plan';
 import type { SweepRecord, SweepValue } from './sweep';
 
-/** Colours of the configurations, in order (colour-blind aware, readable on white). */
-export const GROUP_COLOURS = ['#2f6fde', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#6b4fbb', '#8c8c00', '#000000', '#b2182b'];
-
+/** The colour of a configuration: the curves' palette, in order. */
 export function groupColour(index: number): string {
-  return GROUP_COLOURS[index % GROUP_COLOURS.length];
+  return CURVE_COLOURS[index % CURVE_COLOURS.length];
 }
 
 export interface GroupCurveOptions {
@@ -53,7 +51,7 @@ export function groupCurvesChart(record: SweepRecord, metrics: ReadonlyMap<strin
     const s = seedBandSeries(record.groups[index].label, groupColour(index), curves);
     if (s) series.push(s);
   }
-  return { title: record.name, xLabel: X_TITLES[opts.x], yLabel: curveYTitle(opts.y, opts.scale), yScale: opts.scale, series };
+  return { title: record.name, ...curveAxes(opts.x, opts.y, opts.scale), series };
 }
 
 export type FinalKey = 'eval40' | 'eval200' | 'eval1000';

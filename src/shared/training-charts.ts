@@ -61,6 +61,12 @@ export const Y_TITLES = Object.fromEntries(CURVE_KEYS.map((k) => [k, metricDef(k
 export const X_AXES: { key: XKey; label: string }[] = AXIS_KEYS.map((key) => ({ key, label: metricDef(key).axis! }));
 export const Y_SERIES: { key: YKey; label: string; help: string }[] = CURVE_KEYS.map((key) => ({ key, label: metricDef(key).curve!, help: metricDef(key).help }));
 
+/**
+ * The curves' colours, in order: a run's on its page, the Overlay's runs, a sweep's configurations, the Playground's
+ * models (colour-blind aware, Okabe–Ito-like, readable on white).
+ */
+export const CURVE_COLOURS = ['#2f6fde', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#6b4fbb', '#8c8c00', '#000000', '#b2182b'];
+
 export interface CurveInput {
   label: string;
   colour: string;
@@ -83,6 +89,17 @@ export function curveYTitle(y: YKey, scale: 'log' | 'linear'): string {
   return scale === 'log' ? `${Y_TITLES[y]} (log scale)` : Y_TITLES[y];
 }
 
+/**
+ * The axes of every training-curve chart (a run's, the Overlay's, a sweep's grouped curves): the titles from the
+ * metric table, x ticks on whole counts or round durations (the metric's kind), y log or linear.
+ */
+export function curveAxes(x: XKey, y: YKey, scale: 'log' | 'linear'): Pick<LineChartSpec, 'xLabel' | 'xUnit' | 'yLabel' | 'yScale'> {
+  return { xLabel: X_TITLES[x], xUnit: metricDef(x).kind === 'seconds' ? 'seconds' : 'count', yLabel: curveYTitle(y, scale), yScale: scale };
+}
+
+/** Sparse curves (growth evaluations) get a dot per value while there are few enough to tell apart. */
+const MAX_DOTS = 200;
+
 function lighter(hex: string): string {
   const m = /^#([0-9a-f]{6})$/i.exec(hex);
   if (!m) return hex;
@@ -91,24 +108,33 @@ function lighter(hex: string): string {
   return `#${mix((n >> 16) & 255)}${mix((n >> 8) & 255)}${mix(n & 255)}`;
 }
 
-/** The curves as a figure: with smoothing, the smoothed line and the raw one lighter behind it (as on screen). */
+/**
+ * One curve's points as every view of it shows them: the raw points, and the drawn ones, smoothed when the chart
+ * smooths (a sparse curve, growth evaluations, never is). The chart, its CSV and the seed bands all take them here.
+ */
+export function curvePoints(rows: readonly MetricPoint[], opts: Pick<CurveChartOptions, 'x' | 'y' | 'smoothing'>): { raw: XY[]; shown: XY[]; smoothed: boolean } {
+  const raw = pointsOf(rows, opts.x, opts.y);
+  const smoothed = opts.smoothing > 0 && !isSparse(opts.y);
+  return { raw, shown: smoothed ? smooth(raw, opts.smoothing) : raw, smoothed };
+}
+
+/**
+ * The curves as a chart, the one the run page and the Overlay draw and export (PNG, SVG): with smoothing, the
+ * smoothed line over the raw one, faint behind it (TensorBoard's); a sparse curve (growth evaluations) is never
+ * smoothed, and gets a dot per value.
+ */
 export function trainingCurveChart(curves: readonly CurveInput[], opts: CurveChartOptions): LineChartSpec {
   const series: LineSeries[] = [];
   const sparse = isSparse(opts.y);
   for (const c of curves) {
-    const raw = pointsOf(c.rows, opts.x, opts.y);
-    const smoothOn = opts.smoothing > 0 && !sparse;
-    if (smoothOn) series.push({ label: `${c.label} (raw)`, color: lighter(c.colour), x: raw.map((p) => p.x), y: raw.map((p) => p.y) });
-    const shown = smoothOn ? smooth(raw, opts.smoothing) : raw;
-    series.push({ label: c.label, color: c.colour, x: shown.map((p) => p.x), y: shown.map((p) => p.y), ...(c.dash ? { dash: c.dash } : {}) });
+    const { raw, shown, smoothed } = curvePoints(c.rows, opts);
+    if (smoothed) series.push({ label: `${c.label} (raw)`, color: lighter(c.colour), x: raw.map((p) => p.x), y: raw.map((p) => p.y), faint: true });
+    series.push({
+      label: c.label, color: c.colour, x: shown.map((p) => p.x), y: shown.map((p) => p.y),
+      ...(c.dash ? { dash: c.dash } : {}), ...(sparse && raw.length < MAX_DOTS ? { points: true } : {}),
+    });
   }
-  return {
-    title: opts.title ?? '',
-    xLabel: X_TITLES[opts.x],
-    yLabel: curveYTitle(opts.y, opts.scale),
-    yScale: opts.scale,
-    series,
-  };
+  return { title: opts.title ?? '', ...curveAxes(opts.x, opts.y, opts.scale), series };
 }
 
 function csvField(s: string): string {
@@ -118,10 +144,8 @@ function csvField(s: string): string {
 /** One row per point: run, x, the raw value and the smoothed one (empty for a gap). */
 export function trainingCurveCsv(curves: readonly CurveInput[], opts: Omit<CurveChartOptions, 'scale' | 'title'>): string {
   const lines = [`run,${opts.x},${opts.y},${opts.y}_smoothed`];
-  const sparse = isSparse(opts.y);
   for (const c of curves) {
-    const raw = pointsOf(c.rows, opts.x, opts.y);
-    const sm = opts.smoothing > 0 && !sparse ? smooth(raw, opts.smoothing) : raw;
+    const { raw, shown: sm } = curvePoints(c.rows, opts);
     // 12 significant digits: the values' own precision, without float noise in the smoothed column
     const num = (v: number | null) => (v === null ? '' : String(Number(v.toPrecision(12))));
     raw.forEach((p, i) => lines.push(`${csvField(c.label)},${p.x},${num(p.y)},${num(sm[i].y)}`));
@@ -139,10 +163,8 @@ export interface CurveGroupInput {
 
 /** Each member's curve as the chart draws it (smoothed when the chart smooths), ready for a band. */
 function memberCurves(g: CurveGroupInput, opts: Omit<CurveChartOptions, 'scale' | 'title'>): XYCurve[] {
-  const smoothOn = opts.smoothing > 0 && !isSparse(opts.y);
   return g.members.map((rows) => {
-    const pts = pointsOf(rows, opts.x, opts.y);
-    const shown = smoothOn ? smooth(pts, opts.smoothing) : pts;
+    const { shown } = curvePoints(rows, opts);
     return { x: shown.map((p) => p.x), y: shown.map((p) => p.y) };
   }).filter((c) => c.x.length > 0);
 }
@@ -169,7 +191,7 @@ export function groupedCurveChart(groups: readonly CurveGroupInput[], opts: Curv
     if (s && g.members.length === 1) s.label = g.label;
     if (s) series.push(s);
   }
-  return { title: opts.title ?? '', xLabel: X_TITLES[opts.x], yLabel: curveYTitle(opts.y, opts.scale), yScale: opts.scale, series };
+  return { title: opts.title ?? '', ...curveAxes(opts.x, opts.y, opts.scale), series };
 }
 
 /** One row per group and grid point: the group, x, the mean, min and max over its seeds and how many had a value. */

@@ -47,6 +47,12 @@ async function chartPoints(page: Page): Promise<number> {
   return Number(/([\d,]+) points?/.exec(text)?.[1].replace(/,/g, '') ?? -1);
 }
 
+/** The x axis' tick labels of an exported SVG (the labels under the plot, left to right). */
+function xTickLabels(svg: string): string[] {
+  const group = /<g class="tick-labels"[^>]*>(.*?)<\/g>/s.exec(svg)?.[1] ?? '';
+  return [...group.matchAll(/<text [^>]*text-anchor="middle">([^<]*)<\/text>/g)].map((m) => m[1]);
+}
+
 test.beforeAll(async () => {
   test.setTimeout(120_000);
   lab = await OwnLab.open('ux', async (workspace) => {
@@ -240,6 +246,14 @@ test('training curves export like TensorBoard\'s (PNG at a size and DPI, SVG, CS
   const [svgLinear] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-svg').click()]);
   expect(await readFile((await svgLinear.path())!, 'utf8')).toContain('>training loss</text>');
   await page.getByTestId('scale-log').click();
+  // the x ticks the screen and the files share: whole generations, and wall time at round durations with their unit
+  expect(xTickLabels(svgText)).toEqual(['0', '25', '50', '75', '100', '125', '150', '175', '200']);
+  await page.getByRole('button', { name: 'Wall time' }).click();
+  await page.getByTestId('chart-export').click();
+  const [svgWall] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-svg').click()]);
+  expect(xTickLabels(await readFile((await svgWall.path())!, 'utf8'))).toEqual(['0', '2 s', '4 s', '6 s', '8 s', '10 s']);
+  await page.getByTestId('chart-export').click();
+  await page.getByRole('button', { name: 'Generation / iteration' }).click();
   await page.getByTestId('content').evaluate((el) => el.scrollTo(0, 0));
   await page.screenshot({ path: `${SHOTS}/ux-run-page.png` });
 

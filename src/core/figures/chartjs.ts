@@ -7,7 +7,7 @@
  * the canvas to transparent, which turns black in JPEG/GIF encoders and in some viewers.
  */
 import type { ChartConfiguration, ChartDataset, Plugin, Scale } from 'chart.js';
-import { chartAxes, decimate, plottable, type LineChartSpec } from './line-chart';
+import { chartAxes, decimate, MARKER_STYLE, plottable, xValueText, type ChartMarker, type LineChartSpec } from './line-chart';
 import { FIGURE_FONT } from './svg';
 import type { Axis } from './ticks';
 
@@ -34,35 +34,39 @@ export function backgroundPlugin(color = '#ffffff'): Plugin<'line'> {
   };
 }
 
-/** A dotted vertical line with a label (the damage step). */
-function markerPlugin(marker: NonNullable<LineChartSpec['marker']>): Plugin<'line'> {
-  return {
-    id: 'ncaMarker',
-    afterDatasetsDraw(chart) {
-      const x = chart.scales.x;
-      if (!x || marker.x < x.min || marker.x > x.max) return;
-      const px = x.getPixelForValue(marker.x);
-      const { top, bottom } = chart.chartArea;
-      const ctx = chart.ctx;
-      ctx.save();
-      ctx.strokeStyle = '#777777';
-      ctx.lineWidth = 0.8;
-      ctx.setLineDash([2, 2]);
+/**
+ * The spec's markers (vertical lines, core/figures/line-chart.ts), read from the plugin's options so that a chart
+ * on screen can change them in place (lib/charts/spec-chart.ts replaces the options, never the plugins).
+ */
+const markersPlugin: Plugin<'line', { markers?: ChartMarker[]; fontSize?: number }> = {
+  id: 'ncaMarkers',
+  afterDatasetsDraw(chart, _args, options) {
+    const x = chart.scales.x;
+    if (!x || !options.markers?.length) return;
+    const { top, bottom, left, right } = chart.chartArea;
+    const ctx = chart.ctx;
+    ctx.save();
+    for (const m of options.markers) {
+      const px = x.getPixelForValue(m.x);
+      if (!(px >= left - 0.5 && px <= right + 0.5)) continue;
+      ctx.strokeStyle = m.color ?? MARKER_STYLE.color;
+      ctx.lineWidth = MARKER_STYLE.width;
+      ctx.setLineDash(m.dash ?? [...MARKER_STYLE.dash]);
       ctx.beginPath();
       ctx.moveTo(px, top);
       ctx.lineTo(px, bottom);
       ctx.stroke();
-      ctx.setLineDash([]);
-      ctx.fillStyle = '#555555';
-      ctx.font = `${FONT.tick}px ${FIGURE_FONT}`;
-      ctx.fillText(marker.label, px + 3, top + 10);
-      ctx.restore();
-    },
-  };
-}
+      if (!m.label) continue;
+      ctx.fillStyle = MARKER_STYLE.text;
+      ctx.font = `${options.fontSize ?? FONT.tick}px ${FIGURE_FONT}`;
+      ctx.fillText(m.label, px + 3, top + 10);
+    }
+    ctx.restore();
+  },
+};
 
 /** Replaces chart.js's own ticks by the shared ones, so PNG, screen and SVG agree. */
-function fixedTicks(axis: Axis) {
+function fixedTicks(axis: Axis, fontSize: number) {
   const labels = new Map(axis.ticks.map((t) => [t.value, t.label]));
   return {
     afterBuildTicks: (scale: Scale) => {
@@ -72,13 +76,13 @@ function fixedTicks(axis: Axis) {
       autoSkip: false,
       maxRotation: 0,
       color: TEXT,
-      font: { family: FIGURE_FONT, size: FONT.tick },
+      font: { family: FIGURE_FONT, size: fontSize },
       callback: (value: number | string) => labels.get(Number(value)) ?? '',
     },
   };
 }
 
-type LineDataset = ChartDataset<'line', { x: number; y: number | null }[]> & { ncaBand?: boolean; ncaNoLegend?: boolean };
+type LineDataset = ChartDataset<'line', { x: number; y: number | null }[]> & { ncaBand?: boolean; ncaNoLegend?: boolean; ncaFaint?: boolean };
 
 export interface ChartJsOptions {
   /** background colour painted under everything (default white) */
@@ -87,11 +91,20 @@ export interface ChartJsOptions {
   devicePixelRatio?: number;
   /** false for on-screen charts that follow their container */
   responsive?: boolean;
+  /**
+   * the tooltip's interaction mode on screen (the window registers one that lists every curve at the hovered x,
+   * as TensorBoard's does); chart.js's nearest point on x when absent
+   */
+  interactionMode?: string;
+  /** text sizes × this (the screen's 1.3: a figure's 8.5 pt ticks are too small as CSS pixels); default 1 */
+  fontScale?: number;
 }
 
 export function lineChartConfig(spec: LineChartSpec, opts: ChartJsOptions = {}): ChartConfiguration<'line', { x: number; y: number | null }[]> {
   const axes = chartAxes(spec);
   const log = axes.y.log;
+  const k = opts.fontScale ?? 1;
+  const font = { title: FONT.title * k, label: FONT.label * k, tick: FONT.tick * k, legend: FONT.legend * k };
   const datasets: LineDataset[] = [];
   for (const s of spec.series) {
     const x0 = s.x0 ?? 0;
@@ -111,19 +124,21 @@ export function lineChartConfig(spec: LineChartSpec, opts: ChartJsOptions = {}):
       data: decimate(s.y.map((v) => plottable(v, log)), x0, 4000, s.x),
       borderColor: s.color,
       backgroundColor: s.color,
-      borderWidth: 1.5,
-      borderDash: s.dash ?? [],
+      borderWidth: s.faint ? 1 : 1.5,
+      borderDash: s.faint ? [] : s.dash ?? [],
       pointRadius: s.points ? 2.5 : 0,
       pointHitRadius: 4,
       showLine: s.line ?? true,
-      ncaNoLegend: s.legend === false,
+      ncaNoLegend: s.legend === false || s.faint === true,
+      ncaFaint: s.faint === true,
+      // the smoothed line over its faint raw one (chart.js draws a higher order first)
+      ...(s.faint ? { order: 1 } : {}),
       spanGaps: false,
       fill: false,
       tension: 0,
     });
   }
-  const plugins: Plugin<'line'>[] = [backgroundPlugin(opts.background ?? '#ffffff')];
-  if (spec.marker) plugins.push(markerPlugin(spec.marker));
+  const plugins = [backgroundPlugin(opts.background ?? '#ffffff'), markersPlugin as Plugin<'line'>];
   const gridColor = (ctx: { tick?: { label?: unknown } }) => (ctx.tick?.label ? GRID : GRID_MINOR);
   return {
     type: 'line',
@@ -137,13 +152,15 @@ export function lineChartConfig(spec: LineChartSpec, opts: ChartJsOptions = {}):
       parsing: false,
       normalized: true,
       layout: { padding: { left: 4, right: 14, top: 4, bottom: 4 } },
-      interaction: { mode: 'nearest', intersect: false, axis: 'x' },
+      interaction: opts.interactionMode
+        ? ({ mode: opts.interactionMode, intersect: false } as unknown as { mode: 'nearest'; intersect: false })
+        : { mode: 'nearest', intersect: false, axis: 'x' },
       plugins: {
-        title: { display: !!spec.title, text: spec.title, color: TEXT, font: { family: FIGURE_FONT, size: FONT.title, weight: 600 }, padding: { top: 2, bottom: 4 } },
+        title: { display: !!spec.title, text: spec.title, color: TEXT, font: { family: FIGURE_FONT, size: font.title, weight: 600 }, padding: { top: 2, bottom: 4 } },
         legend: {
           display: true, position: 'top', align: 'end',
           labels: {
-            color: TEXT, font: { family: FIGURE_FONT, size: FONT.legend }, usePointStyle: true, pointStyle: 'line',
+            color: TEXT, font: { family: FIGURE_FONT, size: font.legend }, usePointStyle: true, pointStyle: 'line',
             pointStyleWidth: 18, boxHeight: 2, padding: 10,
             filter: (item, data) => {
               const ds = data.datasets[item.datasetIndex ?? 0] as LineDataset;
@@ -151,23 +168,31 @@ export function lineChartConfig(spec: LineChartSpec, opts: ChartJsOptions = {}):
             },
           },
         },
-        tooltip: { filter: (item) => !(item.dataset as LineDataset).ncaBand },
+        tooltip: {
+          filter: (item) => !(item.dataset as LineDataset).ncaBand && !(item.dataset as LineDataset).ncaFaint,
+          callbacks: {
+            title: (items) => (items.length ? xValueText(spec, items[0].parsed.x ?? 0) : ''),
+            label: (item) => `${item.dataset.label}: ${Number(item.parsed.y).toPrecision(4)}`,
+          },
+        },
         decimation: { enabled: false },
+        // read by markersPlugin (not a chart.js plugin's option type)
+        ...({ ncaMarkers: { markers: spec.markers ?? [], fontSize: font.tick } } as object),
       },
       scales: {
         x: {
           type: 'linear', min: axes.x.min, max: axes.x.max,
-          title: { display: true, text: spec.xLabel, color: TEXT, font: { family: FIGURE_FONT, size: FONT.label } },
+          title: { display: true, text: spec.xLabel, color: TEXT, font: { family: FIGURE_FONT, size: font.label } },
           grid: { color: GRID, lineWidth: 0.6, tickLength: 4 },
           border: { color: '#333333', width: 0.8 },
-          ...fixedTicks(axes.x),
+          ...fixedTicks(axes.x, font.tick),
         },
         y: {
           type: log ? 'logarithmic' : 'linear', min: axes.y.min, max: axes.y.max,
-          title: { display: true, text: spec.yLabel, color: TEXT, font: { family: FIGURE_FONT, size: FONT.label } },
+          title: { display: true, text: spec.yLabel, color: TEXT, font: { family: FIGURE_FONT, size: font.label } },
           grid: { color: gridColor, lineWidth: 0.6, tickLength: 4 },
           border: { color: '#333333', width: 0.8 },
-          ...fixedTicks(axes.y),
+          ...fixedTicks(axes.y, font.tick),
         },
       },
     },

@@ -4,7 +4,7 @@
  * `svg.ts` writes it as SVG. Both take the axes from `chartAxes`, so every format shows the same ticks.
  */
 import { DIVERGED_LOSS } from '../divergence';
-import { linearAxis, logAxis, type Axis } from './ticks';
+import { countAxis, countLabel, formatNumber, linearAxis, logAxis, secondsAxis, secondsText, type Axis } from './ticks';
 
 export interface LineSeries {
   label: string;
@@ -26,6 +26,11 @@ export interface LineSeries {
   line?: boolean;
   /** list it in the legend (default true; dots that belong to a line's series are not listed twice) */
   legend?: boolean;
+  /**
+   * the raw values behind a smoothed line of the same run (TensorBoard's faint curve): drawn thinner in `color`
+   * (already the lighter shade), never in the legend nor in a tooltip
+   */
+  faint?: boolean;
 }
 
 export interface LineChartSpec {
@@ -33,12 +38,17 @@ export interface LineChartSpec {
   xLabel: string;
   yLabel: string;
   yScale: 'log' | 'linear';
+  /**
+   * What x counts, for its ticks: whole counts (generations, evaluations: never a tick between two) or seconds of
+   * wall time (ticks at round durations, labelled with their unit); plain numbers when absent.
+   */
+  xUnit?: 'count' | 'seconds';
   series: LineSeries[];
   /** x range; default 0 .. the longest series' last x */
   xMin?: number;
   xMax?: number;
-  /** a dotted vertical marker (the damage index), with its label */
-  marker?: { x: number; label: string };
+  /** vertical lines across the plot: the damage index (dotted grey, labelled), the replay's step and damage times */
+  markers?: ChartMarker[];
   /**
    * How a log axis labels its ticks: powers of ten ("10⁻³", default) under a title such as "loss (log scale)", or
    * bare exponents ("−3") under a title that already says log₁₀ (the thesis's "log₁₀(loss)"): never both.
@@ -50,6 +60,18 @@ export interface LineChartSpec {
    */
   xTicks?: { value: number; label: string }[];
 }
+
+export interface ChartMarker {
+  x: number;
+  /** written beside the line's top (none when absent) */
+  label?: string;
+  /** CSS colour (default grey) */
+  color?: string;
+  /** dash pattern in points (default dotted [2, 2]; [] for a solid line) */
+  dash?: number[];
+}
+
+export const MARKER_STYLE = { color: '#777777', dash: [2, 2], width: 0.8, text: '#555555' } as const;
 
 /** Physical size of a rendered figure: inches and dots per inch (matplotlib's 6.4 × 4.8 in by default). */
 export interface FigureSize {
@@ -88,13 +110,14 @@ export function chartAxes(spec: LineChartSpec): ChartAxes {
   if (spec.xTicks && spec.xTicks.length) return { x: labelledAxis(spec.xTicks), y: chartAxes({ ...spec, xTicks: undefined }).y };
   const lastX = Math.max(1, ...spec.series.map((s) => (s.x ? Math.max(...s.x) : (s.x0 ?? 0) + s.y.length - 1)));
   const firstX = Math.min(0, ...spec.series.map((s) => (s.x && s.x.length ? Math.min(...s.x) : (s.x0 ?? 0))));
-  let x = linearAxis(spec.xMin ?? firstX, spec.xMax ?? lastX);
+  const xAxis = spec.xUnit === 'count' ? countAxis : spec.xUnit === 'seconds' ? secondsAxis : linearAxis;
+  let x = xAxis(spec.xMin ?? firstX, spec.xMax ?? lastX);
   if (spec.xMax === undefined) {
     // 400 indices end at 399: show the axis to the round 400 (as the thesis's plots do) when it is that close
     const ticks = x.ticks;
     const step = ticks.length > 1 ? ticks[1].value - ticks[0].value : 1;
     const next = ticks[ticks.length - 1].value + step;
-    if (next > lastX && next - lastX <= 0.02 * (lastX - x.min)) x = linearAxis(x.min, next);
+    if (next > lastX && next - lastX <= 0.02 * (lastX - x.min)) x = xAxis(x.min, next);
   }
   const values: (number | null)[] = [];
   for (const s of spec.series) {
@@ -107,6 +130,14 @@ export function chartAxes(spec: LineChartSpec): ChartAxes {
   const hi = finite.length ? Math.max(...finite) : 1;
   const pad = (hi - lo || 1) * 0.05;
   return { x, y: linearAxis(lo - pad, hi + pad) };
+}
+
+/** An x value in words, as its axis counts it (a tooltip's title): "generation 120", "wall time 1.6 min". */
+export function xValueText(spec: LineChartSpec, x: number): string {
+  const labelled = spec.xTicks?.find((t) => t.value === x);
+  const value = labelled ? labelled.label
+    : spec.xUnit === 'seconds' ? secondsText(x) : spec.xUnit === 'count' ? countLabel(Math.round(x)) : formatNumber(x);
+  return `${spec.xLabel} ${value}`;
 }
 
 /** An x axis of labelled positions, half the smallest gap (or 0.5) beyond the first and the last. */

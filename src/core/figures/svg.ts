@@ -10,7 +10,7 @@
  * Fonts: DejaVu Sans first (matplotlib's default, the thesis's plots), then common sans-serif fallbacks.
  */
 import { axisFraction } from './ticks';
-import { chartAxes, decimate, plottable, type LineChartSpec } from './line-chart';
+import { chartAxes, decimate, MARKER_STYLE, plottable, type LineChartSpec } from './line-chart';
 
 export interface SvgOptions {
   widthIn?: number;
@@ -44,7 +44,7 @@ export function lineChartSvg(spec: LineChartSpec, opts: SvgOptions = {}): string
 
   // legend rows, right-aligned under the title
   const sample = 18;
-  const items = spec.series.filter((s) => s.legend !== false).map((s) => ({ s, w: sample + 4 + textWidth(s.label, FONT.legend) + 12 }));
+  const items = spec.series.filter((s) => s.legend !== false && !s.faint).map((s) => ({ s, w: sample + 4 + textWidth(s.label, FONT.legend) + 12 }));
   const maxRow = W - 24;
   const rows: (typeof items)[] = [];
   for (const it of items) {
@@ -115,19 +115,21 @@ export function lineChartSvg(spec: LineChartSpec, opts: SvgOptions = {}): string
     }
     if (cur.length) paths.push(cur.join(' '));
     const dash = s.dash?.length ? ` stroke-dasharray="${s.dash.join(' ')}"` : '';
-    if (s.line ?? true) plot.push(`<path class="series" data-label="${escapeXml(s.label)}" d="${paths.join(' ')}" fill="none" stroke="${escapeXml(s.color)}" stroke-width="1.5" stroke-linejoin="round" stroke-linecap="round"${dash}/>`);
+    if (s.line ?? true) plot.push(`<path class="series" data-label="${escapeXml(s.label)}" d="${paths.join(' ')}" fill="none" stroke="${escapeXml(s.color)}" stroke-width="${s.faint ? 1 : 1.5}" stroke-linejoin="round" stroke-linecap="round"${s.faint ? '' : dash}/>`);
     if (s.points) {
       const dots = pts.filter((p) => p.y !== null).map((p) => `<circle cx="${r2(px(p.x))}" cy="${r2(py(p.y!))}" r="2.5"/>`);
       plot.push(`<g class="points" data-label="${escapeXml(s.label)}" fill="${escapeXml(s.color)}">${dots.join('')}</g>`);
     }
   }
-  if (spec.marker && spec.marker.x >= axes.x.min && spec.marker.x <= axes.x.max) {
-    const x = r2(px(spec.marker.x));
-    plot.push(`<line class="marker" x1="${x}" y1="${r2(top)}" x2="${x}" y2="${r2(top + ph)}" stroke="#777" stroke-width="0.8" stroke-dasharray="2 2"/>`);
+  const markers = (spec.markers ?? []).filter((m) => m.x >= axes.x.min && m.x <= axes.x.max);
+  for (const m of markers) {
+    const x = r2(px(m.x));
+    const dash = m.dash ?? MARKER_STYLE.dash;
+    plot.push(`<line class="marker" x1="${x}" y1="${r2(top)}" x2="${x}" y2="${r2(top + ph)}" stroke="${escapeXml(m.color ?? MARKER_STYLE.color)}" stroke-width="${MARKER_STYLE.width}"${dash.length ? ` stroke-dasharray="${dash.join(' ')}"` : ''}/>`);
   }
   out.push(`<g clip-path="url(#plot-area)">${plot.join('')}</g>`);
-  if (spec.marker && spec.marker.x >= axes.x.min && spec.marker.x <= axes.x.max) {
-    out.push(`<text x="${r2(px(spec.marker.x) + 3)}" y="${r2(top + 10)}" font-size="${FONT.tick}" fill="#555">${escapeXml(spec.marker.label)}</text>`);
+  for (const m of markers) {
+    if (m.label) out.push(`<text x="${r2(px(m.x) + 3)}" y="${r2(top + 10)}" font-size="${FONT.tick}" fill="${MARKER_STYLE.text}">${escapeXml(m.label)}</text>`);
   }
 
   // frame, ticks, tick labels

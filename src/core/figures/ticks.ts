@@ -49,13 +49,77 @@ export function linearAxis(min: number, max: number, maxTicks = 9): Axis {
   const raw = span / Math.max(1, maxTicks - 1);
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => span / s <= maxTicks - 1) ?? 10 * mag;
+  return { min, max, ticks: stepTicks(min, max, step, formatNumber), log: false };
+}
+
+/** "12.5k", "250k", "1.5M": a count on a tick, short enough for the axis; below 10 000 the number itself. */
+export function countLabel(v: number): string {
+  const abs = Math.abs(v);
+  if (abs < 10_000) return formatNumber(v);
+  if (abs < 1e6) return `${Number((v / 1e3).toPrecision(abs < 1e5 ? 3 : 4))}k`;
+  return `${Number((v / 1e6).toPrecision(3))}M`;
+}
+
+/**
+ * Ticks on whole counts (generations, iterations, evaluations): the step is never below 1, so the first seconds of
+ * a run (x from 0 to 2) do not get ticks at 0.25, 0.5, … that read as "0 0 1 1 1 2" once labelled as counts.
+ */
+export function countAxis(min: number, max: number, maxTicks = 9): Axis {
+  const hi = Math.max(max, min + 1);
+  const axis = linearAxis(min, hi, maxTicks);
+  const step = axis.ticks.length > 1 ? axis.ticks[1].value - axis.ticks[0].value : 1;
+  if (step >= 1 && Number.isInteger(step)) return { ...axis, ticks: axis.ticks.map((t) => ({ ...t, label: countLabel(t.value) })) };
+  // a step of 0.5, 2.5, …: the next whole step that fits (1, 2, 5 × 10ⁿ, as linearAxis picks them)
+  const whole = [1, 2, 5, 10, 20, 50, 100].find((s) => s >= step && (hi - min) / s <= maxTicks - 1) ?? Math.ceil(step);
+  return { min, max: hi, ticks: stepTicks(min, hi, whole, countLabel), log: false };
+}
+
+/** A time unit of a wall-time axis: its size in seconds and its label. */
+const TIME_UNITS = [
+  { seconds: 1, label: 's', steps: [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 20, 30] },
+  { seconds: 60, label: 'min', steps: [0.5, 1, 2, 5, 10, 15, 20, 30] },
+  { seconds: 3600, label: 'h', steps: [0.5, 1, 2, 3, 6, 12, 24, 48, 72, 120, 240, 480, 1200, 2400] },
+] as const;
+
+/**
+ * Ticks on wall time at round durations: every 10 s, 30 s, 1 min, 5 min, 1 h … (never at 100 s shown as "1.7 min").
+ * The unit is the axis' extent's: seconds under 2 minutes, minutes under 2 hours, hours beyond; every label carries
+ * it ("30 s", "1.5 min", "6 h").
+ */
+export function secondsAxis(min: number, max: number, maxTicks = 9): Axis {
+  if (!(max > min)) max = min + 1;
+  const unit = timeUnit(Math.max(Math.abs(min), Math.abs(max)));
+  const span = (max - min) / unit.seconds;
+  const inUnit = unit.steps.find((s) => span / s <= maxTicks - 1) ?? unit.steps[unit.steps.length - 1];
+  return { min, max, ticks: stepTicks(min, max, inUnit * unit.seconds, (v) => secondsLabel(v, unit)), log: false };
+}
+
+function timeUnit(extent: number): (typeof TIME_UNITS)[number] {
+  return extent < 120 ? TIME_UNITS[0] : extent < 7200 ? TIME_UNITS[1] : TIME_UNITS[2];
+}
+
+/** A duration in the axis' unit: "0", "45 s", "1.5 min", "12 h". */
+function secondsLabel(v: number, unit: { seconds: number; label: string }): string {
+  if (v === 0) return '0';
+  return `${formatNumber(Number((v / unit.seconds).toPrecision(6)))} ${unit.label}`;
+}
+
+/** A wall time in words for a tooltip, in the unit its size calls for: "7.5 s", "95 s", "1.6 min", "2.3 h". */
+export function secondsText(v: number): string {
+  const unit = timeUnit(Math.abs(v));
+  const n = v / unit.seconds;
+  return `${formatNumber(Number(n.toFixed(Math.abs(n) < 10 || unit.seconds > 1 ? 1 : 0)))} ${unit.label}`;
+}
+
+/** Ticks at every multiple of `step` in [min, max], labelled by `label`. */
+function stepTicks(min: number, max: number, step: number, label: (v: number) => string): AxisTick[] {
   const ticks: AxisTick[] = [];
   const first = Math.ceil(min / step - 1e-9) * step;
   for (let v = first; v <= max + step * 1e-9; v += step) {
     const value = Number(v.toPrecision(12));
-    ticks.push({ value, label: formatNumber(value), major: true });
+    ticks.push({ value, label: label(value), major: true });
   }
-  return { min, max, ticks, log: false };
+  return ticks;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { CanvasTarget } from '@core/replay/canvas-target';
 import type { RecordedModel } from '@core/replay/recording';
 import { decodeFloat32Base64 } from '@shared/float32-base64';
 import type { ModelParams, ModelSummary, OpenedModel, TargetData } from '@shared/lab-api';
-import { RUN_COLOURS } from '../lib/charts/chart';
+import { CURVE_COLOURS } from '../lib/charts/chart';
 import { modelSourceText } from '../lib/runs/run-summary';
 
 export interface PlaygroundModel {
@@ -39,7 +39,7 @@ export function minCanvasOf(list: readonly LoadedModel[]): number {
 /** The first run colour the models do not use yet (then round again). */
 export function nextColour(models: readonly PlaygroundModel[]): string {
   const used = new Set(models.map((m) => m.colour));
-  return RUN_COLOURS.find((c) => !used.has(c)) ?? RUN_COLOURS[models.length % RUN_COLOURS.length];
+  return CURVE_COLOURS.find((c) => !used.has(c)) ?? CURVE_COLOURS[models.length % CURVE_COLOURS.length];
 }
 
 function canvasTarget(t: TargetData): CanvasTarget {

@@ -1,6 +1,7 @@
 /**
- * chart.js for the loss curves, loaded on first use (the Runs view paints without it) and registered with only
- * the parts the lab draws: lines on linear or logarithmic axes, tooltips, legend, decimation.
+ * chart.js for the window's charts, loaded on first use (the Runs view paints without it) and registered with only
+ * the parts the lab's chart configuration (core/figures/chartjs.ts) uses: lines and points on linear or
+ * logarithmic axes, the title, the legend, the tooltip and the filled min–max bands.
  */
 import type { Chart as ChartType } from 'chart.js';
 
@@ -8,7 +9,7 @@ let loading: Promise<typeof ChartType> | null = null;
 
 export function loadChartJs(): Promise<typeof ChartType> {
   loading ??= import('chart.js').then((m) => {
-    m.Chart.register(m.LineController, m.LineElement, m.PointElement, m.LinearScale, m.LogarithmicScale, m.Tooltip, m.Legend, m.Decimation);
+    m.Chart.register(m.LineController, m.LineElement, m.PointElement, m.LinearScale, m.LogarithmicScale, m.Title, m.Tooltip, m.Legend, m.Filler);
     registerEachRunMode(m.Interaction.modes as unknown as Record<string, unknown>);
     return m.Chart;
   });
@@ -63,19 +64,4 @@ function registerEachRunMode(modes: Record<string, unknown>): void {
   };
 }
 
-export { pointsOf, runDivergence, smooth, X_AXES, Y_SERIES, type XKey, type XY, type YKey } from '@shared/training-charts';
-
-/** Run colours for overlays: distinct, readable on white, colour-blind aware (Okabe–Ito-like). */
-export const RUN_COLOURS = ['#2f6fde', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#6b4fbb', '#8c8c00'];
-
-export function withAlpha(hex: string, alpha: number): string {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
-}
-
-export function formatAxisSeconds(value: number): string {
-  if (value < 10 && !Number.isInteger(value)) return `${value.toFixed(1)} s`;
-  if (value < 60) return `${Math.round(value)} s`;
-  if (value < 3600) return `${(value / 60).toFixed(value < 600 ? 1 : 0)} min`;
-  return `${(value / 3600).toFixed(1)} h`;
-}
+export { CURVE_COLOURS, runDivergence, X_AXES, Y_SERIES, type XKey, type YKey } from '@shared/training-charts';

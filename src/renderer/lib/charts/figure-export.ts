@@ -5,7 +5,6 @@
  * layout and pixels (core/figures/strip-figure.ts, as `nca-lab experiment` writes them) with the text drawn by the
  * canvas (lib/charts/figure-text.ts), and as SVG.
  */
-import type { Chart as ChartType } from 'chart.js';
 import { lineChartConfig } from '@core/figures/chartjs';
 import { pixelSize, type FigureSize, type LineChartSpec } from '@core/figures/line-chart';
 import { withPngDpi } from '@core/figures/png-dpi';
@@ -16,20 +15,9 @@ import { base64ToBytes } from '@shared/float32-base64';
 import { loadChartJs } from './chart';
 import { canvasMeasure, figurePngBlob, framePngDataUrl } from './figure-text';
 
-let loading: Promise<typeof ChartType> | null = null;
-
-/** chart.js with what the figures use beyond the run charts: the title and the band fill. */
-export function loadFigureChartJs(): Promise<typeof ChartType> {
-  loading ??= Promise.all([loadChartJs(), import('chart.js')]).then(([Chart, m]) => {
-    Chart.register(m.Title, m.Filler);
-    return Chart;
-  });
-  return loading;
-}
-
 /** The chart as PNG bytes of exactly widthIn·dpi × heightIn·dpi pixels. */
 export async function chartPngBytes(spec: LineChartSpec, size: FigureSize): Promise<Uint8Array> {
-  const Chart = await loadFigureChartJs();
+  const Chart = await loadChartJs();
   const { width, height } = pixelSize(size);
   const ratio = size.dpi / 72;
   // laid out in points (1 unit = 1/72 in), drawn at DPI/72 device pixels per unit, off-screen

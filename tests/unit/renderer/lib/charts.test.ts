@@ -37,7 +37,8 @@ describe('training curves as a figure and as CSV', () => {
     expect(spec.series[0].y[4]).toBeCloseTo(0.02, 12);
     expect(spec.series[1].y[0]).toBeCloseTo(0.1, 12); // debiased: the first smoothed point is the first raw one
     expect(spec.yLabel).toBe('training loss (log scale)');
-    expect(spec.xLabel).toBe('wall time (s)');
+    expect(spec.xLabel).toBe('wall time');
+    expect(spec.xUnit).toBe('seconds');
     const axes = chartAxes(spec);
     expect(axes.x.max).toBe(10);
     expect(axes.y.ticks.filter((t) => t.label).every((t) => /10|×/.test(t.label))).toBe(true);

@@ -1,7 +1,7 @@
 /** The Playground's models (src/renderer/playground/catalogue.ts): made from what the lab sends, coloured, sized. */
 import { describe, expect, it } from 'vitest';
 import { minCanvasOf, modelFromOpened, modelFromRun, nextColour, openedFromFiles } from '../../../../src/renderer/playground/catalogue';
-import { RUN_COLOURS } from '../../../../src/renderer/lib/charts/chart';
+import { CURVE_COLOURS } from '../../../../src/renderer/lib/charts/chart';
 import { encodeFloat32Base64 } from '../../../../src/shared/float32-base64';
 import { THESIS_ES_MODEL } from '../../../../src/core/nca/config';
 import type { ModelParams, OpenedModel, TargetData } from '../../../../src/shared/lab-api';
@@ -43,10 +43,10 @@ describe('playground models', () => {
   });
 
   it('gives each model the first colour not in use, and the canvas every model fits', () => {
-    expect(nextColour([])).toBe(RUN_COLOURS[0]);
-    const a = testModel('a', 1, { colour: RUN_COLOURS[0] });
-    const c = testModel('c', 2, { colour: RUN_COLOURS[2] });
-    expect(nextColour([a, c])).toBe(RUN_COLOURS[1]);
+    expect(nextColour([])).toBe(CURVE_COLOURS[0]);
+    const a = testModel('a', 1, { colour: CURVE_COLOURS[0] });
+    const c = testModel('c', 2, { colour: CURVE_COLOURS[2] });
+    expect(nextColour([a, c])).toBe(CURVE_COLOURS[1]);
     expect(minCanvasOf([])).toBe(1);
     expect(minCanvasOf([a, testModel('big', 3, { trainingCanvas: { height: 40, width: 36 } }), testModel('unknown', 4, { trainingCanvas: null })])).toBe(40);
   });
