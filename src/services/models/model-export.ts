@@ -67,8 +67,10 @@ async function libraryExport(store: LabStore, id: string): Promise<ExportedModel
 async function runExport(store: LabStore, ref: Extract<ModelRef, { kind: 'run' }>): Promise<ExportedModel> {
   const record = await store.getRun(ref.runId);
   const checkpoint = ref.generation !== undefined;
-  const params = checkpoint ? (await store.readCheckpoint(ref.runId, ref.generation!)).params : (await store.loadModel(ref.runId)).params;
-  const generation = checkpoint ? ref.generation! : record.progress.generation;
+  const model = checkpoint ? null : await store.loadModel(ref.runId);
+  const params = model ? model.params : (await store.readCheckpoint(ref.runId, ref.generation!)).params;
+  // the generation the parameters are from: the checkpoint's, else what the run's model (or newest checkpoint) says
+  const generation = model ? model.generation ?? record.progress.generation : ref.generation!;
   const best = record.progress.bestLoss;
   const origin = runOrigin(record, generation);
   const target = { ...record.config.target };
