@@ -142,6 +142,8 @@ test.describe.serial('Training from the interface', () => {
     await expect(page.getByRole('heading', { level: 1, name: 'Runs' })).toBeVisible();
     await expect(page.getByTestId('runs-empty')).toBeVisible();
     await expect(page.getByTestId('runs-empty')).toContainText('No runs yet');
+    // and points to the gallery, one click away
+    await expect(page.getByTestId('runs-empty-gallery').getByRole('link', { name: 'Models' })).toHaveAttribute('href', '#/models');
     // the navigation lists real views only (others join as they are built): Runs first, the views of runs, Targets
     const nav = await page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents();
     expect(nav.slice(0, 3).map((t) => t.trim())).toEqual(['Runs', 'New run', 'Overlay']);
