@@ -9,13 +9,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from './fixtures';
-import { THESIS_ADAM_MODEL, THESIS_ES_MODEL } from '../../src/core/nca/config';
 import { pngDpi } from '../../src/core/figures/png-dpi';
 import { decodePng } from '../../src/services/export/png';
-import { LabStore } from '../../src/services/store/lab-store';
-import { configFromPreset } from '../../src/shared/training-config';
-import { growingParams } from '../fixtures/model-params';
 import { OwnLab, SHOTS, watchForProblems } from './bridge';
+import { writeEsAndAdamRuns } from './saved-runs';
 
 const OUT = 'test-results/compare';
 let lab: OwnLab | null = null;
@@ -23,14 +20,7 @@ const runIds: string[] = [];
 
 test.beforeAll(async () => {
   lab = await OwnLab.open('compare', async (workspace) => {
-    const store = new LabStore(workspace);
-    for (const [preset, cfg, seed, name] of [['thesis-es', THESIS_ES_MODEL, 3, 'ES carrot'], ['thesis-adam', THESIS_ADAM_MODEL, 2, 'Adam carrot']] as const) {
-      const c = configFromPreset(preset);
-      const run = await store.createRun(c, { backend: null, name });
-      await store.writeModel(run.id, growingParams(cfg, seed), { config: c, generation: 1, loss: null });
-      await store.updateRun(run.id, { status: 'finished' });
-      runIds.push(run.id);
-    }
+    runIds.push(...(await writeEsAndAdamRuns(workspace, { es: 'ES carrot', adam: 'Adam carrot' })));
   });
 });
 

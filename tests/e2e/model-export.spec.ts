@@ -6,25 +6,17 @@
  */
 import { join } from 'node:path';
 import { expect, test } from './fixtures';
-import { THESIS_ADAM_MODEL, THESIS_ES_MODEL } from '../../src/core/nca/config';
-import { LabStore } from '../../src/services/store/lab-store';
-import { configFromPreset } from '../../src/shared/training-config';
-import { growingParams } from '../fixtures/model-params';
 import { OwnLab, SHOTS, watchForProblems } from './bridge';
+import { writeEsAndAdamRuns } from './saved-runs';
 
 let lab: OwnLab | null = null;
 const runs: { id: string; name: string }[] = [];
 
 test.beforeAll(async () => {
+  const names = { es: 'ES carrot for export', adam: 'Adam carrot for export' };
   lab = await OwnLab.open('model-export', async (workspace) => {
-    const store = new LabStore(workspace);
-    for (const [preset, cfg, seed, name] of [['thesis-es', THESIS_ES_MODEL, 3, 'ES carrot for export'], ['thesis-adam', THESIS_ADAM_MODEL, 2, 'Adam carrot for export']] as const) {
-      const c = configFromPreset(preset);
-      const run = await store.createRun(c, { backend: null, name });
-      await store.writeModel(run.id, growingParams(cfg, seed), { config: c, generation: 1, loss: null });
-      await store.updateRun(run.id, { status: 'finished' });
-      runs.push({ id: run.id, name });
-    }
+    const ids = await writeEsAndAdamRuns(workspace, names);
+    runs.push({ id: ids[0], name: names.es }, { id: ids[1], name: names.adam });
   });
 });
 
