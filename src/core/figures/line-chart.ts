@@ -108,8 +108,13 @@ export interface ChartAxes {
 /** The axes of a chart: x linear over the steps, y log (or linear) around every value and band. */
 export function chartAxes(spec: LineChartSpec): ChartAxes {
   if (spec.xTicks && spec.xTicks.length) return { x: labelledAxis(spec.xTicks), y: chartAxes({ ...spec, xTicks: undefined }).y };
-  const lastX = Math.max(1, ...spec.series.map((s) => (s.x ? Math.max(...s.x) : (s.x0 ?? 0) + s.y.length - 1)));
-  const firstX = Math.min(0, ...spec.series.map((s) => (s.x && s.x.length ? Math.min(...s.x) : (s.x0 ?? 0))));
+  let lastX = 1;
+  let firstX = 0;
+  for (const s of spec.series) {
+    const [lo, hi] = s.x ? extent(s.x) : [s.x0 ?? 0, (s.x0 ?? 0) + s.y.length - 1];
+    firstX = Math.min(firstX, lo);
+    lastX = Math.max(lastX, hi);
+  }
   const xAxis = spec.xUnit === 'count' ? countAxis : spec.xUnit === 'seconds' ? secondsAxis : linearAxis;
   let x = xAxis(spec.xMin ?? firstX, spec.xMax ?? lastX);
   if (spec.xMax === undefined) {
@@ -119,17 +124,43 @@ export function chartAxes(spec: LineChartSpec): ChartAxes {
     const next = ticks[ticks.length - 1].value + step;
     if (next > lastX && next - lastX <= 0.02 * (lastX - x.min)) x = xAxis(x.min, next);
   }
-  const values: (number | null)[] = [];
-  for (const s of spec.series) {
-    values.push(...s.y);
-    if (s.band) values.push(...s.band.lo, ...s.band.hi);
+  // every value and band, walked without copying (a long run's curve is more than a spread can take)
+  const values = function* (): Generator<number | null> {
+    for (const s of spec.series) {
+      yield* s.y;
+      if (s.band) {
+        yield* s.band.lo;
+        yield* s.band.hi;
+      }
+    }
+  };
+  if (spec.yScale === 'log') return { x, y: logAxis(mapIterable(values(), (v) => plottable(v, true)), 0.05, spec.yTicks ?? 'power') };
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values()) {
+    if (v === null || !Number.isFinite(v)) continue;
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
   }
-  if (spec.yScale === 'log') return { x, y: logAxis(values.map((v) => plottable(v, true)), 0.05, spec.yTicks ?? 'power') };
-  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
-  const lo = finite.length ? Math.min(...finite) : 0;
-  const hi = finite.length ? Math.max(...finite) : 1;
+  if (!Number.isFinite(lo)) [lo, hi] = [0, 1];
   const pad = (hi - lo || 1) * 0.05;
   return { x, y: linearAxis(lo - pad, hi + pad) };
+}
+
+/** The smallest and the largest of the values (x values are never gaps), in one pass. */
+function extent(xs: readonly number[]): [number, number] {
+  if (xs.length === 0) return [0, 0];
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of xs) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+function* mapIterable<T, U>(items: Iterable<T>, f: (t: T) => U): Generator<U> {
+  for (const t of items) yield f(t);
 }
 
 /** An x value in words, as its axis counts it (a tooltip's title): "generation 120", "wall time 1.6 min". */

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { lineChartConfig } from '../../../../src/core/figures/chartjs';
-import type { LineChartSpec } from '../../../../src/core/figures/line-chart';
+import { chartAxes, type LineChartSpec } from '../../../../src/core/figures/line-chart';
 import { lineChartSvg } from '../../../../src/core/figures/svg';
 import { renderChartPng } from '../../../../src/services/experiments/figures';
 import { decodePng } from '../../../../src/services/export/png';
@@ -57,6 +57,25 @@ describe('training curves: one set of rules for the screen and the exports', () 
     // the x ticks are the shared ones: round durations
     const ticks = chartTicks(config);
     expect(ticks).toEqual(['0', '1 min', '2 min', '3 min', '4 min', '5 min']);
+  });
+});
+
+describe('a long run', () => {
+  it('gets its axes, its chart.js configuration and its SVG (300,000 points: more than a spread of arguments takes)', () => {
+    const n = 300_000;
+    const x = Array.from({ length: n }, (_, i) => i * 0.5);
+    const spec: LineChartSpec = {
+      title: '', xLabel: 'wall time', yLabel: 'loss', yScale: 'log', xUnit: 'seconds',
+      series: [{ label: 'long', color: '#2f6fde', x, y: x.map((v) => 0.1 / (1 + v)) }],
+    };
+    const axes = chartAxes(spec);
+    // to the round 42 h just past the last point (0, 6 h, 12 h … 42 h)
+    expect(axes.x.ticks.map((t) => t.label)).toEqual(['0', '6 h', '12 h', '18 h', '24 h', '30 h', '36 h', '42 h']);
+    expect(axes.y.min).toBeLessThan(0.1 / (1 + (n - 1) * 0.5));
+    expect(lineChartConfig(spec).data.datasets[0].data.length).toBeLessThanOrEqual(4001);
+    expect(lineChartSvg(spec)).toContain('>42 h</text>');
+    const linear = chartAxes({ ...spec, yScale: 'linear' });
+    expect(linear.y.max).toBeGreaterThan(0.1);
   });
 });
 
