@@ -1,8 +1,10 @@
 /**
  * The Playground's exports of a replay, computed in the page: a GIF of the models side by side, the strip (plain or
  * as a labelled figure) and the loss CSV. Each visits the states it needs and puts the engine back on the step the
- * user was at. The same encoders and layouts as `nca-lab grow` (core/replay, core/figures).
+ * user was at. The same encoders and layouts as `nca-lab grow` (core/replay, core/figures). `useExports` runs them
+ * on the replay (engine.ts) for the store.
  */
+import type { Replay } from './engine';
 import { framesSideBySide, renderFrame, type FrameView } from '@core/replay/frames';
 import { encodeGif, GIF_PANEL_GAP_CELLS, gifCaptionLayout, gifCellsWide, type GifCaption, type GifCaptionLayout } from '@core/replay/gif';
 import type { GrowthReplay } from '@core/replay/growth-replay';
@@ -88,4 +90,33 @@ export function replayStrip(
 /** The loss after every update computed so far, one column per model. */
 export function replayCsv(engine: GrowthReplay, names: readonly string[]): string {
   return lossCsv(names.slice(0, engine.models.length).map((name, i) => ({ name, losses: engine.lossSeries(i) })));
+}
+
+/** The exports of the replay the window shows, paused, drawing text with the window's canvas (`text`). */
+export function useExports(
+  replay: Pick<Replay, 'current' | 'sync' | 'models' | 'view'>, pause: () => void, text: { measure: TextMeasure; bands: CaptionBands },
+) {
+  /** Runs an export on the engine, paused, and shows the step the user was at afterwards. */
+  function exporting<T>(fn: (e: GrowthReplay) => T): T {
+    const engine = replay.current();
+    if (!engine) throw new Error('no model loaded');
+    pause();
+    try {
+      return visiting(engine, fn);
+    } finally {
+      replay.sync();
+    }
+  }
+
+  const names = () => replay.models.value.map((m) => m.name);
+
+  return {
+    /** A GIF of the replay: with `labels`, a caption band of the model names and "t = N". */
+    gifBytes: (req: GifRequest): { bytes: Uint8Array; width: number; height: number } =>
+      exporting((e) => replayGif(e, names(), replay.view.value, req, text)),
+    /** The strip at `steps`: with `labels`, the labelled figure and its texts. */
+    strip: (steps: number[], scale: number, labels = false): StripImage & { texts: FigureText[] } =>
+      exporting((e) => replayStrip(e, names(), replay.view.value, steps, scale, labels ? text.measure : undefined)),
+    csv: (): string => exporting((e) => replayCsv(e, names())),
+  };
 }

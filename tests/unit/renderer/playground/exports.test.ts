@@ -1,7 +1,7 @@
 /** The Playground's exports (src/renderer/playground/exports.ts): frames, sizes, texts, CSV, and the engine put back. */
 import { describe, expect, it } from 'vitest';
-import { replayCsv, replayGif, replayStrip, visiting } from '../../../../src/renderer/playground/exports';
-import { buildReplay } from '../../../../src/renderer/playground/engine';
+import { replayCsv, replayGif, replayStrip, useExports, visiting } from '../../../../src/renderer/playground/exports';
+import { buildReplay, useReplay } from '../../../../src/renderer/playground/engine';
 import type { TextMeasure } from '../../../../src/core/figures/strip-figure';
 import { testModel } from './fixtures';
 
@@ -63,5 +63,22 @@ describe('playground exports', () => {
       throw new Error('disk full');
     })).toThrow('disk full');
     expect(e.t).toBe(6);
+  });
+});
+
+describe('useExports on the replay', () => {
+  it('exports paused, from the models the window shows, and shows the user\'s step again', async () => {
+    const replay = useReplay({ stop: () => {}, rebuilt: () => {}, changed: () => {} });
+    let paused = 0;
+    const exports = useExports(replay, () => paused++, { measure, bands: () => () => new Uint8ClampedArray(0) });
+    expect(() => exports.csv()).toThrow('no model loaded');
+    await replay.addModel(testModel('a', 1), true);
+    replay.guarded((e) => e.seek(6));
+    const frame = replay.frame.value;
+    const gif = exports.gifBytes({ from: 0, to: 4, every: 2, scale: 2, fps: 10 });
+    expect([gif.width, gif.height]).toEqual([18, 18]);
+    expect(exports.strip([0, 3], 1, true).texts.map((t) => t.text)).toContain('t = 3');
+    expect(exports.csv().trimEnd().split('\n')).toHaveLength(8);
+    expect([paused, replay.t.value, replay.frame.value]).toEqual([3, 6, frame + 3]);
   });
 });

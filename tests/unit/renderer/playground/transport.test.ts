@@ -1,6 +1,11 @@
-/** The Playground's clock (src/renderer/playground/transport.ts): updates owed, where playing stops, measured speed. */
-import { describe, expect, it } from 'vitest';
-import { DEFAULT_TIMELINE_END, playStop, SpeedMeter, updatesDue } from '../../../../src/renderer/playground/transport';
+/**
+ * The Playground's clock (src/renderer/playground/transport.ts): updates owed, where playing stops, measured speed;
+ * and useTransport, play, pause, step and the timeline on a replay, driven frame by frame by a test clock.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { useReplay } from '../../../../src/renderer/playground/engine';
+import { DEFAULT_TIMELINE_END, playStop, SpeedMeter, updatesDue, useTransport, type FrameClock } from '../../../../src/renderer/playground/transport';
+import { testModel } from './fixtures';
 
 describe('the playground clock', () => {
   it('owes speed × time, carries the fraction, and never more than a second', () => {
@@ -31,5 +36,98 @@ describe('the playground clock', () => {
     // older than a second drops out: the rate is the last second's
     m.add(1000, 50);
     expect(m.add(1600, 110)).toBe(((110 - 50) * 1000) / 600);
+  });
+});
+
+/** A clock whose time and frames the test moves: `frame(ms)` advances time and runs the requested frame. */
+function testClock() {
+  let time = 0;
+  let pending: ((now: number) => void) | null = null;
+  let ids = 0;
+  const clock: FrameClock = {
+    now: () => time,
+    request: (cb) => {
+      pending = cb;
+      return ++ids;
+    },
+    cancel: () => {
+      pending = null;
+    },
+  };
+  return {
+    clock,
+    pending: () => pending !== null,
+    frame(ms: number): void {
+      time += ms;
+      const cb = pending;
+      pending = null;
+      cb?.(time);
+    },
+  };
+}
+
+async function transportOnModel() {
+  const hooks = { stop: () => transport.pause(), rebuilt: () => transport.resetMeter(), changed: vi.fn() };
+  const replay = useReplay(hooks);
+  const test = testClock();
+  const transport = useTransport(replay, test.clock);
+  await replay.addModel(testModel('a', 1), true);
+  return { replay, transport, test };
+}
+
+describe('useTransport: playing the replay', () => {
+  it('steps what a set speed owes each frame and measures the speed', async () => {
+    const { replay, transport, test } = await transportOnModel();
+    transport.setSpeed(20);
+    transport.play();
+    expect(transport.playing.value).toBe(true);
+    test.frame(100);
+    expect(replay.t.value).toBe(2);
+    for (let i = 0; i < 5; i++) test.frame(100);
+    expect(replay.t.value).toBe(12);
+    expect(transport.measuredSpeed.value).toBeCloseTo(20, 6);
+    transport.togglePlay();
+    expect([transport.playing.value, test.pending()]).toEqual([false, false]);
+    test.frame(100);
+    expect(replay.t.value).toBe(12);
+  });
+
+  it('stops where asked, and at full speed at the end of the timeline', async () => {
+    const { replay, transport, test } = await transportOnModel();
+    transport.play(3);
+    while (test.pending()) test.frame(1000);
+    expect([replay.t.value, transport.playing.value, transport.playUntil.value]).toEqual([3, false, null]);
+    transport.setTimelineEnd(8);
+    transport.setSpeed(0);
+    transport.play();
+    while (test.pending()) test.frame(16);
+    expect(replay.t.value).toBe(10);
+    expect(transport.timelineEnd.value).toBe(10);
+  });
+
+  it('steps, seeks and re-scales the timeline around a step chosen by number', async () => {
+    const { replay, transport } = await transportOnModel();
+    transport.setTimelineEnd(10);
+    for (let i = 0; i < 12; i++) transport.stepForward();
+    expect([replay.t.value, transport.timelineEnd.value]).toEqual([12, 12]);
+    transport.stepBack();
+    expect(replay.t.value).toBe(11);
+    transport.seek(-4);
+    expect(replay.t.value).toBe(0);
+    transport.jumpTo(1500);
+    expect([replay.t.value, transport.timelineEnd.value]).toEqual([1500, 1500]);
+    transport.restart();
+    expect([replay.t.value, transport.timelineEnd.value]).toEqual([0, DEFAULT_TIMELINE_END]);
+    transport.setTimelineEnd(Number.NaN);
+    transport.setTimelineEnd(2);
+    expect(transport.timelineEnd.value).toBe(10);
+  });
+
+  it('stops playing when the engine is rebuilt', async () => {
+    const { replay, transport, test } = await transportOnModel();
+    transport.play();
+    test.frame(100);
+    await replay.setReplaySeed(7);
+    expect([transport.playing.value, test.pending(), transport.measuredSpeed.value, replay.t.value]).toEqual([false, false, null, 0]);
   });
 });
