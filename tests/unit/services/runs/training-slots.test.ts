@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabService } from '../../../../src/services/lab/lab-service';
 import type { RunInfo } from '../../../../src/shared/lab-api';
@@ -54,16 +55,10 @@ function cliTrain(workspace: string): CliTrain {
   const errors: string[] = [];
   const seen: CliEvent[] = [];
   const waiters: { event: string; test: (e: CliEvent) => boolean; resolve: (e: CliEvent) => void }[] = [];
-  let buf = '';
-  child.stdout!.on('data', (d) => {
-    buf += d;
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    for (const line of parts) {
-      const ev = JSON.parse(line) as CliEvent;
-      seen.push(ev);
-      for (const w of waiters.filter((x) => x.event === ev.event && x.test(ev))) w.resolve(ev);
-    }
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const ev = JSON.parse(line) as CliEvent;
+    seen.push(ev);
+    for (const w of waiters.filter((x) => x.event === ev.event && x.test(ev))) w.resolve(ev);
   });
   child.stderr!.on('data', (d) => errors.push(String(d)));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
