@@ -140,6 +140,9 @@ export async function followTraining(opts: FollowOptions): Promise<number> {
     multi.stop();
   };
 
+  // check first, then write: a run whose target.png was replaced is refused before its lock and a training slot
+  // (files in the run and the workspace) are taken
+  await store.loadRunTarget(run.id);
   const lock = await acquireRunLock(store.runDir(run.id), run.id);
   let slot: TrainingSlot | null = null;
   try {

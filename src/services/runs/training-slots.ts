@@ -15,11 +15,13 @@
  * A slot of index ≥ the limit (the limit was lowered) still counts while its run trains: nothing is cut off.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { LAB_SETTINGS_LIMITS } from '../../shared/lab-api';
-import { isRecord } from '../../shared/validate';
+import { isRecord, messageOf } from '../../shared/validate';
+import { isDiskFull } from '../store/atomic-file';
+import { makeFolder } from '../store/writable-dir';
 import { processState, thisProcess, type ProcessIdentity } from '../resources/process-identity';
 import { readSettingsKey } from '../store/settings-file';
 import { acquireClaim, readClaimOwner, RunLockedError, type RunLock } from '../training/run-lock';
@@ -170,8 +172,14 @@ export async function claimTrainingSlot(opts: ClaimSlotOptions): Promise<Trainin
   const dir = join(opts.workspace, SLOTS_DIR);
   const queue = join(dir, QUEUE_DIR);
   const ticket = ticketName();
-  await mkdir(queue, { recursive: true });
-  await writeFile(join(queue, ticket), JSON.stringify(thisProcess()) + '\n', { flag: 'wx' });
+  await makeFolder(queue, 'the queue of training slots');
+  try {
+    await writeFile(join(queue, ticket), JSON.stringify(thisProcess()) + '\n', { flag: 'wx' });
+  } catch (err) {
+    await rm(join(queue, ticket), { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`cannot wait for a training slot: ${isDiskFull(err) ? `the disk is full (${code})` : messageOf(err)} writing ${join(queue, ticket)}; nothing was trained`, { cause: err });
+  }
   let told = '';
   try {
     for (;;) {
