@@ -27,7 +27,8 @@ export function forkRefusal(source: RunConfig, config: RunConfig): string | null
  */
 export async function createFork(store: LabStore, request: ForkRunRequest, refuse: (why: string) => Error): Promise<{ record: RunRecord; start: boolean }> {
   const source = await store.getRun(request.runId);
-  const ckpt = await store.readCheckpoint(source.id, request.generation);
+  const generation = await checkpointToFork(store, source, request.generation);
+  const ckpt = await store.readCheckpoint(source.id, generation);
   const config: RunConfig = structuredClone(request.config ?? source.config);
   const refusal = forkRefusal(source.config, config);
   if (refusal) throw refuse(refusal);
@@ -36,27 +37,46 @@ export async function createFork(store: LabStore, request: ForkRunRequest, refus
   const startModel = await store.readStartModel(source.id);
   const target = config.target.name === source.config.target.name ? await store.loadRunTarget(source.id) : undefined;
   const record = await store.createRun(config, {
-    name: request.name ?? `${source.name} · fork @${request.generation}`,
+    name: forkName(source.name, request, generation),
     tags: request.tags ?? source.tags,
     notes: '',
     backend: null,
-    forkedFrom: { runId: source.id, generation: request.generation },
+    forkedFrom: { runId: source.id, generation },
     ...(target ? { target } : {}),
     ...(startModel ? { startModel } : {}),
   });
   const start = request.start !== false;
   try {
     await store.writeCheckpoint(record.id, ckpt);
-    const rows = (await store.readMetrics(source.id)).filter((r) => r.generation <= request.generation);
+    const rows = (await store.readMetrics(source.id)).filter((r) => r.generation <= generation);
     if (rows.length > 0) await store.appendMetrics(record.id, rows);
     const updated = await store.updateRun(record.id, {
       progress: progressAt(ckpt, rows),
       status: start ? 'queued' : 'paused',
-      statusReason: start ? null : `forked from ${source.id} at ${stepWord(source.optimizer)} ${request.generation}; not started yet`,
+      statusReason: start ? null : `forked from ${source.id} at ${stepWord(source.optimizer)} ${generation}; not started yet`,
     });
     return { record: updated, start };
   } catch (err) {
     await store.deleteRun(record.id, { force: true }).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The checkpoint a fork starts from: the one asked for, or, of a run training now, the next one after it when it
+ * was replaced meanwhile. A training run keeps only its newest checkpoints, so the one a window chose may be gone
+ * by the time the request arrives; the Fork dialog moves on to the next one the same way when it sees it go.
+ */
+async function checkpointToFork(store: LabStore, source: RunRecord, asked: number): Promise<number> {
+  if (source.status !== 'running') return asked;
+  const have = (await store.listCheckpoints(source.id)).map((c) => c.generation);
+  if (have.includes(asked)) return asked;
+  // none newer: reading the one asked for names what the run has
+  return have.find((g) => g > asked) ?? asked;
+}
+
+/** The fork's name: the one given, whose default form ("… · fork @N") follows the checkpoint it starts from. */
+function forkName(sourceName: string, request: ForkRunRequest, generation: number): string {
+  const byDefault = (g: number) => `${sourceName} · fork @${g}`;
+  return request.name === undefined || request.name === byDefault(request.generation) ? byDefault(generation) : request.name;
 }

@@ -83,6 +83,15 @@ function fakeTrainer(calls: SessionCall[], genMs = 2): TrainSessionFn {
   };
 }
 
+/** The run's checkpoint generations once `ok` holds for them (polled: the fake trainer writes them as it goes). */
+async function untilCheckpoint(m: RunManager, runId: string, ok: (gens: number[]) => boolean): Promise<number[]> {
+  for (;;) {
+    const gens = (await m.checkpoints(runId)).map((c) => c.generation);
+    if (ok(gens)) return gens;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 function esConfig(over: { maxGenerations?: number | null; workers?: number; evalEvery?: number; checkpointEvery?: number } = {}): RunConfig {
   const cfg = configFromPreset('thesis-es');
   if (cfg.optimizer !== 'es') throw new Error('unreachable');
@@ -378,6 +387,25 @@ describe('RunManager: fork, tags, notes', () => {
     const done = await m.get(fork.id);
     expect(done.progress.generation).toBe(50);
     expect((await m.metrics(fork.id)).map((r) => r.generation)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+
+  it('forks a training run from the next checkpoint when the one chosen was replaced meanwhile', async () => {
+    const { m } = manager([]);
+    const src = await m.create({ config: esConfig({ maxGenerations: null, checkpointEvery: 5 }), name: 'source' });
+    // a checkpoint the window could have chosen, then three newer ones: the run keeps only its newest three
+    const first = (await untilCheckpoint(m, src.id, (gs) => gs.length > 0))[0];
+    await untilCheckpoint(m, src.id, (gs) => !gs.includes(first));
+    expect((await m.get(src.id)).status).toBe('running');
+    const fork = await m.fork({ runId: src.id, generation: first, name: `source · fork @${first}`, start: false });
+    expect(fork.forkedFrom!.generation).toBeGreaterThan(first);
+    expect(fork.name).toBe(`source · fork @${fork.forkedFrom!.generation}`);
+    expect(fork.progress.generation).toBe(fork.forkedFrom!.generation);
+    // a name the user wrote stays
+    const named = await m.fork({ runId: src.id, generation: first, name: 'my fork', start: false });
+    expect(named.name).toBe('my fork');
+    await m.stop(src.id);
+    // a run that no longer trains keeps the plain refusal
+    await expect(m.fork({ runId: src.id, generation: first })).rejects.toThrow(`run "${src.id}" has no checkpoint at generation ${first}`);
   });
 
   it('refuses forks whose checkpoint cannot fit, and a missing checkpoint', async () => {
