@@ -123,25 +123,29 @@ export const EVALUATION_FRAMES: readonly { steps: number; label: string }[] = [
 
 /**
  * The growth evaluation of training (the same Eval stream of step `step`, so the same 40- and 200-step losses as
- * the metrics row of that step) carried on to 1000 steps, with its persistence verdict; with `frames`, also the
- * states of EVALUATION_FRAMES rendered on white (RGBA8, core/replay/frames.ts).
+ * the metrics row of that step) carried on to 1000 steps, with its persistence verdict; `lossSteps`: the losses
+ * also wanted, in that order in `losses` (training passes its growth metrics' steps, shared/metrics.ts, so a new
+ * growth metric is measured without a change here); with `frames`, also the states of EVALUATION_FRAMES rendered
+ * on white (RGBA8, core/replay/frames.ts). One rollout reads them all: a step added does not change the others.
  */
 export function persistenceEval(
-  cfg: NcaConfig, seed: number, params: Float32Array, target: EvalTarget, step: number, opts: { frames?: boolean } = {},
-): { eval40: number; eval200: number; eval1000: number; verdict: PersistenceVerdict; frames: Uint8ClampedArray[] } {
+  cfg: NcaConfig, seed: number, params: Float32Array, target: EvalTarget, step: number,
+  opts: { frames?: boolean; lossSteps?: readonly number[] } = {},
+): { eval40: number; eval200: number; eval1000: number; losses: number[]; verdict: PersistenceVerdict; frames: Uint8ClampedArray[] } {
   const r = new Rollout(cfg, params, target, evalStream(seed, step));
-  const losses: number[] = [];
+  const lossAt = new Map<number, number>([EVAL_STEPS_40, EVAL_STEPS_200, EVAL_STEPS_1000, ...(opts.lossSteps ?? [])].map((k) => [k, Number.NaN]));
   const frames: Uint8ClampedArray[] = [];
-  const lossAt = [EVAL_STEPS_40, EVAL_STEPS_200, EVAL_STEPS_1000];
   const frameAt = opts.frames ? EVALUATION_FRAMES.map((f) => f.steps) : [];
   // every step where something is read, in order: the rollout only moves forward
-  for (const k of [...new Set([...lossAt, ...frameAt])].sort((a, b) => a - b)) {
+  for (const k of [...new Set([...lossAt.keys(), ...frameAt])].sort((a, b) => a - b)) {
     r.to(k);
-    if (lossAt.includes(k)) losses.push(r.loss());
+    if (lossAt.has(k)) lossAt.set(k, r.loss());
     if (frameAt.includes(k)) frames.push(renderFrame(r.s, 'rgb'));
   }
-  const [eval40, eval200, eval1000] = losses;
-  return { eval40, eval200, eval1000, verdict: persistenceVerdict(eval40, eval1000), frames };
+  const eval40 = lossAt.get(EVAL_STEPS_40)!;
+  const eval1000 = lossAt.get(EVAL_STEPS_1000)!;
+  const losses = (opts.lossSteps ?? []).map((k) => lossAt.get(k)!);
+  return { eval40, eval200: lossAt.get(EVAL_STEPS_200)!, eval1000, losses, verdict: persistenceVerdict(eval40, eval1000), frames };
 }
 
 /**

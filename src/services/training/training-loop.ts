@@ -12,7 +12,7 @@
 import { ncaConfigOf, validateRunConfig } from '../../shared/training-config';
 import { OPTIMIZERS } from '../../shared/optimizers';
 import type { Checkpoint } from '../../shared/run-record';
-import { progressAt, stepMetricsOf, type MetricRow, type RunProgress } from '../../shared/metrics';
+import { GROWTH_METRICS, growthMetrics, progressAt, stepMetricsOf, type MetricRow, type RunProgress } from '../../shared/metrics';
 import { messageOf } from '../../shared/validate';
 import { persistenceEval } from '../../core/nca/growth-eval';
 import type { LabStore } from '../store/lab-store';
@@ -151,8 +151,8 @@ export async function runTrainingLoop(ctx: TrainerContext, loop: TrainingLoopOpt
         let growth: Partial<MetricRow> = {};
         if (isEval) {
           // the thesis's headline question (does it stop growing?) at every evaluation, not only in a suite
-          const e = persistenceEval(nca, cfg.seed, opt.params(), ctx.target, g, { frames: true });
-          growth = { eval40: e.eval40, eval200: e.eval200, eval1000: e.eval1000 };
+          const e = persistenceEval(nca, cfg.seed, opt.params(), ctx.target, g, { frames: true, lossSteps: GROWTH_METRICS.map((m) => m.steps) });
+          growth = growthMetrics(e.losses);
           await writeEvaluationStrip(store.runDir(ctx.runId), g, stripPng(e.frames, ctx.target.height, ctx.target.width));
         }
         const row = { generation: g, evaluations, wallSeconds: log.wall(), ...stepMetricsOf(r), ...growth } as MetricRow;
