@@ -29,7 +29,8 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { processAlive, processState, thisProcess, type ProcessIdentity } from '../resources/process-identity';
-import { isRecord } from '../../shared/validate';
+import { isRecord, messageOf } from '../../shared/validate';
+import { isDiskFull } from '../store/atomic-file';
 
 export const RUN_LOCK = 'train.lock';
 const CLAIM = /^claim-(\d{1,15})$/;
@@ -205,7 +206,13 @@ async function claimFolder(dir: string, subject: string | null, refuse: (owner: 
     ...thisProcess(), startedAt: new Date().toISOString(), command: commandLine(), nonce: randomBytes(8).toString('hex'), released: false, subject,
   };
   const pending = join(dir, `.pending-${me.pid}-${me.nonce}`);
-  await writeFile(pending, JSON.stringify(me), { flag: 'wx' });
+  try {
+    await writeFile(pending, JSON.stringify(me), { flag: 'wx' });
+  } catch (err) {
+    await rm(pending, { force: true }).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`cannot claim ${dir}: ${isDiskFull(err) ? `the disk is full (${code}); free some space and try again` : messageOf(err)}`, { cause: err });
+  }
   try {
     let tookOver: RunLockOwner | null = null;
     for (let round = 0; round < MAX_ROUNDS; round++) {
